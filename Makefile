@@ -1,0 +1,39 @@
+# support-tui: `make demo` opens the console offline; `make test` runs the whole suite.
+# Both set up the virtual environment in .venv first when it is missing or stale.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export SUPPORT_TUI_OFFLINE_ENV := 1
+
+.PHONY: setup demo test bench screenshots eval clean
+
+setup: $(STAMP)
+
+# torch's CPU build goes in first: otherwise sentence-transformers pulls a CUDA build of several GB.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/support-tui demo
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+eval: $(STAMP)
+	$(VENV)/bin/support-tui eval routing --data ../shared/eval/routing-dev.jsonl
+	$(VENV)/bin/support-tui eval scenarios
+
+screenshots: $(STAMP)
+	$(PY) -m support_tui.tui.screenshots screenshots
+
+clean:
+	rm -rf $(VENV) .pytest_cache

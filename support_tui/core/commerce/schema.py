@@ -1,0 +1,4 @@
+"""SQLite schema of the store backend (customers, products, orders, charges, returns, refunds)."""
+
+SCHEMA = """
+"""

@@ -1,0 +1,1 @@
+"""The knowledge base: the only place that imports lancedb and sentence-transformers."""

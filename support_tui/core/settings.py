@@ -1,0 +1,48 @@
+"""Engine settings: defaults, overridden by ``config.toml`` in the data directory."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+OFFLINE_MODEL = "offline/support-agent"
+"""The deterministic offline model: always the last link of every fallback chain."""
+
+
+class Settings(BaseModel):
+    """How the engine behaves. Every field can be set in ``config.toml``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    mode: Literal["auto", "supervised"] = "auto"
+    """``auto``: replies go out; ``supervised``: a reply waits as a draft for a person."""
+    approval_threshold: float = 200.0
+    """Refunds or returns worth more than this need a person's approval."""
+    return_window_days: int = 30
+    """Returns only within this many days of delivery."""
+    fallback_models: list[str] = Field(default_factory=lambda: ["openai/gpt-4o", "anthropic/claude-sonnet-4-5"])
+    """Tried in order after a specialist's own model fails; the offline model always ends the chain."""
+    model_timeout_s: float = 20.0
+    """Per-call timeout for remote models; a dead provider costs seconds."""
+    max_tool_rounds: int = 5
+    """Bound on model -> tools -> model rounds in one turn."""
+    max_message_chars: int = 4000
+    """Longer customer messages are truncated, with a notice."""
+    redact_pii: bool = False
+    """Redact emails, phone numbers and card numbers from what is sent to external providers."""
+    kb_top_k: int = 4
+    escalation_sentiment: float = -0.5
+    """Trend compound at or below which the negative-trend escalation rule fires."""
+    route_min_confidence: float = 0.35
+    """Below this, the router asks a clarifying question (and repeated low confidence escalates)."""
+
+    @classmethod
+    def load(cls, path: Path | None) -> "Settings":
+        """Read settings from a TOML file; a missing file means defaults."""
+        if path is None or not path.exists():
+            return cls()
+        with path.open("rb") as fh:
+            return cls.model_validate(tomllib.load(fh))
