@@ -1,0 +1,61 @@
+"""The ``support-tui`` command: each module in this package registers its own subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import pkgutil
+import sys
+
+from support_tui.core import offline_env  # noqa: F401  (before any heavy import)
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one clear line, never a traceback."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="support-tui",
+        description="A terminal console for supervising AI customer support (offline by default).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        # No subcommand: open the console.
+        args = parser.parse_args(["console", *(argv or [])])
+        func = args.func
+    try:
+        result = func(args)
+        if inspect.isawaitable(result):
+            result = asyncio.run(result)
+        return int(result or 0)
+    except UserError as exc:
+        print(f"support-tui: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("support-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
