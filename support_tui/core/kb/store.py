@@ -1,0 +1,298 @@
+"""The knowledge base: markdown chunks in embedded LanceDB, searched by vector and full text fused with RRF."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from support_tui.core import offline_env  # noqa: F401  (LANCEDB_LOG before lancedb loads)
+from support_tui.core.events import Snippet
+from support_tui.core.kb.chunking import Chunk, Document, chunk_document, read_corpus
+from support_tui.core.kb.embedder import DIMENSIONS, Embedder
+
+TABLE = "chunks"
+
+VECTOR_INDEX_MIN_ROWS = 5_000
+"""Below this many chunks a flat (exact) scan is fast enough and perfectly accurate; at or above
+it an IVF_PQ index is built. benchmarks/retrieval.py measured flat search at about 1.5 ms for 1k
+rows, 11 ms for 10k and 150 ms for 100k, against 3-4 ms with the index at any of those sizes."""
+REFINE_FACTOR = 5
+"""IVF_PQ re-ranks ``k * REFINE_FACTOR`` candidates on full vectors: recall@10 goes from ~0.6 to ~0.99."""
+NPROBES = 20
+"""IVF partitions visited per query."""
+RRF_K = 60
+"""The usual reciprocal-rank-fusion constant: a rank r contributes 1 / (RRF_K + r)."""
+_RRF_BEST = 2.0 / (RRF_K + 1)
+"""Fused score of a chunk ranked first by both searches; scores are divided by it (so 0..1)."""
+CANDIDATES = 3
+"""Each search fetches ``k * CANDIDATES`` (at least 10) candidates before fusion."""
+
+_COLUMNS = ["doc_id", "chunk_id", "title", "text"]
+_FTS_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
+_FTS_OPERATORS = {"and", "or", "not"}
+
+ProgressFn = Callable[[int, int, str], None]
+"""``progress(done, total, doc_id)`` after each document is embedded."""
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ingest changed."""
+
+    added: int = 0
+    """New documents."""
+    updated: int = 0
+    """Documents whose content changed (re-embedded)."""
+    removed: int = 0
+    """Documents whose file is gone."""
+    unchanged: int = 0
+    """Documents left as they were (not re-embedded)."""
+    chunks: int = 0
+    """Chunks in the knowledge base after the ingest."""
+    embedded: int = 0
+    """Chunks embedded by this ingest."""
+    seconds: float = 0.0
+    indexed: bool = False
+    """True when the table carries an ANN vector index after the ingest."""
+
+    def summary(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.removed} removed, {self.unchanged} unchanged; "
+            f"{self.chunks} chunks ({self.embedded} embedded) in {self.seconds:.1f}s"
+        )
+
+
+def fts_query(text: str) -> str:
+    """Plain words for the full-text index: quotes, colons, brackets and boolean operators dropped."""
+    words = [w.lower() for w in _FTS_WORD.findall(text)]
+    return " ".join(w for w in words if w not in _FTS_OPERATORS)[:500]
+
+
+def rrf_fuse(rankings: list[list[dict[str, Any]]], k: int) -> list[tuple[float, dict[str, Any]]]:
+    """Reciprocal-rank fusion of ranked row lists (keyed by chunk_id), best first, scores 0..1."""
+    scores: dict[str, float] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    for ranking in rankings:
+        for rank, row in enumerate(ranking, start=1):
+            cid = row["chunk_id"]
+            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank)
+            rows.setdefault(cid, row)
+    best = sorted(scores, key=lambda cid: (-scores[cid], cid))[:k]
+    return [(round(scores[cid] / _RRF_BEST, 4), rows[cid]) for cid in best]
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class KnowledgeBase:
+    """Support articles in a LanceDB folder: incremental ingest and hybrid search."""
+
+    def __init__(self, path: Path, embedder: Embedder) -> None:
+        self.path = Path(path)
+        self.embedder = embedder
+        self._db: Any = None
+        self._table: Any = None
+        self._indexed = False
+        self._write_lock = asyncio.Lock()
+
+    # -- connection -------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Connect to the folder (created if missing) and open the chunk table if there is one."""
+        if self._db is not None:
+            return
+        import lancedb
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._db = await lancedb.connect_async(str(self.path))
+        if TABLE in await self._db.table_names():
+            self._table = await self._db.open_table(TABLE)
+            self._indexed = await self._has_vector_index()
+
+    async def _require_open(self) -> None:
+        if self._db is None:
+            await self.open()
+
+    async def _has_vector_index(self) -> bool:
+        indices = await self._table.list_indices()
+        return any(getattr(ix, "columns", None) == ["vector"] for ix in indices)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def count(self) -> int:
+        """Chunks in the knowledge base."""
+        await self._require_open()
+        return 0 if self._table is None else int(await self._table.count_rows())
+
+    async def is_empty(self) -> bool:
+        return await self.count() == 0
+
+    async def doc_hashes(self) -> dict[str, str]:
+        """doc_id -> content hash of every stored document."""
+        await self._require_open()
+        if self._table is None:
+            return {}
+        table = await self._table.query().select(["doc_id", "doc_hash"]).to_arrow()
+        return dict(zip(table["doc_id"].to_pylist(), table["doc_hash"].to_pylist()))
+
+    async def search(self, query: str, k: int = 4, *, vector: np.ndarray | None = None) -> list[Snippet]:
+        """The ``k`` best chunks for ``query``: vector and full-text rankings fused with RRF.
+
+        ``vector`` is the query's normalised embedding when the caller already has it.
+        """
+        await self._require_open()
+        if self._table is None or k <= 0:
+            return []
+        if vector is None:
+            if not query.strip():
+                return []
+            vector = (await self.embedder.aencode([query]))[0]
+        vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+        limit = max(10, k * CANDIDATES)
+        words = fts_query(query)
+        if words:
+            by_vector, by_text = await asyncio.gather(self._vector_rows(vector, limit), self._text_rows(words, limit))
+        else:
+            by_vector, by_text = await self._vector_rows(vector, limit), []
+        return [
+            Snippet(doc_id=row["doc_id"], chunk_id=row["chunk_id"], title=row["title"], score=score, text=row["text"])
+            for score, row in rrf_fuse([by_vector, by_text], k)
+        ]
+
+    async def _vector_rows(self, vector: np.ndarray, limit: int) -> list[dict[str, Any]]:
+        query = self._table.query().nearest_to(vector).distance_type("cosine").select(_COLUMNS).limit(limit)
+        if self._indexed:
+            query = query.nprobes(NPROBES).refine_factor(REFINE_FACTOR)
+        return await query.to_list()
+
+    async def _text_rows(self, words: str, limit: int) -> list[dict[str, Any]]:
+        try:
+            return await self._table.query().nearest_to_text(words, columns="search_text").select(_COLUMNS).limit(limit).to_list()
+        except Exception:
+            # A query the full-text parser rejects (or a missing FTS index) must not fail the
+            # turn: the vector ranking alone still answers.
+            return []
+
+    # -- writing ----------------------------------------------------------------------------
+
+    async def ingest(self, source_dir: Path, progress: ProgressFn | None = None) -> IngestReport:
+        """Bring the knowledge base in line with ``source_dir``: embed new and changed documents
+        only, drop documents whose file is gone."""
+        started = time.perf_counter()
+        source_dir = Path(source_dir)
+        if not source_dir.is_dir():
+            raise FileNotFoundError(f"knowledge-base folder not found: {source_dir}")
+        await self._require_open()
+        async with self._write_lock:
+            docs = {d.doc_id: d for d in await asyncio.to_thread(read_corpus, source_dir)}
+            stored = await self.doc_hashes()
+            added = [d for i, d in docs.items() if i not in stored]
+            updated = [d for i, d in docs.items() if i in stored and stored[i] != d.content_hash]
+            removed = [i for i in stored if i not in docs]
+            to_embed = added + updated
+            rows = await self._embed(to_embed, progress)
+            await self._write(rows, drop=[d.doc_id for d in updated] + removed)
+            return IngestReport(
+                added=len(added),
+                updated=len(updated),
+                removed=len(removed),
+                unchanged=len(docs) - len(to_embed),
+                chunks=await self.count(),
+                embedded=len(rows),
+                seconds=time.perf_counter() - started,
+                indexed=self._indexed,
+            )
+
+    async def _embed(self, docs: list[Document], progress: ProgressFn | None) -> list[dict[str, Any]]:
+        """Chunk and embed documents in batches of about 64 chunks, reporting per document."""
+        rows: list[dict[str, Any]] = []
+        total = len(docs)
+        if progress and total:
+            progress(0, total, "")
+        batch: list[tuple[Document, list[Chunk]]] = []
+        done = 0
+        for i, doc in enumerate(docs):
+            batch.append((doc, chunk_document(doc)))
+            if sum(len(c) for _, c in batch) < 64 and i < total - 1:
+                continue
+            chunks = [c for _, cs in batch for c in cs]
+            vectors = await self.embedder.aencode([c.search_text for c in chunks])
+            hashes = {d.doc_id: d.content_hash for d, _ in batch}
+            for chunk, vec in zip(chunks, vectors):
+                rows.append(
+                    {
+                        "doc_id": chunk.doc_id,
+                        "chunk_id": chunk.chunk_id,
+                        "title": chunk.title,
+                        "text": chunk.text,
+                        "search_text": chunk.search_text,
+                        "doc_hash": hashes[chunk.doc_id],
+                        "vector": vec,
+                    }
+                )
+            for d, _ in batch:
+                done += 1
+                if progress:
+                    progress(done, total, d.doc_id)
+            batch = []
+        return rows
+
+    async def add_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Append pre-embedded rows (the benchmark builds large corpora this way), then re-index."""
+        await self._require_open()
+        async with self._write_lock:
+            await self._write(rows, drop=[])
+
+    async def _write(self, rows: list[dict[str, Any]], drop: list[str]) -> None:
+        if not rows and not drop:
+            return
+        data = _to_arrow(rows) if rows else None
+        if self._table is None:
+            if data is None:
+                return
+            self._table = await self._db.create_table(TABLE, data, mode="overwrite")
+        else:
+            if drop:
+                await self._table.delete("doc_id IN (" + ", ".join(_quote(d) for d in drop) + ")")
+            if data is not None:
+                await self._table.add(data)
+        await self._reindex()
+
+    async def _reindex(self) -> None:
+        """Rebuild the full-text index, compact, and keep the vector index policy."""
+        from lancedb.index import FTS, IvfPq
+
+        rows = await self._table.count_rows()
+        if rows == 0:
+            return
+        await self._table.create_index("search_text", config=FTS(), replace=True)
+        if rows >= VECTOR_INDEX_MIN_ROWS and not self._indexed:
+            await self._table.create_index(
+                "vector",
+                config=IvfPq(distance_type="cosine", num_sub_vectors=DIMENSIONS // 8),
+                replace=True,
+            )
+            self._indexed = True
+        elif rows < VECTOR_INDEX_MIN_ROWS and self._indexed:
+            for ix in await self._table.list_indices():
+                if ix.columns == ["vector"]:
+                    await self._table.drop_index(ix.name)
+            self._indexed = False
+        # Folds new rows into the existing indices and merges small fragments from deletes.
+        await self._table.optimize()
+
+
+def _to_arrow(rows: list[dict[str, Any]]):
+    import pyarrow as pa
+
+    vectors = np.asarray([r["vector"] for r in rows], dtype=np.float32).reshape(-1)
+    columns = {name: [r[name] for r in rows] for name in ("doc_id", "chunk_id", "title", "text", "search_text", "doc_hash")}
+    columns["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(vectors, type=pa.float32()), DIMENSIONS)
+    return pa.table(columns)
