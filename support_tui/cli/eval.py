@@ -1,0 +1,112 @@
+"""``support-tui eval``: measure parts of the engine on labelled data (``eval routing``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from pathlib import Path
+
+from support_tui.cli import UserError
+from support_tui.core.evaluation import ClassificationReport, DatasetError, classification_report, load_labelled
+from support_tui.core.specialists import ROUTABLE
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("eval", help="measure the engine on labelled data")
+    suites = parser.add_subparsers(dest="eval_command", metavar="SUITE")
+    parser.set_defaults(func=lambda args: _missing_suite())
+    register_routing(suites)
+
+
+def _missing_suite() -> int:
+    raise UserError("eval needs a suite, e.g. `support-tui eval routing --data FILE.jsonl`")
+
+
+def register_routing(suites: argparse._SubParsersAction) -> None:
+    routing = suites.add_parser("routing", help="accuracy of a router on JSON lines with text/opening and label")
+    routing.add_argument("--data", type=Path, required=True, help="JSON lines with the message field and label")
+    routing.add_argument("--router", choices=("embedding", "keyword", "llm"), default="embedding")
+    routing.add_argument("--field", default="text", help="message field: text (first message) or opening")
+    routing.add_argument("--model", default=None, help="model for --router llm (default: first fallback model)")
+    routing.add_argument("--no-fitted", action="store_true", help="ignore a fitted router; use the exemplars only")
+    routing.add_argument("--json", action="store_true", help="print one JSON object")
+    routing.set_defaults(func=routing_command)
+
+
+def routing_command(args: argparse.Namespace) -> int:
+    try:
+        rows = load_labelled(args.data, args.field)
+    except DatasetError as exc:
+        raise UserError(str(exc)) from None
+    texts = [r.text for r in rows]
+    started = time.perf_counter()
+    notes: list[str] = []
+    if args.router == "keyword":
+        from support_tui.core.routing import KeywordRouter
+
+        keyword = KeywordRouter()
+        decisions = [keyword.route_text(t) for t in texts]
+        predicted, confidences = [d.agent for d in decisions], [d.confidence for d in decisions]
+    elif args.router == "llm":
+        predicted, confidences = _route_llm(texts, args.model)
+    else:
+        predicted, confidences = _route_embedding(texts, notes, use_fitted=not args.no_fitted)
+    seconds = time.perf_counter() - started
+    report = classification_report([r.label for r in rows], predicted, labels=ROUTABLE, confidences=confidences)
+    if args.json:
+        print(json.dumps({**report.to_dict(), "router": args.router, "field": args.field, "seconds": round(seconds, 3)}))
+    else:
+        _print_report(report, args, seconds, notes)
+    return 0
+
+
+def _route_embedding(texts: list[str], notes: list[str], use_fitted: bool) -> tuple[list[str], list[float]]:
+    from support_tui.core.kb.embedder import Embedder
+    from support_tui.core.paths import DataPaths
+    from support_tui.core.routing import EmbeddingRouter
+
+    router = EmbeddingRouter(Embedder(), fitted_dir=DataPaths.default().router_dir if use_fitted else None)
+    router.prepare_sync()
+    if router.head is not None:
+        notes.append(f"using the fitted router ({router.head.meta.get('n')} messages); --no-fitted for the exemplars alone")
+    vectors = router.embedder.encode(texts)
+    probs = router.probabilities(vectors, texts)
+    return [ROUTABLE[i] for i in probs.argmax(axis=1)], [float(p) for p in probs.max(axis=1)]
+
+
+def _route_llm(texts: list[str], model: str | None) -> tuple[list[str], list[float]]:
+    from support_tui.core.llm.llm_router import LLMRouter, LLMRouterUnavailable, check_model
+    from support_tui.core.settings import Settings
+
+    model = model or Settings().fallback_models[0]
+    try:
+        check_model(model)
+        decisions = asyncio.run(LLMRouter(model).route_many(texts))
+    except LLMRouterUnavailable as exc:
+        raise UserError(f"LLM router unavailable: {exc}") from None
+    return [d.agent for d in decisions], [d.confidence for d in decisions]
+
+
+def _print_report(report: ClassificationReport, args: argparse.Namespace, seconds: float, notes: list[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for note in notes:
+        console.print(note, style="dim", markup=False)
+    console.print(f"router={args.router} field={args.field} n={report.n} ({seconds:.1f} s)", markup=False)
+    console.print(f"accuracy {report.accuracy:.3f}   macro-F1 {report.macro_f1:.3f}"
+                  + (f"   ECE {report.ece:.3f}" if report.ece is not None else ""), markup=False)
+    per = Table("label", "precision", "recall", "F1", "support", title="per label")
+    for label, m in report.per_label.items():
+        per.add_row(label, f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}", str(m.support))
+    console.print(per)
+    labels = list(report.confusion)
+    short = [label.split("_")[0][:8] for label in labels]
+    confusion = Table("true \\ predicted", *short, title="confusion")
+    for label in labels:
+        row = report.confusion[label]
+        confusion.add_row(label, *(f"[bold]{row[p]}[/]" if p == label else str(row[p] or ".") for p in labels))
+    console.print(confusion)
