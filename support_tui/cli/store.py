@@ -1,0 +1,98 @@
+"""``support-tui store reset`` and ``support-tui customers``: the demo store in the data directory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+
+from support_tui.cli import UserError
+from support_tui.core.paths import DataPaths
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    store = sub.add_parser("store", help="manage the demo store (customers, products, orders)")
+    store.set_defaults(func=lambda args: store.print_help())
+    actions = store.add_subparsers(dest="store_command", metavar="ACTION")
+    reset = actions.add_parser("reset", help="reload the store's fixtures (generated orders and demo customers)")
+    reset.add_argument("--today", type=_day, default=None, help="the store's day, YYYY-MM-DD (default: today)")
+    reset.set_defaults(func=reset_store)
+    status = actions.add_parser("status", help="when the store was created and how many rows it holds")
+    status.set_defaults(func=store_status)
+
+    customers = sub.add_parser("customers", help="list the store's customers")
+    customers.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    customers.set_defaults(func=list_customers)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
+
+
+async def _open():
+    from support_tui.core.db import Database
+
+    paths = DataPaths.default().ensure()
+    try:
+        return await Database.open(paths.database)
+    except Exception as exc:
+        raise UserError(f"cannot open the database at {paths.database}: {exc}") from exc
+
+
+async def reset_store(args: argparse.Namespace) -> int:
+    from support_tui.core.commerce.fixtures import load_fixtures
+
+    db = await _open()
+    try:
+        counts = await load_fixtures(db, today=args.today, reset=True)
+    finally:
+        await db.close()
+    print(f"Store reloaded in {db.path}: {counts['customers']} customers, {counts['products']} products, "
+          f"{counts['orders']} orders, {counts['charges']} charges, {counts['returns']} returns.")
+    return 0
+
+
+async def store_status(args: argparse.Namespace) -> int:
+    from support_tui.core.commerce.fixtures import is_loaded, store_today
+
+    db = await _open()
+    try:
+        if not await is_loaded(db):
+            print(f"No store in {db.path} yet; run `support-tui store reset`.")
+            return 0
+        day = await store_today(db)
+        counts = {t: await db.scalar(f"SELECT COUNT(*) FROM {t}") for t in ("customers", "products", "orders", "returns", "refunds")}
+    finally:
+        await db.close()
+    print(f"Store in {db.path}, created for {day.isoformat()}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    return 0
+
+
+async def list_customers(args: argparse.Namespace) -> int:
+    from support_tui.core.commerce.fixtures import load_fixtures
+
+    db = await _open()
+    try:
+        await load_fixtures(db)  # a fresh data directory gets its store on first use
+        rows = await db.fetchall(
+            "SELECT c.id, c.name, c.tier, c.lifetime_value, COUNT(o.id) AS orders FROM customers c"
+            " LEFT JOIN orders o ON o.customer_id = c.id GROUP BY c.id ORDER BY c.id"
+        )
+    finally:
+        await db.close()
+    customers = [
+        {"customer_id": r["id"], "name": r["name"], "tier": r["tier"], "lifetime_value": r["lifetime_value"], "orders": r["orders"]}
+        for r in rows
+    ]
+    if args.json:
+        print(json.dumps(customers, indent=2))
+        return 0
+    header = f"{'ID':<12} {'NAME':<22} {'TIER':<9} {'LIFETIME VALUE':>14} {'ORDERS':>6}"
+    print(header)
+    print("-" * len(header))
+    for c in customers:
+        print(f"{c['customer_id']:<12} {c['name'][:22]:<22} {c['tier']:<9} {c['lifetime_value']:>14,.2f} {c['orders']:>6}")
+    return 0
