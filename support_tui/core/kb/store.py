@@ -112,9 +112,11 @@ class KnowledgeBase:
 
         self.path.mkdir(parents=True, exist_ok=True)
         self._db = await lancedb.connect_async(str(self.path))
-        if TABLE in await self._db.table_names():
+        try:
             self._table = await self._db.open_table(TABLE)
-            self._indexed = await self._has_vector_index()
+        except (ValueError, FileNotFoundError):
+            return  # a new knowledge base: the first ingest creates the table
+        self._indexed = await self._has_vector_index()
 
     async def _require_open(self) -> None:
         if self._db is None:
