@@ -1,0 +1,1 @@
+"""The Textual console: views over the engine's event stream."""

@@ -1,0 +1,149 @@
+"""Modal dialogs: pick one of a list, give a reason, edit a draft or tool arguments (JSON), rate a conversation."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+
+def settle_cursor(root: Any) -> None:
+    """Follow the app's cursor_blink switch (off in tests and screenshots, so frames are deterministic)."""
+    blink = getattr(root.app, "cursor_blink", True)
+    for widget in root.query("Input, TextArea"):
+        widget.cursor_blink = blink
+
+
+class Dialog(ModalScreen):
+    """A modal with a title; Esc dismisses with None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str) -> None:
+        super().__init__(classes="dialog")
+        self.dialog_title = title
+
+    def on_mount(self) -> None:
+        self.query_one(".dialog-box").border_title = self.dialog_title
+        settle_cursor(self)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PickerDialog(Dialog):
+    """Choose one item; returns its id."""
+
+    def __init__(self, title: str, items: list[tuple[str, Content]], *, empty: str = "Nothing to pick.") -> None:
+        super().__init__(title)
+        self.items = items
+        self.empty = empty
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            if self.items:
+                yield OptionList(*[Option(prompt, id=item_id) for item_id, prompt in self.items], id="picker-options")
+            else:
+                yield Static(Content(self.empty), classes="placeholder")
+            yield Static(Content("Enter picks · Esc cancels"), classes="dialog-help")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+
+class ReasonDialog(Dialog):
+    """Ask for a one-line reason (deny a tool call, reject a draft, escalate)."""
+
+    def __init__(self, title: str, placeholder: str = "Reason", initial: str = "") -> None:
+        super().__init__(title)
+        self.placeholder = placeholder
+        self.initial = initial
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Input(self.initial, placeholder=self.placeholder, id="reason-input")
+            yield Static(Content("Enter confirms · Esc cancels"), classes="dialog-help")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value.strip())
+
+
+class TextEditDialog(Dialog):
+    """Edit a longer text (an AI draft before sending it). Ctrl+S sends."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Send", priority=True)]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__(title)
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box -tall"):
+            yield TextArea(self.text, soft_wrap=True, id="edit-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Send (Ctrl+S)", variant="success", id="edit-save", compact=True)
+                yield Button("Cancel (Esc)", id="edit-cancel", compact=True)
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save() if event.button.id == "edit-save" else self.dismiss(None)
+
+
+class JsonEditDialog(TextEditDialog):
+    """Edit a tool call's arguments as JSON; only a valid JSON object is accepted."""
+
+    def __init__(self, title: str, arguments: dict[str, Any]) -> None:
+        super().__init__(title, json.dumps(arguments, indent=2, ensure_ascii=False, sort_keys=True))
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box -tall"):
+            yield TextArea(self.text, show_line_numbers=True, id="edit-text")
+            yield Static("", id="json-error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Approve with these (Ctrl+S)", variant="success", id="edit-save", compact=True)
+                yield Button("Cancel (Esc)", id="edit-cancel", compact=True)
+
+    def action_save(self) -> None:
+        error = self.query_one("#json-error", Static)
+        try:
+            value = json.loads(self.query_one(TextArea).text)
+        except json.JSONDecodeError as exc:
+            error.update(Content(f"Invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"))
+            return
+        if not isinstance(value, dict):
+            error.update(Content("Arguments must be a JSON object."))
+            return
+        self.dismiss(value)
+
+
+class RatingDialog(Dialog):
+    """How did we do? 1-5 by key or button; Esc skips."""
+
+    BINDINGS = [Binding(str(n), f"rate({n})", str(n), show=False) for n in range(1, 6)]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(Content("How satisfied is the customer? Press 1 (poor) to 5 (excellent)."))
+            with Horizontal(classes="dialog-buttons"):
+                for n in range(1, 6):
+                    yield Button("★" * n, id=f"rate-{n}", compact=True)
+            yield Static(Content("Esc skips"), classes="dialog-help")
+
+    def action_rate(self, score: int) -> None:
+        self.dismiss(score)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(int((event.button.id or "rate-0").removeprefix("rate-")))

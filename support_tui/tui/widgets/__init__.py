@@ -1,0 +1,1 @@
+"""Widgets of the console: conversation, side panels, status line."""

@@ -1,0 +1,190 @@
+"""The conversation: customer, AI and human messages, a streamed reply, drafts and inline system lines."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from support_tui.tui.messages import DraftDecision
+
+ROLE_TITLES = {"customer": "Customer", "ai": "AI", "human": "Agent", "system": "System"}
+
+
+def message_header(role: str, agent: str | None, model: str | None, status: str) -> Content:
+    """Who wrote a message: role, and for the AI which specialist and which model answered."""
+    parts: list[str | tuple[str, str]] = [(ROLE_TITLES.get(role, role), "bold")]
+    if agent:
+        parts += [" · ", (agent, "italic")]
+    if model:
+        parts += [" · ", (model, "dim")]
+    if status != "sent":
+        parts += ["  ", (f"[{status}]", "bold reverse")]
+    return Content.assemble(*parts)
+
+
+class MessageBubble(Vertical):
+    """One message. Customer and human text is shown literally; AI text is Markdown."""
+
+    def __init__(
+        self,
+        role: str,
+        text: str,
+        *,
+        agent: str | None = None,
+        model: str | None = None,
+        status: str = "sent",
+        message_id: int | None = None,
+    ) -> None:
+        super().__init__(classes=f"bubble -{role}")
+        self.role = role
+        self.text = text
+        self.agent = agent
+        self.model = model
+        self.status = status
+        self.message_id = message_id
+
+    def compose(self) -> ComposeResult:
+        yield Static(message_header(self.role, self.agent, self.model, self.status), classes="bubble-header")
+        if self.role == "ai":
+            yield Markdown(self.text, classes="bubble-body")
+        else:
+            yield Static(Content(self.text), classes="bubble-body")
+
+    def set_status(self, status: str) -> None:
+        self.status = status
+        self.set_class(status != "sent", f"-{status}")
+        self.query_one(".bubble-header", Static).update(message_header(self.role, self.agent, self.model, status))
+
+    def set_text(self, text: str) -> None:
+        """Replace literal text (a customer message as the engine stored it)."""
+        self.text = text
+        if self.role != "ai":
+            self.query_one(".bubble-body", Static).update(Content(text))
+
+
+class ReplyBubble(MessageBubble):
+    """An AI reply: streamed token by token into one Markdown widget; a draft carries Send/Edit/Reject."""
+
+    can_focus = True
+    BINDINGS = [
+        Binding("a", "decide('send')", "Send draft"),
+        Binding("e", "decide('edit')", "Edit draft"),
+        Binding("r", "decide('reject')", "Reject draft"),
+    ]
+
+    def __init__(self, *, agent: str | None, model: str | None, text: str = "", status: str = "streaming",
+                 message_id: int | None = None) -> None:
+        super().__init__("ai", text, agent=agent, model=model, status=status, message_id=message_id)
+        self._stream: MarkdownStream | None = None
+        self.add_class(f"-{status}")
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        with Horizontal(classes="draft-actions"):
+            yield Button("Send (a)", variant="success", id="draft-send", compact=True)
+            yield Button("Edit (e)", variant="primary", id="draft-edit", compact=True)
+            yield Button("Reject (r)", variant="error", id="draft-reject", compact=True)
+
+    @property
+    def markdown(self) -> Markdown:
+        return self.query_one(Markdown)
+
+    async def append(self, fragment: str) -> None:
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.markdown)
+        self.text += fragment
+        await self._stream.write(fragment)
+
+    async def reset(self) -> None:
+        """The model failed mid-stream: what was streamed is void."""
+        await self._stop()
+        self.text = ""
+        await self.markdown.update("")
+
+    async def _stop(self) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+
+    async def complete(self, text: str, *, message_id: int, agent: str, model: str, draft: bool) -> None:
+        await self._stop()
+        self.agent, self.model, self.message_id = agent, model, message_id
+        self.remove_class("-streaming")
+        if text != self.text:
+            self.text = text
+            await self.markdown.update(text)
+        self.set_status("draft" if draft else "sent")
+
+    async def interrupt(self, status: str) -> None:
+        """The turn was cancelled or failed while this reply streamed."""
+        await self._stop()
+        self.remove_class("-streaming")
+        self.set_status(status)
+
+    def action_decide(self, action: str) -> None:
+        if self.status == "draft" and self.message_id is not None:
+            self.post_message(DraftDecision(self.message_id, action))  # type: ignore[arg-type]
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_decide((event.button.id or "").removeprefix("draft-"))
+
+
+class SystemLine(Static):
+    """A hand-off, an escalation or a notice, inline in the conversation."""
+
+    def __init__(self, text: str, level: str = "info") -> None:
+        super().__init__(Content.assemble(("── ", "dim"), text), classes=f"system-line -{level}")
+
+
+class ConversationView(VerticalScroll):
+    """The messages of the open conversation, newest at the bottom, kept in view while streaming."""
+
+    def follow(self, was_at_end: bool = True) -> None:
+        """Keep the newest message in view, unless the reader scrolled up."""
+        if was_at_end:
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+    async def clear(self) -> None:
+        await self.remove_children()
+        self.scroll_home(animate=False)
+
+    async def add_message(self, role: str, text: str, **kwargs) -> MessageBubble:
+        status = kwargs.get("status", "sent")
+        if role == "ai":
+            bubble: MessageBubble = ReplyBubble(agent=kwargs.get("agent"), model=kwargs.get("model"), text=text,
+                                                status=status, message_id=kwargs.get("message_id"))
+        else:
+            bubble = MessageBubble(role, text, **kwargs)
+            if status != "sent":
+                bubble.add_class(f"-{status}")
+        at_end = self.is_vertical_scroll_end
+        await self.mount(bubble)
+        self.follow(at_end)
+        return bubble
+
+    async def add_system(self, text: str, level: str = "info") -> None:
+        at_end = self.is_vertical_scroll_end
+        await self.mount(SystemLine(text, level))
+        self.follow(at_end)
+
+    async def start_reply(self, agent: str | None, model: str | None) -> ReplyBubble:
+        bubble = ReplyBubble(agent=agent, model=model)
+        at_end = self.is_vertical_scroll_end
+        await self.mount(bubble)
+        self.follow(at_end)
+        return bubble
+
+    def draft(self, message_id: int) -> ReplyBubble | None:
+        for bubble in self.query(ReplyBubble):
+            if bubble.message_id == message_id:
+                return bubble
+        return None
+
+    def last_customer(self) -> MessageBubble | None:
+        bubbles = [b for b in self.query(MessageBubble) if b.role == "customer"]
+        return bubbles[-1] if bubbles else None

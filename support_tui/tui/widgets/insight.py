@@ -1,0 +1,169 @@
+"""The Routing, Sentiment and Knowledge panels: why this specialist, how the customer feels, what was read."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Static
+
+from support_tui.core.events import HandoffPacket, RouteDecided, SentimentScored, Snippet
+from support_tui.core.specialists import ROUTABLE
+
+BAR_WIDTH = 14
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar of ``width`` cells filled to ``fraction`` (eighths for the last cell)."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    eighths = round(fraction * width * 8)
+    full, rest = divmod(eighths, 8)
+    partial = " ▏▎▍▌▋▊▉"[rest] if rest else ""
+    return ("█" * full + partial).ljust(width, "·")
+
+
+class RoutingPanel(VerticalScroll):
+    """Scores of all six specialists, the choice with confidence and margin, the reason and hand-offs."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content("No turn yet."), id="route-active")
+        yield Static(id="route-bars")
+        yield Static(id="route-reason")
+        yield Static(id="route-history")
+
+    def on_mount(self) -> None:
+        self.border_title = "Routing"
+        self.handoffs: list[HandoffPacket] = []
+        self.show_scores({}, None)
+
+    def clear(self) -> None:
+        self.handoffs = []
+        self.query_one("#route-active", Static).update(Content("No turn yet."))
+        self.show_scores({}, None)
+        self.query_one("#route-reason", Static).update("")
+        self.query_one("#route-history", Static).update("")
+
+    def show_scores(self, scores: dict[str, float], active: str | None) -> None:
+        lines = []
+        for name in ROUTABLE:
+            score = scores.get(name, 0.0)
+            style = "bold $accent" if name == active else "$text-muted"
+            lines.append(Content.assemble((f"{name[:18]:<18} ", style), (bar(score), style), f" {score:.2f}"))
+        self.query_one("#route-bars", Static).update(Content("\n").join(lines))
+
+    def show(self, event: RouteDecided) -> None:
+        self.query_one("#route-active", Static).update(Content.assemble(
+            ("▶ ", "$accent"), (event.agent, "bold"),
+            f"  conf {event.confidence:.2f} · margin {event.margin:+.2f} · {event.method}",
+            ("  ask to clarify" if event.clarify else "", "$warning"),
+        ))
+        self.show_scores(event.scores, event.agent)
+        lines = [Content.assemble(("why ", "dim"), event.reason)]
+        for ev in event.evidence[:3]:
+            lines.append(Content.assemble(("  ≈ ", "dim"), f"{ev.similarity:.2f} ", (ev.agent, "italic"), ": ", ev.text))
+        self.query_one("#route-reason", Static).update(Content("\n").join(lines))
+
+    def add_handoff(self, packet: HandoffPacket) -> None:
+        self.handoffs.append(packet)
+        lines = [Content.styled("Hand-offs", "bold")]
+        for p in self.handoffs:
+            lines.append(Content.assemble(f"{p.from_agent or '—'} → ", (p.to_agent, "bold"), ("  " + p.reason, "dim")))
+        self.query_one("#route-history", Static).update(Content("\n").join(lines))
+
+
+class SentimentPanel(VerticalScroll):
+    """A gauge of the current compound score with the escalation threshold, and the trend as a sparkline."""
+
+    def __init__(self, threshold: float, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.threshold = threshold
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="sentiment-label")
+        yield Static(id="sentiment-gauge")
+        yield Static(id="sentiment-trend")
+
+    def on_mount(self) -> None:
+        self.border_title = "Sentiment"
+        self.clear()
+
+    def clear(self) -> None:
+        self.query_one("#sentiment-label", Static).update(Content("No messages scored yet."))
+        self.query_one("#sentiment-gauge", Static).update(self.gauge(None))
+        self.query_one("#sentiment-trend", Static).update("")
+
+    def gauge(self, compound: float | None, width: int = 31) -> Content:
+        """-1 .. 1 left to right; ● is the score, ┃ the escalation threshold."""
+        def cell(value: float) -> int:
+            return round((min(max(value, -1.0), 1.0) + 1) / 2 * (width - 1))
+
+        mark = cell(self.threshold)
+        parts: list[tuple[str, str]] = []
+        for i in range(width):
+            value = -1 + 2 * i / (width - 1)
+            style = "$error" if value <= self.threshold else ("$success" if value > 0.05 else "$text-muted")
+            char = "┃" if i == mark else "─"
+            if compound is not None and i == cell(compound):
+                char, style = "●", f"bold {style}"
+            parts.append((char, style))
+        return Content.assemble("-1 ", *parts, " +1")
+
+    def show(self, event: SentimentScored) -> None:
+        style = "$error" if event.compound <= self.threshold else ("$success" if event.compound > 0.05 else "")
+        self.query_one("#sentiment-label", Static).update(Content.assemble(
+            (f"{event.compound:+.2f} ", f"bold {style}".strip()), (event.label.replace("_", " "), style),
+            ("  " + ", ".join(event.signals) if event.signals else "", "$warning"),
+        ))
+        self.query_one("#sentiment-gauge", Static).update(self.gauge(event.compound))
+        spark = [
+            (SPARK[min(7, int((v + 1) / 2 * 8))], "$error" if v <= self.threshold else "$accent")
+            for v in event.history[-30:]
+        ]
+        self.query_one("#sentiment-trend", Static).update(Content.assemble(
+            ("trend ", "dim"), *spark, f"  {event.trend} ({event.trend_compound:+.2f})",
+            ("\nescalates at ≤ ", "dim"), (f"{self.threshold:+.2f}", "$error"),
+        ))
+
+
+class SnippetCard(Static):
+    """One retrieved snippet: title, score, excerpt; marked when the reply used it."""
+
+    def __init__(self, snippet: Snippet) -> None:
+        self.snippet = snippet
+        super().__init__(self.describe(False), classes="snippet")
+
+    def describe(self, used: bool) -> Content:
+        excerpt = " ".join(self.snippet.text.split())
+        if len(excerpt) > 180:
+            excerpt = excerpt[:179] + "…"
+        return Content.assemble(
+            ("✓ used  " if used else "", "bold $success"), (self.snippet.title, "bold"),
+            (f"  {self.snippet.score:.2f}", "$accent"), ("  " + self.snippet.chunk_id, "dim"), "\n", excerpt,
+        )
+
+    def mark_used(self, used: bool) -> None:
+        self.set_class(used, "-used")
+        self.update(self.describe(used))
+
+
+class KnowledgePanel(VerticalScroll):
+    """Snippets retrieved for the latest turn."""
+
+    def on_mount(self) -> None:
+        self.border_title = "Knowledge"
+
+    async def show(self, query: str, snippets: list[Snippet]) -> None:
+        await self.remove_children()
+        if not snippets:
+            await self.mount(Static(Content("Nothing retrieved."), classes="placeholder"))
+        await self.mount_all([SnippetCard(s) for s in snippets])
+        self.border_subtitle = f"{len(snippets)} snippets"
+
+    def mark_used(self, chunk_ids: list[str]) -> None:
+        for card in self.query(SnippetCard):
+            card.mark_used(card.snippet.chunk_id in chunk_ids)
+
+    async def clear(self) -> None:
+        await self.remove_children()
+        self.border_subtitle = ""

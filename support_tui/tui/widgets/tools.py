@@ -1,0 +1,132 @@
+"""The Tools panel: each tool call with its arguments, status, duration and result; approvals stand out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.widgets import Button, Collapsible, Static
+
+from support_tui.core.events import ToolCallFinished, ToolCallRequested
+from support_tui.tui.messages import ToolDecision
+
+STATUS_STYLE = {"ok": "$success", "error": "$error", "blocked": "$error", "pending_approval": "bold $warning", "running": "$accent"}
+
+
+def pretty(value: Any) -> str:
+    """Pretty JSON for a tool's arguments or result (repr for what JSON cannot hold)."""
+    try:
+        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+class ToolCallCard(Vertical):
+    """One call. Pending approval: Approve (a), Edit arguments (e), Deny (d)."""
+
+    can_focus = True
+    BINDINGS = [
+        Binding("a", "decide('approve')", "Approve"),
+        Binding("e", "decide('edit')", "Edit args"),
+        Binding("d", "decide('deny')", "Deny"),
+    ]
+
+    def __init__(self, call_id: str, name: str, arguments: dict[str, Any]) -> None:
+        super().__init__(classes="tool-call -running")
+        self.call_id = call_id
+        self.tool_name = name
+        self.arguments = arguments
+        self.status = "running"
+        self.duration_ms = 0.0
+        self.detail: Content = Content.assemble(("arguments ", "dim"), pretty(arguments))
+
+    def title(self) -> Content:
+        status = self.status.replace("_", " ")
+        duration = f"  {self.duration_ms:.0f} ms" if self.duration_ms else ""
+        return Content.assemble((self.tool_name, "bold"), "  ", (status, STATUS_STYLE.get(self.status, "")), (duration, "dim"))
+
+    def compose(self) -> ComposeResult:
+        with Collapsible(title=self.title(), collapsed=True):
+            yield Static(self.detail, classes="tool-detail")
+        with Horizontal(classes="approval-actions"):
+            yield Button("Approve (a)", variant="success", id="tool-approve", compact=True)
+            yield Button("Edit (e)", variant="primary", id="tool-edit", compact=True)
+            yield Button("Deny (d)", variant="error", id="tool-deny", compact=True)
+
+    def finish(self, event: ToolCallFinished) -> None:
+        self.remove_class(f"-{self.status.replace('_', '-')}")
+        self.status = event.status
+        self.arguments = event.arguments
+        self.duration_ms = event.duration_ms
+        self.add_class(f"-{event.status.replace('_', '-')}")
+        parts: list[str | tuple[str, str]] = [("arguments ", "dim"), pretty(event.arguments)]
+        if event.rule:
+            parts += ["\n", ("rule ", "dim"), (event.rule, "bold $warning")]
+        if event.error:
+            parts += ["\n", ("why ", "dim"), event.error]
+        if event.result is not None:
+            parts += ["\n", ("result ", "dim"), pretty(event.result)]
+        self.detail = Content.assemble(*parts)
+        collapsible = self.query_one(Collapsible)
+        collapsible.title = self.title()  # type: ignore[assignment]
+        self.query_one(".tool-detail", Static).update(self.detail)
+        if event.status in ("pending_approval", "blocked", "error"):
+            collapsible.collapsed = False
+
+    def resolved(self) -> None:
+        """A person decided; the engine's next events carry the outcome."""
+        self.remove_class("-pending-approval")
+        self.status = "running"
+        self.add_class("-running")
+        self.query_one(Collapsible).title = self.title()  # type: ignore[assignment]
+
+    def action_decide(self, action: str) -> None:
+        if self.status == "pending_approval":
+            self.post_message(ToolDecision(self.call_id, action))  # type: ignore[arg-type]
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_decide((event.button.id or "").removeprefix("tool-"))
+
+
+class ToolsPanel(VerticalScroll):
+    """Every tool call of the conversation, newest last."""
+
+    def on_mount(self) -> None:
+        self.border_title = "Tools"
+
+    def card(self, call_id: str) -> ToolCallCard | None:
+        for card in self.query(ToolCallCard):
+            if card.call_id == call_id:
+                return card
+        return None
+
+    async def requested(self, event: ToolCallRequested) -> None:
+        if self.card(event.call_id) is None:
+            card = ToolCallCard(event.call_id, event.name, event.arguments)
+            await self.mount(card)
+            self.call_after_refresh(card.scroll_visible, animate=False)
+
+    async def finished(self, event: ToolCallFinished) -> None:
+        card = self.card(event.call_id)
+        if card is None:
+            card = ToolCallCard(event.call_id, event.name, event.arguments)
+            await self.mount(card)
+        card.finish(event)
+        self.update_subtitle()
+
+    def pending(self) -> list[ToolCallCard]:
+        return [c for c in self.query(ToolCallCard) if c.status == "pending_approval"]
+
+    def update_subtitle(self) -> None:
+        waiting = len(self.pending())
+        self.border_subtitle = f"{waiting} awaiting approval" if waiting else ""
+        self.set_class(bool(waiting), "-pending-approval")
+
+    async def clear(self) -> None:
+        await self.remove_children()
+        self.update_subtitle()
