@@ -1,0 +1,211 @@
+"""What a customer's words contain: order ids, amounts, products, contact details and intents."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_ORDER_PATTERNS = (
+    re.compile(r"\bORD[-\s]?(\d{3,})\b", re.IGNORECASE),
+    re.compile(r"#\s?(\d{3,})\b"),
+    re.compile(r"\border\s+(?:number\s+|no\.?\s*|num\s+|id\s+)?#?\s?(\d{3,})\b", re.IGNORECASE),
+)
+_AMOUNT_PATTERNS = (
+    re.compile(r"\$\s?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"),
+    re.compile(r"\b(\d+(?:\.\d{1,2})?)\s*(?:dollars|usd|bucks)\b", re.IGNORECASE),
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_PHONE = re.compile(r"(?<![\w#-])\+?\d[\d\s().-]{6,}\d(?![\w-])")
+_NAME_CHANGE = re.compile(r"\bname\s+(?:to|is|should be)\s+([A-Z][\w'.-]*(?:\s+[A-Z][\w'.-]*){0,3})")
+_STREET = re.compile(
+    r"(?<![\w#-])(\d+[A-Za-z]?\s+(?:(?:[A-Za-z.'-]+|\d+(?:st|nd|rd|th))\s+)+?(?:street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|"
+    r"way|court|ct|place|pl|terrace|close|square|sq|parkway|pkwy|highway|hwy)\b\.?)",
+    re.IGNORECASE,
+)
+_POSTAL = re.compile(r"^(?:([A-Z]{2})\s+)?(\d{4,6}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})$")
+
+PRODUCT_WORDS = (
+    "wireless headphones", "noise cancelling headphones", "phone case", "screen protector", "power bank",
+    "charging cable", "water bottle", "yoga mat", "coffee maker", "running shoes", "smart watch",
+    "headphones", "earbuds", "headset", "speaker", "charger", "cable", "adapter", "smartwatch", "watch",
+    "fitness tracker", "laptop", "tablet", "keyboard", "mouse", "monitor", "camera", "router", "case",
+    "jacket", "coat", "shoes", "sneakers", "boots", "shirt", "t-shirt", "jeans", "dress", "hoodie",
+    "sweater", "backpack", "bag", "blender", "kettle", "lamp", "mug", "bottle", "tent", "stand", "phone",
+)
+"""Product nouns the store sells, longest phrases first so 'phone case' wins over 'phone'."""
+
+DEVICE_WORDS = (
+    "iphone", "ios", "android", "samsung", "galaxy", "pixel", "ipad", "macbook", "mac", "windows",
+    "bluetooth", "usb-c", "lightning", "ps5", "xbox", "switch",
+)
+"""Devices and standards customers ask compatibility about."""
+
+_INTENTS: dict[str, tuple[str, ...]] = {
+    "human": ("human", "real person", "supervisor", "manager", "speak to someone", "talk to someone"),
+    "duplicate_charge": ("charged twice", "double charged", "double-charged", "duplicate", "two charges",
+                         "charged me twice", "billed twice", "charged two times"),
+    "charge": ("charge", "charged", "billing", "bill ", "invoice", "fee", "payment", "statement"),
+    "refund_status": ("refund status", "status of my refund", "where is my refund", "refund yet",
+                      "received my refund", "receive my refund", "my refund", "refund been"),
+    "refund": ("refund", "money back", "reimburse"),
+    "return": ("return", "send back", "send it back", "rma"),
+    "exchange": ("exchange", "swap", "different size", "another size", "different colour", "different color",
+                 "bigger size", "smaller size"),
+    "defective": ("defective", "broken", "damaged", "faulty", "stopped working", "doesn't work",
+                  "does not work", "not working", "cracked", "dead on arrival"),
+    "cancel": ("cancel",),
+    "track": ("track", "where is", "where's", "when will", "arrive", "delivery", "deliver", "shipped",
+              "shipping", "package", "parcel", "status"),
+    "compatible": ("compatible", "compatibility", "work with", "works with", "fit my", "fits my", "support"),
+    "product_question": ("spec", "specs", "warranty", "in stock", "stock", "battery", "size", "material",
+                         "how much is", "price", "weigh", "dimensions", "colours", "colors", "available"),
+    "password": ("password", "reset link", "login link", "log-in link", "magic link", "locked out"),
+    "login": ("log in", "login", "sign in", "signin", "log into", "logged out"),
+    "crash": ("crash", "closes", "freez", "error", "bug", "slow", "not loading", "won't load", "checkout",
+              "blank screen"),
+    "change_address": ("change my address", "change the address", "update my address", "new address",
+                       "shipping address", "delivery address", "change address", "wrong address", "address to"),
+    "change_name": ("change my name", "update my name", "name to", "my name is wrong", "misspelled"),
+    "change_email": ("change my email", "update my email", "new email", "email to", "email address to"),
+    "change_phone": ("change my phone", "update my phone", "new phone", "phone number to", "phone to",
+                     "new number", "mobile number"),
+}
+
+_YES = re.compile(
+    r"^\s*(?:yes|yeah|yep|yup|sure|ok|okay|please do|go ahead|confirm|confirmed|do it|correct|"
+    r"that's right|that is right|sounds good|y)\b|\b(?:go ahead|yes please|please proceed|i confirm|"
+    r"proceed)\b",
+    re.IGNORECASE,
+)
+_NO = re.compile(
+    r"^\s*(?:no|nope|nah|don't|do not|never mind|nevermind|stop|not now|hold off)\b|\b(?:don't do|do not do|"
+    r"don't go ahead|changed my mind)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Address:
+    """A postal address pulled out of a message."""
+
+    street: str
+    city: str
+    postal_code: str
+    country: str | None = None
+    state: str | None = None
+
+    def as_arguments(self) -> dict[str, str]:
+        args = {"street": self.street, "city": self.city, "postal_code": self.postal_code}
+        if self.country:
+            args["country"] = self.country
+        if self.state:
+            args["state"] = self.state
+        return args
+
+    def text(self) -> str:
+        parts = [self.street, self.city, " ".join(p for p in (self.state, self.postal_code) if p)]
+        if self.country:
+            parts.append(self.country)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Entities:
+    """Everything extracted from one message."""
+
+    order_ids: tuple[str, ...] = ()
+    amounts: tuple[float, ...] = ()
+    products: tuple[str, ...] = ()
+    devices: tuple[str, ...] = ()
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    address: Address | None = None
+    intents: frozenset[str] = field(default_factory=frozenset)
+    affirmative: bool = False
+    negative: bool = False
+
+
+def order_ids(text: str) -> tuple[str, ...]:
+    """Order ids in the text, normalised to ``ORD-<digits>``, first mention first."""
+    found: list[tuple[int, str]] = []
+    for pattern in _ORDER_PATTERNS:
+        found.extend((m.start(), f"ORD-{m.group(1)}") for m in pattern.finditer(text))
+    return _unique(oid for _, oid in sorted(found))
+
+
+def amounts(text: str) -> tuple[float, ...]:
+    found: list[tuple[int, float]] = []
+    for pattern in _AMOUNT_PATTERNS:
+        found.extend((m.start(), float(m.group(1).replace(",", ""))) for m in pattern.finditer(text))
+    return _unique(a for _, a in sorted(found))
+
+
+def product_words(text: str) -> tuple[str, ...]:
+    """Product nouns mentioned, longest phrase first; a phrase hides the words inside it."""
+    low = text.lower()
+    taken: list[str] = []
+    for word in PRODUCT_WORDS:
+        if re.search(rf"\b{re.escape(word)}s?\b", low) and not any(word in t for t in taken):
+            taken.append(word)
+    return tuple(sorted(taken, key=low.find))
+
+
+def intents(text: str) -> frozenset[str]:
+    low = " " + text.lower() + " "
+    found = {name for name, cues in _INTENTS.items() if any(cue in low for cue in cues)}
+    if "charg" in low and re.search(r"\b(?:twice|two times|double|2x|same amount again)\b", low):
+        found.add("duplicate_charge")
+    return frozenset(found)
+
+
+def address(text: str) -> Address | None:
+    """A comma-separated address starting with a street number: street, city, [state] postcode[, country]."""
+    match = _STREET.search(text)
+    if not match:
+        return None
+    rest = [p.strip(" .") for p in text[match.end():].split(",")]
+    rest = [p for p in rest if p][:3]
+    if len(rest) < 2:
+        return None
+    city, postal_part = rest[0], rest[1]
+    postal = _POSTAL.match(postal_part)
+    if not postal:
+        return None
+    country = rest[2].split(".")[0].strip() if len(rest) > 2 else None
+    return Address(match.group(1).strip(" ."), city, postal.group(2), country or None, postal.group(1))
+
+
+def extract(text: str) -> Entities:
+    """Everything this module can read from ``text``."""
+    low = text.lower()
+    devices = tuple(d for d in DEVICE_WORDS if re.search(rf"\b{re.escape(d)}\b", low))
+    name = _NAME_CHANGE.search(text)
+    phone = _PHONE.search(_EMAIL.sub(" ", text))
+    phone_text = phone.group(0).strip() if phone and sum(c.isdigit() for c in phone.group(0)) >= 7 else None
+    if phone_text and ("ORD" in text[max(0, phone.start() - 4):phone.start()].upper()):
+        phone_text = None
+    yes = bool(_YES.search(text))
+    no = bool(_NO.search(text)) and not re.match(r"^\s*(?:yes|yeah|yep|sure|ok|okay)\b", text, re.IGNORECASE)
+    email = _EMAIL.search(text)
+    return Entities(
+        order_ids=order_ids(text),
+        amounts=amounts(text),
+        products=product_words(text),
+        devices=devices,
+        email=email.group(0) if email else None,
+        phone=phone_text,
+        name=name.group(1).strip() if name else None,
+        address=address(text),
+        intents=intents(text) | ({"change_address"} if address(text) else set()),
+        affirmative=yes and not no,
+        negative=no,
+    )
+
+
+def _unique(items) -> tuple:
+    seen: list = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return tuple(seen)

@@ -1,0 +1,234 @@
+"""Each specialist's tool flow, one round at a time, read from what this turn's tools returned."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .request import Request, ToolOutcome
+
+PlannedCall = tuple[str, dict[str, Any]]
+
+_ACTIVE = ("shipped", "processing", "pending")
+_REASONS = (
+    ("defective", "defective"), ("broken", "defective"), ("not working", "defective"),
+    ("stopped working", "defective"), ("doesn't work", "defective"), ("faulty", "defective"),
+    ("damaged", "damaged"), ("cracked", "damaged"), ("wrong size", "wrong size"),
+    ("too small", "wrong size"), ("too big", "wrong size"), ("different size", "wrong size"),
+    ("wrong item", "wrong item"), ("changed my mind", "changed mind"), ("don't need", "no longer needed"),
+)
+_STOP = frozenset(
+    "the a an my i me is it to for of and or do does can could will would you your with this that "
+    "what which how about have has on in at be are was any there please hi hello thanks want need "
+    "know tell question good bad new one some".split()
+)
+
+
+def order_id(request: Request) -> str | None:
+    ids = request.said.order_ids or request.remembered.order_ids
+    return ids[0] if ids else None
+
+
+def products(request: Request) -> tuple[str, ...]:
+    return request.said.products or request.remembered.products
+
+
+def orders_listed(request: Request) -> list[dict[str, Any]] | None:
+    """Orders from this turn's ``list_orders``, or None when it was not called (or failed)."""
+    outcome = request.last("list_orders")
+    if outcome is None or not outcome.ok:
+        return None
+    return [o for o in outcome.value("orders") or [] if isinstance(o, dict)]
+
+
+def _names(items: Any) -> list[str]:
+    return [str(i.get("name", "")) if isinstance(i, dict) else str(i) for i in items or []]
+
+
+def _matches(name: str, words: tuple[str, ...]) -> bool:
+    low = name.lower()
+    return any(re.search(rf"\b{re.escape(w)}", low) for w in words)
+
+
+def _newest(orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(orders, key=lambda o: str(o.get("placed_at") or ""), reverse=True)
+
+
+def _resolve(request: Request, choose) -> tuple[str | None, list[PlannedCall]]:
+    """An order id from the words, else from this turn's order list, else a call to list them."""
+    known = order_id(request)
+    if known:
+        return known, []
+    listed = orders_listed(request)
+    if listed is None:
+        if request.last("list_orders") is None:
+            return None, [("list_orders", {"limit": 10})]
+        return None, []
+    chosen = choose(_newest(listed))
+    return (str(chosen.get("order_id")) if chosen and chosen.get("order_id") else None), []
+
+
+def _most_recent_active(orders: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for status in ("shipped", "processing"):
+        for order in orders:
+            if order.get("status") == status:
+                return order
+    return next((o for o in orders if o.get("status") != "cancelled"), None)
+
+
+def order_tracking(request: Request, found: frozenset[str]) -> list[PlannedCall]:
+    if "cancel" in found:
+        only_open = lambda orders: (lambda open_: open_[0] if len(open_) == 1 else None)(  # noqa: E731
+            [o for o in orders if o.get("status") in ("pending", "processing")])
+        oid, calls = _resolve(request, only_open)
+        if calls or not oid:
+            return calls
+        return [("cancel_order", {"order_id": oid, "reason": "customer request"})]
+    address = request.said.address
+    if "change_address" in found and address is not None and address.country:
+        oid, calls = _resolve(request, lambda orders: next((o for o in orders if o.get("status") in _ACTIVE), None))
+        if calls or not oid:
+            return calls
+        return [("change_shipping_address", {"order_id": oid, **address.as_arguments()})]
+    oid, calls = _resolve(request, _most_recent_active)
+    if calls or not oid:
+        return calls
+    return [("track_shipment", {"order_id": oid}), ("lookup_order", {"order_id": oid})]
+
+
+def return_reason(request: Request) -> str:
+    low = (request.latest + " " + " ".join(request.earlier_user)).lower()
+    return next((label for cue, label in _REASONS if cue in low), "customer request")
+
+
+def _matching_skus(eligibility: ToolOutcome, words: tuple[str, ...]) -> list[str]:
+    items = [i for i in eligibility.value("items") or [] if isinstance(i, dict) and i.get("sku")]
+    chosen = [i for i in items if words and _matches(str(i.get("name", "")), words)]
+    if not chosen and len(items) == 1:
+        chosen = items
+    return [str(i["sku"]) for i in chosen]
+
+
+def returns_refunds(request: Request, found: frozenset[str]) -> list[PlannedCall]:
+    wants = found & {"return", "exchange", "refund", "defective"}
+    if "refund_status" in found and not found & {"return", "exchange", "defective"}:
+        oid = order_id(request)
+        return [("list_returns", {"order_id": oid} if oid else {})]
+    oid = order_id(request)
+    if oid and request.said.amounts and "refund" in found and not found & {"return", "exchange", "defective"}:
+        return [("issue_refund", {"order_id": oid, "amount": request.said.amounts[0], "reason": return_reason(request)})]
+    words = products(request)
+
+    def by_product(orders: list[dict[str, Any]]) -> dict[str, Any] | None:
+        hits = [o for o in orders if words and any(_matches(n, words) for n in _names(o.get("items")))]
+        delivered = [o for o in orders if o.get("status") == "delivered"]
+        return (hits or (delivered if len(delivered) == 1 else []) or [None])[0]
+
+    oid, calls = _resolve(request, by_product)
+    if calls or not oid:
+        return calls
+    eligibility = next((o for o in reversed(request.called("check_return_eligibility"))
+                        if o.arguments.get("order_id") == oid), None)
+    if eligibility is None:
+        return [("check_return_eligibility", {"order_id": oid})]
+    if not (eligibility.ok and eligibility.value("eligible")) or not wants:
+        return []
+    arguments: dict[str, Any] = {
+        "order_id": oid,
+        "reason": return_reason(request),
+        "kind": "exchange" if "exchange" in found else "refund",
+    }
+    skus = _matching_skus(eligibility, words)
+    if skus:
+        arguments["skus"] = skus
+    return [("create_return", arguments)]
+
+
+def search_query(request: Request) -> str:
+    """What to search the catalogue for: product nouns, else the message's content words."""
+    if products(request):
+        return " ".join(products(request)[:2])
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]+", request.latest) if w.lower() not in _STOP and len(w) > 2]
+    return " ".join(words[:3])
+
+
+def product_info(request: Request, found: frozenset[str]) -> list[PlannedCall]:
+    searches = request.called("search_products")
+    query = search_query(request)
+    if not searches:
+        return [("search_products", {"query": query, "limit": 5})] if query else []
+    if not searches[-1].ok:
+        return []
+    listed = [p for p in searches[-1].value("products") or [] if isinstance(p, dict)]
+    if not listed:
+        fallback = (products(request) or query.split() or [""])[0].split()[-1:]
+        retry = " ".join(fallback)
+        return [("search_products", {"query": retry, "limit": 5})] if retry and retry != query else []
+    message = set(re.findall(r"[a-z0-9]+", request.latest.lower()))
+    best = max(listed, key=lambda p: (len(message & set(re.findall(r"[a-z0-9]+", str(p.get("name", "")).lower()))),
+                                      -listed.index(p)))
+    if best.get("product_id") is None:
+        return []
+    return [("get_product", {"product_id": best["product_id"]})]
+
+
+def billing_payment(request: Request, found: frozenset[str]) -> list[PlannedCall]:
+    oid = order_id(request)
+    charges = request.last("explain_charges")
+    if charges is None:
+        calls = [("explain_charges", {"order_id": oid} if oid else {})]
+        if re.search(r"payment method|card on file|history|invoices|statement", request.latest, re.IGNORECASE):
+            calls.append(("get_billing_history", {"limit": 10}))
+        return calls
+    duplicates = [d for d in charges.value("duplicates") or [] if isinstance(d, dict) and not d.get("refunded")]
+    if duplicates and found & {"duplicate_charge", "refund"} and request.last("issue_refund") is None:
+        dup = next((d for d in duplicates if d.get("order_id") == oid), duplicates[0])
+        if dup.get("order_id") and dup.get("amount") is not None:
+            extra = max(1, len(dup.get("charge_ids") or []) - 1)
+            return [("issue_refund", {"order_id": dup["order_id"], "amount": round(float(dup["amount"]) * extra, 2),
+                                      "reason": "duplicate charge"})]
+    return []
+
+
+def technical_support(request: Request, found: frozenset[str]) -> list[PlannedCall]:
+    low = request.latest.lower()
+    stuck = "login" in found and re.search(r"forgot|can't|cannot|can not|locked|unable|reset", low)
+    if "password" in found or (stuck and "crash" not in found):
+        kind = "magic_link" if "magic link" in low else "password_reset"
+        return [("send_login_link", {"kind": kind})]
+    return []
+
+
+def account_management(request: Request, found: frozenset[str]) -> list[PlannedCall]:
+    said = request.said
+    if request.last("get_account") is None:
+        return [("get_account", {})]
+    oid = order_id(request)
+    if "change_address" in found and said.address and oid and said.address.country:
+        return [("change_shipping_address", {"order_id": oid, **said.address.as_arguments()})]
+    changes = (
+        ("change_email", "email", said.email),
+        ("change_phone", "phone", said.phone),
+        ("change_name", "name", said.name),
+        ("change_address", "address", said.address.text() if said.address else None),
+    )
+    for intent, field, value in changes:
+        if intent in found and value:
+            return [("update_account", {"field": field, "value": value})]
+    return []
+
+
+def escalation_manager(request: Request, found: frozenset[str]) -> list[PlannedCall]:
+    if request.outcomes:
+        return []
+    oid = order_id(request)
+    calls: list[PlannedCall] = []
+    if oid:
+        calls.append(("lookup_order", {"order_id": oid}))
+    if found & {"charge", "duplicate_charge"}:
+        calls.append(("explain_charges", {"order_id": oid} if oid else {}))
+    if found & {"return", "refund", "refund_status", "exchange", "defective"}:
+        calls.append(("list_returns", {"order_id": oid} if oid else {}))
+    if not calls and found & {"track", "cancel"}:
+        calls.append(("list_orders", {"limit": 10}))
+    return calls

@@ -1,0 +1,112 @@
+"""Which tools the offline model calls next: shared rules, then the specialist's own flow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import flows
+from .request import Request
+
+PlannedCall = tuple[str, dict[str, Any]]
+
+MAX_ROUNDS = 4
+"""Tool rounds the offline model takes before it writes; the engine allows a few more."""
+
+DOMAINS: dict[str, frozenset[str]] = {
+    "order_tracking": frozenset({"track", "cancel", "change_address"}),
+    "returns_refunds": frozenset({"return", "exchange", "refund", "refund_status", "defective"}),
+    "product_info": frozenset({"compatible", "product_question"}),
+    "billing_payment": frozenset({"charge", "duplicate_charge", "refund"}),
+    "technical_support": frozenset({"password", "login", "crash"}),
+    "account_management": frozenset({"change_name", "change_email", "change_phone", "change_address"}),
+}
+"""The intents each specialist handles itself."""
+
+_OWNERS = (
+    ("duplicate_charge", "billing_payment"), ("refund_status", "returns_refunds"),
+    ("return", "returns_refunds"), ("exchange", "returns_refunds"), ("defective", "returns_refunds"),
+    ("refund", "returns_refunds"), ("cancel", "order_tracking"), ("track", "order_tracking"),
+    ("password", "technical_support"), ("login", "technical_support"), ("crash", "technical_support"),
+    ("change_name", "account_management"), ("change_email", "account_management"),
+    ("change_phone", "account_management"), ("compatible", "product_info"),
+    ("product_question", "product_info"), ("charge", "billing_payment"),
+)
+"""Which specialist a stray intent belongs to, strongest signal first."""
+
+_FLOWS = {
+    "order_tracking": flows.order_tracking,
+    "returns_refunds": flows.returns_refunds,
+    "product_info": flows.product_info,
+    "billing_payment": flows.billing_payment,
+    "technical_support": flows.technical_support,
+    "account_management": flows.account_management,
+    "escalation_manager": flows.escalation_manager,
+}
+
+
+def intents(request: Request) -> frozenset[str]:
+    """The latest message's intents; a bare follow-up ("it's ORD-1") inherits the earlier ones."""
+    return request.said.intents or request.remembered.intents
+
+
+def transfer_target(request: Request) -> str | None:
+    """Another specialist the message clearly belongs to, when this one cannot handle it."""
+    if request.escalated or request.specialist not in DOMAINS or request.outcomes:
+        return None
+    found = request.said.intents
+    if found & DOMAINS[request.specialist]:
+        return None
+    for intent, owner in _OWNERS:
+        if intent in found and owner != request.specialist:
+            return owner
+    return None
+
+
+def plan(request: Request) -> list[PlannedCall]:
+    """The next round of tool calls, or an empty list when it is time to reply."""
+    if request.rounds >= MAX_ROUNDS or not request.tools:
+        return []
+    proposal = request.pending_proposal
+    if proposal and proposal.get("name"):
+        if request.said.affirmative:
+            return _offered(request, [(str(proposal["name"]), dict(proposal.get("arguments") or {}))])
+        if request.said.negative:
+            return []
+    if request.route_clarify and not request.outcomes:
+        return []
+    target = transfer_target(request)
+    if target and request.offers("transfer_to_specialist"):
+        reason = f"customer asks about {_topic(request.said.intents)}"
+        return _offered(request, [("transfer_to_specialist", {"agent": target, "reason": reason})])
+    if "human" in request.said.intents and not request.escalated:
+        call = ("escalate_to_human", {"reason": "customer asked for a human", "priority": "normal"})
+        if _offered(request, [call]):
+            return [call]
+    flow = _FLOWS.get(request.specialist) or _guess_flow(request)
+    return _offered(request, flow(request, intents(request)) if flow else [])
+
+
+def _offered(request: Request, calls: list[PlannedCall]) -> list[PlannedCall]:
+    """Only tools on offer, never a call already made this turn with the same arguments."""
+    kept: list[PlannedCall] = []
+    for name, arguments in calls:
+        if request.offers(name) and not request.already(name, arguments) and (name, arguments) not in kept:
+            kept.append((name, arguments))
+    return kept
+
+
+def _guess_flow(request: Request):
+    """A request without a ``specialist:`` line: take the specialist whose tools match best."""
+    for name, key in (("order_tracking", "track_shipment"), ("returns_refunds", "check_return_eligibility"),
+                      ("product_info", "search_products"), ("billing_payment", "explain_charges"),
+                      ("technical_support", "send_login_link"), ("account_management", "update_account")):
+        if request.offers(key):
+            return _FLOWS[name]
+    return None
+
+
+def _topic(found: frozenset[str]) -> str:
+    for intent, _ in _OWNERS:
+        if intent in found:
+            return intent.replace("_", " ")
+    return "another topic"

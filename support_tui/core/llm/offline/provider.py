@@ -1,0 +1,161 @@
+"""The offline model as a LiteLLM custom provider: deterministic tool calls and replies, plain or streamed."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import support_tui.core.offline_env  # noqa: F401  (must run before litellm is imported)
+
+import litellm
+from litellm import CustomLLM
+from litellm.types.utils import GenericStreamingChunk, ModelResponse
+
+from .planner import plan
+from .request import read_request
+from .writer import write_reply
+
+litellm.suppress_debug_info = True
+
+PROVIDER = "offline"
+"""The provider prefix: the model string is ``offline/support-agent``."""
+
+WORDS_PER_CHUNK = 3
+"""Streamed replies arrive a few words at a time, like a remote model's."""
+
+_SAFE_REPLY = ("I'm sorry, I couldn't work out an answer to that. Could you tell me a little more, "
+               "or ask for a human colleague?")
+
+
+@dataclass(frozen=True)
+class OfflineAnswer:
+    """What the offline model decided for one request: tool calls, or reply text."""
+
+    text: str
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def finish_reason(self) -> str:
+        return "tool_calls" if self.tool_calls else "stop"
+
+    def usage(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
+
+
+def _tokens(chars: int) -> int:
+    return max(1, (chars + 3) // 4)
+
+
+def decide(messages: list[Any], tools: list[Any] | None) -> OfflineAnswer:
+    """Plan the next tool calls for these messages, or write the reply when none are left."""
+    request = read_request(messages, tools)
+    try:
+        calls = plan(request)
+        text = "" if calls else write_reply(request)
+    except Exception:  # the last link of every fallback chain must always answer
+        calls, text = [], _SAFE_REPLY
+    tool_calls = [
+        {
+            "id": f"call_{request.calls_so_far + i}",
+            "type": "function",
+            "function": {"name": name, "arguments": json.dumps(arguments, sort_keys=True)},
+        }
+        for i, (name, arguments) in enumerate(calls, start=1)
+    ]
+    written = len(text) + sum(len(c["function"]["name"]) + len(c["function"]["arguments"]) for c in tool_calls)
+    return OfflineAnswer(text or ("" if tool_calls else _SAFE_REPLY), tool_calls,
+                         _tokens(request.prompt_chars), _tokens(written))
+
+
+def text_pieces(text: str, words: int = WORDS_PER_CHUNK) -> list[str]:
+    """The text cut into pieces of a few words; joined they give back the text exactly."""
+    tokens = re.findall(r"\s+|\S+\s*", text)
+    return ["".join(tokens[i:i + words]) for i in range(0, len(tokens), words)]
+
+
+def stream_chunks(answer: OfflineAnswer) -> list[GenericStreamingChunk]:
+    """The answer as LiteLLM generic streaming chunks; each tool call's arguments arrive in two parts."""
+    chunks: list[GenericStreamingChunk] = []
+    for index, call in enumerate(answer.tool_calls):
+        arguments = call["function"]["arguments"]
+        half = len(arguments) // 2
+        for first, part in ((True, arguments[:half]), (False, arguments[half:])):
+            chunks.append(GenericStreamingChunk(
+                text="",
+                tool_use={
+                    "id": call["id"] if first else None,
+                    "type": "function",
+                    "function": {"name": call["function"]["name"] if first else None, "arguments": part},
+                    "index": index,
+                },
+                is_finished=False, finish_reason="", usage=None, index=0,
+            ))
+    for piece in text_pieces(answer.text) if not answer.tool_calls else []:
+        chunks.append(GenericStreamingChunk(text=piece, tool_use=None, is_finished=False, finish_reason="",
+                                            usage=None, index=0))
+    chunks.append(GenericStreamingChunk(text="", tool_use=None, is_finished=True, finish_reason=answer.finish_reason,
+                                        usage=answer.usage(), index=0))
+    return chunks
+
+
+def to_model_response(answer: OfflineAnswer, model: str, messages: list[Any]) -> ModelResponse:
+    digest = hashlib.sha256(json.dumps([answer.text, answer.tool_calls, len(messages)]).encode()).hexdigest()[:24]
+    message: dict[str, Any] = {"role": "assistant", "content": None if answer.tool_calls else answer.text}
+    if answer.tool_calls:
+        message["tool_calls"] = answer.tool_calls
+    return ModelResponse(
+        id=f"chatcmpl-offline-{digest}",
+        model=model if model.startswith(f"{PROVIDER}/") else f"{PROVIDER}/{model}",
+        choices=[{"index": 0, "message": message, "finish_reason": answer.finish_reason}],
+        usage=answer.usage(),
+    )
+
+
+def _tools(optional_params: dict | None) -> list[Any] | None:
+    return (optional_params or {}).get("tools")
+
+
+class OfflineSupportModel(CustomLLM):
+    """A deterministic support agent: reads the engine's prompt and tool results, answers without a network."""
+
+    def completion(self, model: str, messages: list, *args: Any, optional_params: dict | None = None,
+                   **kwargs: Any) -> ModelResponse:
+        return to_model_response(decide(messages, _tools(optional_params)), model, messages)
+
+    async def acompletion(self, model: str, messages: list, *args: Any, optional_params: dict | None = None,
+                          **kwargs: Any) -> ModelResponse:
+        return self.completion(model, messages, optional_params=optional_params)
+
+    def streaming(self, model: str, messages: list, *args: Any, optional_params: dict | None = None,
+                  **kwargs: Any) -> Iterator[GenericStreamingChunk]:
+        yield from stream_chunks(decide(messages, _tools(optional_params)))
+
+    async def astreaming(self, model: str, messages: list, *args: Any, optional_params: dict | None = None,
+                         **kwargs: Any) -> AsyncIterator[GenericStreamingChunk]:
+        for chunk in stream_chunks(decide(messages, _tools(optional_params))):
+            yield chunk
+            await asyncio.sleep(0)
+
+
+def register_offline_provider() -> OfflineSupportModel:
+    """Put the offline model in ``litellm.custom_provider_map`` under ``offline``; safe to call again."""
+    for item in litellm.custom_provider_map:
+        handler = item.get("custom_handler")
+        if item.get("provider") == PROVIDER and isinstance(handler, OfflineSupportModel):
+            return handler
+    handler = OfflineSupportModel()
+    others = [item for item in litellm.custom_provider_map if item.get("provider") != PROVIDER]
+    litellm.custom_provider_map = [*others, {"provider": PROVIDER, "custom_handler": handler}]
+    litellm.utils.custom_llm_setup()
+    return handler

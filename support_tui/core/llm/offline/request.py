@@ -1,0 +1,199 @@
+"""The engine's chat request read back into parts: context, memory, snippets, history and this turn's tools."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .entities import Entities, extract
+
+_SECTION = re.compile(r"^## +(.+?)\s*$", re.MULTILINE)
+_SNIPPET = re.compile(r"^\[kb:([^\]]+)\]\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class KbSnippet:
+    """One knowledge-base chunk as the system prompt lists it."""
+
+    chunk_id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    """A tool call made earlier in this turn, with what came back."""
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    status: str = "missing"
+    result: Any = None
+    error: str | None = None
+    rule: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def value(self, key: str, default: Any = None) -> Any:
+        return self.result.get(key, default) if isinstance(self.result, dict) else default
+
+
+@dataclass
+class Request:
+    """Everything the offline model reads from one call."""
+
+    specialist: str = ""
+    context: dict[str, str] = field(default_factory=dict)
+    pending_proposal: dict[str, Any] | None = None
+    escalation: dict[str, Any] | None = None
+    memory: list[str] = field(default_factory=list)
+    snippets: list[KbSnippet] = field(default_factory=list)
+    latest: str = ""
+    earlier_user: list[str] = field(default_factory=list)
+    outcomes: list[ToolOutcome] = field(default_factory=list)
+    rounds: int = 0
+    tools: tuple[str, ...] = ()
+    calls_so_far: int = 0
+    prompt_chars: int = 0
+    said: Entities = field(default_factory=Entities)
+    remembered: Entities = field(default_factory=Entities)
+
+    @property
+    def customer_first_name(self) -> str:
+        return (self.context.get("customer_name") or "").split(" ")[0]
+
+    @property
+    def escalated(self) -> bool:
+        flagged = self.context.get("escalated", "").lower() == "true" or self.escalation is not None
+        return flagged or self.specialist == "escalation_manager"
+
+    @property
+    def route_clarify(self) -> bool:
+        return self.context.get("route_clarify", "").lower() == "true"
+
+    @property
+    def route_options(self) -> list[str]:
+        return [o.strip() for o in self.context.get("route_options", "").split(",") if o.strip()]
+
+    def offers(self, tool: str) -> bool:
+        return tool in self.tools
+
+    def called(self, name: str) -> list[ToolOutcome]:
+        return [o for o in self.outcomes if o.name == name]
+
+    def last(self, name: str) -> ToolOutcome | None:
+        found = self.called(name)
+        return found[-1] if found else None
+
+    def already(self, name: str, arguments: dict[str, Any]) -> bool:
+        return any(o.name == name and o.arguments == arguments for o in self.outcomes)
+
+
+def as_plain(value: Any) -> Any:
+    """Dicts and lists all the way down (messages may arrive as pydantic objects)."""
+    if hasattr(value, "model_dump"):
+        value = value.model_dump()
+    elif hasattr(value, "dict") and not isinstance(value, dict):
+        value = value.dict()
+    if isinstance(value, dict):
+        return {k: as_plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_plain(v) for v in value]
+    return value
+
+
+def text_of(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return str(content)
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_system(request: Request, system: str) -> None:
+    marks = list(_SECTION.finditer(system))
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(system)
+        body = system[mark.end():end].strip("\n")
+        header = mark.group(1).lower()
+        if header.startswith("context"):
+            for line in body.splitlines():
+                key, sep, value = line.partition(":")
+                if sep and key.strip():
+                    request.context[key.strip()] = value.strip()
+        elif header.startswith("memory"):
+            request.memory = [ln.strip()[2:].strip() for ln in body.splitlines() if ln.strip().startswith("- ")]
+        elif header.startswith("knowledge"):
+            request.snippets = _read_snippets(body)
+    request.specialist = request.context.get("specialist", "")
+    for key in ("pending_proposal", "escalation"):
+        parsed = _loads(request.context.get(key, ""))
+        setattr(request, key, parsed if isinstance(parsed, dict) else None)
+
+
+def _read_snippets(body: str) -> list[KbSnippet]:
+    snippets: list[list[str]] = []
+    for line in body.splitlines():
+        match = _SNIPPET.match(line.strip())
+        if match:
+            snippets.append([match.group(1), match.group(2)])
+        elif snippets and line.strip():
+            snippets[-1][1] += " " + line.strip()
+    out = []
+    for chunk_id, rest in snippets:
+        title, sep, text = rest.partition(": ")
+        out.append(KbSnippet(chunk_id, title.strip() if sep else "", (text if sep else rest).strip()))
+    return out
+
+
+def _outcome_for(call: dict[str, Any], results: dict[str, dict[str, Any]]) -> ToolOutcome:
+    function = call.get("function") or {}
+    arguments = function.get("arguments")
+    parsed_args = _loads(arguments) if isinstance(arguments, str) else arguments
+    message = results.get(call.get("id") or "")
+    outcome = ToolOutcome(str(call.get("id") or ""), str(function.get("name") or ""), parsed_args or {})
+    if message is None:
+        return outcome
+    body = _loads(text_of(message.get("content")))
+    if not isinstance(body, dict) or "status" not in body:
+        return ToolOutcome(outcome.call_id, outcome.name, outcome.arguments, "ok", body)
+    return ToolOutcome(
+        outcome.call_id, outcome.name, outcome.arguments, str(body.get("status")),
+        body.get("result"), body.get("error"), body.get("rule"),
+    )
+
+
+def read_request(messages: list[Any], tools: list[Any] | None) -> Request:
+    """Split the engine's messages into the parts the planner and writer use."""
+    plain = [as_plain(m) for m in messages or []]
+    request = Request(prompt_chars=sum(len(text_of(m.get("content"))) for m in plain))
+    request.tools = tuple(
+        str((t.get("function") or {}).get("name") or t.get("name") or "") for t in as_plain(tools or [])
+    )
+    request.prompt_chars += len(json.dumps(as_plain(tools or []), sort_keys=True, default=str))
+    system = "\n".join(text_of(m.get("content")) for m in plain if m.get("role") == "system")
+    _read_system(request, system)
+    user_at = max((i for i, m in enumerate(plain) if m.get("role") == "user"), default=-1)
+    if user_at >= 0:
+        request.latest = text_of(plain[user_at].get("content"))
+        request.earlier_user = [text_of(m.get("content")) for m in plain[:user_at] if m.get("role") == "user"]
+    results = {str(m.get("tool_call_id")): m for m in plain[user_at + 1:] if m.get("role") == "tool"}
+    for message in plain[user_at + 1:]:
+        if message.get("role") == "assistant" and message.get("tool_calls"):
+            request.rounds += 1
+            request.outcomes.extend(_outcome_for(c, results) for c in message["tool_calls"])
+    request.calls_so_far = sum(len(m.get("tool_calls") or []) for m in plain if m.get("role") == "assistant")
+    request.said = extract(request.latest)
+    request.remembered = extract("\n".join(reversed(request.earlier_user)))
+    return request

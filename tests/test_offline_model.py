@@ -1,0 +1,351 @@
+"""The offline model through LiteLLM's real call path: planned tool calls, grounded replies, streaming."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable
+
+import pytest
+
+import support_tui.core.offline_env  # noqa: F401
+
+import litellm
+
+from support_tui.core.llm.offline import PROVIDER, OfflineSupportModel, register_offline_provider
+from support_tui.core.llm.offline.entities import extract
+from support_tui.core.settings import OFFLINE_MODEL
+from support_tui.core.specialists import default_team
+
+register_offline_provider()
+
+ToolResult = dict[str, Any]
+
+
+def tools_for(specialist: str) -> list[dict[str, Any]]:
+    names = default_team()[specialist].tools
+    return [{"type": "function", "function": {"name": n, "description": n,
+                                                "parameters": {"type": "object", "properties": {}}}} for n in names]
+
+
+def system(specialist: str, *extra: str, snippets: tuple[str, ...] = (), memory: tuple[str, ...] = ()) -> dict:
+    prompt = default_team()[specialist].system_prompt("Sarah Johnson")
+    context = ["## Context", f"specialist: {specialist}", "customer_id: cust_12345",
+               "customer_name: Sarah Johnson", "tier: premium", "escalated: false", "route_clarify: false", *extra]
+    sections = [prompt, "\n".join(context)]
+    if memory:
+        sections.append("## Memory of earlier conversations\n" + "\n".join(f"- {m}" for m in memory))
+    if snippets:
+        sections.append("## Knowledge base\n" + "\n".join(snippets))
+    return {"role": "system", "content": "\n\n".join(sections)}
+
+
+def ok(result: Any) -> ToolResult:
+    return {"status": "ok", "result": result, "error": None, "rule": None}
+
+
+def not_ok(status: str, error: str, rule: str | None = None) -> ToolResult:
+    return {"status": status, "result": None, "error": error, "rule": rule}
+
+
+async def call(messages: list[dict], tools: list[dict] | None, stream: bool = False):
+    """One model call; returns (tool calls as dicts, text, finish_reason, response)."""
+    kwargs = {"tools": tools} if tools else {}
+    if stream:
+        chunks = [c async for c in await litellm.acompletion(model=OFFLINE_MODEL, messages=messages,
+                                                             stream=True, **kwargs)]
+        assert len(chunks) >= 2
+        response = litellm.stream_chunk_builder(chunks, messages=messages)
+    else:
+        response = await litellm.acompletion(model=OFFLINE_MODEL, messages=messages, **kwargs)
+    choice = response.choices[0]
+    calls = [{"id": c.id, "name": c.function.name, "arguments": json.loads(c.function.arguments)}
+             for c in choice.message.tool_calls or []]
+    return calls, choice.message.content or "", choice.finish_reason, response
+
+
+async def run(messages: list[dict], tools: list[dict], answer: Callable[[str, dict], ToolResult],
+              stream: bool = False) -> tuple[list[dict], str, list[dict]]:
+    """The engine's loop in miniature: model -> tools -> model, until the model replies."""
+    made: list[dict] = []
+    for _ in range(6):
+        calls, text, finish, _ = await call(messages, tools, stream)
+        if not calls:
+            assert finish == "stop"
+            return made, text, messages
+        assert finish == "tool_calls"
+        messages = messages + [{"role": "assistant", "content": None, "tool_calls": [
+            {"id": c["id"], "type": "function",
+             "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])}} for c in calls]}]
+        for c in calls:
+            made.append(c)
+            messages.append({"role": "tool", "tool_call_id": c["id"], "name": c["name"],
+                             "content": json.dumps(answer(c["name"], c["arguments"]))})
+    raise AssertionError("the model never replied")
+
+
+TRACK_TEXT = "Hi, I need to track my order #ORD-67890. When will it arrive?"
+TRACKING = {"order_id": "ORD-67890", "status": "shipped", "carrier": "UPS", "tracking_number": "1Z999AA10123456784",
+            "estimated_delivery": "2026-11-28",
+            "events": [{"at": "2026-11-24T08:00:00", "location": "Memphis, TN", "description": "Departed facility"}]}
+ORDER = {"order": {"order_id": "ORD-67890", "status": "shipped", "total": 249.99, "currency": "USD",
+                   "items": [{"sku": "AUR-HP-BLK", "name": "Aurora Wireless Headphones", "quantity": 1, "price": 249.99}]}}
+
+
+def tracking_answer(name: str, arguments: dict) -> ToolResult:
+    return ok({"track_shipment": TRACKING, "lookup_order": ORDER}[name])
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_tracking_question_plans_track_shipment(stream: bool) -> None:
+    messages = [system("order_tracking"), {"role": "user", "content": TRACK_TEXT}]
+    calls, text, finish, _ = await call(messages, tools_for("order_tracking"), stream)
+    assert finish == "tool_calls" and text == ""
+    assert calls[0]["name"] == "track_shipment"
+    assert calls[0]["arguments"] == {"order_id": "ORD-67890"}
+    assert all(re.fullmatch(r"call_\d+", c["id"]) for c in calls)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_tracking_reply_quotes_tracking_number_and_delivery_date(stream: bool) -> None:
+    messages = [system("order_tracking"), {"role": "user", "content": TRACK_TEXT}]
+    made, reply, _ = await run(messages, tools_for("order_tracking"), tracking_answer, stream)
+    assert [c["name"] for c in made] == ["track_shipment", "lookup_order"]
+    assert "1Z999AA10123456784" in reply and "2026-11-28" in reply and "UPS" in reply
+    assert "Aurora Wireless Headphones" in reply
+
+
+async def test_streamed_tool_calls_reassemble_to_the_plain_ones() -> None:
+    messages = [system("order_tracking"), {"role": "user", "content": TRACK_TEXT}]
+    plain = await call(messages, tools_for("order_tracking"))
+    streamed = await call(messages, tools_for("order_tracking"), stream=True)
+    assert streamed[0] == plain[0]
+    assert streamed[2] == "tool_calls"
+
+
+async def test_streamed_reply_arrives_in_pieces_and_matches_the_plain_reply() -> None:
+    messages = [system("technical_support"), {"role": "user", "content": "The app keeps crashing."}]
+    chunks = [c async for c in await litellm.acompletion(model=OFFLINE_MODEL, messages=messages, stream=True)]
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert len(pieces) > 3
+    assert all(len(p.split()) <= 3 for p in pieces)
+    _, plain, _, _ = await call(messages, None)
+    assert "".join(pieces) == plain
+
+
+async def test_usage_is_estimated_and_free() -> None:
+    messages = [system("order_tracking"), {"role": "user", "content": TRACK_TEXT}]
+    _, _, _, response = await call(messages, tools_for("order_tracking"))
+    assert response.usage.prompt_tokens > 100 and response.usage.completion_tokens > 0
+    assert response.usage.total_tokens == response.usage.prompt_tokens + response.usage.completion_tokens
+
+
+ORDERS = {"orders": [
+    {"order_id": "ORD-11111", "status": "delivered", "placed_at": "2026-11-01", "total": 59.0,
+     "items": ["Trailblazer Jacket"], "delivered_at": "2026-11-05"},
+    {"order_id": "ORD-22222", "status": "delivered", "placed_at": "2026-10-20", "total": 24.99,
+     "items": ["Slim Phone Case"], "delivered_at": "2026-10-25"},
+]}
+ELIGIBLE = {"order_id": "ORD-22222", "eligible": True, "reason": "Delivered 12 days ago, within the 30-day return window.",
+            "days_since_delivery": 12, "window_days": 30, "refundable_amount": 24.99,
+            "items": [{"sku": "CASE-SLIM-BLU", "name": "Slim Phone Case", "quantity": 1, "price": 24.99}]}
+RMA = {"rma_id": "RMA-4821", "status": "label_sent", "label_url": "https://labels.example/RMA-4821",
+       "order_id": "ORD-22222", "kind": "refund", "amount": 24.99}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_return_flow_asks_to_confirm_then_creates_the_return_on_yes(stream: bool) -> None:
+    def first_turn(name: str, arguments: dict) -> ToolResult:
+        if name == "create_return":
+            return not_ok("blocked", "The customer must confirm this action.", "customer_confirmation")
+        return ok({"list_orders": ORDERS, "check_return_eligibility": ELIGIBLE}[name])
+
+    text = "My phone case arrived defective, I'd like to return it for a refund."
+    tools = tools_for("returns_refunds")
+    made, reply, _ = await run([system("returns_refunds"), {"role": "user", "content": text}], tools, first_turn, stream)
+    assert [c["name"] for c in made] == ["list_orders", "check_return_eligibility", "create_return"]
+    assert made[1]["arguments"] == {"order_id": "ORD-22222"}
+    proposal = made[2]["arguments"]
+    assert proposal == {"order_id": "ORD-22222", "reason": "defective", "kind": "refund", "skus": ["CASE-SLIM-BLU"]}
+    assert "reply yes" in reply and "ORD-22222" in reply
+
+    pending = json.dumps({"name": "create_return", "arguments": proposal})
+    history = [system("returns_refunds", f"pending_proposal: {pending}"), {"role": "user", "content": text},
+               {"role": "assistant", "content": reply}, {"role": "user", "content": "Yes, go ahead."}]
+    made, reply, _ = await run(history, tools, lambda name, arguments: ok(RMA), stream)
+    assert [(c["name"], c["arguments"]) for c in made] == [("create_return", proposal)]
+    assert "RMA-4821" in reply and "$24.99" in reply and "https://labels.example/RMA-4821" in reply
+
+
+async def test_a_declined_proposal_calls_nothing() -> None:
+    pending = json.dumps({"name": "cancel_order", "arguments": {"order_id": "ORD-11111", "reason": "customer request"}})
+    messages = [system("order_tracking", f"pending_proposal: {pending}"), {"role": "user", "content": "No, leave it."}]
+    calls, reply, _, _ = await call(messages, tools_for("order_tracking"))
+    assert calls == [] and "won't cancel order ORD-11111" in reply
+
+
+PRODUCT = {"product": {"product_id": "P-1001", "name": "Aurora Wireless Headphones", "price": 249.99, "stock": 14,
+                       "specs": {"bluetooth": "5.3", "battery_hours": 30},
+                       "compatibility": ["iOS", "Android", "Bluetooth 5.0+ devices"], "warranty_months": 24}}
+
+
+async def test_product_compatibility_answer_comes_from_the_product_record() -> None:
+    def answer(name: str, arguments: dict) -> ToolResult:
+        if name == "search_products":
+            return ok({"products": [{"product_id": "P-2002", "name": "Studio Headphones Cable", "price": 19.0},
+                                    {"product_id": "P-1001", "name": "Aurora Wireless Headphones", "price": 249.99}]})
+        return ok(PRODUCT)
+
+    text = "Will the Aurora headphones work with my iPhone?"
+    made, reply, _ = await run([system("product_info"), {"role": "user", "content": text}],
+                               tools_for("product_info"), answer)
+    assert [c["name"] for c in made] == ["search_products", "get_product"]
+    assert made[0]["arguments"]["query"] == "headphones"
+    assert made[1]["arguments"] == {"product_id": "P-1001"}
+    assert reply.count("Yes — the Aurora Wireless Headphones work with iPhone") == 1
+    assert "iOS, Android" in reply and "24-month warranty" in reply and "bluetooth: 5.3" in reply
+
+
+KB_APP = ("[kb:mobile-app-troubleshooting#0] Mobile app troubleshooting: If the app closes when you log in, first "
+          "update it from your app store. Then restart your phone. If it still closes, clear the app's cache.")
+
+
+async def test_technical_support_reply_uses_knowledge_base_steps() -> None:
+    messages = [system("technical_support", snippets=(KB_APP,)),
+                {"role": "user", "content": "The app crashes every time I log in."}]
+    made, reply, _ = await run(messages, tools_for("technical_support"), lambda n, a: ok({}))
+    assert made == []
+    assert "1. If the app closes when you log in, first update it from your app store." in reply
+    assert "2. Then restart your phone." in reply and "Mobile app troubleshooting" in reply
+
+
+async def test_forgotten_password_sends_a_reset_link() -> None:
+    messages = [system("technical_support"), {"role": "user", "content": "I forgot my password and can't log in"}]
+    made, reply, _ = await run(messages, tools_for("technical_support"),
+                               lambda n, a: ok({"sent_to": "s***@example.com", "kind": "password_reset",
+                                                "expires_in_minutes": 30}))
+    assert made == [{"id": "call_1", "name": "send_login_link", "arguments": {"kind": "password_reset"}}]
+    assert "s***@example.com" in reply and "30 minutes" in reply
+
+
+async def test_duplicate_charge_is_named_and_its_refund_proposed() -> None:
+    charges = {"charges": [{"charge_id": "ch_1", "order_id": "ORD-33333", "amount": 249.99, "created_at": "2026-11-20T10:00:00"},
+                           {"charge_id": "ch_2", "order_id": "ORD-33333", "amount": 249.99, "created_at": "2026-11-20T10:02:00"}],
+               "duplicates": [{"order_id": "ORD-33333", "charge_ids": ["ch_1", "ch_2"], "amount": 249.99}],
+               "summary": "2 charge(s)."}
+
+    def answer(name: str, arguments: dict) -> ToolResult:
+        if name == "issue_refund":
+            return not_ok("blocked", "Needs the customer's yes.", "customer_confirmation")
+        return ok(charges)
+
+    messages = [system("billing_payment"), {"role": "user", "content": "I was charged twice for the same order!"}]
+    made, reply, _ = await run(messages, tools_for("billing_payment"), answer)
+    assert [c["name"] for c in made] == ["explain_charges", "issue_refund"]
+    assert made[1]["arguments"] == {"order_id": "ORD-33333", "amount": 249.99, "reason": "duplicate charge"}
+    assert "$249.99 twice" in reply and "2026-11-20T10:00:00" in reply and "reply yes" in reply
+
+
+@pytest.mark.parametrize(("outcome", "expected"), [
+    (not_ok("error", "Order ORD-99999 was not found for this customer."), "double-check the order number"),
+    (not_ok("pending_approval", "Amount above the approval threshold.", "human_approval"), "supervisor's approval"),
+    (not_ok("blocked", "ORD-99999 was delivered 45 days ago; returns are accepted within 30 days of delivery.",
+            "return_window"), "because of our return window. ORD-99999 was delivered 45 days ago"),
+])
+async def test_policy_outcomes_are_explained(outcome: ToolResult, expected: str) -> None:
+    messages = [system("returns_refunds"), {"role": "user", "content": "Please refund $80 for order ORD-99999"}]
+    made, reply, _ = await run(messages, tools_for("returns_refunds"), lambda n, a: outcome)
+    assert made[0]["name"] == "issue_refund" and made[0]["arguments"]["amount"] == 80.0
+    assert expected in reply
+
+
+async def test_a_message_for_another_specialist_is_transferred() -> None:
+    messages = [system("order_tracking"), {"role": "user", "content": "Why was I charged twice this month?"}]
+    calls, _, _, _ = await call(messages, tools_for("order_tracking"))
+    assert [(c["name"], c["arguments"]["agent"]) for c in calls] == [("transfer_to_specialist", "billing_payment")]
+
+
+async def test_route_clarify_asks_one_question_naming_both_options() -> None:
+    messages = [system("order_tracking", "route_clarify: true", "route_options: order_tracking, billing_payment"),
+                {"role": "user", "content": "Something is wrong with my order"}]
+    messages[0]["content"] = messages[0]["content"].replace("route_clarify: false\n", "")
+    calls, reply, _, _ = await call(messages, tools_for("order_tracking"))
+    assert calls == []
+    assert "an order's delivery or about a charge?" in reply and reply.count("?") == 1
+
+
+async def test_escalated_reply_summarises_and_hands_over() -> None:
+    escalation = json.dumps({"rule": "negative_trend", "reason": "customer upset", "priority": "high"})
+    messages = [system("escalation_manager", f"escalation: {escalation}"),
+                {"role": "user", "content": "This is ridiculous, you charged me twice for ORD-33333!"}]
+    made, reply, _ = await run(messages, tools_for("escalation_manager"),
+                               lambda n, a: ok(ORDER if n == "lookup_order" else {"duplicates": [], "summary": "1 charge(s)."}))
+    assert {c["name"] for c in made} == {"lookup_order", "explain_charges"}
+    assert "sorry" in reply and "human colleague" in reply and "high priority" in reply
+
+
+async def test_account_change_with_and_without_the_new_value() -> None:
+    account = ok({"customer": {"name": "Sarah Johnson", "email": "sarah@example.com"}})
+    tools = tools_for("account_management")
+    messages = [system("account_management"), {"role": "user", "content": "Please change my email to sj@new.example"}]
+    made, _, _ = await run(messages, tools, lambda n, a: account)
+    assert [c["name"] for c in made] == ["get_account", "update_account"]
+    assert made[1]["arguments"] == {"field": "email", "value": "sj@new.example"}
+    messages = [system("account_management"), {"role": "user", "content": "I need to change my phone number"}]
+    made, reply, _ = await run(messages, tools, lambda n, a: account)
+    assert [c["name"] for c in made] == ["get_account"] and "What should the new phone number be?" in reply
+
+
+async def test_same_input_gives_the_same_output() -> None:
+    messages = [system("returns_refunds", snippets=(KB_APP,)), {"role": "user", "content": "Return my jacket please"}]
+    first = await call(messages, tools_for("returns_refunds"))
+    second = await call(messages, tools_for("returns_refunds"))
+    assert first[:3] == second[:3] and first[3].id == second[3].id
+    made_a, reply_a, _ = await run(messages, tools_for("returns_refunds"), lambda n, a: ok(ORDERS))
+    made_b, reply_b, _ = await run(messages, tools_for("returns_refunds"), lambda n, a: ok(ORDERS))
+    assert (made_a, reply_a) == (made_b, reply_b)
+
+
+NO_FACTS = [
+    ("order_tracking", "Where is my package? It's been ages."),
+    ("returns_refunds", "I want to send something back"),
+    ("product_info", "Do you have anything good for running?"),
+    ("billing_payment", "There is a weird charge on my card"),
+    ("technical_support", "The checkout page shows an error"),
+    ("account_management", "I'd like to update my details"),
+    ("order_tracking", "Order 4471 still hasn't come after 12 days"),
+    ("escalation_manager", "I am furious and want a manager"),
+]
+
+
+@pytest.mark.parametrize(("specialist", "text"), NO_FACTS)
+@pytest.mark.parametrize("stream", [False, True])
+async def test_without_facts_the_reply_invents_no_numbers(specialist: str, text: str, stream: bool) -> None:
+    messages = [system(specialist), {"role": "user", "content": text}]
+    calls, reply, finish, _ = await call(messages, None, stream)
+    assert calls == [] and finish == "stop"
+    assert reply.strip()
+    given = set(re.findall(r"\d", json.dumps(messages)))
+    assert set(re.findall(r"\d", reply)) <= given, reply
+
+
+@pytest.mark.parametrize(("specialist", "text"), NO_FACTS)
+async def test_every_reply_is_non_empty_even_when_every_tool_fails(specialist: str, text: str) -> None:
+    messages = [system(specialist), {"role": "user", "content": text}]
+    _, reply, _ = await run(messages, tools_for(specialist), lambda n, a: not_ok("error", "Service unavailable."))
+    assert reply.strip()
+
+
+def test_order_ids_are_normalised_from_every_way_customers_write_them() -> None:
+    assert extract("track #ORD-67890").order_ids == ("ORD-67890",)
+    assert extract("it's order 67890").order_ids == ("ORD-67890",)
+    assert extract("about #67890 and ORD-12345").order_ids == ("ORD-67890", "ORD-12345")
+    assert extract("refund 249.99 dollars").amounts == (249.99,)
+    assert extract("yes please").affirmative and extract("no thanks").negative
+
+
+def test_registration_is_idempotent() -> None:
+    first = register_offline_provider()
+    second = register_offline_provider()
+    assert first is second and isinstance(first, OfflineSupportModel)
+    assert [p["provider"] for p in litellm.custom_provider_map].count(PROVIDER) == 1
