@@ -52,30 +52,26 @@ class Verdict:
     message: str
 
 
-def _key(name: str, args: BaseModel) -> str:
+def _key(name: str, arguments: dict[str, Any]) -> str:
     """What a confirmation is about: the order, or the account field."""
-    return f"field:{args.field}" if isinstance(args, a.UpdateAccount) else f"order:{getattr(args, 'order_id', '')}"
+    if name == "update_account":
+        return f"field:{arguments.get('field')}"
+    return f"order:{a.normalise_order_id(arguments.get('order_id'))}"
 
 
 def _matches(entry: Any, name: str, args: BaseModel) -> bool:
-    if not isinstance(entry, dict) or entry.get("name") != name:
+    if not isinstance(entry, dict) or entry.get("name") != name or not isinstance(entry.get("arguments"), dict):
         return False
-    proposed = entry.get("arguments") or {}
-    if _key(name, args) != _key(name, _parse(name, proposed)):
+    proposed = entry["arguments"]
+    if _key(name, proposed) != _key(name, args.model_dump()):
         return False
     # A customer who agreed to a refund of $20 has not agreed to one of $200.
     if isinstance(args, a.IssueRefund):
-        return args.amount <= float(proposed.get("amount") or 0) + 0.005
+        try:
+            return args.amount <= float(proposed.get("amount")) + 0.005
+        except (TypeError, ValueError):
+            return False
     return True
-
-
-def _parse(name: str, arguments: dict[str, Any]) -> BaseModel:
-    model = {"create_return": a.CreateReturn, "issue_refund": a.IssueRefund, "cancel_order": a.CancelOrder,
-             "change_shipping_address": a.ChangeShippingAddress, "update_account": a.UpdateAccount}[name]
-    try:
-        return model.model_validate(arguments)
-    except Exception:  # a malformed stored proposal simply matches nothing
-        return model.model_construct(**{k: None for k in model.model_fields})
 
 
 async def hard_rules(name: str, args: BaseModel, ctx: ToolContext) -> Verdict | None:
