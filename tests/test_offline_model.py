@@ -349,3 +349,36 @@ def test_registration_is_idempotent() -> None:
     second = register_offline_provider()
     assert first is second and isinstance(first, OfflineSupportModel)
     assert [p["provider"] for p in litellm.custom_provider_map].count(PROVIDER) == 1
+
+
+async def test_a_spec_question_is_answered_from_the_matching_spec() -> None:
+    jacket = {"product": {"product_id": "P-3003", "name": "Trailblazer Jacket", "price": 129.0, "stock": 0,
+                          "specs": {"material": "recycled nylon", "waterproof": "yes, 10,000 mm rating"}}}
+
+    def answer(name: str, arguments: dict) -> ToolResult:
+        if name == "search_products":
+            return ok({"products": [{"product_id": "P-3003", "name": "Trailblazer Jacket"}]})
+        return ok(jacket)
+
+    messages = [system("product_info"), {"role": "user", "content": "Is the Trailblazer jacket waterproof?"}]
+    made, reply, _ = await run(messages, tools_for("product_info"), answer)
+    assert made[0]["arguments"]["query"] == "jacket"
+    assert "The Trailblazer Jacket listing says: waterproof: yes, 10,000 mm rating." in reply
+    assert "Other specs: material: recycled nylon." in reply and "currently out of stock" in reply
+
+
+async def test_a_question_is_not_taken_as_a_yes_to_a_pending_proposal() -> None:
+    pending = json.dumps({"name": "cancel_order", "arguments": {"order_id": "ORD-11111", "reason": "customer request"}})
+    messages = [system("order_tracking", f"pending_proposal: {pending}"),
+                {"role": "user", "content": "Ok, but where is my other order ORD-22222 right now?"}]
+    calls, _, _, _ = await call(messages, tools_for("order_tracking"))
+    assert [c["name"] for c in calls] == ["track_shipment", "lookup_order"]
+    assert calls[0]["arguments"] == {"order_id": "ORD-22222"}
+
+
+async def test_a_new_delivery_address_is_parsed_into_the_tool_arguments() -> None:
+    text = "Please send order 54321 to 12 Oak Street, Springfield, IL 62704, USA instead."
+    calls, _, _, _ = await call([system("order_tracking"), {"role": "user", "content": text}], tools_for("order_tracking"))
+    assert calls == [{"id": "call_1", "name": "change_shipping_address", "arguments": {
+        "order_id": "ORD-54321", "street": "12 Oak Street", "city": "Springfield", "state": "IL",
+        "postal_code": "62704", "country": "USA"}}]

@@ -73,8 +73,7 @@ _INTENTS: dict[str, tuple[str, ...]] = {
 
 _YES = re.compile(
     r"^\s*(?:yes|yeah|yep|yup|sure|ok|okay|please do|go ahead|confirm|confirmed|do it|correct|"
-    r"that's right|that is right|sounds good|y)\b|\b(?:go ahead|yes please|please proceed|i confirm|"
-    r"proceed)\b",
+    r"that's right|that is right|sounds good|y)\b|\b(?:go ahead|yes please|please proceed|i confirm)\b",
     re.IGNORECASE,
 )
 _NO = re.compile(
@@ -82,6 +81,8 @@ _NO = re.compile(
     r"don't go ahead|changed my mind)\b",
     re.IGNORECASE,
 )
+
+_NOT_REFUSALS = re.compile(r"\bno (?:problem|worries|rush)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,8 @@ class Address:
         return args
 
     def text(self) -> str:
-        parts = [self.street, self.city, " ".join(p for p in (self.state, self.postal_code) if p)]
-        if self.country:
-            parts.append(self.country)
-        return ", ".join(parts)
+        parts = (self.street, self.city, self.state, self.postal_code, self.country)
+        return ", ".join(p for p in parts if p)
 
 
 @dataclass(frozen=True)
@@ -172,7 +171,9 @@ def address(text: str) -> Address | None:
     postal = _POSTAL.match(postal_part)
     if not postal:
         return None
-    country = rest[2].split(".")[0].strip() if len(rest) > 2 else None
+    # The country ends where the sentence goes on in lower case ("..., USA instead.").
+    named = re.match(r"[A-Z][\w]*(?:\s+(?:of\s+)?[A-Z][\w]*)*", rest[2]) if len(rest) > 2 else None
+    country = named.group(0) if named else None
     return Address(match.group(1).strip(" ."), city, postal.group(2), country or None, postal.group(1))
 
 
@@ -185,8 +186,10 @@ def extract(text: str) -> Entities:
     phone_text = phone.group(0).strip() if phone and sum(c.isdigit() for c in phone.group(0)) >= 7 else None
     if phone_text and ("ORD" in text[max(0, phone.start() - 4):phone.start()].upper()):
         phone_text = None
-    yes = bool(_YES.search(text))
-    no = bool(_NO.search(text)) and not re.match(r"^\s*(?:yes|yeah|yep|sure|ok|okay)\b", text, re.IGNORECASE)
+    # A question is not a yes ("ok, but what about the other order?"), unless it is a very short one.
+    yes = bool(_YES.search(text)) and ("?" not in text or len(text.split()) <= 4)
+    no = (bool(_NO.search(_NOT_REFUSALS.sub("", text)))
+          and not re.match(r"^\s*(?:yes|yeah|yep|sure|ok|okay)\b", text, re.IGNORECASE))
     email = _EMAIL.search(text)
     return Entities(
         order_ids=order_ids(text),

@@ -140,11 +140,17 @@ def get_product(o: ToolOutcome, request: Request) -> list[str]:
             out.append(f"I can't confirm the {name} {verb} with {label}: its compatibility list is {', '.join(compat)}.")
         else:
             out.append(f"The product details for the {name} don't list compatibility, so I can't confirm it.")
-    elif p.get("description"):
-        out.append(f"{name}: {p['description']}")
     specs = p.get("specs") if isinstance(p.get("specs"), dict) else {}
-    if specs:
-        out.append("Key specs: " + "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in list(specs.items())[:5]) + ".")
+    asked = _question_words(request.latest)
+    answered = [k for k, v in specs.items() if asked & _question_words(f"{k.replace('_', ' ')} {v}")]
+    if answered and not asked_compat:
+        out.append(f"The {name} listing says: " + "; ".join(f"{k.replace('_', ' ')}: {specs[k]}" for k in answered) + ".")
+    elif not asked_compat and p.get("description"):
+        out.append(f"{name}: {p['description']}")
+    rest = [k for k in specs if k not in answered][:5]
+    if rest:
+        out.append(("Other specs: " if answered else "Key specs: ")
+                   + "; ".join(f"{k.replace('_', ' ')}: {specs[k]}" for k in rest) + ".")
     extras = []
     if p.get("price") is not None:
         extras.append(f"price {money(p['price'])}")
@@ -155,6 +161,13 @@ def get_product(o: ToolOutcome, request: Request) -> list[str]:
     if extras:
         out.append(f"The {name}: " + ", ".join(extras) + ".")
     return out
+
+
+_QUESTION_STOP = frozenset("the and does with for have has this that what how are can will you your its".split())
+
+
+def _question_words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2 and w not in _QUESTION_STOP}
 
 
 def check_return_eligibility(o: ToolOutcome, request: Request) -> list[str]:
