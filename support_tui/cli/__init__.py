@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"support-tui: {exc}", file=sys.stderr)
         return exc.code
+    except BrokenPipeError:
+        # Output piped into `head` and the like: the reader left; that is not an error.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("support-tui: interrupted", file=sys.stderr)
         return 130

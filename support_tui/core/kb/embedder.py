@@ -38,7 +38,12 @@ class Embedder:
 
                     from sentence_transformers import SentenceTransformer
 
-                    self._model = SentenceTransformer(model_path(), device="cpu")
+                    model = SentenceTransformer(model_path(), device="cpu")
+                    # The first few calls are slow (about 1.5 s each) while torch sets up its
+                    # kernels; pay that here, in the background, not on a customer's turn.
+                    for n in (1, 2, 8, 1):
+                        model.encode(["warm-up sentence for the support engine"] * n, show_progress_bar=False)
+                    self._model = model
         return self._model
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:

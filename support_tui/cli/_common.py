@@ -1,0 +1,65 @@
+"""What the subcommands share: opening the engine with progress on stderr, printing untrusted text safely."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator
+
+from support_tui.cli import UserError
+
+_UNSAFE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b.|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(text: Any) -> str:
+    """Untrusted text for a terminal: no escape sequences or control characters."""
+    return _UNSAFE.sub("", str(text))
+
+
+def print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str, ensure_ascii=False))
+
+
+class StderrProgress:
+    """First-run set-up progress on stderr (only when something slow actually happens)."""
+
+    def __init__(self) -> None:
+        self._last = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        labels = {"fixtures": "Loading the demo store", "model": "Loading the embedding model", "kb": "Indexing the knowledge base"}
+        if stage == "ready":
+            if self._last:
+                sys.stderr.write("\r" + " " * 60 + "\r")
+                sys.stderr.flush()
+            return
+        label = labels.get(stage, stage)
+        line = f"{label}… {done}/{total}" if stage == "kb" and total else f"{label}…"
+        if line != self._last and sys.stderr.isatty():
+            sys.stderr.write("\r" + line.ljust(60))
+            sys.stderr.flush()
+        self._last = line
+
+
+@asynccontextmanager
+async def engine_session(wait: bool = True) -> AsyncIterator[Any]:
+    """An engine on the default data directory, closed afterwards; start-up failures are user errors."""
+    from support_tui.core.factory import open_engine
+
+    try:
+        engine = await open_engine(wait=wait, progress=StderrProgress())
+    except RuntimeError as exc:
+        raise UserError(str(exc), code=1) from exc
+    try:
+        yield engine
+    finally:
+        await engine.close()
+
+
+async def require_customer(engine: Any, customer_id: str) -> dict[str, Any]:
+    try:
+        return await engine.customer_brief(customer_id)
+    except LookupError:
+        raise UserError(f"unknown customer {customer_id!r} (see `support-tui customers`)") from None

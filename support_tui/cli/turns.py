@@ -1,0 +1,138 @@
+"""``ask``, ``chat`` and ``trace``: run turns and read the stored trace from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from support_tui.cli import UserError
+from support_tui.cli._common import engine_session, plain, print_json, require_customer
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    ask = sub.add_parser("ask", help="run one customer turn and print the reply (or --json)")
+    ask.add_argument("text", help="the customer's message")
+    ask.add_argument("--customer", required=True, help="customer id, e.g. cust_12345")
+    ask.add_argument("--conversation", help="continue this conversation (default: a new one)")
+    ask.add_argument("--model", help="model for this conversation, e.g. openai/gpt-4o or offline/support-agent")
+    ask.add_argument("--route", help="send the message to this specialist instead of the router's choice")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.set_defaults(func=ask_command)
+
+    chat = sub.add_parser("chat", help="a plain line-by-line chat as a customer")
+    chat.add_argument("--customer", required=True)
+    chat.add_argument("--conversation")
+    chat.add_argument("--model")
+    chat.set_defaults(func=chat_command)
+
+    trace = sub.add_parser("trace", help="every event of every turn of a conversation")
+    trace.add_argument("conversation")
+    trace.add_argument("--json", action="store_true")
+    trace.set_defaults(func=trace_command)
+
+
+def _check_text(text: str) -> None:
+    from support_tui.core.textsafety import EmptyMessage, clean_message
+
+    try:
+        clean_message(text, 10**9)
+    except EmptyMessage:
+        raise UserError("the message is empty; write what the customer says") from None
+
+
+async def _conversation(engine: Any, args: argparse.Namespace) -> Any:
+    await require_customer(engine, args.customer)
+    if args.conversation:
+        conv = await engine.store.get_conversation(args.conversation)
+        if conv is None or conv.customer_id != args.customer:
+            raise UserError(f"no conversation {args.conversation!r} for customer {args.customer!r}")
+    else:
+        conv = await engine.open_conversation(args.customer, new=True)
+    if args.model:
+        if "/" not in args.model:
+            raise UserError(f"a model is provider/name, e.g. openai/gpt-4o (got {args.model!r})")
+        await engine.set_model(conv.id, args.model)
+    return conv
+
+
+async def ask_command(args: argparse.Namespace) -> int:
+    from support_tui.core.turn_summary import summarise_turn
+
+    _check_text(args.text)
+    async with engine_session() as engine:
+        conv = await _conversation(engine, args)
+        try:
+            events = [e async for e in engine.run_turn(conv.id, args.text, route_override=args.route)]
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    summary = summarise_turn(events)
+    if args.json:
+        print_json(summary)
+    else:
+        _print_human(summary)
+    return 1 if summary["status"] == "failed" else 0
+
+
+def _print_human(s: dict[str, Any]) -> None:
+    route = s["route"] or {}
+    print(f"[{plain(route.get('agent'))} {route.get('confidence', 0):.2f} · {plain(s['model'])}]", file=sys.stderr)
+    if s["escalation"]["escalated"]:
+        print(f"Escalated ({s['escalation']['priority']}): {plain(s['escalation']['reason'])}", file=sys.stderr)
+    for call in s["tool_calls"]:
+        print(f"  tool {plain(call['name'])} -> {call['status']}" + (f" ({plain(call['rule'])})" if call["rule"] else ""), file=sys.stderr)
+    for f in s["fallbacks"]:
+        print(f"  fallback: {plain(f['model'])} failed: {plain(f['error'])}", file=sys.stderr)
+    if s["error"]:
+        print(f"The turn failed: {plain(s['error'])}", file=sys.stderr)
+    print(plain(s["reply"] or ""))
+    print(f"(conversation {s['conversation_id']})", file=sys.stderr)
+
+
+async def chat_command(args: argparse.Namespace) -> int:
+    from support_tui.core.events import EscalationRaised, ReplyCompleted, ReplyDelta, ReplyReset, RouteDecided, TurnCompleted
+
+    async with engine_session() as engine:
+        conv = await _conversation(engine, args)
+        customer = await engine.customer_brief(args.customer)
+        print(f"Chatting as {plain(customer['name'])} in {conv.id}. Empty line or Ctrl-D to stop.", file=sys.stderr)
+        while True:
+            try:
+                line = input("you> ")
+            except EOFError:
+                break
+            if not line.strip():
+                break
+            async for event in engine.run_turn(conv.id, line):
+                match event:
+                    case RouteDecided():
+                        print(f"[{event.agent} {event.confidence:.2f}]", file=sys.stderr)
+                    case EscalationRaised():
+                        print(f"[escalated, {event.priority}: {plain(event.reason)}]", file=sys.stderr)
+                    case ReplyDelta():
+                        sys.stdout.write(plain(event.text))
+                        sys.stdout.flush()
+                    case ReplyReset():
+                        sys.stdout.write("\n[the model failed; another answers]\n")
+                    case ReplyCompleted():
+                        print()
+                    case TurnCompleted() if event.status == "failed":
+                        print(f"[turn failed: {plain(event.error)}]", file=sys.stderr)
+    return 0
+
+
+async def trace_command(args: argparse.Namespace) -> int:
+    async with engine_session(wait=False) as engine:
+        conv = await engine.store.get_conversation(args.conversation)
+        if conv is None:
+            raise UserError(f"no conversation {args.conversation!r}")
+        events = await engine.trace(conv.id)
+    if args.json:
+        print_json([e.model_dump() for e in events])
+        return 0
+    start = events[0].at if events else 0
+    for e in events:
+        data = e.model_dump(exclude={"turn_id", "conversation_id", "at", "kind"})
+        brief = ", ".join(f"{k}={plain(v)[:60]}" for k, v in data.items() if v not in (None, [], {}, ""))
+        print(f"+{(e.at - start) / 1000:8.3f}s {e.turn_id} {e.kind:20} {brief}")
+    return 0

@@ -1,0 +1,161 @@
+"""The specialist's loop: model -> tool calls under policy -> model, bounded, streaming the reply."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+
+from support_tui.core.commerce.tools import ToolContext, ToolOutcome, run_tool, tool_schemas
+from support_tui.core.events import (
+    Event,
+    FallbackAttempt,
+    ModelCalled,
+    ModelFailed,
+    ReplyDelta,
+    ReplyReset,
+    ToolCallFinished,
+    ToolCallRequested,
+    Usage,
+)
+from support_tui.core.prompts import assistant_tool_calls, tool_result_message
+from support_tui.core.specialists import Specialist
+
+if TYPE_CHECKING:
+    from support_tui.core.llm.client import ModelClient
+
+META_TOOLS = ("transfer_to_specialist", "escalate_to_human")
+
+
+@dataclass
+class LoopResult:
+    """What the loop produced for the turn."""
+
+    text: str = ""
+    model: str = ""
+    fallbacks: list[FallbackAttempt] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    tool_events: list[ToolCallFinished] = field(default_factory=list)
+    transfer: dict[str, Any] | None = None
+    """Set when the agent asked to hand the case to another specialist."""
+    escalate: dict[str, Any] | None = None
+    """Set when the agent asked for a human."""
+    pending_approval: bool = False
+    model_ms: float = 0.0
+    tools_ms: float = 0.0
+
+
+class AgentLoop:
+    """Runs one specialist against the model chain with its tools, emitting events as it goes."""
+
+    def __init__(
+        self,
+        client: "ModelClient",
+        specialist: Specialist,
+        chain: list[str],
+        ctx: ToolContext,
+        make_event: Callable[..., Any],
+        *,
+        max_rounds: int,
+    ) -> None:
+        self.client = client
+        self.specialist = specialist
+        self.chain = chain
+        self.ctx = ctx
+        self.make = make_event
+        self.max_rounds = max_rounds
+        self.result = LoopResult()
+
+    async def run(self, messages: list[dict[str, Any]]) -> AsyncIterator[Event]:
+        from support_tui.core.llm.client import ReplyDone
+
+        tools = tool_schemas(self.specialist.tools) or None
+        for step in range(1, self.max_rounds + 2):
+            # The last round offers no tools, so the loop always ends with words for the customer.
+            offered = tools if step <= self.max_rounds else None
+            reply = None
+            started = time.perf_counter()
+            async for event_or_reply in self._call_model(step, messages, offered):
+                if isinstance(event_or_reply, ReplyDone):
+                    reply = event_or_reply.reply
+                else:
+                    yield event_or_reply
+            self.result.model_ms += (time.perf_counter() - started) * 1000
+            assert reply is not None
+            self.result.model = reply.model
+            self.result.usage = self.result.usage + reply.usage
+            self.result.fallbacks.extend(reply.fallbacks)
+            if not reply.tool_calls:
+                self.result.text = reply.text.strip()
+                return
+            messages.append(assistant_tool_calls(reply.tool_calls))
+            for call in reply.tool_calls:
+                async for event in self.run_tool_call(call.id, call.name, call.arguments, messages):
+                    yield event
+            if self.result.transfer or self.result.escalate:
+                # The engine decides what happens next; the reply comes from the next agent.
+                return
+
+    async def _call_model(self, step: int, messages: list[dict[str, Any]], tools: Any) -> AsyncIterator[Any]:
+        from support_tui.core.llm.client import ModelFailure, ReplyDone, TextDelta
+
+        yield self.make(ModelCalled, model=self.chain[0], step=step)
+        async for item in self.client.stream(self.chain, messages, tools):
+            if isinstance(item, TextDelta):
+                yield self.make(ReplyDelta, text=item.text, model=item.model)
+            elif isinstance(item, ModelFailure):
+                yield self.make(ModelFailed, model=item.model, error=item.error, next_model=item.next_model)
+                if item.partial_text:
+                    yield self.make(ReplyReset, model=item.model)
+            elif isinstance(item, ReplyDone):
+                yield item
+
+    async def run_tool_call(
+        self,
+        call_id: str,
+        name: str,
+        arguments: dict[str, Any],
+        messages: list[dict[str, Any]],
+        *,
+        approved: bool = False,
+        denied_reason: str | None = None,
+    ) -> AsyncIterator[Event]:
+        """Run one call under policy (or record a person's denial) and feed the outcome back."""
+        yield self.make(ToolCallRequested, call_id=call_id, name=name, arguments=arguments)
+        started = time.perf_counter()
+        if denied_reason is not None:
+            outcome = ToolOutcome(
+                status="blocked", rule="human_denied", error=f"A supervisor declined this action: {denied_reason}"
+            )
+        elif name not in self.specialist.tools and not approved:
+            outcome = ToolOutcome(status="error", error=f"The tool '{name}' is not available to {self.specialist.name}.")
+        else:
+            outcome = await run_tool(name, arguments, self.ctx, approved=approved)
+        elapsed = (time.perf_counter() - started) * 1000
+        self.result.tools_ms += elapsed
+        finished = self.make(
+            ToolCallFinished,
+            call_id=call_id,
+            name=name,
+            arguments=arguments,
+            status=outcome.status,
+            result=outcome.result,
+            error=outcome.error,
+            rule=outcome.rule,
+            duration_ms=round(elapsed, 3),
+        )
+        self.result.tool_events.append(finished)
+        if outcome.status == "pending_approval":
+            self.result.pending_approval = True
+        if outcome.status == "ok" and name in META_TOOLS and isinstance(outcome.result, dict):
+            if name == "transfer_to_specialist":
+                self.result.transfer = outcome.result
+            else:
+                self.result.escalate = outcome.result
+        messages.append(tool_result_message(call_id, name, outcome))
+        yield finished
+
+
+def new_call_id(prefix: str = "call") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"

@@ -1,0 +1,73 @@
+"""Shared test fixtures: an isolated data directory, one embedding model, a ready engine per test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Tests never reach a real provider or the user's data directory.
+for _key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL", "ANTHROPIC_API_BASE", "ANTHROPIC_BASE_URL"):
+    os.environ.pop(_key, None)
+
+import support_tui.core.offline_env  # noqa: E402,F401
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("SUPPORT_TUI_HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture(scope="session")
+def shared_embedder():
+    """The MiniLM model, loaded once for the whole run (about 5 s)."""
+    from support_tui.core.kb.embedder import Embedder
+
+    embedder = Embedder()
+    embedder.load()
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def template_home(tmp_path_factory, shared_embedder) -> Path:
+    """A data directory with fixtures loaded and the KB ingested, copied for each engine test."""
+    from support_tui.core.factory import open_engine
+    from support_tui.core.paths import DataPaths
+
+    home = tmp_path_factory.mktemp("template") / "home"
+
+    async def build() -> None:
+        engine = await open_engine(DataPaths(home), embedder=shared_embedder)
+        await engine.close()
+
+    asyncio.run(build())
+    return home
+
+
+@pytest.fixture
+def engine_home(tmp_path, template_home) -> Path:
+    home = tmp_path / "home"
+    shutil.copytree(template_home, home)
+    return home
+
+
+@pytest.fixture
+async def engine(engine_home, shared_embedder):
+    """A ready engine on a private copy of the fixture store, offline model only."""
+    from support_tui.core.factory import open_engine
+    from support_tui.core.paths import DataPaths
+    from support_tui.core.settings import Settings
+
+    eng = await open_engine(DataPaths(engine_home), Settings(), embedder=shared_embedder)
+    try:
+        yield eng
+    finally:
+        await eng.close()
+
+
+async def run(engine, conversation_id: str, text: str, **kwargs):
+    """All events of one turn."""
+    return [e async for e in engine.run_turn(conversation_id, text, **kwargs)]
