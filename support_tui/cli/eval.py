@@ -43,6 +43,7 @@ def routing_command(args: argparse.Namespace) -> int:
     texts = [r.text for r in rows]
     started = time.perf_counter()
     notes: list[str] = []
+    extra: dict = {}
     if args.router == "keyword":
         from support_tui.core.routing import KeywordRouter
 
@@ -52,23 +53,24 @@ def routing_command(args: argparse.Namespace) -> int:
     elif args.router == "llm":
         predicted, confidences = _route_llm(texts, args.model)
     else:
-        predicted, confidences = _route_embedding(texts, notes, use_fitted=not args.no_fitted)
+        predicted, confidences = _route_embedding(texts, notes, extra, use_fitted=not args.no_fitted)
     seconds = time.perf_counter() - started
     report = classification_report([r.label for r in rows], predicted, labels=ROUTABLE, confidences=confidences)
     if args.json:
-        print(json.dumps({**report.to_dict(), "router": args.router, "field": args.field, "seconds": round(seconds, 3)}))
+        print(json.dumps({**report.to_dict(), "router": args.router, "field": args.field, "seconds": round(seconds, 3), **extra}))
     else:
         _print_report(report, args, seconds, notes)
     return 0
 
 
-def _route_embedding(texts: list[str], notes: list[str], use_fitted: bool) -> tuple[list[str], list[float]]:
+def _route_embedding(texts: list[str], notes: list[str], extra: dict, use_fitted: bool) -> tuple[list[str], list[float]]:
     from support_tui.core.kb.embedder import Embedder
     from support_tui.core.paths import DataPaths
     from support_tui.core.routing import EmbeddingRouter
 
     router = EmbeddingRouter(Embedder(), fitted_dir=DataPaths.default().router_dir if use_fitted else None)
     router.prepare_sync()
+    extra["fitted_on"] = router.head.meta.get("n") if router.head is not None else None
     if router.head is not None:
         notes.append(f"using the fitted router ({router.head.meta.get('n')} messages); --no-fitted for the exemplars alone")
     vectors = router.embedder.encode(texts)

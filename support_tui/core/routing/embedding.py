@@ -125,7 +125,7 @@ class EmbeddingRouter:
         lex = np.stack([self._lexical.similarities(t) for t in texts]) if texts else np.zeros((0, len(self._labels)))
         scores = scoring.class_scores(sims, self._labels, n)
         scores = scores + scoring.LEXICAL_WEIGHT * np.clip(scoring.class_scores(lex, self._labels, n), 0, None)
-        probs = scoring.softmax(scores, self.temperature)
+        probs = scoring.temper_by_match(scoring.softmax(scores, self.temperature), sims.max(axis=1))
         return self.head.combine(probs, vectors) if self.head is not None else probs
 
     def _remember(self, text: str, vector: np.ndarray) -> None:
@@ -159,14 +159,21 @@ class EmbeddingRouter:
             if earlier is not None:
                 scores = (scores + CONTEXT_WEIGHT * earlier) / (1.0 + CONTEXT_WEIGHT)
         self._remember(text, np.asarray(vector, dtype=np.float32))
-        probs = scoring.softmax(scores, self.temperature)
+        probs = scoring.temper_by_match(scoring.softmax(scores, self.temperature), float(sims.max()))
         method = "embedding"
         if self.head is not None:
             probs = self.head.combine(probs, vector)
             method = "fitted"
         if current is None:
             return self._decide(probs, sims, method)
-        return self._decide_in_conversation(probs, sims, method, current, text)
+        return self._decide_in_conversation(probs, sims, method, current, text, self._support(current, context))
+
+    def _support(self, current: str, context: RoutingContext) -> float | None:
+        """How strongly the earlier messages point at ``current`` (None when they are unknown)."""
+        earlier = self._context_scores(context.previous_texts) if context.previous_texts else None
+        if earlier is None:
+            return None
+        return float(scoring.softmax(earlier, self.temperature)[ROUTABLE.index(current)])
 
     async def route(self, text: str, context: RoutingContext | None = None) -> RouteDecision:
         """Embed ``text`` and route it."""
@@ -196,13 +203,19 @@ class EmbeddingRouter:
         )
 
     def _decide_in_conversation(
-        self, probs: np.ndarray, sims: np.ndarray, method: str, current: str, text: str
+        self, probs: np.ndarray, sims: np.ndarray, method: str, current: str, text: str, support: float | None
     ) -> RouteDecision:
-        """Keep the current specialist unless another one clearly wins despite a prior for staying."""
+        """Keep the current specialist unless another one clearly wins despite a prior for staying.
+
+        The prior is dropped when the earlier messages themselves did not point at the current
+        specialist (it was a guess on a vague opening), so a first clear request can still move.
+        """
         cur = ROUTABLE.index(current)
         prior = np.ones(len(ROUTABLE))
         # A short follow-up ("and when will it arrive?") says little on its own: lean harder on the thread.
         prior[cur] = STICKY_PRIOR * (2.0 if _FOLLOW_UP.match(text) or len(text.split()) <= 3 else 1.0)
+        if support is not None and support < MIN_CONFIDENCE:
+            prior[cur] = 1.0
         posterior = probs * prior
         posterior /= posterior.sum()
         table = {name: round(float(p), 4) for name, p in zip(ROUTABLE, posterior)}

@@ -57,3 +57,19 @@ def leave_one_out_scores(emb_sims: np.ndarray, lex_sims: np.ndarray, labels: np.
     emb = np.where(mask, -1.0, emb_sims)
     lex = np.where(mask, -1.0, lex_sims)
     return class_scores(emb, labels, n_classes) + LEXICAL_WEIGHT * np.clip(class_scores(lex, labels, n_classes), 0, None)
+
+
+NO_MATCH_LOW, NO_MATCH_HIGH = 0.30, 0.55
+"""Best exemplar similarity below LOW: the message matches nothing (greetings, small talk); above
+HIGH: it clearly resembles something. In between, trust in the scores ramps up linearly."""
+
+
+def temper_by_match(probs: np.ndarray, best_similarity: np.ndarray | float) -> np.ndarray:
+    """Pull probabilities toward uniform when even the nearest exemplar is far away.
+
+    A softmax only compares specialists with each other, so "hello, anyone there?" can look
+    confident; mixing with the uniform distribution keeps the choice but lowers the confidence.
+    """
+    trust = np.clip((np.asarray(best_similarity) - NO_MATCH_LOW) / (NO_MATCH_HIGH - NO_MATCH_LOW), 0.0, 1.0)
+    trust = trust[..., None] if np.ndim(trust) else trust
+    return trust * probs + (1.0 - trust) / probs.shape[-1]
