@@ -27,14 +27,10 @@ from support_tui.core.llm.client import (  # noqa: E402
     TextDelta,
     ToolCallRequest,
 )
+from support_tui.core.llm.offline import register_offline_provider  # noqa: E402
 from support_tui.core.llm.redact import redact_pii  # noqa: E402
 
-try:
-    from support_tui.core.llm.offline import register_offline_provider  # noqa: E402
-except ImportError:  # TEMPORARY: the offline package is still being written
-    pass
-else:
-    register_offline_provider()
+register_offline_provider()
 
 __all__ = [
     "ModelChainExhausted",

@@ -18,6 +18,9 @@ from support_tui.core.settings import Settings
 
 MAX_RETRY_AFTER_S = 1.0
 """A 429 asking to wait longer than this moves on to the next model instead of waiting."""
+GUARD_SLACK_S = 5.0
+"""Beyond the model timeout, how long a call may go silent before we give up on our own. Generous:
+LiteLLM's first call to a provider spends about a second importing its code."""
 LOCAL_PROVIDERS = frozenset({"offline"})
 """Providers that run on this machine: no redaction, no cost."""
 
@@ -111,7 +114,8 @@ class ModelClient:
                         else:
                             reply = item
             except Exception as exc:  # noqa: BLE001 - any failure moves on to the next model
-                error = describe_error(exc, model, self.settings.model_timeout_s)
+                # Scrubbed here too, whatever the description quoted from the provider.
+                error = scrub_secrets(describe_error(exc, model, self.settings.model_timeout_s))
                 failures.append(FallbackAttempt(model=model, error=error))
                 yield ModelFailure(model=model, error=error, next_model=next_model, partial_text=streamed)
                 continue
@@ -153,14 +157,16 @@ class ModelClient:
         if provider_of(model) == "openai":
             kwargs["stream_options"] = {"include_usage": True}
         # LiteLLM's timeout covers connect and each read; this guard covers anything that ignores it.
-        guard = timeout + 1.0
+        guard = timeout + GUARD_SLACK_S
         response = await asyncio.wait_for(litellm.acompletion(model=model, messages=sent, **kwargs), guard)
         chunks: list[Any] = []
         try:
             iterator = response.__aiter__()
             while True:
                 try:
-                    chunk = await asyncio.wait_for(iterator.__anext__(), guard)
+                    # Once a stream flows, silence longer than the timeout is a stall, imports or not.
+                    wait = guard if not chunks else timeout + 0.25
+                    chunk = await asyncio.wait_for(iterator.__anext__(), wait)
                 except StopAsyncIteration:
                     break
                 chunks.append(chunk)
