@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from contextlib import aclosing
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
@@ -124,8 +125,9 @@ async def run_turn(
     cleaned = engine.clean(text)
     turn = Turn(engine, conv, "customer")
     message_id = await engine.store.add_message(conv.id, "customer", cleaned.text, turn_id=turn.turn_id)
-    async for event in drive(turn, message_id, cleaned.text, cleaned.notices, route_override):
-        yield event
+    async with aclosing(drive(turn, message_id, cleaned.text, cleaned.notices, route_override)) as events:
+        async for event in events:
+            yield event
 
 
 async def rerun_turn(engine: "Engine", conversation_id: str, *, route_override: str | None = None) -> AsyncIterator[Event]:
@@ -140,8 +142,9 @@ async def rerun_turn(engine: "Engine", conversation_id: str, *, route_override: 
             await engine.store.set_message(m.id, status="superseded")
     turn = Turn(engine, conv, "customer")
     notice = ("rerun", "Re-running the last customer message" + (f" with {route_override}." if route_override else "."))
-    async for event in drive(turn, last.id, last.text, [notice], route_override):
-        yield event
+    async with aclosing(drive(turn, last.id, last.text, [notice], route_override)) as events:
+        async for event in events:
+            yield event
 
 
 async def drive(
@@ -158,8 +161,9 @@ async def drive(
         for code, message in notices:
             yield turn.make(Notice, level="warning" if code != "rerun" else "info", code=code, message=message)
         await turn.engine.wait_ready()
-        async for event in _customer_turn(turn, text, route_override):
-            yield event
+        async with aclosing(_customer_turn(turn, text, route_override)) as stages:
+            async for event in stages:
+                yield event
     except (asyncio.CancelledError, GeneratorExit):
         turn.status = "cancelled"
         raise
