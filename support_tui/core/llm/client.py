@@ -113,13 +113,14 @@ class ModelClient:
                             yield item
                         else:
                             reply = item
+                if reply is None:
+                    raise UnusableReply("empty reply")
             except Exception as exc:  # noqa: BLE001 - any failure moves on to the next model
                 # Scrubbed here too, whatever the description quoted from the provider.
                 error = scrub_secrets(describe_error(exc, model, self.settings.model_timeout_s))
                 failures.append(FallbackAttempt(model=model, error=error))
                 yield ModelFailure(model=model, error=error, next_model=next_model, partial_text=streamed)
                 continue
-            assert reply is not None
             reply.fallbacks = list(failures)
             yield ReplyDone(reply)
             return
