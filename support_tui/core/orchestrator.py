@@ -94,10 +94,19 @@ class Turn:
         if self.agent:
             fields["agent"] = self.agent
         await store.update_conversation(self.conv.id, **fields)
-        self.timings["total"] = round((time.perf_counter() - self.started) * 1000, 3)
+        if self.status not in ("cancelled", "failed"):
+            messages = await store.messages(self.conv.id)
+            earlier = await store.events(self.conv.id)
+            status = "escalated" if self.escalated else self.conv.status
+            summary = memory.memory_summary(messages, [*earlier, *self.events], self.agent, status)
+            await store.remember(self.conv.customer_id, self.conv.id, summary)
+        now = time.perf_counter()
+        self.timings["persist"] = round((now - persist_started) * 1000, 3)
+        self.timings["total"] = round((now - self.started) * 1000, 3)
         done = self.make(
             TurnCompleted, status=self.status, error=self.error, timings_ms=dict(self.timings), usage=self.usage
         )
+        # The trace write itself is the last step, so it is not inside the figures it stores.
         await store.finish_turn(
             self.turn_id,
             status=self.status,
@@ -108,13 +117,7 @@ class Turn:
             timings=self.timings,
             usage=self.usage,
         )
-        messages = await store.messages(self.conv.id)
-        all_events = await store.events(self.conv.id)
-        status = "escalated" if self.escalated else self.conv.status
-        summary = memory.memory_summary(messages, all_events, self.agent, status)
-        await store.remember(self.conv.customer_id, self.conv.id, summary)
-        self.timings["persist"] = round((time.perf_counter() - persist_started) * 1000, 3)
-        return done
+        return done  # type: ignore[return-value]
 
 
 async def run_turn(

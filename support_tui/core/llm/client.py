@@ -155,7 +155,7 @@ class ModelClient:
             kwargs["tools"] = tools
         if base := api_base_for(model):
             kwargs["api_base"] = base
-        if provider_of(model) == "openai":
+        if provider_of(model) == "openai" or local:
             kwargs["stream_options"] = {"include_usage": True}
         # LiteLLM's timeout covers connect and each read; this guard covers anything that ignores it.
         guard = timeout + GUARD_SLACK_S
@@ -184,34 +184,25 @@ def build_reply(
     model: str, chunks: list[Any], messages: list[dict], tools: list[dict] | None, *, priced: bool
 ) -> ModelReply:
     """Reassemble streamed chunks into a reply; raise ``UnusableReply`` if the engine cannot use it."""
+    if not priced:
+        # The local model: assemble the chunks directly (LiteLLM's builder re-counts tokens,
+        # several milliseconds a call, for usage the provider already reported).
+        return _assemble_local(model, chunks, tools)
     built = litellm.stream_chunk_builder(chunks, messages=messages) if chunks else None
     if built is None or not built.choices:
         raise UnusableReply("empty reply")
     message = built.choices[0].message
     text = message.content or ""
-    offered = {t.get("function", {}).get("name") for t in tools or []}
-    calls: list[ToolCallRequest] = []
-    for i, call in enumerate(message.tool_calls or []):
-        name = call.function.name or ""
-        if name not in offered:
-            raise UnusableReply(f"unknown tool {name!r}")
-        raw = call.function.arguments or ""
-        try:
-            arguments = json.loads(raw) if raw.strip() else {}
-        except json.JSONDecodeError:
-            raise UnusableReply("malformed tool-call arguments") from None
-        if not isinstance(arguments, dict):
-            raise UnusableReply("malformed tool-call arguments")
-        calls.append(ToolCallRequest(id=call.id or f"call_{i}", name=name, arguments=arguments, raw_arguments=raw))
+    raw_calls = [(c.id, c.function.name or "", c.function.arguments or "") for c in message.tool_calls or []]
+    calls = _checked_calls(raw_calls, tools)
     if not text.strip() and not calls:
         raise UnusableReply("empty reply")
     usage = getattr(built, "usage", None)
     cost = 0.0
-    if priced:
-        try:
-            cost = float(litellm.completion_cost(completion_response=built, model=model) or 0.0)
-        except Exception:  # noqa: BLE001 - an unpriced model costs what we cannot know
-            cost = 0.0
+    try:
+        cost = float(litellm.completion_cost(completion_response=built, model=model) or 0.0)
+    except Exception:  # noqa: BLE001 - an unpriced model costs what we cannot know
+        cost = 0.0
     return ModelReply(
         model=model,
         text=text,
@@ -222,6 +213,56 @@ def build_reply(
             cost_usd=round(cost, 8),
         ),
     )
+
+
+def _assemble_local(model: str, chunks: list[Any], tools: list[dict] | None) -> ModelReply:
+    text_parts: list[str] = []
+    pieces: dict[int, list[str]] = {}
+    usage = None
+    for chunk in chunks:
+        usage = getattr(chunk, "usage", None) or usage
+        delta = chunk.choices[0].delta if chunk.choices else None
+        if delta is None:
+            continue
+        if delta.content:
+            text_parts.append(delta.content)
+        for tc in delta.tool_calls or []:
+            index = getattr(tc, "index", None) or 0
+            slot = pieces.setdefault(index, ["", "", ""])
+            slot[0] = tc.id or slot[0]
+            if tc.function is not None:
+                slot[1] = tc.function.name or slot[1]
+                slot[2] += tc.function.arguments or ""
+    text = "".join(text_parts)
+    calls = _checked_calls([tuple(pieces[i]) for i in sorted(pieces)], tools)  # type: ignore[misc]
+    if not text.strip() and not calls:
+        raise UnusableReply("empty reply")
+    return ModelReply(
+        model=model,
+        text=text,
+        tool_calls=calls,
+        usage=Usage(
+            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+        ),
+    )
+
+
+def _checked_calls(raw_calls: list[tuple[str | None, str, str]], tools: list[dict] | None) -> list[ToolCallRequest]:
+    """Tool calls the engine can run: offered names, JSON-object arguments."""
+    offered = {t.get("function", {}).get("name") for t in tools or []}
+    calls: list[ToolCallRequest] = []
+    for i, (call_id, name, raw) in enumerate(raw_calls):
+        if name not in offered:
+            raise UnusableReply(f"unknown tool {name!r}")
+        try:
+            arguments = json.loads(raw) if raw.strip() else {}
+        except json.JSONDecodeError:
+            raise UnusableReply("malformed tool-call arguments") from None
+        if not isinstance(arguments, dict):
+            raise UnusableReply("malformed tool-call arguments")
+        calls.append(ToolCallRequest(id=call_id or f"call_{i}", name=name, arguments=arguments, raw_arguments=raw))
+    return calls
 
 
 def retry_after_s(exc: BaseException) -> float | None:
