@@ -1,0 +1,23 @@
+"""Scripted support scenarios: the file format, running them on fresh stores, and checking what the engine did."""
+
+from support_tui.core.scenarios.check import check_turn
+from support_tui.core.scenarios.model import (
+    ApproveStep,
+    CustomerStep,
+    DenyStep,
+    FinalExpect,
+    Scenario,
+    ScenarioError,
+    StoreCheck,
+    TurnExpect,
+    load_scenario,
+    load_scenarios,
+    scenarios_dir,
+)
+from support_tui.core.scenarios.run import ScenarioResult, StepResult, check_final, run_scenario, run_scenarios
+
+__all__ = [
+    "ApproveStep", "CustomerStep", "DenyStep", "FinalExpect", "Scenario", "ScenarioError", "ScenarioResult",
+    "StepResult", "StoreCheck", "TurnExpect", "check_final", "check_turn", "load_scenario", "load_scenarios",
+    "run_scenario", "run_scenarios", "scenarios_dir",
+]
