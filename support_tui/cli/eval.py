@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     suites = parser.add_subparsers(dest="eval_command", metavar="SUITE")
     parser.set_defaults(func=lambda args: _missing_suite())
     register_routing(suites)
+    register_scenarios(suites)
 
 
 def _missing_suite() -> int:
@@ -112,3 +114,51 @@ def _print_report(report: ClassificationReport, args: argparse.Namespace, second
         row = report.confusion[label]
         confusion.add_row(label, *(f"[bold]{row[p]}[/]" if p == label else str(row[p] or ".") for p in labels))
     console.print(confusion)
+
+
+def register_scenarios(suites: argparse._SubParsersAction) -> None:
+    scenarios = suites.add_parser(
+        "scenarios",
+        help="play the scripted scenarios and check what the engine did",
+        description="Play each scripted scenario (fixtures/scenarios/*.json) on a fresh copy of the demo store and "
+        "check its expectations: routes, tool calls, policy outcomes, escalations, store state. "
+        "Exit status 1 if any scenario fails, so CI can gate on it; 2 for unusable scenario files.",
+    )
+    scenarios.add_argument("--only", action="append", metavar="ID", help="run only this scenario (repeatable)")
+    scenarios.add_argument("--dir", type=Path, default=None, help="scenario folder (default: fixtures/scenarios)")
+    scenarios.add_argument("--json", action="store_true", help="print one JSON object")
+    scenarios.set_defaults(func=scenarios_command)
+
+
+async def scenarios_command(args: argparse.Namespace) -> int:
+    from support_tui.cli._common import plain
+    from support_tui.core.scenarios import ScenarioError, ScenarioResult, load_scenarios, run_scenarios
+
+    try:
+        chosen = load_scenarios(args.dir)
+    except ScenarioError as exc:
+        raise UserError(str(exc)) from None
+    if args.only:
+        unknown = sorted(set(args.only) - {s.id for s in chosen})
+        if unknown:
+            raise UserError(f"no scenario {', '.join(map(repr, unknown))}; known: {', '.join(s.id for s in chosen)}")
+        chosen = [s for s in chosen if s.id in args.only]
+
+    def show(result: ScenarioResult) -> None:
+        steps = f"{len(result.steps)} step{'s' if len(result.steps) != 1 else ''}, {result.seconds:.1f} s"
+        print(f"{'PASS' if result.passed else 'FAIL'}  {result.id}  {plain(result.title)}  ({steps})", flush=True)
+        for failure in result.failures:
+            print(f"      {plain(failure)}")
+
+    print(f"Playing {len(chosen)} scenarios, each on a fresh copy of the demo store…", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    results = await run_scenarios(chosen, on_result=None if args.json else show)
+    passed = sum(r.passed for r in results)
+    rate = round(passed / len(results), 4) if results else 0.0
+    if args.json:
+        print(json.dumps({"n": len(results), "passed": passed, "pass_rate": rate,
+                          "seconds": round(time.perf_counter() - started, 3),
+                          "scenarios": [r.to_dict() for r in results]}, ensure_ascii=False, default=str))
+    else:
+        print(f"{passed}/{len(results)} scenarios passed ({rate:.1%}) in {time.perf_counter() - started:.0f} s")
+    return 0 if passed == len(results) else 1
