@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import functools
+
 import json
 import logging
 from dataclasses import dataclass
@@ -76,7 +79,13 @@ TOOL_NAMES: tuple[str, ...] = tuple(TOOLS)
 
 def tool_schemas(names: Iterable[str]) -> list[dict[str, Any]]:
     """OpenAI-format schemas of the named tools (unknown names are skipped)."""
-    return [TOOLS[name].schema() for name in names if name in TOOLS]
+    return [copy.deepcopy(_schema(name)) for name in names if name in TOOLS]
+
+
+@functools.lru_cache(maxsize=None)
+def _schema(name: str) -> dict[str, Any]:
+    # Building a JSON schema from a pydantic model costs ~2 ms; every model call needs them.
+    return TOOLS[name].schema()
 
 
 def _parse_arguments(arguments: dict | str | None) -> dict[str, Any]:

@@ -24,6 +24,10 @@ class Embedder:
     def __init__(self) -> None:
         self._model = None
         self._lock = threading.Lock()
+        self._pending: list[tuple[list[str], asyncio.Future]] = []
+        self._flushing = False
+        self.batches = 0
+        """How many encode calls ran (fewer than requests when concurrent turns were batched)."""
 
     @property
     def loaded(self) -> bool:
@@ -57,8 +61,40 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     async def aencode(self, texts: Sequence[str]) -> np.ndarray:
-        """Encode off the event loop."""
-        return await asyncio.to_thread(self.encode, texts)
+        """Encode off the event loop; requests that arrive while one batch runs share the next.
+
+        On two cores one call of 32 sentences costs far less than 32 calls of one, so
+        concurrent turns are served together instead of queueing for the thread one by one.
+        """
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending.append((list(texts), future))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                texts = [t for group, _ in batch for t in group]
+                try:
+                    vectors = await asyncio.to_thread(self.encode, texts)
+                except BaseException as exc:  # every waiter hears of it
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if isinstance(exc, asyncio.CancelledError):
+                        raise
+                    continue
+                self.batches += 1
+                start = 0
+                for group, future in batch:
+                    if not future.done():
+                        future.set_result(vectors[start : start + len(group)])
+                    start += len(group)
+        finally:
+            self._flushing = False
 
     async def aload(self) -> None:
         await asyncio.to_thread(self.load)
