@@ -382,3 +382,14 @@ async def test_a_new_delivery_address_is_parsed_into_the_tool_arguments() -> Non
     assert calls == [{"id": "call_1", "name": "change_shipping_address", "arguments": {
         "order_id": "ORD-54321", "street": "12 Oak Street", "city": "Springfield", "state": "IL",
         "postal_code": "62704", "country": "USA"}}]
+
+
+async def test_markdown_in_snippets_becomes_plain_steps() -> None:
+    snippet = ("[kb:mobile-app-troubleshooting#1] Mobile app troubleshooting: Crashes: ## The app crashes when "
+               "signing in 1. **Update the app** from the App Store or Google Play. Older versions stop working. "
+               "2. **Restart your phone.** 3. **Clear the cache.** | Step | Time |")
+    messages = [system("technical_support", snippets=(snippet,)), {"role": "user", "content": "The app crashes"}]
+    _, reply, _, _ = await call(messages, None)
+    assert 'From our guide "Mobile app troubleshooting: Crashes":' in reply
+    assert "1. Update the app from the App Store or Google Play.\n2. Restart your phone.\n3. Clear the cache." in reply
+    assert "#" not in reply and "*" not in reply and "|" not in reply

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from .formats import money
+from .products import get_product, search_products
 from .request import Request, ToolOutcome
 
 SPECIALIST_LABELS = {
@@ -17,25 +18,8 @@ SPECIALIST_LABELS = {
     "escalation_manager": "our escalation manager",
 }
 
-_DEVICE_ALIASES = {"iphone": ("iphone", "ios"), "ipad": ("ipad", "ipados", "ios"), "galaxy": ("galaxy", "samsung", "android"),
-                   "samsung": ("samsung", "android"), "pixel": ("pixel", "android"), "macbook": ("macbook", "mac", "macos"),
-                   "mac": ("mac", "macos")}
-_DEVICE_NAMES = {"iphone": "iPhone", "ios": "iOS", "ipad": "iPad", "macbook": "MacBook", "usb-c": "USB-C",
-                 "ps5": "PS5", "xbox": "Xbox"}
-
-
 _STATUS_PHRASES = {"shipped": "has shipped", "delivered": "was delivered", "processing": "is being prepared",
                    "pending": "is pending", "cancelled": "was cancelled"}
-
-
-def money(amount: Any, currency: Any = None) -> str:
-    try:
-        value = f"{float(amount):,.2f}"
-    except (TypeError, ValueError):
-        return str(amount)
-    if currency and str(currency).upper() not in ("USD", "$"):
-        return f"{value} {currency}"
-    return f"${value}"
 
 
 def _items(items: Any) -> str:
@@ -103,71 +87,6 @@ def list_orders(o: ToolOutcome, request: Request) -> list[str]:
         for x in orders[:5]
     )
     return [f"Here are your recent orders: {shown}."]
-
-
-def search_products(o: ToolOutcome, request: Request) -> list[str]:
-    found = [p for p in o.value("products") or [] if isinstance(p, dict)]
-    if not found:
-        return [f"I couldn't find a product matching \"{o.arguments.get('query', '')}\" in our catalogue."]
-    shown = "; ".join(f"{p.get('name')} ({money(p.get('price'))})" if p.get("price") is not None else str(p.get("name"))
-                      for p in found[:3])
-    return [f"I found: {shown}."]
-
-
-def _device_hits(devices: tuple[str, ...], compatibility: list[str]) -> tuple[str | None, list[str]]:
-    low = [c.lower() for c in compatibility]
-    for device in devices:
-        hits = [compatibility[i] for i, c in enumerate(low) if any(a in c for a in _DEVICE_ALIASES.get(device, (device,)))]
-        if hits:
-            return device, hits
-    return (devices[0] if devices else None), []
-
-
-def get_product(o: ToolOutcome, request: Request) -> list[str]:
-    p = o.value("product") or {}
-    name = p.get("name") or "This product"
-    compat = [str(c) for c in p.get("compatibility") or []] if isinstance(p.get("compatibility"), list) else []
-    out = []
-    devices = request.said.devices or request.remembered.devices
-    asked_compat = "compatible" in request.said.intents or bool(request.said.devices)
-    if asked_compat:
-        device, hits = _device_hits(devices, compat)
-        label = _DEVICE_NAMES.get(device or "", (device or "your device").title() if device else "your device")
-        verb = "work" if name.lower().endswith("s") else "works"
-        if hits:
-            out.append(f"Yes — the {name} {verb} with {label}: its compatibility list includes {', '.join(compat)}.")
-        elif compat:
-            out.append(f"I can't confirm the {name} {verb} with {label}: its compatibility list is {', '.join(compat)}.")
-        else:
-            out.append(f"The product details for the {name} don't list compatibility, so I can't confirm it.")
-    specs = p.get("specs") if isinstance(p.get("specs"), dict) else {}
-    asked = _question_words(request.latest)
-    answered = [k for k, v in specs.items() if asked & _question_words(f"{k.replace('_', ' ')} {v}")]
-    if answered and not asked_compat:
-        out.append(f"The {name} listing says: " + "; ".join(f"{k.replace('_', ' ')}: {specs[k]}" for k in answered) + ".")
-    elif not asked_compat and p.get("description"):
-        out.append(f"{name}: {p['description']}")
-    rest = [k for k in specs if k not in answered][:5]
-    if rest:
-        out.append(("Other specs: " if answered else "Key specs: ")
-                   + "; ".join(f"{k.replace('_', ' ')}: {specs[k]}" for k in rest) + ".")
-    extras = []
-    if p.get("price") is not None:
-        extras.append(f"price {money(p['price'])}")
-    if p.get("stock") is not None:
-        extras.append(f"{p['stock']} in stock" if p["stock"] else "currently out of stock")
-    if p.get("warranty_months"):
-        extras.append(f"{p['warranty_months']}-month warranty")
-    if extras:
-        out.append(f"The {name}: " + ", ".join(extras) + ".")
-    return out
-
-
-_QUESTION_STOP = frozenset("the and does with for have has this that what how are can will you your its".split())
-
-
-def _question_words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2 and w not in _QUESTION_STOP}
 
 
 def check_return_eligibility(o: ToolOutcome, request: Request) -> list[str]:
@@ -255,7 +174,8 @@ def get_billing_history(o: ToolOutcome, request: Request) -> list[str]:
 
 
 def get_account(o: ToolOutcome, request: Request) -> list[str]:
-    if request.last("update_account") or request.specialist != "account_management":
+    changing = any(i.startswith("change_") for i in request.said.intents)
+    if request.last("update_account") or request.specialist != "account_management" or changing:
         return []
     c = o.value("customer") or {}
     shown = [f"{label} {c[key]}" for key, label in (("name", "name"), ("email", "email"), ("phone", "phone"))

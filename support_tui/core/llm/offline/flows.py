@@ -46,8 +46,10 @@ def _names(items: Any) -> list[str]:
 
 
 def _matches(name: str, words: tuple[str, ...]) -> bool:
+    """True when the name holds a product phrase, or its head noun ("phone case" -> "case")."""
     low = name.lower()
-    return any(re.search(rf"\b{re.escape(w)}", low) for w in words)
+    return any(re.search(rf"\b{re.escape(w)}", low) or re.search(rf"\b{re.escape(w.split()[-1])}", low)
+               for w in words)
 
 
 def _newest(orders: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,8 +6,13 @@ import re
 
 from .request import KbSnippet, Request
 
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\s+(?=\d+[.)]\s)|\n+")
+_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\s+(?=\d+[.)]\s)|\s+[-•*]\s+|\n+")
+_NUMBERED = re.compile(r"(?:^|\s)\d+[.)]\s+")
 _NUMBERING = re.compile(r"^\s*(?:step\s*)?\d+\s*[.):]\s*", re.IGNORECASE)
+# Snippets arrive on one line, so a markdown heading runs into the next sentence: it ends where a
+# word starts with a capital, a digit or a list mark ("## Tracking not updating A new number ...").
+_HEADING = re.compile(r"#{1,6}\s+\S+(?:\s+(?![A-Z0-9*\-•|])\S+)*")
+_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _STOP = frozenset(
     "the and for you your with this that what when where which will would could should have from into "
     "about there their they them then than just also been being does doesn't dont don't cant can't can "
@@ -15,31 +20,53 @@ _STOP = frozenset(
 )
 
 
-def sentences(text: str) -> list[str]:
-    """The snippet's sentences, numbering removed, each ending with punctuation."""
+def clean(text: str) -> str:
+    """Snippet text without markdown: headings, emphasis and links dropped to their words."""
+    text = _LINK.sub(r"\1", text or "")
+    text = _HEADING.sub(" ", text)
+    return re.sub(r"\*\*|__|`", "", text)
+
+
+def sentences(text: str, min_words: int = 4) -> list[str]:
+    """The snippet's sentences, numbering removed, each ending with punctuation; table rows left out."""
     out = []
-    for piece in _SPLIT.split(text or ""):
+    for piece in _SPLIT.split(clean(text)):
         piece = _NUMBERING.sub("", piece).strip(" -•*\t")
-        if len(piece) < 3:
+        if len(piece.split()) < min_words or "|" in piece:
             continue
-        out.append(piece if piece.endswith((".", "!", "?", ":")) else piece + ".")
+        out.append(piece if piece.endswith((".", "!", "?")) else piece.rstrip(":;,") + ".")
     return out
 
 
 def steps(snippet: KbSnippet, limit: int = 3) -> list[str]:
-    """The first few steps of a troubleshooting snippet, in its own words."""
-    return sentences(snippet.text)[:limit]
+    """The first few steps of a troubleshooting snippet in its own words: its numbered items when it has them."""
+    text = clean(snippet.text)
+    items = _NUMBERED.split(text)[1:]
+    if len(items) >= 2:
+        found = [sentences(item, min_words=2)[:1] for item in items]
+        return [s[0] for s in found if s][:limit]
+    return sentences(text)[:limit]
+
+
+def _stem(word: str) -> str:
+    """A crude stem so "charged", "charges" and "charge" meet."""
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z][a-z'-]{2,}", text.lower()) if w not in _STOP}
+    return {_stem(w) for w in re.findall(r"[a-z][a-z'-]{2,}", text.lower()) if w not in _STOP}
 
 
 def relevant(request: Request) -> KbSnippet | None:
-    """The first snippet sharing at least two content words with what the customer wrote."""
-    asked = _words(request.latest + " " + " ".join(request.earlier_user[-1:]))
+    """The first snippet close enough to what the customer wrote: shared words, a title's counting double."""
+    intents = " ".join(i.replace("_", " ") for i in request.said.intents)
+    asked = _words(" ".join([request.latest, *request.earlier_user[-1:], intents]))
     for snippet in request.snippets:
-        if len(asked & _words(snippet.title + " " + snippet.text)) >= 2:
+        score = len(asked & _words(snippet.text)) + 2 * len(asked & _words(snippet.title))
+        if score >= 3:
             return snippet
     return None
 

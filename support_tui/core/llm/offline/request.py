@@ -153,6 +153,10 @@ def _read_snippets(body: str) -> list[KbSnippet]:
     out = []
     for chunk_id, rest in snippets:
         title, sep, text = rest.partition(": ")
+        # Titles may hold a colon themselves ("Headphones compatibility: iPhone, Android and Bluetooth").
+        head, more, tail = text.partition(": ")
+        if sep and more and "." not in head and len(head.split()) <= 5:
+            title, text = f"{title}: {head}", tail
         out.append(KbSnippet(chunk_id, title.strip() if sep else "", (text if sep else rest).strip()))
     return out
 

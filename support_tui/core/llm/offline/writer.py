@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .facts import RENDERERS, SPECIALIST_LABELS, money
+from .facts import RENDERERS
+from .formats import money
 from .knowledge import relevant_sentences, steps
 from .request import Request, ToolOutcome
 
@@ -199,7 +200,9 @@ def write_reply(request: Request) -> str:
         if priority:
             parts.append(f"Your case is marked {priority} priority.")
         return _join(parts)
-    parts += body + knowledge
+    # A request for the customer's yes goes last, after the facts and the help-centre text.
+    confirm = [b for b in body if "reply yes" in b]
+    parts += [b for b in body if b not in confirm] + knowledge + confirm
     if question:
         parts.append(question)
     oid = (request.said.order_ids or request.remembered.order_ids or ("",))[0]
@@ -210,7 +213,7 @@ def write_reply(request: Request) -> str:
             parts.append(_FALLBACK.get(request.specialist, _DEFAULT_FALLBACK))
     elif any(o.status in ("error", "missing") for o in request.outcomes) and not any(o.ok for o in request.outcomes):
         parts.append(_RETRY)
-    elif not any(p.rstrip().endswith("?") or "reply yes" in p for p in parts):
+    elif not question and not any(p.rstrip().endswith("?") or "reply yes" in p for p in parts):
         parts.append("Is there anything else I can help with?")
     return _join(parts)
 

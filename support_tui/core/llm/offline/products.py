@@ -1,0 +1,114 @@
+"""Sentences about catalogue products: search hits, specs, stock, warranty and compatibility answers."""
+
+from __future__ import annotations
+
+import re
+
+from .entities import DEVICE_WORDS
+from .formats import money
+from .request import Request, ToolOutcome
+
+_DEVICE_ALIASES = {"iphone": ("iphone", "ios"), "ipad": ("ipad", "ipados", "ios"), "galaxy": ("galaxy", "samsung", "android"),
+                   "samsung": ("samsung", "android"), "pixel": ("pixel", "android"), "macbook": ("macbook", "mac", "macos"),
+                   "mac": ("mac", "macos")}
+_DEVICE_NAMES = {"iphone": "iPhone", "ios": "iOS", "ipad": "iPad", "macbook": "MacBook", "usb-c": "USB-C",
+                 "ps5": "PS5", "xbox": "Xbox"}
+
+
+def search_products(o: ToolOutcome, request: Request) -> list[str]:
+    found = [p for p in o.value("products") or [] if isinstance(p, dict)]
+    if not found:
+        return [f"I couldn't find a product matching \"{o.arguments.get('query', '')}\" in our catalogue."]
+    shown = "; ".join(f"{p.get('name')} ({money(p.get('price'))})" if p.get("price") is not None else str(p.get("name"))
+                      for p in found[:3])
+    return [f"I found: {shown}."]
+
+
+def _device_hits(devices: tuple[str, ...], compatibility: list[str]) -> tuple[str | None, list[str]]:
+    low = [c.lower() for c in compatibility]
+    for device in devices:
+        hits = [compatibility[i] for i, c in enumerate(low) if any(a in c for a in _DEVICE_ALIASES.get(device, (device,)))]
+        if hits:
+            return device, hits
+    return (devices[0] if devices else None), []
+
+
+def _compatibility(name: str, compat: list[str], request: Request) -> str:
+    devices = request.said.devices or request.remembered.devices
+    device, hits = _device_hits(devices, compat)
+    label = _DEVICE_NAMES.get(device or "", device.title() if device else "your device")
+    verb = "work" if name.lower().endswith("s") else "works"
+    if hits:
+        return f"Yes — the {name} {verb} with {label}: its compatibility list includes {', '.join(compat)}."
+    if compat:
+        return f"I can't confirm the {name} {verb} with {label}: its compatibility list is {', '.join(compat)}."
+    return f"The product details for the {name} don't list compatibility, so I can't confirm it."
+
+
+def _variants(name: str, variants: list[dict], asked: set[str]) -> list[str]:
+    """Sizes and colours the customer named, with stock; or every variant when the one asked for is missing."""
+    def label(v: dict) -> str:
+        return " ".join(str(v[k]) for k in ("colour", "size") if v.get(k))
+
+    named = {w for v in variants for k in ("colour", "size") if v.get(k) for w in _question_words(str(v[k]))}
+    if not asked & named and not asked & _SIZE_WORDS:
+        return []
+    hits = [v for v in variants if asked & _question_words(label(v))]
+    shown = hits or variants
+    listed = "; ".join(f"{label(v)}: {v['stock']} in stock" if v.get("stock") is not None else label(v)
+                       for v in shown[:8])
+    return [f"The {name} {'comes in' if hits else 'is available in'}: {listed}."]
+
+
+def get_product(o: ToolOutcome, request: Request) -> list[str]:
+    p = o.value("product") or {}
+    name = p.get("name") or "This product"
+    compat = [str(c) for c in p.get("compatibility") or []] if isinstance(p.get("compatibility"), list) else []
+    variants = [v for v in p.get("variants") or [] if isinstance(v, dict)]
+    asked = _question_words(request.latest)
+    variant_words = {w for v in variants for k in ("colour", "size") for w in _question_words(str(v.get(k) or ""))}
+    out = []
+    missing = [w for w in named_words(request.latest)
+               if w.lower() not in name.lower() and w.lower() not in variant_words | _SIZE_WORDS]
+    if missing:
+        out.append(f"I couldn't find \"{' '.join(missing)}\" in our catalogue; the closest match is the {name}.")
+    asked_compat = "compatible" in request.said.intents or bool(request.said.devices)
+    if asked_compat:
+        out.append(_compatibility(name, compat, request))
+    out += _variants(name, variants, asked)
+    specs = p.get("specs") if isinstance(p.get("specs"), dict) else {}
+    answered = [k for k, v in specs.items() if asked & _question_words(f"{k.replace('_', ' ')} {v}")]
+    if answered and not asked_compat:
+        out.append(f"The {name} listing says: " + "; ".join(f"{k.replace('_', ' ')}: {specs[k]}" for k in answered) + ".")
+    elif not asked_compat and p.get("description"):
+        description = str(p["description"])
+        out.append(description if description.startswith(name) else f"{name}: {description}")
+    rest = [k for k in specs if k not in answered][:5]
+    if rest:
+        out.append(("Other specs: " if answered else "Key specs: ")
+                   + "; ".join(f"{k.replace('_', ' ')}: {specs[k]}" for k in rest) + ".")
+    extras = []
+    if p.get("price") is not None:
+        extras.append(f"price {money(p['price'])}")
+    if p.get("stock") is not None and not any(v.get("stock") is not None for v in variants):
+        extras.append(f"{p['stock']} in stock" if p["stock"] else "currently out of stock")
+    if p.get("warranty_months"):
+        extras.append(f"{p['warranty_months']}-month warranty")
+    if extras:
+        out.append(f"The {name}: " + ", ".join(extras) + ".")
+    return out
+
+
+def named_words(text: str) -> list[str]:
+    """Capitalised words inside a sentence (brand or model names), devices and the pronoun I left out."""
+    found = re.findall(r"(?<=[a-z,] )([A-Z][a-zA-Z0-9-]+)", text)
+    return [w for w in found if w.lower() not in DEVICE_WORDS and w not in ("I", "I'm", "I've")]
+
+
+_SIZE_WORDS = frozenset("xxs xs s m l xl xxl 2xl 3xl small medium large size sizes colour colours color colors".split())
+_QUESTION_STOP = frozenset("the and does with for have has this that what how are can will you your its".split())
+
+
+def _question_words(text: str) -> set[str]:
+    words = set(re.findall(r"[a-z0-9]+", text.lower()))
+    return {w for w in words if (len(w) > 2 or w in _SIZE_WORDS) and w not in _QUESTION_STOP}
