@@ -24,6 +24,7 @@ def clean(text: str) -> str:
     """Snippet text without markdown: headings, emphasis and links dropped to their words."""
     text = _LINK.sub(r"\1", text or "")
     text = _HEADING.sub(" ", text)
+    text = re.sub(r"\|[^.!?]*", " ", text)  # table rows, flattened onto the line, up to the next sentence
     return re.sub(r"\*\*|__|`", "", text)
 
 
