@@ -105,6 +105,10 @@ class AgentLoop:
             if isinstance(item, TextDelta):
                 yield self.make(ReplyDelta, text=item.text, model=item.model)
             elif isinstance(item, ModelFailure):
+                if item.next_model is not None:
+                    # A model that failed sits out the rest of this turn's rounds: a dead provider
+                    # costs one timeout per turn, not one per round.
+                    self.chain = [m for m in self.chain if m != item.model]
                 yield self.make(ModelFailed, model=item.model, error=item.error, next_model=item.next_model)
                 if item.partial_text:
                     yield self.make(ReplyReset, model=item.model)
