@@ -1,0 +1,155 @@
+"""``support-tui metrics`` (figures for a period) and ``support-tui serve-metrics`` (a Prometheus endpoint)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date, datetime
+
+from support_tui.cli import UserError
+from support_tui.cli._common import plain, print_json
+from support_tui.core.paths import DataPaths
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    metrics = sub.add_parser("metrics", help="support metrics: resolution, FCR, escalations, reply times, CSAT, cost")
+    metrics.add_argument("--since", help="first day, YYYY-MM-DD (default: the first conversation)")
+    metrics.add_argument("--until", help="last day included, YYYY-MM-DD (default: today)")
+    metrics.add_argument("--exclude-fixture", action="store_true", help="leave out the generated fixture history")
+    metrics.add_argument("--json", action="store_true", help="print one JSON object")
+    metrics.set_defaults(func=metrics_command)
+
+    serve = sub.add_parser("serve-metrics", help="expose the metrics for Prometheus (read from the database per scrape)")
+    serve.add_argument("--port", type=int, default=9464, help="TCP port (default 9464)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--exclude-fixture", action="store_true", help="leave out the generated fixture history")
+    serve.set_defaults(func=serve_command)
+
+
+def parse_day(text: str | None, flag: str) -> date | None:
+    """A ``YYYY-MM-DD`` option as a date; anything else is the user's to fix."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"{flag} expects a date as YYYY-MM-DD, not {plain(text)!r}") from None
+
+
+def period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """``--since``/``--until`` as the half-open UTC period [since 00:00, the day after until 00:00)."""
+    from support_tui.core.metrics import day_end, period_start
+
+    first, last = parse_day(since, "--since"), parse_day(until, "--until")
+    if first and last and first > last:
+        raise UserError(f"--since {first} is after --until {last}")
+    return (period_start(1, first) if first else None), (day_end(last) if last else None)
+
+
+async def metrics_command(args: argparse.Namespace) -> int:
+    from support_tui.core.db import Database
+    from support_tui.core.metrics import compute_metrics
+
+    since, until = period(args.since, args.until)
+    db = await Database.open(DataPaths.default().ensure().database)
+    try:
+        figures = await compute_metrics(db, since=since, until=until, include_fixture=not args.exclude_fixture)
+    finally:
+        await db.close()
+    if args.json:
+        print_json(figures.model_dump(mode="json"))
+    else:
+        print_tables(figures)
+    return 0
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _secs(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value < 120:
+        return f"{value:.1f} s"
+    return f"{value / 60:.1f} min" if value < 7200 else f"{value / 3600:.1f} h"
+
+
+def print_tables(m) -> None:
+    """The figures as a few rich tables; names from the database are shown literally."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console()
+    start = m.since.date().isoformat() if m.since else "the start"
+    end = m.until.date().isoformat() if m.until else "now"
+    note = f" · includes {m.fixture_conversations} fixture conversations" if m.fixture_conversations else ""
+    console.print(Text(f"Support metrics from {start} to {end} (end exclusive){note}", style="bold"))
+
+    summary = Table(show_header=False, box=None, padding=(0, 2))
+    for label, value in (
+        ("Conversations", f"{m.conversations} ({m.ended} ended)"),
+        ("Resolution rate", f"{_pct(m.resolution_rate)} ({m.outcomes['resolved']} of {m.claimed_resolved} resolved claims hold)"),
+        ("First-contact resolution", f"{_pct(m.fcr_rate)} ({m.first_contact_resolved})"),
+        ("Reopened", f"{m.reopened} (within {m.reopen_window_hours:g} h)"),
+        ("Escalation rate", f"{_pct(m.escalation_rate)} ({m.escalated})"),
+        ("First reply", f"median {_secs(m.first_reply.median_s)} · p95 {_secs(m.first_reply.p95_s)}"),
+        ("Time to resolution", f"median {_secs(m.resolution_time.median_s)} · p95 {_secs(m.resolution_time.p95_s)}"),
+        ("CSAT", f"{_pct(m.csat)} · mean {m.mean_rating if m.mean_rating is not None else '—'} ({m.ratings} ratings)"),
+        ("Tokens", f"{m.prompt_tokens:,} prompt · {m.completion_tokens:,} completion"),
+        ("Cost", f"${m.cost_usd:.4f} · ${(m.cost_per_conversation or 0):.5f} per conversation"),
+    ):
+        summary.add_row(Text(label, style="bold"), Text(value))
+    console.print(summary)
+
+    outcomes = Table(title="Outcomes and escalation rules")
+    outcomes.add_column("outcome")
+    outcomes.add_column("n", justify="right")
+    for name, n in m.outcomes.items():
+        outcomes.add_row(Text(name), str(n))
+    for rule, n in m.escalation_reasons.items():
+        outcomes.add_row(Text(f"escalated: {plain(rule)}"), str(n))
+    console.print(outcomes)
+
+    for title, groups in (("By specialist", m.by_specialist), ("By model", m.by_model)):
+        table = Table(title=title)
+        table.add_column("name", overflow="fold")
+        for column in ("convs", "resolved", "rate", "escalated", "tokens", "cost $"):
+            table.add_column(column, justify="right", no_wrap=True)
+        for g in groups:
+            table.add_row(Text(plain(g.name)), str(g.conversations), str(g.resolved), _pct(g.resolution_rate),
+                          str(g.escalated), f"{g.prompt_tokens + g.completion_tokens:,}", f"{g.cost_usd:.4f}")
+        console.print(table)
+
+    sentiment = Table(title="Customer messages by sentiment")
+    for label in m.sentiment:
+        sentiment.add_column(label.replace("_", " "), justify="right")
+    sentiment.add_row(*(str(n) for n in m.sentiment.values()))
+    console.print(sentiment)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from support_tui.core.metrics_export import serve
+
+    database = DataPaths.default().ensure().database
+    if not database.exists():
+        raise UserError(f"no database at {database} yet: open the console or run a command first")
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"support-tui: warning: serving metrics on {args.host}, reachable from other machines", file=sys.stderr)
+    try:
+        server, _thread = serve(database, host=args.host, port=args.port, include_fixture=not args.exclude_fixture)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    host, port = server.server_address[:2]
+    print(f"Serving support metrics at http://{host}:{port}/metrics (Ctrl-C stops)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.shutdown()
+        server.server_close()
+    return 0
