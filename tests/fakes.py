@@ -6,7 +6,7 @@ from support_tui.core.settings import Settings
 from support_tui.tui.app import SupportConsole
 from support_tui.tui.scripted import CUSTOMERS, ScriptedEngine
 
-__all__ = ["CUSTOMERS", "ScriptedEngine", "make_console"]
+__all__ = ["CUSTOMERS", "ScriptedEngine", "make_console", "say", "settle", "text_of"]
 
 
 def make_console(
@@ -17,3 +17,26 @@ def make_console(
     app = SupportConsole(engine, engine.settings, customer_id=customer_id, demo=demo)
     app.cursor_blink = False
     return app, engine
+
+
+def text_of(widget) -> str:
+    """The plain text a Static shows (markup, if any had been parsed, would be gone)."""
+    return str(widget.render())
+
+
+async def settle(pilot) -> None:
+    """Let running workers finish and the screen catch up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def say(pilot, text: str, *, wait: bool = True) -> None:
+    """Type into the composer and press Enter."""
+    composer = pilot.app.screen.query_one("#composer")
+    composer.focus()
+    composer.value = text
+    await pilot.press("enter")
+    if wait:
+        await settle(pilot)

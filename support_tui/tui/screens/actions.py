@@ -188,6 +188,7 @@ class ConsoleActions:
         if scenario is None:
             return
         self.scenario, self.scenario_step = scenario, 0
+        self.update_header()
         if scenario.get("customer_id"):
             self.open_customer(str(scenario["customer_id"]), True)
         self.notify(f"Scenario {scenario['id']}: F8 sends step 1 of {len(scenario['customer_texts'])}.")
@@ -203,7 +204,7 @@ class ConsoleActions:
         if self._conversation_or_warn() is None or not self._idle_or_warn():
             return
         self.scenario_step += 1
-        self.sub_title = f"{self.sub_title.split(' · step')[0]} · step {self.scenario_step}/{len(texts)}"
+        self.update_header()
         await self.start_turn(texts[self.scenario_step - 1])
 
     @work(group="dialog", exit_on_error=False)

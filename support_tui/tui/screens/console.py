@@ -136,7 +136,10 @@ class ConsoleScreen(ConsoleActions, Screen):
         mode = conv.mode if conv else self.settings.mode
         who = self.names.get(conv.customer_id, conv.customer_id) if conv else "no conversation"
         self.title = "Support console"
-        self.sub_title = f"{who} · model {model} · mode {mode}"
+        step = ""
+        if self.scenario is not None:
+            step = f" · {self.scenario['id']} step {self.scenario_step}/{len(self.scenario['customer_texts'])}"
+        self.sub_title = f"{who} · model {model} · mode {mode}{step}"
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         for name in ("chat", "customer", "insight"):

@@ -54,8 +54,11 @@ class MessageBubble(Vertical):
         else:
             yield Static(Content(self.text), classes="bubble-body")
 
+    STATUS_CLASSES = ("-draft", "-rejected", "-queued", "-streaming", "-cancelled", "-failed")
+
     def set_status(self, status: str) -> None:
         self.status = status
+        self.remove_class(*self.STATUS_CLASSES)
         self.set_class(status != "sent", f"-{status}")
         self.query_one(".bubble-header", Static).update(message_header(self.role, self.agent, self.model, status))
 
