@@ -128,8 +128,8 @@ class EmbeddingRouter:
         probs = scoring.temper_by_match(scoring.softmax(scores, self.temperature), sims.max(axis=1))
         return self.head.combine(probs, vectors) if self.head is not None else probs
 
-    def _remember(self, text: str, vector: np.ndarray) -> None:
-        self._memo[text] = vector
+    def _remember(self, text: str, scores: np.ndarray) -> None:
+        self._memo[text] = scores
         self._memo.move_to_end(text)
         while len(self._memo) > _MEMO_SIZE:
             self._memo.popitem(last=False)
@@ -138,10 +138,9 @@ class EmbeddingRouter:
         """Recency-weighted class scores of earlier messages this router has seen."""
         total, weight_sum = None, 0.0
         for age, text in enumerate(reversed(previous[-3:])):
-            vector = self._memo.get(text)
-            if vector is None:
+            scores = self._memo.get(text)
+            if scores is None:
                 continue
-            scores, _ = self._raw_scores(vector, text)
             weight = 0.5**age
             total = scores * weight if total is None else total + scores * weight
             weight_sum += weight
@@ -153,12 +152,12 @@ class EmbeddingRouter:
         """Route one message whose embedding the caller already has."""
         context = context or RoutingContext()
         scores, sims = self._raw_scores(vector, text)
+        self._remember(text, scores)
         current = context.current_agent if context.current_agent in ROUTABLE else None
         if current is None and context.previous_texts:
             earlier = self._context_scores(context.previous_texts)
             if earlier is not None:
                 scores = (scores + CONTEXT_WEIGHT * earlier) / (1.0 + CONTEXT_WEIGHT)
-        self._remember(text, np.asarray(vector, dtype=np.float32))
         probs = scoring.temper_by_match(scoring.softmax(scores, self.temperature), float(sims.max()))
         method = "embedding"
         if self.head is not None:

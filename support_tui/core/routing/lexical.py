@@ -14,13 +14,12 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def char_ngrams(text: str, low: int = 3, high: int = 5) -> Counter[str]:
     """Character n-grams inside padded words (like scikit-learn's ``char_wb``)."""
-    grams: Counter[str] = Counter()
-    for word in _WORD.findall(text.lower()):
-        padded = f" {word} "
-        for n in range(low, high + 1):
-            for i in range(max(1, len(padded) - n + 1)):
-                grams[padded[i : i + n]] += 1
-    return grams
+    return Counter(
+        padded[i : i + n]
+        for padded in (f" {word} " for word in _WORD.findall(text.lower()))
+        for n in range(low, high + 1)
+        for i in range(max(1, len(padded) - n + 1))
+    )
 
 
 class CharNgramIndex:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 TOP_K = 3
@@ -13,16 +15,28 @@ LEXICAL_WEIGHT = 0.3
 def class_scores(similarities: np.ndarray, labels: np.ndarray, n_classes: int, k: int = TOP_K) -> np.ndarray:
     """Mean of the top-``k`` similarities per class; ``similarities`` is ``(n,)`` or ``(m, n)``."""
     sims = np.atleast_2d(similarities)
-    out = np.empty((sims.shape[0], n_classes), dtype=np.float64)
-    for c in range(n_classes):
-        block = sims[:, labels == c]
-        kk = min(k, block.shape[1])
-        if kk == 0:
-            out[:, c] = -1.0
-            continue
-        top = np.partition(block, block.shape[1] - kk, axis=1)[:, -kk:]
-        out[:, c] = top.mean(axis=1)
+    labels = np.asarray(labels, dtype=np.int64)
+    gather, counts = _class_layout(labels.tobytes(), len(labels), n_classes)
+    padded = np.concatenate([sims, np.full((sims.shape[0], 1), -np.inf, dtype=sims.dtype)], axis=1)
+    blocks = padded[:, gather]  # (m, classes, widest class), padded with -inf
+    kk = min(k, blocks.shape[2])
+    top = np.partition(blocks, blocks.shape[2] - kk, axis=2)[:, :, -kk:]
+    finite = np.isfinite(top)
+    out = np.where(finite, top, 0.0).sum(axis=2) / np.maximum(finite.sum(axis=2), 1)
+    out = np.where(counts[None, :] == 0, -1.0, out).astype(np.float64)
     return out if similarities.ndim == 2 else out[0]
+
+
+@lru_cache(maxsize=8)
+def _class_layout(key: bytes, n: int, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per class, the column of each of its items, padded with ``n`` (a -inf column)."""
+    labels = np.frombuffer(key, dtype=np.int64)[:n]
+    members = [np.flatnonzero(labels == c) for c in range(n_classes)]
+    width = max(1, max(len(m) for m in members))
+    gather = np.full((n_classes, width), n, dtype=np.int64)
+    for c, m in enumerate(members):
+        gather[c, : len(m)] = m
+    return gather, np.array([len(m) for m in members])
 
 
 def softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
