@@ -1,0 +1,124 @@
+"""The metrics screen over a fixed fixture history: snapshots, period and fixture switches, literal names, Escape."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timezone
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from textual.app import App
+from textual.widgets import DataTable, Static
+
+from support_tui.core.db import Database
+from support_tui.tui.screens.metrics import MetricsScreen
+
+TODAY = date(2025, 6, 16)
+"""The day every period ends with; the history covers the 35 days before it."""
+HOSTILE = "[bold red]x[/] [@click=app.quit]y[/] [$accent]z"
+
+
+@pytest.fixture(scope="module")
+def history_db(tmp_path_factory) -> Path:
+    """A database holding the store fixtures and the seeded metrics history for TODAY."""
+    from support_tui.core.commerce.fixtures import load_fixtures
+    from support_tui.core.metrics_history import load_history
+
+    path = tmp_path_factory.mktemp("metrics") / "support.db"
+
+    async def build() -> None:
+        db = await Database.open(path)
+        await load_fixtures(db, today=TODAY)
+        await load_history(db, today=TODAY)
+        await db.close()
+
+    asyncio.run(build())
+    return path
+
+
+class MetricsPreview(App):
+    """A tiny app that opens the database and pushes the metrics screen over a blank default screen."""
+
+    def __init__(self, path: Path, days: int | None = 30) -> None:
+        super().__init__()
+        self.path = path
+        self.days = days
+        self.db: Database | None = None
+
+    async def on_mount(self) -> None:
+        self.db = await Database.open(self.path)
+        await self.push_screen(MetricsScreen(SimpleNamespace(db=self.db), today=TODAY, days=self.days))
+
+    async def on_unmount(self) -> None:
+        if self.db is not None:
+            await self.db.close()
+
+
+async def loaded(pilot) -> MetricsScreen:
+    """Wait until the metrics screen shows computed figures."""
+    for _ in range(200):
+        await pilot.pause()
+        screen = pilot.app.screen
+        if isinstance(screen, MetricsScreen) and screen.figures is not None:
+            break
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    return pilot.app.screen
+
+
+def test_snapshot_wide(snap_compare, history_db):
+    """160x48, last 30 days (2025-05-18 to 2025-06-16) of the fixture history.
+
+    A reviewer should see: the period bar with "30 days" highlighted and "▲ fixture data included (328)";
+    eight tiles (328 conversations, resolved 74.7% with 10 reopened, first contact 64.3%, escalated 10.7%,
+    first reply 2.9s with p95, resolution 13.4m with p95, CSAT 77.2% with the mean, cost $2.85); a Daily panel
+    with three sparklines (volume, escalations, CSAT) and the date range in its subtitle; bar charts of
+    escalation rules, the five sentiment labels and the outcomes; and the per-specialist and per-model tables.
+    """
+    assert snap_compare(MetricsPreview(history_db), terminal_size=(160, 48), run_before=loaded)
+
+
+def test_snapshot_narrow(snap_compare, history_db):
+    """80x24, last 7 days: tiles wrap to two rows of four and the panels stack (the body scrolls)."""
+    assert snap_compare(MetricsPreview(history_db, days=7), terminal_size=(80, 24), run_before=loaded)
+
+
+async def test_period_buttons_keys_and_fixture_switch(history_db):
+    app = MetricsPreview(history_db)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await loaded(pilot)
+        assert screen.figures.since == datetime(2025, 5, 18, tzinfo=timezone.utc) and len(screen.figures.daily) == 30
+        assert screen.query_one("#period-30").has_class("-active")
+        await pilot.press("1")
+        screen = await loaded(pilot)
+        assert screen.figures.since == datetime(2025, 6, 10, tzinfo=timezone.utc)
+        assert screen.query_one("#period-7").has_class("-active") and not screen.query_one("#period-30").has_class("-active")
+        await pilot.click("#period-all")
+        screen = await loaded(pilot)
+        assert screen.figures.since is None and screen.figures.conversations > 300
+        assert screen.query_one("#metrics-fixture").has_class("-shown")
+        await pilot.press("f")
+        screen = await loaded(pilot)
+        assert screen.figures.conversations == 0 and not screen.query_one("#metrics-fixture").has_class("-shown")
+        assert "—" in str(screen.query_one("#tile-resolution", Static).render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, MetricsScreen)
+
+
+async def test_names_from_the_database_render_literally(tmp_path):
+    path = tmp_path / "support.db"
+    db = await Database.open(path)
+    now = datetime(2025, 6, 15, 12, tzinfo=timezone.utc).isoformat(timespec="milliseconds")
+    await db.write(
+        "INSERT INTO conversations (id, customer_id, status, agent, outcome, created_at, updated_at, closed_at)"
+        " VALUES ('c1', 'cust_x', 'closed', ?, 'abandoned', ?, ?, ?)", (HOSTILE, now, now, now),
+    )
+    await db.close()
+    app = MetricsPreview(path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = await loaded(pilot)
+        table = screen.query_one("#table-specialists", DataTable)
+        assert table.get_row_at(0)[0].plain == HOSTILE
+        assert app.is_running  # the [@click=app.quit] in the name did nothing
