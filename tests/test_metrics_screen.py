@@ -70,11 +70,12 @@ async def loaded(pilot) -> MetricsScreen:
 def test_snapshot_wide(snap_compare, history_db):
     """160x48, last 30 days (2025-05-18 to 2025-06-16) of the fixture history.
 
-    A reviewer should see: the period bar with "30 days" highlighted and "▲ fixture data included (328)";
-    eight tiles (328 conversations, resolved 74.7% with 10 reopened, first contact 64.3%, escalated 10.7%,
-    first reply 2.9s with p95, resolution 13.4m with p95, CSAT 77.2% with the mean, cost $2.85); a Daily panel
-    with three sparklines (volume, escalations, CSAT) and the date range in its subtitle; bar charts of
-    escalation rules, the five sentiment labels and the outcomes; and the per-specialist and per-model tables.
+    A reviewer should see: the period bar with "30 days" highlighted and "▲ fixture data included (332)";
+    eight tiles (332 conversations, resolved 76.2% with 16 reopened, first contact 67.5%, escalated 12.3%,
+    first reply 2.8s with p95 6.7s, to resolve 12.9m with p95 45.8m, CSAT 77.5% with mean 3.93 over 147
+    ratings, cost $2.72 for 1.0M tokens); a Daily panel with three sparklines (volume, escalations, CSAT)
+    and "2025-05-18 → 2025-06-16" in its subtitle; bars of the six escalation rules, the five sentiment
+    labels and the outcomes; the per-specialist (six rows) and per-model (three rows) tables.
     """
     assert snap_compare(MetricsPreview(history_db), terminal_size=(160, 48), run_before=loaded)
 

@@ -25,7 +25,9 @@ PRICES = {"offline/support-agent": (0.0, 0.0), "openai/gpt-4o": (2.5e-6, 10e-6),
 DEFAULT_MODEL = {"returns_refunds": "anthropic/claude-sonnet-4-5"}
 RULES = (("negative_sentiment", 30), ("human_requested", 25), ("policy_blocked", 15), ("legal_or_safety", 10),
          ("vip_negative", 10), ("repeated_failure", 10))
-KINDS = (("resolved", 64), ("unverified", 5), ("escalated", 14), ("human", 5), ("abandoned", 9), ("open", 3))
+KINDS = (("resolved", 67), ("unverified", 5), ("escalated", 14), ("human", 5), ("abandoned", 9))
+"""Every history conversation is closed (status ``closed``, even when escalated): none sits in the live
+queue or gets resumed by ``Engine.open_conversation`` for a demo customer."""
 
 
 @dataclass(frozen=True)
@@ -114,20 +116,18 @@ class _History:
                     hours=self.rng.randint(7, 21), minutes=self.rng.randint(0, 59), seconds=self.rng.randint(0, 59))
                 customer = self.customer(start)
                 kind = self.pick(KINDS)
-                if kind == "open" and offset > 2:
-                    kind = "resolved"
                 topic = self.rng.choices(TOPICS, [t.weight for t in TOPICS])[0]
                 if topic.needs_order and not self.orders.get(customer):
                     topic = TOPICS[7]
                 order = self.rng.choice(self.orders[customer]) if topic.needs_order else None
-                end = self.conversation(f"{PREFIX}{n:04d}", customer, topic, order, kind, start, recent=offset <= 2)
-                self.quiet_after[customer] = (end or start) + timedelta(hours=80)
-                if kind == "resolved" and order and end and self.rng.random() < 0.08:
+                end = self.conversation(f"{PREFIX}{n:04d}", customer, topic, order, kind, start)
+                self.quiet_after[customer] = end + timedelta(hours=80)
+                if kind == "resolved" and order and self.rng.random() < 0.08:
                     n += 1  # the customer comes back on the same order: a reopen
                     again = end + timedelta(hours=self.rng.uniform(3, 40))
                     follow = Topic(topic.specialist, "Following up on {order}: it still isn't sorted.", topic.read, topic.write, True, 0)
-                    last = self.conversation(f"{PREFIX}{n:04d}", customer, follow, order, self.pick(KINDS[:3]), again, recent=False)
-                    self.quiet_after[customer] = (last or again) + timedelta(hours=80)
+                    last = self.conversation(f"{PREFIX}{n:04d}", customer, follow, order, self.pick(KINDS[:3]), again)
+                    self.quiet_after[customer] = last + timedelta(hours=80)
 
     def customer(self, start: datetime) -> str:
         """Someone who has not been in touch in the last few days (only planned reopens come back sooner)."""
@@ -137,10 +137,8 @@ class _History:
                 return customer
         return customer
 
-    def conversation(
-        self, cid: str, customer: str, topic: Topic, order: str | None, kind: str, start: datetime, *, recent: bool
-    ) -> datetime | None:
-        """One conversation of the given kind; returns when it closed (None if it is still open or queued)."""
+    def conversation(self, cid: str, customer: str, topic: Topic, order: str | None, kind: str, start: datetime) -> datetime:
+        """One conversation of the given kind; returns when it closed."""
         rng = self.rng
         specialist = topic.specialist
         default = DEFAULT_MODEL.get(specialist, "openai/gpt-4o")
@@ -164,17 +162,11 @@ class _History:
             if rng.random() < 0.55:
                 now = self.human_reply(cid, now, minutes=rng.uniform(8, 120))
                 conv.update(handled_by="human", outcome="resolved")
-            elif recent and rng.random() < 0.5:  # still waiting in the human queue
-                conv.update(status="escalated")
-                return self.close(conv, now, closed=False)
             else:
-                conv.update(status="escalated", outcome="escalated")
+                conv["outcome"] = "escalated"
         elif kind == "abandoned":
             conv["outcome"] = "abandoned"
             now += timedelta(hours=rng.uniform(2, 24))
-        elif kind == "open":
-            conv["status"] = "open"
-            return self.close(conv, now, closed=False)
         else:
             if topic.write:
                 yes = "Yes please, go ahead." if kind != "unverified" else "Hmm, let me think about it."
@@ -186,12 +178,12 @@ class _History:
                 now = self.human_reply(cid, now, minutes=rng.uniform(3, 40))
                 conv["handled_by"] = "human"
             conv["outcome"] = "resolved"
-        return self.close(conv, now + timedelta(minutes=rng.uniform(1, 20)), closed=True)
+        return self.close(conv, now + timedelta(minutes=rng.uniform(1, 20)))
 
-    def close(self, conv: dict[str, Any], at: datetime, *, closed: bool) -> datetime | None:
-        conv.update(updated_at=stored_time(at), closed_at=stored_time(at) if closed else None)
+    def close(self, conv: dict[str, Any], at: datetime) -> datetime:
+        conv.update(updated_at=stored_time(at), closed_at=stored_time(at))
         self.rows["conversations"].append(conv)
-        if closed and self.rng.random() < 0.4:
+        if self.rng.random() < 0.4:
             score = self.pick({"resolved": ((5, 50), (4, 32), (3, 10), (2, 5), (1, 3)),
                                "escalated": ((5, 10), (4, 20), (3, 30), (2, 25), (1, 15))}.get(
                 conv["outcome"], ((4, 10), (3, 25), (2, 35), (1, 30))))
@@ -199,7 +191,7 @@ class _History:
                 score += 1  # a person's help lifts the mood
             self.rows["ratings"].append({"conversation_id": conv["id"], "score": score, "comment": None,
                                          "created_at": stored_time(at + timedelta(minutes=self.rng.uniform(1, 90)))})
-        return at if closed else None
+        return at
 
     def message(self, cid: str, role: str, text: str, at: datetime, turn_id: str | None, model: str | None, agent: str | None = None) -> int:
         mid = self.message_id

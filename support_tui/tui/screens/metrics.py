@@ -34,7 +34,8 @@ def duration(value: float | None) -> str:
 
 
 def tokens(count: int) -> str:
-    return f"{count / 1e6:.1f}M" if count >= 1e6 else f"{count / 1e3:.0f}k" if count >= 1e3 else str(count)
+    """A token count in a few characters: 812, 45k, 1.2M."""
+    return f"{count / 1e6:.1f}M" if count >= 999_500 else f"{count / 1e3:.0f}k" if count >= 1e3 else str(count)
 
 
 def bars(rows: list[tuple[str, int]], *, width: int = 24, style: str = "$accent") -> Content:
