@@ -341,6 +341,7 @@ def test_order_ids_are_normalised_from_every_way_customers_write_them() -> None:
     assert extract("it's order 67890").order_ids == ("ORD-67890",)
     assert extract("about #67890 and ORD-12345").order_ids == ("ORD-67890", "ORD-12345")
     assert extract("refund 249.99 dollars").amounts == (249.99,)
+    assert extract("Please refund 1402.92 for order ORD-70001").amounts == (1402.92,)
     assert extract("yes please").affirmative and extract("no thanks").negative
 
 

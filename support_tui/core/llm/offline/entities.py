@@ -13,6 +13,8 @@ _ORDER_PATTERNS = (
 _AMOUNT_PATTERNS = (
     re.compile(r"\$\s?(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"),
     re.compile(r"\b(\d+(?:\.\d{1,2})?)\s*(?:dollars|usd|bucks)\b", re.IGNORECASE),
+    # A bare number with cents ("refund 1402.92") is money; versions and ids rarely have two decimals.
+    re.compile(r"(?<![\w.$-])(\d{1,6}\.\d{2})(?![\d.])"),
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w#-])\+?\d[\d\s().-]{6,}\d(?![\w-])")
