@@ -155,7 +155,7 @@ async def test_route_override_reruns_the_last_message():
         await settle(pilot)
         assert engine.called("rerun_turn") == [(("conv_001",), {"route_override": "billing_payment"})]
         assert "billing_payment" in text_of(app.screen.query_one("#route-active"))
-        assert "override" in text_of(app.screen.query_one("#route-active"))
+        assert "(override)" in text_of(app.screen.query_one("#route-reason"))
         assert app.screen.query(ReplyBubble).last().agent == "billing_payment"
 
 
@@ -208,7 +208,7 @@ async def test_trace_modal_lists_every_event_and_copies_and_exports(tmp_path, mo
         table = app.screen.query_one(DataTable)
         assert table.row_count == len(engine.events["conv_001"])
         assert str(table.get_row_at(0)[3]) == "turn_started"
-        assert str(table.get_row_at(1)[0]).strip() == "40"
+        assert str(table.get_row_at(1)[0]) == "40"
         await pilot.press("c")
         assert json.loads(app.clipboard)[0]["kind"] == "turn_started"
         await pilot.press("x")

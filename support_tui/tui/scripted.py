@@ -291,7 +291,9 @@ class ScriptedEngine:
                                  result={"order_id": "ORD-1001", "status": "shipped", "carrier_note": "[bold red]x[/] [@click=app.quit]y[/]"},
                                  duration_ms=12.5),
             ]
-            reply = "Your order **ORD-1001** has shipped and should arrive in 3-5 business days."
+            reply = {
+                "billing_payment": "I see two charges for **ORD-1001**; the second is a pending authorisation and will drop off.",
+            }.get(agent, "Your order **ORD-1001** has shipped and should arrive in 3-5 business days.")
             status = "completed"
         events += self._reply(conversation_id, base, reply, agent, model, ["shipping#1"])
         events.append(TurnCompleted(**base, status=status,  # type: ignore[arg-type]

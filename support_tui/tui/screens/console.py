@@ -7,7 +7,6 @@ from typing import Any, AsyncIterator
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
 from textual.reactive import reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Tab, Tabs
@@ -16,19 +15,20 @@ from textual.worker import Worker, WorkerState
 from support_tui.core.events import (
     EscalationRaised, Event, HandoffMade, KnowledgeRetrieved, ModelCalled, ModelFailed, Notice, ReplyCompleted,
     ReplyDelta, ReplyReset, RouteDecided, SentimentScored, ToolCallFinished, ToolCallRequested, TurnCompleted,
-    TurnStarted, Usage,
+    TurnStarted,
 )
 from support_tui.core.support_store import ConversationInfo
-from support_tui.tui.messages import ConversationPicked, EngineEvent
+from support_tui.tui.messages import EngineEvent
 from support_tui.tui.screens.actions import CONSOLE_BINDINGS, ConsoleActions
 from support_tui.tui.screens.dialogs import settle_cursor
+from support_tui.tui.screens.opening import ConversationLoader
 from support_tui.tui.widgets.conversation import ConversationView, MessageBubble, ReplyBubble
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
 from support_tui.tui.widgets.sidebar import ConversationQueue, CustomerCard, StatusLine
 from support_tui.tui.widgets.tools import ToolsPanel
 
 
-class ConsoleScreen(ConsoleActions, Screen):
+class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
     """Customer and queue on the left, the conversation in the centre, the four insight panels on the right."""
 
     BINDINGS = CONSOLE_BINDINGS
@@ -154,39 +154,6 @@ class ConsoleScreen(ConsoleActions, Screen):
         if self.conversation is not None:
             self.conversation = await self.engine.get_conversation(self.conversation.id)
             await self.refresh_queue()
-
-    # opening a conversation ------------------------------------------------------------------------
-
-    @work(exclusive=True, group="open", exit_on_error=False)
-    async def open_customer(self, customer_id: str, new: bool = False) -> None:
-        await self.show_conversation(await self.engine.open_conversation(customer_id, new=new))
-
-    @on(ConversationPicked)
-    @work(exclusive=True, group="open", exit_on_error=False)
-    async def pick_conversation(self, message: ConversationPicked) -> None:
-        await self.show_conversation(await self.engine.get_conversation(message.conversation_id))
-
-    async def show_conversation(self, conv: ConversationInfo) -> None:
-        """Draw a conversation from its stored messages, and rebuild the panels from its trace."""
-        self.conversation, self.model_in_use, self.active_agent, self.reply = conv, None, None, None
-        self.status.usage, self.status.turns, self.status.latency_ms = Usage(), 0, 0.0
-        await self.chat.clear()
-        self.query_one(RoutingPanel).clear()
-        self.query_one(SentimentPanel).clear()
-        await self.query_one(KnowledgePanel).clear()
-        await self.tools.clear()
-        self.query_one(CustomerCard).show(await self.engine.customer_card(conv.customer_id))
-        for m in await self.engine.messages(conv.id):
-            await self.chat.add_message(m.role, m.text, agent=m.agent, model=m.model, status=m.status, message_id=m.id)
-        for event in await self.engine.trace(conv.id):
-            await self.apply_event(event, replayed=True)
-        waiting = {p.call_id for p in await self.engine.pending_tool_calls(conv.id)}
-        for card in self.tools.pending():
-            if card.call_id not in waiting:
-                card.resolved()
-        self.tools.update_subtitle()
-        await self.refresh_queue()
-        self.composer.focus()
 
     # turns ------------------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -84,10 +85,10 @@ class TraceDialog(Dialog):
         start = self.events[0].at if self.events else 0.0
         previous = start
         for index, event in enumerate(self.events):
-            # Content cells: a string cell would be parsed as markup, and events carry customer text.
+            # Text cells: a string cell would be parsed as markup, and events carry customer text.
             table.add_row(
-                Content(f"{event.at - start:>7.0f}"), Content(f"{event.at - previous:>5.0f}"),
-                Content(event.turn_id[-8:]), Content(event.kind), Content(summarize(event)[:90]), key=str(index),
+                Text(f"{event.at - start:.0f}", justify="right"), Text(f"{event.at - previous:.0f}", justify="right"),
+                Text(event.turn_id[-10:]), Text(event.kind), Text(summarize(event)[:110]), key=str(index),
             )
             previous = event.at
         if not self.events:

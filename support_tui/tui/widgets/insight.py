@@ -23,6 +23,12 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
     return ("█" * full + partial).ljust(width, "·")
 
 
+def clip(text: str, width: int) -> str:
+    """One line of at most ``width`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 class RoutingPanel(VerticalScroll):
     """Scores of all six specialists, the choice with confidence and margin, the reason and hand-offs."""
 
@@ -55,18 +61,18 @@ class RoutingPanel(VerticalScroll):
     def show(self, event: RouteDecided) -> None:
         self.query_one("#route-active", Static).update(Content.assemble(
             ("▶ ", "$accent"), (event.agent, "bold"),
-            f"  conf {event.confidence:.2f} · margin {event.margin:+.2f} · {event.method}",
+            f"  conf {event.confidence:.2f} · margin {event.margin:+.2f}",
             ("  ask to clarify" if event.clarify else "", "$warning"),
         ))
         self.show_scores(event.scores, event.agent)
-        lines = [Content.assemble(("why ", "dim"), event.reason)]
-        for ev in event.evidence[:3]:
-            lines.append(Content.assemble(("  ≈ ", "dim"), f"{ev.similarity:.2f} ", (ev.agent, "italic"), ": ", ev.text))
+        lines = [Content.assemble(("why ", "dim"), clip(event.reason, 110), (f"  ({event.method})", "dim"))]
+        for ev in event.evidence[:2]:
+            lines.append(Content.assemble(("  ≈ ", "dim"), f"{ev.similarity:.2f} ", clip(ev.text, 34)))
         self.query_one("#route-reason", Static).update(Content("\n").join(lines))
 
     def add_handoff(self, packet: HandoffPacket) -> None:
         self.handoffs.append(packet)
-        lines = [Content.styled("Hand-offs", "bold")]
+        lines = [Content.styled("Hand-offs", "bold underline")]
         for p in self.handoffs:
             lines.append(Content.assemble(f"{p.from_agent or '—'} → ", (p.to_agent, "bold"), ("  " + p.reason, "dim")))
         self.query_one("#route-history", Static).update(Content("\n").join(lines))
