@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import time
 from datetime import date, datetime
@@ -48,11 +49,11 @@ def period(since: str | None, until: str | None) -> tuple[datetime | None, datet
 
 
 async def metrics_command(args: argparse.Namespace) -> int:
-    from support_tui.core.db import Database
+    from support_tui.core.factory import open_store
     from support_tui.core.metrics import compute_metrics
 
     since, until = period(args.since, args.until)
-    db = await Database.open(DataPaths.default().ensure().database)
+    db = await open_store(DataPaths.default())
     try:
         figures = await compute_metrics(db, since=since, until=until, include_fixture=not args.exclude_fixture)
     finally:
@@ -133,9 +134,13 @@ def print_tables(m) -> None:
 def serve_command(args: argparse.Namespace) -> int:
     from support_tui.core.metrics_export import serve
 
-    database = DataPaths.default().ensure().database
-    if not database.exists():
-        raise UserError(f"no database at {database} yet: open the console or run a command first")
+    from support_tui.core.factory import open_store
+
+    async def prepare() -> None:
+        await (await open_store(DataPaths.default())).close()
+
+    asyncio.run(prepare())  # a fresh data directory sets itself up first
+    database = DataPaths.default().database
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"support-tui: warning: serving metrics on {args.host}, reachable from other machines", file=sys.stderr)
     try:

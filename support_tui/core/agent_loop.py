@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
 from support_tui.core.commerce.tools import ToolContext, ToolOutcome, run_tool, tool_schemas
@@ -89,8 +89,11 @@ class AgentLoop:
             if not reply.tool_calls:
                 self.result.text = reply.text.strip()
                 return
-            messages.append(assistant_tool_calls(reply.tool_calls))
-            for call in reply.tool_calls:
+            # Providers' ids need only be unique within one reply (the offline model counts from
+            # call_1 each turn); the trace, approvals and views need them unique everywhere.
+            calls = [replace(c, id=new_call_id()) for c in reply.tool_calls]
+            messages.append(assistant_tool_calls(calls))
+            for call in calls:
                 async for event in self.run_tool_call(call.id, call.name, call.arguments, messages):
                     yield event
             if self.result.transfer or self.result.escalate:

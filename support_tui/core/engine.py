@@ -168,8 +168,8 @@ class Engine:
         return conv
 
     async def conversations(self, statuses: list[str] | None = None) -> list[ConversationInfo]:
-        """The queue: escalated first (by priority), then the most recently active."""
-        convs = await self.store.list_conversations(statuses=statuses)
+        """The queue: open and escalated by default, escalated first (by priority), then the most recent."""
+        convs = await self.store.list_conversations(statuses=statuses or ["open", "escalated"])
         rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
         return sorted(convs, key=lambda c: (c.status != "escalated", rank.get(c.priority or "", 4)))
 

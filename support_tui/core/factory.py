@@ -33,6 +33,25 @@ async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None)
     return kb, embedder, router, ModelClient(settings)
 
 
+async def open_store(paths: DataPaths, progress: Progress | None = None) -> Database:
+    """The data directory's database, with the demo store and its history loaded on first use."""
+    from support_tui.core.commerce.fixtures import is_loaded, load_fixtures, store_today
+    from support_tui.core.metrics_history import load_history
+
+    db = await Database.open(paths.ensure().database)
+    try:
+        if not await is_loaded(db):
+            if progress:
+                progress("fixtures", 0, 1)
+            await load_fixtures(db)
+        # Weeks of past conversations (marked as fixture data) so the metrics show something true.
+        await load_history(db, today=await store_today(db))
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
 async def open_engine(
     paths: DataPaths | None = None,
     settings: Settings | None = None,
@@ -47,19 +66,9 @@ async def open_engine(
     exemplars and the KB load in the background unless ``wait``; turns wait for them, so a
     console can draw its first frame at once.
     """
-    from support_tui.core.commerce.fixtures import is_loaded, load_fixtures
-
     paths = (paths or DataPaths.default()).ensure()
     settings = settings or Settings.load(paths.config)
-    db = await Database.open(paths.database)
-    try:
-        if not await is_loaded(db):
-            if progress:
-                progress("fixtures", 0, 1)
-            await load_fixtures(db)
-    except BaseException:
-        await db.close()
-        raise
+    db = await open_store(paths, progress)
     engine = Engine(settings=settings, db=db, loader=lambda: load_parts(paths, settings, embedder), paths=paths)
     await engine.store.mark_interrupted_turns()
     engine.start_background(progress)
