@@ -113,7 +113,10 @@ Step = Annotated[
 
 
 class StoreCheck(_Strict):
-    """A read-only query on the store whose single value must equal ``equals``."""
+    """A read-only query on the store whose single value must equal ``equals``.
+
+    ``:conversation_id`` and ``:customer_id`` in the query stand for this scenario's conversation and customer.
+    """
 
     sql: str
     equals: Any

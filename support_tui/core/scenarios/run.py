@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import time
@@ -18,6 +19,8 @@ from support_tui.core.turn_summary import summarise_turn
 if TYPE_CHECKING:
     from support_tui.core.engine import Engine
     from support_tui.core.settings import Settings
+
+_PLACEHOLDER = re.compile(r":(conversation_id|customer_id)\b")
 
 
 @dataclass
@@ -101,16 +104,20 @@ async def run_scenario(engine: "Engine", scenario: Scenario) -> ScenarioResult:
         record, summary = _record(index, said, events)
         record.failures = check_turn(step.expect, summary)
         result.steps.append(record)
-    result.final_failures = await check_final(engine, conv.id, scenario.expect_final)
+    result.final_failures = await check_final(engine, conv.id, scenario.customer_id, scenario.expect_final)
     result.seconds = time.perf_counter() - started
     return result
 
 
-async def check_final(engine: "Engine", conversation_id: str, expect: FinalExpect) -> list[str]:
+async def check_final(engine: "Engine", conversation_id: str, customer_id: str, expect: FinalExpect) -> list[str]:
+    """Failed expectations of the state after the last step."""
     out: list[str] = []
+    names = {"conversation_id": conversation_id, "customer_id": customer_id}
     for check in expect.store:
+        params: list[str] = []
+        sql = _PLACEHOLDER.sub(lambda m: params.append(names[m.group(1)]) or "?", check.sql)
         try:
-            value = await engine.db.scalar(check.sql)
+            value = await engine.db.scalar(sql, params)
         except Exception as exc:
             out.append(f"store query failed ({type(exc).__name__}: {exc}): {check.sql}")
             continue
