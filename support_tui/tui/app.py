@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 from functools import partial
 from typing import Any
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -61,13 +60,14 @@ class SupportConsole(App):
         return self.console_screen
 
     def action_metrics(self) -> None:
-        """Open the metrics screen when one exists and the engine can compute metrics."""
-        try:
-            module = importlib.import_module("support_tui.tui.screens.metrics")
-        except ImportError:
-            module = None
-        screen_class = getattr(module, "MetricsScreen", None)
-        if screen_class is None or not hasattr(self.engine, "metrics"):
-            self.notify("Metrics are not available in this build.", severity="warning")
+        """Open the support metrics over the engine's database."""
+        if getattr(self.engine, "db", None) is None:
+            self.notify("Metrics need the engine's database; this engine has none.", severity="warning")
             return
-        self.push_screen(screen_class(self.engine))
+        from support_tui.tui.screens.metrics import MetricsScreen
+
+        self.push_screen(MetricsScreen(self.engine))
+
+    def get_system_commands(self, screen):  # type: ignore[override]
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Metrics", "Support metrics: resolution, escalation, CSAT, response time, cost (F12)", self.action_metrics)
