@@ -53,12 +53,14 @@ class Database:
         await self.conn.close()
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return list(await cur.fetchall())
+        # One call on the connection's thread: a query left half-read between two awaits holds a
+        # read snapshot, and a BEGIN IMMEDIATE from another task then fails at once with "database
+        # is locked" (no busy wait) whenever another process or engine has written meanwhile.
+        return list(await self.conn.execute_fetchall(sql, tuple(params)))
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
-        async with self.conn.execute(sql, tuple(params)) as cur:
-            return await cur.fetchone()
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
