@@ -28,10 +28,6 @@ SHIPPED = load_scenarios()
 KNOWN_ENGINE_BUGS: dict[str, str] = {
     "product-laptop-ports": "router: 'Does the Vantage 15 laptop have Thunderbolt 4?' scores product_info 0.21, 0.05 ahead of"
     " returns_refunds, so the turn asks a clarifying question instead of looking the product up",
-    "confirmation-stays-with-proposer": "router: 'yes please refund the duplicate' answers billing's pending refund proposal"
-    " but is routed to returns_refunds as a new request (0.66); the hand-off drops the proposal, so no refund is issued",
-    "billing-promo-code": "offline model: 'checkout' reads as the crash intent, so billing transfers a promo-code question"
-    " to technical_support",
 }
 """Scenarios that fail because of the engine or the offline model, not the scenario; owners are told."""
 

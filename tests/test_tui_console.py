@@ -99,7 +99,7 @@ async def test_escape_cancels_a_running_turn_and_keeps_the_customer_message():
         await say(pilot, "where is my order?", wait=False)
         for _ in range(5):
             await pilot.pause()
-        assert app.screen.busy and app.screen.has_class("-busy")
+        assert app.screen.busy and app.screen.status.has_class("-busy")
         await pilot.press("escape")
         await settle(pilot)
         assert not app.screen.busy

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from support_tui.core import memory
 from support_tui.core.agent_loop import AgentLoop, new_call_id
+from support_tui.core.commerce.policy import is_affirmative
 from support_tui.core.commerce.tools import ToolContext, run_tool
 from support_tui.core.escalation import EscalationSignals, evaluate
 from support_tui.core.events import (
@@ -210,6 +211,14 @@ async def _customer_turn(turn: Turn, text: str, route_override: str | None) -> A
     previous = [m.text for m in await engine.store.messages(conv.id) if m.role == "customer"][:-1]
     current = turn.state.get("agent")
     decision = engine.router.route_vector(vector, text, RoutingContext(current_agent=current, previous_texts=previous))
+    proposal = turn.state.get("proposal")
+    if proposal and current and not route_override and is_affirmative(text) and decision.agent != current:
+        # A yes to a proposed action belongs to the specialist that proposed it, whatever else
+        # the words resemble ("yes please refund the duplicate" reads like a returns request).
+        decision = replace(
+            decision, agent=current, method="sticky", clarify=False,
+            reason=f"confirms the {proposal.get('name')} that {current} proposed (router said {decision.agent})",
+        )
     if route_override:
         decision = replace(
             decision, agent=route_override, method="override", clarify=False,
@@ -269,7 +278,8 @@ async def _customer_turn(turn: Turn, text: str, route_override: str | None) -> A
     yield turn.make(KnowledgeRetrieved, query=text, snippets=snippets)
     t = turn.stage("retrieve", t)
 
-    clarify = _clarify_options(decision) if decision.clarify and not escalation else ()
+    # An escalated case is waiting for a person: asking which specialist it is for helps nobody.
+    clarify = _clarify_options(decision) if decision.clarify and not turn.escalated else ()
     async for event in _reply(turn, text, customer, snippets, clarify, escalation):
         yield event
 

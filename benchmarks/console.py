@@ -1,0 +1,158 @@
+"""Console: time from launch to first frame, and the longest event-loop stall while a turn runs.
+
+First frame: a fresh Python process runs ``support-tui demo`` headless on a prepared data
+directory; the clock starts before the interpreter starts and stops when the console has
+painted its first screen (measured inside the app, so imports and engine start count).
+
+Stall: in-process, over the real engine; a probe task wakes every 5 ms while a turn of the
+seed scenarios runs through the console, and the largest lateness is the longest time the UI
+could not respond.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import support_tui.core.offline_env  # noqa: E402,F401
+
+from common import CACHE, percentile  # noqa: E402
+
+FIRST_FRAME_SCRIPT = r"""
+import sys, time
+from support_tui.cli import main
+from support_tui.tui.app import SupportConsole
+
+def _ready(self):
+    # The first screen has been laid out and painted: report and leave.
+    sys.stdout.write(f"FIRST_FRAME {time.time():.6f}\n")
+    sys.stdout.flush()
+    self.exit()
+
+_original = SupportConsole.on_mount if hasattr(SupportConsole, "on_mount") else None
+def on_mount(self):
+    if _original:
+        _original(self)
+    self.call_after_refresh(_ready, self)
+SupportConsole.on_mount = on_mount
+_run_async = SupportConsole.run_async
+async def run_async(self, *args, **kwargs):
+    kwargs["headless"] = True
+    return await _run_async(self, *args, **kwargs)
+SupportConsole.run_async = run_async
+sys.exit(main(["demo", "--customer", "cust_12345"]))
+"""
+
+TURNS = [
+    "Hi, I need to track my order #ORD-67890. When will it arrive?",
+    "I received a defective phone case and want to return it for a refund",
+    "Can you tell me if the wireless headphones are compatible with iPhone?",
+    "I'm very upset! I was charged twice for my order and nobody is helping me!",
+    "The mobile app keeps crashing when I try to log in",
+]
+
+
+async def _template(embedder) -> Path:
+    from support_tui.core.factory import open_engine
+    from support_tui.core.paths import DataPaths
+
+    home = CACHE / "console-template"
+    if not (home / "ready").exists():
+        shutil.rmtree(home, ignore_errors=True)
+        engine = await open_engine(DataPaths(home), embedder=embedder)
+        await engine.close()
+        (home / "ready").write_text("ok")
+    return home
+
+
+def _first_frame(home: Path, runs: int = 5) -> list[float]:
+    samples = []
+    for i in range(runs):
+        work = CACHE / "console-first-frame"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(home, work)
+        env = dict(os.environ, SUPPORT_TUI_HOME=str(work))
+        started = time.time()
+        out = subprocess.run(
+            [sys.executable, "-c", FIRST_FRAME_SCRIPT], env=env, capture_output=True, text=True, timeout=120
+        )
+        line = next((ln for ln in out.stdout.splitlines() if ln.startswith("FIRST_FRAME")), None)
+        if line is None:
+            raise RuntimeError(f"the console did not draw: {out.stderr[-800:]}")
+        samples.append(float(line.split()[1]) - started)
+    return samples
+
+
+async def _stalls(home: Path, embedder) -> list[float]:
+    from support_tui.core.factory import open_engine
+    from support_tui.core.paths import DataPaths
+    from support_tui.tui.app import SupportConsole
+
+    work = CACHE / "console-stall"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(home, work)
+    engine = await open_engine(DataPaths(work), embedder=embedder)
+    stalls: list[float] = []
+    try:
+        app = SupportConsole(engine, engine.settings, customer_id="cust_12345", demo=True)
+        app.cursor_blink = False
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause(0.5)
+            for text in TURNS:
+                worst = 0.0
+                running = True
+
+                async def probe() -> None:
+                    nonlocal worst
+                    while running:
+                        before = time.perf_counter()
+                        await asyncio.sleep(0.005)
+                        worst = max(worst, time.perf_counter() - before - 0.005)
+
+                task = asyncio.create_task(probe())
+                composer = app.screen.query_one("#composer")
+                composer.value = text
+                await pilot.press("enter")
+                # Wait for the turn to finish: the console clears its busy flag.
+                for _ in range(600):
+                    await pilot.pause(0.05)
+                    if not getattr(app.screen, "busy", False):
+                        break
+                running = False
+                await task
+                stalls.append(worst)
+    finally:
+        await engine.close()
+        shutil.rmtree(work, ignore_errors=True)
+    return stalls
+
+
+def run() -> dict[str, float]:
+    from support_tui.core.kb.embedder import Embedder
+
+    embedder = Embedder()
+    embedder.load()
+    home = asyncio.run(_template(embedder))
+    frames = _first_frame(home)
+    stalls = asyncio.run(_stalls(home, embedder))
+    return {
+        "first_frame_p50_ms": round(percentile(frames, 50) * 1000, 1),
+        "first_frame_max_ms": round(max(frames) * 1000, 1),
+        "turn_stall_max_ms": round(max(stalls) * 1000, 1),
+        "turn_stall_p50_ms": round(percentile(stalls, 50) * 1000, 1),
+        "turns": float(len(stalls)),
+    }
+
+
+if __name__ == "__main__":
+    from common import main
+
+    main("console", run)
