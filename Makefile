@@ -19,7 +19,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# First run: the store loads and the knowledge base is indexed here, with progress shown,
+# so the console opens ready; later runs find both in place and start at once.
 demo: $(STAMP)
+	$(VENV)/bin/support-tui kb ingest
 	$(VENV)/bin/support-tui demo
 
 test: $(STAMP)

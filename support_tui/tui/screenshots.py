@@ -17,6 +17,13 @@ from support_tui.tui.scripted import ScriptedEngine
 
 SIZES = [(160, 48), (80, 24)]
 STEPS = ["Where is my order ORD-1001? It was due yesterday.", "I also want a refund for the blender."]
+"""What the customer types over the scripted engine."""
+SEED_STEPS = [
+    "Hi, I need to track my order #ORD-67890. When will it arrive?",
+    "I'm very upset! I was charged twice for my order and nobody is helping me!",
+]
+"""Over the real engine: two of the seed scenarios, for the demo customer Sarah Johnson."""
+SEED_CUSTOMER = "cust_12345"
 
 
 async def open_real_engine(home: Path) -> Any:
@@ -26,14 +33,16 @@ async def open_real_engine(home: Path) -> Any:
     return await open_engine(DataPaths(home), wait=True)
 
 
-async def shoot(engine: Any, customer_id: str | None, outdir: Path, label: str, size: tuple[int, int]) -> Path:
+async def shoot(
+    engine: Any, customer_id: str | None, outdir: Path, label: str, size: tuple[int, int], steps: list[str] = STEPS
+) -> Path:
     """Play the steps, then save the frame; a pending approval, if any, gets the focus."""
     app = SupportConsole(engine, engine.settings, customer_id=customer_id, demo=True)
     app.cursor_blink = False
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
-        for text in STEPS:
+        for text in steps:
             composer = app.screen.query_one("#composer")
             composer.value = text
             await pilot.press("enter")
@@ -72,8 +81,7 @@ async def main_async(outdir: Path, engine_kind: str) -> int:
         try:
             home = Path(tempfile.mkdtemp(prefix="support-tui-shots-"))
             engine = await open_real_engine(home)
-            customers = await engine.customers()
-            customer_id, label = (customers[0]["id"] if customers else None), "engine"
+            customer_id, label = SEED_CUSTOMER, "engine"
         except Exception as exc:  # the scripted engine still shows the console
             if engine_kind == "real":
                 raise
@@ -85,7 +93,8 @@ async def main_async(outdir: Path, engine_kind: str) -> int:
         if engine is not None:
             conv = await engine.open_conversation(customer_id, new=True)
             customer_id = conv.customer_id
-        written.append(await shoot(current, customer_id, outdir, label, size))
+        steps = SEED_STEPS if engine is not None else STEPS
+        written.append(await shoot(current, customer_id, outdir, label, size, steps))
     if engine is not None and hasattr(engine, "close"):
         await engine.close()
     for svg in list(written):
