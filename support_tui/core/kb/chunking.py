@@ -54,7 +54,8 @@ class Chunk:
 
 def read_document(path: Path) -> Document:
     """Read one markdown file; the title is its first ``# `` heading."""
-    raw = path.read_text(encoding="utf-8")
+    # A stray byte that is not UTF-8 (a file saved as Latin-1, say) must not stop the whole ingest.
+    raw = path.read_bytes().decode("utf-8", errors="replace")
     text = raw.replace("\r\n", "\n").lstrip("\ufeff")
     lines = text.split("\n")
     title = path.stem.replace("-", " ").capitalize()
