@@ -32,7 +32,9 @@ def load_scenarios(folder: Path | None = None) -> list[dict[str, Any]]:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        steps = [s["customer"] for s in data.get("steps", []) if isinstance(s, dict) and isinstance(s.get("customer"), str)]
+        if not isinstance(data, dict) or not isinstance(data.get("steps"), list):
+            continue  # valid JSON of the wrong shape is as unreadable as broken JSON
+        steps = [s["customer"] for s in data["steps"] if isinstance(s, dict) and isinstance(s.get("customer"), str)]
         if steps:
             scenarios.append({**data, "id": str(data.get("id") or path.stem), "customer_texts": steps})
     return scenarios
