@@ -139,19 +139,8 @@ class AgentLoop:
             outcome = ToolOutcome(status="error", error=f"The tool '{name}' is not available to {self.specialist.name}.")
         else:
             outcome = await run_tool(name, arguments, self.ctx, approved=approved)
-        elapsed = (time.perf_counter() - started) * 1000
-        self.result.tools_ms += elapsed
-        finished = self.make(
-            ToolCallFinished,
-            call_id=call_id,
-            name=name,
-            arguments=arguments,
-            status=outcome.status,
-            result=outcome.result,
-            error=outcome.error,
-            rule=outcome.rule,
-            duration_ms=round(elapsed, 3),
-        )
+        finished = finished_event(self.make, call_id, name, arguments, outcome, started)
+        self.result.tools_ms += finished.duration_ms
         self.result.tool_events.append(finished)
         if outcome.status == "pending_approval":
             self.result.pending_approval = True
@@ -162,6 +151,23 @@ class AgentLoop:
                 self.result.escalate = outcome.result
         messages.append(tool_result_message(call_id, name, outcome))
         yield finished
+
+
+def finished_event(
+    make: Callable[..., Any], call_id: str, name: str, arguments: dict[str, Any], outcome: ToolOutcome, started: float
+) -> ToolCallFinished:
+    """The ``ToolCallFinished`` for an outcome, timed from ``started`` (a perf_counter reading)."""
+    return make(
+        ToolCallFinished,
+        call_id=call_id,
+        name=name,
+        arguments=arguments,
+        status=outcome.status,
+        result=outcome.result,
+        error=outcome.error,
+        rule=outcome.rule,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+    )
 
 
 def new_call_id(prefix: str = "call") -> str:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from support_tui.core import memory
-from support_tui.core.agent_loop import AgentLoop, new_call_id
+from support_tui.core.agent_loop import AgentLoop, finished_event, new_call_id
 from support_tui.core.commerce.policy import is_affirmative
 from support_tui.core.commerce.tools import ToolContext, run_tool
 from support_tui.core.escalation import EscalationSignals, evaluate
@@ -316,17 +316,7 @@ async def _gather_case_facts(turn: Turn, agent: str, text: str) -> AsyncIterator
         yield turn.make(ToolCallRequested, call_id=call_id, name=name, arguments=args)
         started = time.perf_counter()
         outcome = await run_tool(name, args, ctx)
-        yield turn.make(
-            ToolCallFinished,
-            call_id=call_id,
-            name=name,
-            arguments=args,
-            status=outcome.status,
-            result=outcome.result,
-            error=outcome.error,
-            rule=outcome.rule,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        )
+        yield finished_event(turn.make, call_id, name, args, outcome, started)
 
 
 async def _escalate(turn: Turn, rule: str, reason: str, priority: str, customer: dict, sentiment) -> EscalationRaised:
