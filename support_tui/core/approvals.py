@@ -10,7 +10,8 @@ from support_tui.core import memory
 from support_tui.core.agent_loop import AgentLoop
 from support_tui.core.events import EscalationRaised, Event, SentimentScored, TurnStarted
 from support_tui.core.llm import ToolCallRequest, model_chain
-from support_tui.core.orchestrator import Turn, store_reply
+from support_tui.core.orchestrator import store_reply
+from support_tui.core.turn_state import Turn
 from support_tui.core.prompts import assistant_tool_calls, history_messages, system_prompt
 from support_tui.core.specialists import ESCALATION_MANAGER
 

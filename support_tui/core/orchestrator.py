@@ -5,120 +5,36 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from contextlib import aclosing
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
-from support_tui.core import memory
-from support_tui.core.agent_loop import AgentLoop, finished_event, new_call_id
+from support_tui.core.agent_loop import AgentLoop
 from support_tui.core.commerce.policy import is_affirmative
-from support_tui.core.commerce.tools import ToolContext, run_tool
 from support_tui.core.escalation import EscalationSignals, evaluate
 from support_tui.core.events import (
-    EscalationRaised,
     Event,
-    HandoffMade,
     KnowledgeRetrieved,
     Notice,
     ReplyCompleted,
     RouteDecided,
     SentimentScored,
     ToolCallFinished,
-    ToolCallRequested,
-    TurnCompleted,
     TurnStarted,
-    Usage,
 )
+from support_tui.core.handoffs import escalate, gather_case_facts, hand_off
 from support_tui.core.prompts import history_messages, system_prompt
 from support_tui.core.router import RoutingContext
 from support_tui.core.sentiment import SentimentTrend, label_for, score_message
 from support_tui.core.specialists import ESCALATION_MANAGER
-from support_tui.core.support_store import ConversationInfo, PendingToolCall, utcnow
-from support_tui.core.turn_helpers import CASE_FACT_TOOLS, snippets_used
+from support_tui.core.support_store import PendingToolCall, utcnow
+from support_tui.core.turn_helpers import snippets_used
+from support_tui.core.turn_state import Turn
 
 if TYPE_CHECKING:
     from support_tui.core.engine import Engine
 
 log = logging.getLogger("support_tui.turn")
-
-
-class Turn:
-    """The state of one turn while it runs; ``events`` is the trace that gets stored."""
-
-    def __init__(self, engine: "Engine", conversation: ConversationInfo, actor: str) -> None:
-        self.engine = engine
-        self.conv = conversation
-        self.actor = actor
-        self.turn_id = f"turn_{uuid.uuid4().hex[:12]}"
-        self.events: list[Event] = []
-        self.state: dict[str, Any] = dict(conversation.state)
-        self.timings: dict[str, float] = {}
-        self.usage = Usage()
-        self.agent: str | None = self.state.get("agent")
-        self.model: str | None = None
-        self.status = "completed"
-        self.error: str | None = None
-        self.started = time.perf_counter()
-        self.escalated = conversation.status == "escalated"
-
-    def make(self, cls: type, **fields: Any) -> Event:
-        event = cls(turn_id=self.turn_id, conversation_id=self.conv.id, **fields)
-        self.events.append(event)
-        return event
-
-    def stage(self, name: str, since: float) -> float:
-        now = time.perf_counter()
-        self.timings[name] = round(self.timings.get(name, 0.0) + (now - since) * 1000, 3)
-        return now
-
-    async def customer(self) -> dict[str, Any]:
-        return await self.engine.customer_brief(self.conv.customer_id)
-
-    def tool_context(self, last_customer_message: str) -> ToolContext:
-        return ToolContext(
-            db=self.engine.db,
-            customer_id=self.conv.customer_id,
-            conversation_id=self.conv.id,
-            settings=self.engine.settings,
-            escalated=self.escalated,
-            last_customer_message=last_customer_message,
-            state=self.state,
-            turn_id=self.turn_id,
-        )
-
-    async def finish(self) -> TurnCompleted:
-        """Persist state, memory and the trace; always runs, even when the turn was cancelled."""
-        persist_started = time.perf_counter()
-        store = self.engine.store
-        fields: dict[str, Any] = {"state": self.state}
-        if self.agent:
-            fields["agent"] = self.agent
-        await store.update_conversation(self.conv.id, **fields)
-        if self.status not in ("cancelled", "failed"):
-            messages = await store.messages(self.conv.id)
-            earlier = await store.events(self.conv.id)
-            status = "escalated" if self.escalated else self.conv.status
-            summary = memory.memory_summary(messages, [*earlier, *self.events], self.agent, status)
-            await store.remember(self.conv.customer_id, self.conv.id, summary)
-        now = time.perf_counter()
-        self.timings["persist"] = round((now - persist_started) * 1000, 3)
-        self.timings["total"] = round((now - self.started) * 1000, 3)
-        done = self.make(
-            TurnCompleted, status=self.status, error=self.error, timings_ms=dict(self.timings), usage=self.usage
-        )
-        # The trace write itself is the last step, so it is not inside the figures it stores.
-        await store.finish_turn(
-            self.turn_id,
-            status=self.status,
-            events=self.events,
-            agent=self.agent,
-            model=self.model,
-            error=self.error,
-            timings=self.timings,
-            usage=self.usage,
-        )
-        return done  # type: ignore[return-value]
 
 
 async def run_turn(
@@ -244,7 +160,7 @@ async def _customer_turn(turn: Turn, text: str, route_override: str | None) -> A
     customer = await turn.customer()
     agent = ESCALATION_MANAGER if turn.escalated else decision.agent
     if current and agent != current and not turn.escalated:
-        yield await _handoff(turn, current, agent, f"routed: {decision.reason}", customer, sentiment)
+        yield await hand_off(turn, current, agent, f"routed: {decision.reason}", customer, sentiment)
     turn.agent = agent
     turn.state["agent"] = agent
 
@@ -267,9 +183,9 @@ async def _customer_turn(turn: Turn, text: str, route_override: str | None) -> A
             )
         )
         if verdict:
-            async for event in _gather_case_facts(turn, decision.agent, text):
+            async for event in gather_case_facts(turn, decision.agent, text):
                 yield event
-            escalation = await _escalate(turn, verdict.rule, verdict.reason, verdict.priority, customer, sentiment)
+            escalation = await escalate(turn, verdict.rule, verdict.reason, verdict.priority, customer, sentiment)
             yield escalation
     t = turn.stage("escalate", t)
 
@@ -287,57 +203,6 @@ async def _customer_turn(turn: Turn, text: str, route_override: str | None) -> A
 def _clarify_options(decision: Any) -> tuple[str, ...]:
     ranked = sorted(decision.scores.items(), key=lambda kv: -kv[1])
     return tuple(name for name, _ in ranked[:2])
-
-
-async def _handoff(turn: Turn, from_agent: str, to_agent: str, reason: str, customer: dict, sentiment) -> HandoffMade:
-    store = turn.engine.store
-    packet = memory.build_packet(
-        from_agent=from_agent,
-        to_agent=to_agent,
-        reason=reason,
-        messages=await store.messages(turn.conv.id),
-        events=[*await store.events(turn.conv.id), *turn.events],
-        customer=customer,
-        sentiment={"compound": sentiment.compound, "label": sentiment.label, "trend": sentiment.trend},
-        proposal=turn.state.get("proposal"),
-    )
-    handoffs = list(turn.state.get("handoffs", []))
-    handoffs.append({"from": from_agent, "to": to_agent, "reason": reason, "turn_id": turn.turn_id})
-    turn.state["handoffs"] = handoffs
-    turn.state.pop("proposal", None)  # a proposal belongs to the agent that made it
-    return turn.make(HandoffMade, packet=packet)  # type: ignore[return-value]
-
-
-async def _gather_case_facts(turn: Turn, agent: str, text: str) -> AsyncIterator[Event]:
-    """Before a case goes to a person, look up what the routed specialist would have (read-only)."""
-    ctx = turn.tool_context(text)
-    for name, args in CASE_FACT_TOOLS(agent, text):
-        call_id = new_call_id("case")
-        yield turn.make(ToolCallRequested, call_id=call_id, name=name, arguments=args)
-        started = time.perf_counter()
-        outcome = await run_tool(name, args, ctx)
-        yield finished_event(turn.make, call_id, name, args, outcome, started)
-
-
-async def _escalate(turn: Turn, rule: str, reason: str, priority: str, customer: dict, sentiment) -> EscalationRaised:
-    store = turn.engine.store
-    previous = turn.agent
-    packet = memory.build_packet(
-        from_agent=turn.state.get("routed_agent") or previous,
-        to_agent="human",
-        reason=reason,
-        messages=await store.messages(turn.conv.id),
-        events=[*await store.events(turn.conv.id), *turn.events],
-        customer=customer,
-        sentiment={"compound": sentiment.compound, "label": sentiment.label, "trend": sentiment.trend},
-        proposal=turn.state.get("proposal"),
-    )
-    turn.escalated = True
-    turn.agent = ESCALATION_MANAGER
-    turn.state["agent"] = ESCALATION_MANAGER
-    turn.state["escalation"] = {"rule": rule, "reason": reason, "priority": priority}
-    await store.update_conversation(turn.conv.id, status="escalated", priority=priority, escalation_reason=reason)
-    return turn.make(EscalationRaised, rule=rule, reason=reason, priority=priority, packet=packet)  # type: ignore[return-value]
 
 
 async def _reply(
@@ -378,7 +243,7 @@ async def _reply(
         _count_failures(turn, result.tool_events)
         if result.escalate and not turn.escalated:
             sentiment = next(e for e in turn.events if isinstance(e, SentimentScored))
-            escalation = await _escalate(
+            escalation = await escalate(
                 turn, "agent_requested", str(result.escalate.get("reason") or "the agent asked for a person"),
                 str(result.escalate.get("priority") or "normal"), customer, sentiment,
             )
@@ -387,7 +252,7 @@ async def _reply(
         target = (result.transfer or {}).get("transfer_to")
         if target and target in engine.team and target != turn.agent and not turn.escalated:
             sentiment = next(e for e in turn.events if isinstance(e, SentimentScored))
-            yield await _handoff(turn, turn.agent or "", target, str(result.transfer.get("reason") or "transfer"), customer, sentiment)  # type: ignore[union-attr]
+            yield await hand_off(turn, turn.agent or "", target, str(result.transfer.get("reason") or "transfer"), customer, sentiment)  # type: ignore[union-attr]
             turn.agent = target
             turn.state["agent"] = target
             continue
