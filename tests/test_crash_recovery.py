@@ -31,6 +31,8 @@ from support_tui.core.factory import open_engine
 from support_tui.core.paths import PROJECT_ROOT, DataPaths
 from support_tui.core.settings import Settings
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly. qualifier:UserWarning")
+
 KILLS = 25
 SEED = 20261118
 CUSTOMERS = ("cust_12345", "cust_23456", "cust_34567", "cust_45678")
