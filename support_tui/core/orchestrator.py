@@ -124,6 +124,25 @@ async def _customer_turn(turn: Turn, text: str, route_override: str | None) -> A
     # Route (one embedding, shared with retrieval)
     vector = await engine.embed(text)
     t = turn.stage("embed", t)
+    # Retrieval needs only the vector: it runs while routing and escalation are decided.
+    search = asyncio.ensure_future(engine.kb.search(text, k=engine.settings.kb_top_k, vector=vector))
+    try:
+        async with aclosing(_decide_and_reply(turn, text, vector, search, route_override, sentiment, trend, t)) as events:
+            async for event in events:
+                yield event
+    finally:
+        if not search.done():
+            search.cancel()
+        elif not search.cancelled():
+            search.exception()  # retrieved, so a failure the turn never reached is not logged as lost
+
+
+async def _decide_and_reply(
+    turn: Turn, text: str, vector: Any, search: "asyncio.Future", route_override: str | None, sentiment: Any, trend: Any,
+    t: float,
+) -> AsyncIterator[Event]:
+    engine, conv = turn.engine, turn.conv
+    compound, signals = sentiment.compound, sentiment.signals
     previous = [m.text for m in await engine.store.messages(conv.id) if m.role == "customer"][:-1]
     current = turn.state.get("agent")
     decision = engine.router.route_vector(vector, text, RoutingContext(current_agent=current, previous_texts=previous))
@@ -189,8 +208,8 @@ async def _customer_turn(turn: Turn, text: str, route_override: str | None) -> A
             yield escalation
     t = turn.stage("escalate", t)
 
-    # Retrieval
-    snippets = await engine.kb.search(text, k=engine.settings.kb_top_k, vector=vector)
+    # Retrieval (started above; "retrieve" is the time still waited for it here)
+    snippets = await search
     yield turn.make(KnowledgeRetrieved, query=text, snippets=snippets)
     t = turn.stage("retrieve", t)
 
