@@ -177,6 +177,23 @@ async def test_return_flow_asks_to_confirm_then_creates_the_return_on_yes(stream
     assert "RMA-4821" in reply and "$24.99" in reply and "https://labels.example/RMA-4821" in reply
 
 
+async def test_a_return_naming_a_product_finds_its_order_not_the_one_tracked_earlier() -> None:
+    """The seed scenarios played in one conversation: a tracking question about ORD-67890 (the
+    headphones), then a defective phone case. The return is for the order holding the case."""
+    def answer(name: str, arguments: dict) -> ToolResult:
+        if name == "create_return":
+            return not_ok("blocked", "The customer must confirm this action.", "customer_confirmation")
+        return ok({"list_orders": ORDERS, "check_return_eligibility": ELIGIBLE}[name])
+
+    history = [system("returns_refunds"), {"role": "user", "content": TRACK_TEXT},
+               {"role": "assistant", "content": "Your order ORD-67890 has shipped with UPS."},
+               {"role": "user", "content": "I received a defective phone case and want to return it for a refund"}]
+    made, reply, _ = await run(history, tools_for("returns_refunds"), answer)
+    assert [c["name"] for c in made] == ["list_orders", "check_return_eligibility", "create_return"]
+    assert made[1]["arguments"] == {"order_id": "ORD-22222"}
+    assert "ORD-67890" not in reply
+
+
 async def test_a_declined_proposal_calls_nothing() -> None:
     pending = json.dumps({"name": "cancel_order", "arguments": {"order_id": "ORD-11111", "reason": "customer request"}})
     messages = [system("order_tracking", f"pending_proposal: {pending}"), {"role": "user", "content": "No, leave it."}]

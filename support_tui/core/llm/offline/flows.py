@@ -70,6 +70,12 @@ def _resolve(request: Request, choose) -> tuple[str | None, list[PlannedCall]]:
     return (str(chosen.get("order_id")) if chosen and chosen.get("order_id") else None), []
 
 
+def _order_holding(orders: list[dict[str, Any]], words: tuple[str, ...]) -> str | None:
+    """The newest order holding one of the named products."""
+    return next((str(o["order_id"]) for o in _newest(orders)
+                 if o.get("order_id") and any(_matches(n, words) for n in _names(o.get("items")))), None)
+
+
 def _most_recent_active(orders: list[dict[str, Any]]) -> dict[str, Any] | None:
     for status in ("shipped", "processing"):
         for order in orders:
@@ -126,7 +132,14 @@ def returns_refunds(request: Request, found: frozenset[str]) -> list[PlannedCall
         delivered = [o for o in orders if o.get("status") == "delivered"]
         return (hits or (delivered if len(delivered) == 1 else []) or [None])[0]
 
-    oid, calls = _resolve(request, by_product)
+    if request.said.products and not request.said.order_ids:
+        # "a defective phone case" points at its order better than an order named earlier in the
+        # conversation (a tracking question about the headphones must not make the case's return
+        # a return of the headphones): list the orders and match the product first.
+        if orders_listed(request) is None and request.last("list_orders") is None:
+            return [("list_orders", {"limit": 10})]
+        oid = _order_holding(orders_listed(request) or [], request.said.products) or oid
+    oid, calls = (oid, []) if oid else _resolve(request, by_product)
     if calls or not oid:
         return calls
     eligibility = next((o for o in reversed(request.called("check_return_eligibility"))
