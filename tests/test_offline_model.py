@@ -176,6 +176,13 @@ async def test_return_flow_asks_to_confirm_then_creates_the_return_on_yes(stream
     assert [(c["name"], c["arguments"]) for c in made] == [("create_return", proposal)]
     assert "RMA-4821" in reply and "$24.99" in reply and "https://labels.example/RMA-4821" in reply
 
+    # What the knowledge base returns for "yes" is noise: the confirmation quotes none of it.
+    snippet = ("[kb:price-match#1] Price match: To ask for a price match on a phone case, contact support; "
+               "a refund of the difference arrives within 14 days.")
+    history[0] = system("returns_refunds", f"pending_proposal: {pending}", snippets=(snippet,))
+    made, reply, _ = await run(history, tools, lambda name, arguments: ok(RMA), stream)
+    assert "RMA-4821" in reply and "price" not in reply.lower() and "match" not in reply
+
 
 async def test_a_return_naming_a_product_finds_its_order_not_the_one_tracked_earlier() -> None:
     """The seed scenarios played in one conversation: a tracking question about ORD-67890 (the

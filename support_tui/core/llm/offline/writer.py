@@ -188,7 +188,9 @@ def write_reply(request: Request) -> str:
     if request.route_clarify and not request.outcomes:
         return clarify(request)
     body = _outcome_sentences(request)
-    knowledge = _knowledge(request)
+    # A yes to a proposal carries no question of its own: the help-centre text retrieved for "yes"
+    # is whatever happened to be nearest (a price-match policy after a return was created).
+    knowledge = [] if proposal and request.said.affirmative else _knowledge(request)
     question = _ask(request)
     parts = [_greeting(request)]
     if request.escalated:
