@@ -209,7 +209,7 @@ async def test_a_declined_proposal_calls_nothing() -> None:
 
 
 PRODUCT = {"product": {"product_id": "P-1001", "name": "Aurora Wireless Headphones", "price": 249.99, "stock": 14,
-                       "specs": {"bluetooth": "5.3", "battery_hours": 30},
+                       "specs": {"bluetooth": "5.3", "battery_hours": 30, "noise_cancelling": True, "foldable": False},
                        "compatibility": ["iOS", "Android", "Bluetooth 5.0+ devices"], "warranty_months": 24}}
 
 
@@ -228,6 +228,7 @@ async def test_product_compatibility_answer_comes_from_the_product_record() -> N
     assert made[1]["arguments"] == {"product_id": "P-1001"}
     assert reply.count("Yes — the Aurora Wireless Headphones work with iPhone") == 1
     assert "iOS, Android" in reply and "24-month warranty" in reply and "bluetooth: 5.3" in reply
+    assert "noise cancelling: yes; foldable: no" in reply and "True" not in reply
 
 
 KB_APP = ("[kb:mobile-app-troubleshooting#0] Mobile app troubleshooting: If the app closes when you log in, first "

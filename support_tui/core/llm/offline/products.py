@@ -60,6 +60,12 @@ def _variants(name: str, variants: list[dict], asked: set[str]) -> list[str]:
     return [f"The {name} {'comes in' if hits else 'is available in'}: {listed}."]
 
 
+def _spec(key: str, value: object) -> str:
+    """One spec as a customer reads it: "noise cancelling: yes", not "noise_cancelling: True"."""
+    shown = ("yes" if value else "no") if isinstance(value, bool) else value
+    return f"{key.replace('_', ' ')}: {shown}"
+
+
 def get_product(o: ToolOutcome, request: Request) -> list[str]:
     p = o.value("product") or {}
     name = p.get("name") or "This product"
@@ -79,14 +85,14 @@ def get_product(o: ToolOutcome, request: Request) -> list[str]:
     specs = p.get("specs") if isinstance(p.get("specs"), dict) else {}
     answered = [k for k, v in specs.items() if asked & _question_words(f"{k.replace('_', ' ')} {v}")]
     if answered and not asked_compat:
-        out.append(f"The {name} listing says: " + "; ".join(f"{k.replace('_', ' ')}: {specs[k]}" for k in answered) + ".")
+        out.append(f"The {name} listing says: " + "; ".join(_spec(k, specs[k]) for k in answered) + ".")
     elif not asked_compat and p.get("description"):
         description = str(p["description"])
         out.append(description if description.startswith(name) else f"{name}: {description}")
     rest = [k for k in specs if k not in answered][:5]
     if rest:
         out.append(("Other specs: " if answered else "Key specs: ")
-                   + "; ".join(f"{k.replace('_', ' ')}: {specs[k]}" for k in rest) + ".")
+                   + "; ".join(_spec(k, specs[k]) for k in rest) + ".")
     extras = []
     if p.get("price") is not None:
         extras.append(f"price {money(p['price'])}")
