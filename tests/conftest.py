@@ -16,9 +16,16 @@ for _key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_API_BASE", "OPENAI_B
 import support_tui.core.offline_env  # noqa: E402,F401
 
 
+@pytest.fixture(scope="session")
+def _shared_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory, monkeypatch):
+def _isolated_home(tmp_path_factory, monkeypatch, _shared_cache):
     monkeypatch.setenv("SUPPORT_TUI_HOME", str(tmp_path_factory.mktemp("home")))
+    # The router's exemplar vectors depend only on the exemplars and the model: one cache per run.
+    monkeypatch.setenv("SUPPORT_TUI_CACHE", str(_shared_cache))
 
 
 @pytest.fixture(scope="session")
