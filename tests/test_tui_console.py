@@ -10,6 +10,7 @@ from textual.widgets import Markdown
 
 import support_tui.tui
 
+from support_tui.core.events import Usage
 from support_tui.core.specialists import ROUTABLE
 from support_tui.tui.widgets.conversation import MessageBubble, ReplyBubble, SystemLine
 from support_tui.tui.widgets.insight import SnippetCard
@@ -157,6 +158,20 @@ async def test_narrow_terminal_collapses_side_panels_into_tabs():
         await pilot.press("ctrl+g")  # jumps to the pending approval
         await pilot.pause()
         assert isinstance(app.focused, ToolCallCard)
+
+
+async def test_status_line_fits_the_centre_column_with_a_long_conversation():
+    """At 160x48 the centre is 72 columns: full token counts pushed the turn count off the line."""
+    app, _ = make_console()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        status = app.screen.query_one(StatusLine)
+        status.usage = Usage(prompt_tokens=32_307, completion_tokens=765, cost_usd=0.0123)
+        status.latency_ms, status.turns = 1234.0, 12
+        await pilot.pause()
+        shown = text_of(status)
+        assert "tok 32k/765" in shown and shown.endswith("turns 12")
+        assert len(shown) <= status.content_region.width
 
 
 def test_stylesheet_uses_theme_variables_only():

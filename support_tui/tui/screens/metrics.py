@@ -16,6 +16,7 @@ from textual.widgets import Button, DataTable, Footer, Sparkline, Static
 from rich.text import Text
 
 from support_tui.core.metrics import Metrics, compute_metrics, day_end, period_start
+from support_tui.tui.widgets.sidebar import tokens
 
 PERIODS: tuple[tuple[str, int | None], ...] = (("7 days", 7), ("30 days", 30), ("90 days", 90), ("All", None))
 """Period buttons: label and number of days ending today (None: all time)."""
@@ -31,11 +32,6 @@ def duration(value: float | None) -> str:
     if value < 120:
         return f"{value:.1f}s"
     return f"{value / 60:.1f}m" if value < 7200 else f"{value / 3600:.1f}h"
-
-
-def tokens(count: int) -> str:
-    """A token count in a few characters: 812, 45k, 1.2M."""
-    return f"{count / 1e6:.1f}M" if count >= 999_500 else f"{count / 1e3:.0f}k" if count >= 1e3 else str(count)
 
 
 def bars(rows: list[tuple[str, int]], *, width: int = 24, style: str = "$accent") -> Content:

@@ -24,6 +24,15 @@ def money(value: Any) -> str:
         return str(value)
 
 
+def tokens(count: int) -> str:
+    """A token count in a few characters: 812, 1.6k, 45k, 1.2M."""
+    if count >= 999_500:
+        return f"{count / 1e6:.1f}M"
+    if count >= 9_950:
+        return f"{count / 1e3:.0f}k"
+    return f"{count / 1e3:.1f}k" if count >= 1e3 else str(count)
+
+
 class CustomerCard(VerticalScroll):
     """Who the customer is: tier, value, recent orders, open tickets, and what memory holds."""
 
@@ -113,7 +122,8 @@ class StatusLine(Static):
         speaker = "customer" if self.speaker == "customer" else "agent"
         return Content.assemble(
             state, (" │ as ", "dim"), (speaker, "bold"),
-            (" │ tok ", "dim"), f"{self.usage.prompt_tokens:,}/{self.usage.completion_tokens:,}",
+            # Compact counts: at 160 columns the centre is 72 wide and "32,307/765" pushed the turn count off.
+            (" │ tok ", "dim"), f"{tokens(self.usage.prompt_tokens)}/{tokens(self.usage.completion_tokens)}",
             (" │ ", "dim"), f"${self.usage.cost_usd:.4f}",
             (" │ last ", "dim"), f"{self.latency_ms / 1000:.2f}s" if self.latency_ms else "—",
             (" │ turns ", "dim"), str(self.turns),
