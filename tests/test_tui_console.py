@@ -6,12 +6,14 @@ import asyncio
 import re
 from pathlib import Path
 
-from textual.widgets import Markdown
+from textual.content import Content
+from textual.widgets import Input, Markdown, OptionList
 
 import support_tui.tui
 
 from support_tui.core.events import Usage
 from support_tui.core.specialists import ROUTABLE
+from support_tui.tui.screens.dialogs import PickerDialog
 from support_tui.tui.widgets.conversation import MessageBubble, ReplyBubble, SystemLine
 from support_tui.tui.widgets.insight import SnippetCard
 from support_tui.tui.widgets.sidebar import StatusLine
@@ -140,6 +142,38 @@ async def test_pick_a_customer_from_the_picker_then_speak_as_the_agent():
         assert engine.called("send_human_message")[0][0] == ("conv_001", "Hello, this is Sam from support.")
         assert not engine.called("run_turn")
         assert app.screen.query(MessageBubble).last().role == "human"
+
+
+async def test_a_long_picker_filters_as_you_type():
+    """55 customers or 47 scenarios: a few letters and Enter pick one; arrows move while typing."""
+    items = [(f"cust_{i}", Content(f"Customer {i}  plus")) for i in range(20)]
+    items.append(("cust_12345", Content.assemble(("Sarah Johnson", "bold"), "  premium")))
+    app, _ = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        picked: list = []
+        app.push_screen(PickerDialog("Pick a customer", items), picked.append)
+        await pilot.pause()
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"sarah j")
+        await pilot.pause()
+        assert app.screen.query_one("#picker-options", OptionList).option_count == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert picked == ["cust_12345"]
+        app.push_screen(PickerDialog("Pick a customer", items), picked.append)
+        await pilot.pause()
+        await pilot.press("down", "down", "up", "enter")
+        await pilot.pause()
+        assert picked[-1] == "cust_1"
+        app.push_screen(PickerDialog("Pick a customer", items), picked.append)
+        await pilot.pause()
+        await pilot.press(*"nobody", "enter")  # nothing matches: Enter does nothing, Esc leaves
+        await pilot.pause()
+        assert isinstance(app.screen, PickerDialog)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert picked[-1] is None
 
 
 async def test_narrow_terminal_collapses_side_panels_into_tabs():
