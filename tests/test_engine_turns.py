@@ -176,6 +176,24 @@ async def test_refund_over_limit_waits_for_approval_then_runs(engine):
     assert any(isinstance(e, ReplyCompleted) for e in events)
 
 
+async def test_approval_with_edited_arguments_settles_the_proposal(engine):
+    """A supervisor approves $500 of the $1,402.92 the customer asked for: the refund runs once, and
+    the agent does not then try the original amount again (the stale proposal made it do so)."""
+    conv = await engine.open_conversation("cust_23456", new=True)
+    _, s = await _turn(engine, conv.id, "Please refund 1402.92 for order ORD-70001", route_override="returns_refunds")
+    if any(c["rule"] == "customer_confirmation" for c in s["tool_calls"]):
+        await _turn(engine, conv.id, "yes")
+    pending = await engine.pending_tool_calls(conv.id)
+    assert pending
+    edited = {**pending[0].arguments, "amount": 500.0}
+    events = [e async for e in engine.resolve_tool_call(conv.id, pending[0].call_id, approve=True, arguments=edited)]
+    finished = [e for e in events if isinstance(e, ToolCallFinished)]
+    assert [(e.name, e.status) for e in finished] == [("issue_refund", "ok")]
+    assert await engine.db.scalar("SELECT SUM(amount) FROM refunds WHERE order_id='ORD-70001'") == 500.0
+    reply = next(e for e in events if isinstance(e, ReplyCompleted))
+    assert "$500.00" in reply.text and "1,402.92" not in reply.text
+
+
 async def test_denied_tool_call_reason_goes_back_to_agent(engine):
     conv = await engine.open_conversation("cust_23456", new=True)
     _, s = await _turn(engine, conv.id, "Please refund 1402.92 for order ORD-70001", route_override="returns_refunds")

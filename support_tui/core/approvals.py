@@ -66,6 +66,12 @@ async def resolve_tool_call(
             yield event
         await engine.store.resolve_pending_call(call_id, verb, reason)
         turn.timings["tools"] = round((time.perf_counter() - started) * 1000, 3)
+        # The call that ran settled the customer's proposal (perhaps with arguments a person edited):
+        # a prompt still showing it as pending made the agent try the original amount again.
+        messages[0] = {"role": "system", "content": system_prompt(
+            specialist, customer=customer, mode=conv.mode, escalated=conv.status == "escalated",
+            proposal=turn.state.get("proposal"),
+        )}
         # The approved call may have been refused by a hard rule after all; the model explains either way.
         async for event in loop.run(messages):
             yield event

@@ -9,6 +9,8 @@ from .request import Request
 
 PlannedCall = tuple[str, dict[str, Any]]
 
+_WRITES = frozenset({"create_return", "issue_refund", "cancel_order", "change_shipping_address", "update_account"})
+
 MAX_ROUNDS = 4
 """Tool rounds the offline model takes before it writes; the engine allows a few more."""
 
@@ -65,6 +67,10 @@ def transfer_target(request: Request) -> str | None:
 def plan(request: Request) -> list[PlannedCall]:
     """The next round of tool calls, or an empty list when it is time to reply."""
     if request.rounds >= MAX_ROUNDS or not request.tools:
+        return []
+    if any(o.ok and o.name in _WRITES for o in request.outcomes):
+        # A write that ran answers the message: after a person approved a call (perhaps with edited
+        # arguments) the agent reports it, it does not plan the customer's request over again.
         return []
     proposal = request.pending_proposal
     if proposal and proposal.get("name"):
