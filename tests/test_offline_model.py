@@ -419,3 +419,12 @@ async def test_markdown_in_snippets_becomes_plain_steps() -> None:
     assert 'From our guide "Mobile app troubleshooting: Crashes":' in reply
     assert "1. Update the app from the App Store or Google Play.\n2. Restart your phone.\n3. Clear the cache." in reply
     assert "#" not in reply and "*" not in reply and "|" not in reply
+
+
+async def test_a_sentence_that_introduces_a_list_is_not_quoted_without_it() -> None:
+    snippet = ("[kb:refund-status#0] Where is my refund: Open **Account > Orders** and choose the order. The return "
+               "section shows one of these steps: - **Return started**: we emailed your RMA and label.")
+    messages = [system("returns_refunds", snippets=(snippet,)),
+                {"role": "user", "content": "Where is my refund? Which steps does the return section show?"}]
+    _, reply, _, _ = await call(messages, None)
+    assert "one of these steps" not in reply

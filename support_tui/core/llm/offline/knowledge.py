@@ -33,7 +33,8 @@ def sentences(text: str, min_words: int = 4) -> list[str]:
     out = []
     for piece in _SPLIT.split(clean(text)):
         piece = _NUMBERING.sub("", piece).strip(" -•*\t")
-        if len(piece.split()) < min_words or "|" in piece:
+        # "... shows one of these steps:" introduces a list a quote of whole sentences leaves out.
+        if len(piece.split()) < min_words or "|" in piece or piece.endswith(":"):
             continue
         out.append(piece if piece.endswith((".", "!", "?")) else piece.rstrip(":;,") + ".")
     return out
