@@ -31,16 +31,19 @@ class StderrProgress:
     def __call__(self, stage: str, done: int, total: int) -> None:
         labels = {"fixtures": "Loading the demo store", "model": "Loading the embedding model", "kb": "Indexing the knowledge base"}
         if stage == "ready":
+            # Clear only what was drawn: piped or logged stderr got a carriage return and 60 spaces
+            # in front of every error line.
             if self._last:
                 sys.stderr.write("\r" + " " * 60 + "\r")
                 sys.stderr.flush()
+                self._last = ""
             return
         label = labels.get(stage, stage)
         line = f"{label}… {done}/{total}" if stage == "kb" and total else f"{label}…"
         if line != self._last and sys.stderr.isatty():
             sys.stderr.write("\r" + line.ljust(60))
             sys.stderr.flush()
-        self._last = line
+            self._last = line
 
 
 @asynccontextmanager
