@@ -224,7 +224,7 @@ async def test_product_compatibility_answer_comes_from_the_product_record() -> N
     made, reply, _ = await run([system("product_info"), {"role": "user", "content": text}],
                                tools_for("product_info"), answer)
     assert [c["name"] for c in made] == ["search_products", "get_product"]
-    assert made[0]["arguments"]["query"] == "headphones"
+    assert made[0]["arguments"]["query"] == "Aurora headphones"  # the named model narrows the search
     assert made[1]["arguments"] == {"product_id": "P-1001"}
     assert reply.count("Yes — the Aurora Wireless Headphones work with iPhone") == 1
     assert "iOS, Android" in reply and "24-month warranty" in reply and "bluetooth: 5.3" in reply
@@ -388,7 +388,7 @@ async def test_a_spec_question_is_answered_from_the_matching_spec() -> None:
 
     messages = [system("product_info"), {"role": "user", "content": "Is the Trailblazer jacket waterproof?"}]
     made, reply, _ = await run(messages, tools_for("product_info"), answer)
-    assert made[0]["arguments"]["query"] == "jacket"
+    assert made[0]["arguments"]["query"] == "Trailblazer jacket"
     assert "The Trailblazer Jacket listing says: waterproof: yes, 10,000 mm rating." in reply
     assert "Other specs: material: recycled nylon." in reply and "currently out of stock" in reply
 

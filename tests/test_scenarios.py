@@ -26,8 +26,9 @@ from support_tui.core.specialists import ROUTABLE
 SHIPPED = load_scenarios()
 
 KNOWN_ENGINE_BUGS: dict[str, str] = {
-    "product-laptop-ports": "router: 'Does the Vantage 15 laptop have Thunderbolt 4?' scores product_info 0.21, 0.05 ahead of"
-    " returns_refunds, so the turn asks a clarifying question instead of looking the product up",
+    "product-laptop-ports": "offline model: the catalogue has a 'Vantage 15 Laptop' and the customer's own 'Vantage 15"
+    " Creator Laptop'; the planner picks the first match instead of the one the customer bought, and reads"
+    " 'Thunderbolt' as a product name rather than a spec to look up",
 }
 """Scenarios that fail because of the engine or the offline model, not the scenario; owners are told."""
 

@@ -160,9 +160,13 @@ def returns_refunds(request: Request, found: frozenset[str]) -> list[PlannedCall
 
 
 def search_query(request: Request) -> str:
-    """What to search the catalogue for: product nouns, else the message's content words."""
+    """What to search the catalogue for: a named model and product nouns, else the message's content words."""
     if products(request):
-        return " ".join(products(request)[:2])
+        nouns = " ".join(products(request)[:2])
+        # A model name the customer typed ("the Vantage 15 laptop") narrows the search to it.
+        named = re.findall(r"\b([A-Z][a-zA-Z]+(?: [A-Z0-9][a-zA-Z0-9]*)*)\b", request.latest)
+        names = [n for n in named if n.lower() not in _STOP and n.split()[0].lower() not in _STOP and len(n) > 2]
+        return f"{names[0]} {nouns}" if names else nouns
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]+", request.latest) if w.lower() not in _STOP and len(w) > 2]
     return " ".join(words[:3])
 
