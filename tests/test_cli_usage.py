@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
+import pytest
+
+from support_tui.cli import main
 from support_tui.cli._common import StderrProgress
 
 
@@ -10,3 +15,31 @@ def test_progress_writes_nothing_to_a_piped_stderr(capsys):
     for stage, done, total in (("fixtures", 0, 0), ("kb", 3, 36), ("ready", 0, 0)):
         progress(stage, done, total)
     assert capsys.readouterr().err == ""
+
+
+@pytest.fixture
+def home(engine_home, monkeypatch):
+    """The CLI on a private copy of the fixture store."""
+    monkeypatch.setenv("SUPPORT_TUI_HOME", str(engine_home))
+    return engine_home
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\x1b[2J", "\x01\x02"])
+def test_kb_search_with_nothing_to_look_for_is_bad_usage(home, capsys, query):
+    assert main(["kb", "search", query]) == 2
+    err = capsys.readouterr().err
+    assert err == "support-tui: the query is empty; write what to look for\n"
+
+
+def test_ask_says_on_stderr_that_an_oversized_message_was_cut(home, capsys):
+    assert main(["ask", "x" * 100_000, "--customer", "cust_12345"]) == 0
+    err = capsys.readouterr().err
+    assert "note: The message was 100,000 characters; only the first 4,000 were kept." in err
+
+
+def test_chat_skips_a_line_of_control_characters(home, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("\x01\x02\nwhere is my order ORD-67890?\n"))
+    assert main(["chat", "--customer", "cust_12345"]) == 0
+    captured = capsys.readouterr()
+    assert "nothing to send" in captured.err and "Traceback" not in captured.err
+    assert "1Z999AA10123456784" in captured.out

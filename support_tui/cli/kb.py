@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from support_tui.cli import UserError
+from support_tui.cli._common import plain
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,6 +83,10 @@ async def _ingest(args: argparse.Namespace) -> int:
 async def _search(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise UserError("-k must be at least 1")
+    # Like `ask`: escape sequences and control characters are not a query ("\x1b[2J" matched phone cases).
+    args.query = plain(args.query).strip()
+    if not args.query:
+        raise UserError("the query is empty; write what to look for")
     kb = _open_kb()
     await kb.open()
     if await kb.is_empty():

@@ -83,6 +83,9 @@ def _print_human(s: dict[str, Any]) -> None:
         print(f"  tool {plain(call['name'])} -> {call['status']}" + (f" ({plain(call['rule'])})" if call["rule"] else ""), file=sys.stderr)
     for f in s["fallbacks"]:
         print(f"  fallback: {plain(f['model'])} failed: {plain(f['error'])}", file=sys.stderr)
+    for notice in s["notices"]:
+        if notice.get("level") != "info":  # e.g. a message cut to the length limit
+            print(f"  note: {plain(notice.get('message'))}", file=sys.stderr)
     if s["error"]:
         print(f"The turn failed: {plain(s['error'])}", file=sys.stderr)
     print(plain(s["reply"] or ""))
@@ -103,6 +106,11 @@ async def chat_command(args: argparse.Namespace) -> int:
                 break
             if not line.strip():
                 break
+            try:
+                _check_text(line)
+            except UserError:
+                print("[nothing to send: the line holds only control characters]", file=sys.stderr)
+                continue
             async for event in engine.run_turn(conv.id, line):
                 match event:
                     case RouteDecided():
