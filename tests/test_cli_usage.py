@@ -43,3 +43,26 @@ def test_chat_skips_a_line_of_control_characters(home, capsys, monkeypatch):
     captured = capsys.readouterr()
     assert "nothing to send" in captured.err and "Traceback" not in captured.err
     assert "1Z999AA10123456784" in captured.out
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["conversations", "--status", "bogus"], "invalid choice: 'bogus'"),
+    (["serve-metrics", "--port", "99999"], "a port is 0-65535, not 99999"),
+    (["serve-metrics", "--port", "http"], "not a port number: 'http'"),
+])
+def test_bad_options_are_usage_errors(capsys, argv, says):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["router", "route", "  "], "the message is empty"),
+    (["router", "route", "\x1b[31m"], "the message is empty"),
+    (["router", "route", "hi", "--current", "sales"], "unknown specialist 'sales'"),
+])
+def test_router_route_refuses_what_it_cannot_route(capsys, argv, says):
+    assert main(argv) == 2
+    assert says in capsys.readouterr().err

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from typing import get_args
 
 from support_tui.cli import UserError
 from support_tui.cli._common import engine_session, plain, print_json, require_customer
+from support_tui.core.support_store import ConversationStatus
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     convs = sub.add_parser("conversations", help="list conversations (the queue), escalated first")
-    convs.add_argument("--status", action="append", help="open, escalated, closed ... (repeatable)")
+    convs.add_argument("--status", action="append", choices=get_args(ConversationStatus), metavar="S",
+                       help=f"{', '.join(get_args(ConversationStatus))} (repeatable)")
     convs.add_argument("--json", action="store_true")
     convs.set_defaults(func=conversations_command)
 

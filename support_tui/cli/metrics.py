@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     metrics.set_defaults(func=metrics_command)
 
     serve = sub.add_parser("serve-metrics", help="expose the metrics for Prometheus (read from the database per scrape)")
-    serve.add_argument("--port", type=int, default=9464, help="TCP port (default 9464)")
+    serve.add_argument("--port", type=_port, default=9464, help="TCP port (default 9464)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--exclude-fixture", action="store_true", help="leave out the generated fixture history")
     serve.set_defaults(func=serve_command)
@@ -129,6 +129,17 @@ def print_tables(m) -> None:
         sentiment.add_column(label.replace("_", " "), justify="right")
     sentiment.add_row(*(str(n) for n in m.sentiment.values()))
     console.print(sentiment)
+
+
+def _port(text: str) -> int:
+    """A TCP port for argparse: 99999 ended in an OverflowError traceback from bind()."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {port}")
+    return port
 
 
 def serve_command(args: argparse.Namespace) -> int:

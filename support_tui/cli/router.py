@@ -97,6 +97,14 @@ def route_command(args: argparse.Namespace) -> int:
 
     from support_tui.core.routing import RoutingContext
 
+    from support_tui.cli._common import plain
+    from support_tui.core.specialists import ROUTABLE
+
+    args.text = plain(args.text).strip()
+    if not args.text:
+        raise UserError("the message is empty; write what the customer says")
+    if args.current is not None and args.current not in ROUTABLE:
+        raise UserError(f"unknown specialist {args.current!r}; one of {', '.join(ROUTABLE)}")
     router = _router()
     vector = router.embedder.encode([args.text])[0]
     decision = router.route_vector(vector, args.text, RoutingContext(current_agent=args.current))
