@@ -70,6 +70,14 @@ async def test_supervised_draft_is_rejected_with_a_reason():
         await settle(pilot)
         assert engine.called("reject_draft") == [((draft.message_id,), {"reason": "wrong order"})]
         assert draft.status == "rejected"
+        assert app.focused is app.screen.query_one("#composer")
+        # A decided reply offers no draft keys: they are gone from the footer and do nothing.
+        draft.focus()
+        await pilot.pause()
+        assert not any(ab.binding.action.startswith("decide") for ab in app.active_bindings.values() if ab.node is draft)
+        await pilot.press("a")
+        await settle(pilot)
+        assert not engine.called("approve_draft")
 
 
 async def test_take_over_and_hand_back():

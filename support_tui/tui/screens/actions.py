@@ -259,6 +259,7 @@ class ConsoleActions:
                 return
             await self.engine.reject_draft(message.message_id, reason or None)
             bubble.set_status("rejected")
+            self.composer.focus()  # focus left on the rejected bubble kept its draft keys in the footer
             return
         text: str | None = None
         if message.action == "edit":

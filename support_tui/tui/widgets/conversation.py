@@ -128,6 +128,16 @@ class ReplyBubble(MessageBubble):
         self.remove_class("-streaming")
         self.set_status(status)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Send/Edit/Reject exist only while the reply is a draft (the footer shows them only then)."""
+        if action == "decide":
+            return self.status == "draft" and self.message_id is not None
+        return True
+
+    def set_status(self, status: str) -> None:
+        super().set_status(status)
+        self.refresh_bindings()
+
     def action_decide(self, action: str) -> None:
         if self.status == "draft" and self.message_id is not None:
             self.post_message(DraftDecision(self.message_id, action))  # type: ignore[arg-type]
