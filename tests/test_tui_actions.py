@@ -274,3 +274,19 @@ async def test_closing_in_demo_mode_asks_for_a_rating():
         await settle(pilot)
         assert engine.called("close_conversation") == [(("conv_001",), {"outcome": "resolved"})]
         assert engine.called("rate") == [(("conv_001", 4), {"comment": None})]
+
+
+async def test_every_rating_button_fits_in_the_dialog():
+    """The five star buttons share the row; at 160x48 the fifth one fell outside the dialog."""
+    app, engine = make_console()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("f9")
+        await pilot.pause()
+        box = app.screen.query_one(".dialog-box").content_region
+        for n in range(1, 6):
+            button = app.screen.query_one(f"#rate-{n}").region
+            assert button.width >= n + 2 and box.contains_region(button), n
+        await pilot.click("#rate-5")
+        await settle(pilot)
+        assert engine.called("rate") == [(("conv_001", 5), {"comment": None})]

@@ -176,7 +176,7 @@ class RatingDialog(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(Content("How satisfied is the customer? Press 1 (poor) to 5 (excellent)."))
-            with Horizontal(classes="dialog-buttons"):
+            with Horizontal(classes="dialog-buttons", id="rating-buttons"):
                 for n in range(1, 6):
                     yield Button("★" * n, id=f"rate-{n}", compact=True)
             yield Static(Content("Esc skips"), classes="dialog-help")
