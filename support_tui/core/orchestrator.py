@@ -238,7 +238,12 @@ async def _reply(
         chain, skipped = model_chain(turn.conv.model or specialist.model, engine.settings)
         if skipped and not turn.state.get("offline_noticed"):
             turn.state["offline_noticed"] = True
-            yield turn.make(Notice, code="offline_model", message="No API key for: " + "; ".join(skipped) + f". Using {chain[0]}.")
+            missing = sorted({reason.split(": ", 1)[-1].removesuffix(" not set") for reason in skipped})
+            yield turn.make(
+                Notice, code="offline_model",
+                message=f"Models for this conversation: {' → '.join(chain)}"
+                + (f" ({', '.join(missing)} not set)." if missing else "."),
+            )
         prompt = system_prompt(
             specialist,
             customer=customer,
