@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from support_tui.cli import UserError
 from support_tui.cli._common import plain, print_json
+from support_tui.core.metrics import duration, percent
 from support_tui.core.paths import DataPaths
 
 
@@ -65,18 +66,6 @@ async def metrics_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def _secs(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value < 120:
-        return f"{value:.1f} s"
-    return f"{value / 60:.1f} min" if value < 7200 else f"{value / 3600:.1f} h"
-
-
 def print_tables(m) -> None:
     """The figures as a few rich tables; names from the database are shown literally."""
     from rich.console import Console
@@ -92,13 +81,13 @@ def print_tables(m) -> None:
     summary = Table(show_header=False, box=None, padding=(0, 2))
     for label, value in (
         ("Conversations", f"{m.conversations} ({m.ended} ended)"),
-        ("Resolution rate", f"{_pct(m.resolution_rate)} ({m.outcomes['resolved']} of {m.claimed_resolved} resolved claims hold)"),
-        ("First-contact resolution", f"{_pct(m.fcr_rate)} ({m.first_contact_resolved})"),
+        ("Resolution rate", f"{percent(m.resolution_rate)} ({m.outcomes['resolved']} of {m.claimed_resolved} resolved claims hold)"),
+        ("First-contact resolution", f"{percent(m.fcr_rate)} ({m.first_contact_resolved})"),
         ("Reopened", f"{m.reopened} (within {m.reopen_window_hours:g} h)"),
-        ("Escalation rate", f"{_pct(m.escalation_rate)} ({m.escalated})"),
-        ("First reply", f"median {_secs(m.first_reply.median_s)} · p95 {_secs(m.first_reply.p95_s)}"),
-        ("Time to resolution", f"median {_secs(m.resolution_time.median_s)} · p95 {_secs(m.resolution_time.p95_s)}"),
-        ("CSAT", f"{_pct(m.csat)} · mean {m.mean_rating if m.mean_rating is not None else '—'} ({m.ratings} ratings)"),
+        ("Escalation rate", f"{percent(m.escalation_rate)} ({m.escalated})"),
+        ("First reply", f"median {duration(m.first_reply.median_s)} · p95 {duration(m.first_reply.p95_s)}"),
+        ("Time to resolution", f"median {duration(m.resolution_time.median_s)} · p95 {duration(m.resolution_time.p95_s)}"),
+        ("CSAT", f"{percent(m.csat)} · mean {m.mean_rating if m.mean_rating is not None else '—'} ({m.ratings} ratings)"),
         ("Tokens", f"{m.prompt_tokens:,} prompt · {m.completion_tokens:,} completion"),
         ("Cost", f"${m.cost_usd:.4f} · ${(m.cost_per_conversation or 0):.5f} per conversation"),
     ):
@@ -120,7 +109,7 @@ def print_tables(m) -> None:
         for column in ("convs", "resolved", "rate", "escalated", "tokens", "cost $"):
             table.add_column(column, justify="right", no_wrap=True)
         for g in groups:
-            table.add_row(Text(plain(g.name)), str(g.conversations), str(g.resolved), _pct(g.resolution_rate),
+            table.add_row(Text(plain(g.name)), str(g.conversations), str(g.resolved), percent(g.resolution_rate),
                           str(g.escalated), f"{g.prompt_tokens + g.completion_tokens:,}", f"{g.cost_usd:.4f}")
         console.print(table)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, AsyncIterator
 from support_tui.core import memory
 from support_tui.core.agent_loop import finished_event, new_call_id
 from support_tui.core.commerce.tools import run_tool
-from support_tui.core.events import EscalationRaised, Event, HandoffMade, ToolCallRequested
+from support_tui.core.events import EscalationRaised, Event, HandoffMade, HandoffPacket, ToolCallRequested
 from support_tui.core.specialists import ESCALATION_MANAGER
 from support_tui.core.turn_helpers import CASE_FACT_TOOLS
 
@@ -17,17 +17,7 @@ if TYPE_CHECKING:
 
 
 async def hand_off(turn: Turn, from_agent: str, to_agent: str, reason: str, customer: dict, sentiment) -> HandoffMade:
-    store = turn.engine.store
-    packet = memory.build_packet(
-        from_agent=from_agent,
-        to_agent=to_agent,
-        reason=reason,
-        messages=await store.messages(turn.conv.id),
-        events=[*await store.events(turn.conv.id), *turn.events],
-        customer=customer,
-        sentiment={"compound": sentiment.compound, "label": sentiment.label, "trend": sentiment.trend},
-        proposal=turn.state.get("proposal"),
-    )
+    packet = await _packet(turn, from_agent, to_agent, reason, customer, sentiment)
     handoffs = list(turn.state.get("handoffs", []))
     handoffs.append({"from": from_agent, "to": to_agent, "reason": reason, "turn_id": turn.turn_id})
     turn.state["handoffs"] = handoffs
@@ -48,10 +38,21 @@ async def gather_case_facts(turn: Turn, agent: str, text: str) -> AsyncIterator[
 
 async def escalate(turn: Turn, rule: str, reason: str, priority: str, customer: dict, sentiment) -> EscalationRaised:
     store = turn.engine.store
-    previous = turn.agent
-    packet = memory.build_packet(
-        from_agent=turn.state.get("routed_agent") or previous,
-        to_agent="human",
+    packet = await _packet(turn, turn.agent, "human", reason, customer, sentiment)
+    turn.escalated = True
+    turn.agent = ESCALATION_MANAGER
+    turn.state["agent"] = ESCALATION_MANAGER
+    turn.state["escalation"] = {"rule": rule, "reason": reason, "priority": priority}
+    await store.update_conversation(turn.conv.id, status="escalated", priority=priority, escalation_reason=reason)
+    return turn.make(EscalationRaised, rule=rule, reason=reason, priority=priority, packet=packet)  # type: ignore[return-value]
+
+
+async def _packet(turn: Turn, from_agent: str | None, to_agent: str, reason: str, customer: dict, sentiment) -> HandoffPacket:
+    """The packet from everything stored of the conversation plus this turn's events so far."""
+    store = turn.engine.store
+    return memory.build_packet(
+        from_agent=from_agent,
+        to_agent=to_agent,
         reason=reason,
         messages=await store.messages(turn.conv.id),
         events=[*await store.events(turn.conv.id), *turn.events],
@@ -59,9 +60,3 @@ async def escalate(turn: Turn, rule: str, reason: str, priority: str, customer: 
         sentiment={"compound": sentiment.compound, "label": sentiment.label, "trend": sentiment.trend},
         proposal=turn.state.get("proposal"),
     )
-    turn.escalated = True
-    turn.agent = ESCALATION_MANAGER
-    turn.state["agent"] = ESCALATION_MANAGER
-    turn.state["escalation"] = {"rule": rule, "reason": reason, "priority": priority}
-    await store.update_conversation(turn.conv.id, status="escalated", priority=priority, escalation_reason=reason)
-    return turn.make(EscalationRaised, rule=rule, reason=reason, priority=priority, packet=packet)  # type: ignore[return-value]

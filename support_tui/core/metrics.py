@@ -261,3 +261,18 @@ def day_end(today: date) -> datetime:
     """Midnight UTC after ``today``: the exclusive end of a period that includes it."""
     after = today + timedelta(days=1)
     return datetime(after.year, after.month, after.day, tzinfo=timezone.utc)
+
+
+def percent(value: float | None) -> str:
+    """A rate as people read it: ``75.4%``, or a dash when there is nothing to divide."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def duration(value: float | None, *, compact: bool = False) -> str:
+    """Seconds as ``3.0 s``, ``13.4 min``, ``2.1 h`` (``3.0s``, ``13.4m`` when compact)."""
+    if value is None:
+        return "—"
+    s, m, h = ("s", "m", "h") if compact else (" s", " min", " h")
+    if value < 120:
+        return f"{value:.1f}{s}"
+    return f"{value / 60:.1f}{m}" if value < 7200 else f"{value / 3600:.1f}{h}"

@@ -15,23 +15,11 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Sparkline, Static
 from rich.text import Text
 
-from support_tui.core.metrics import Metrics, compute_metrics, day_end, period_start
+from support_tui.core.metrics import Metrics, compute_metrics, day_end, duration, percent, period_start
 from support_tui.tui.widgets.sidebar import tokens
 
 PERIODS: tuple[tuple[str, int | None], ...] = (("7 days", 7), ("30 days", 30), ("90 days", 90), ("All", None))
 """Period buttons: label and number of days ending today (None: all time)."""
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def duration(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value < 120:
-        return f"{value:.1f}s"
-    return f"{value / 60:.1f}m" if value < 7200 else f"{value / 3600:.1f}h"
 
 
 def bars(rows: list[tuple[str, int]], *, width: int = 24, style: str = "$accent") -> Content:
@@ -210,8 +198,8 @@ class MetricsScreen(Screen):
             "resolution": (percent(m.resolution_rate), "resolved", f"{m.reopened} reopened"),
             "fcr": (percent(m.fcr_rate), "first contact", f"{m.first_contact_resolved} convs"),
             "escalation": (percent(m.escalation_rate), "escalated", f"{m.escalated} convs"),
-            "first-reply": (duration(m.first_reply.median_s), "first reply", f"p95 {duration(m.first_reply.p95_s)}"),
-            "resolution-time": (duration(m.resolution_time.median_s), "to resolve", f"p95 {duration(m.resolution_time.p95_s)}"),
+            "first-reply": (duration(m.first_reply.median_s, compact=True), "first reply", f"p95 {duration(m.first_reply.p95_s, compact=True)}"),
+            "resolution-time": (duration(m.resolution_time.median_s, compact=True), "to resolve", f"p95 {duration(m.resolution_time.p95_s, compact=True)}"),
             "csat": (percent(m.csat), "CSAT", f"mean {mean} · {m.ratings}"),
             "cost": (f"${m.cost_usd:.2f}", "cost", f"{tokens(m.prompt_tokens + m.completion_tokens)} tokens"),
         }
