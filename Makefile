@@ -36,7 +36,7 @@ eval: $(STAMP)
 	$(VENV)/bin/support-tui eval scenarios
 
 screenshots: $(STAMP)
-	$(PY) -m support_tui.tui.screenshots screenshots
+	$(VENV)/bin/support-tui screenshots screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,13 +1,10 @@
-"""Render SVG (and PNG when a converter exists) screenshots of the console mid-scenario: ``python -m support_tui.tui.screenshots OUTDIR``."""
+"""Render SVG (and PNG when a converter exists) screenshots of the console mid-scenario (``support-tui screenshots OUTDIR``)."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import importlib.util
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -72,7 +69,8 @@ def to_png(svg: Path) -> Path | None:
     return None
 
 
-async def main_async(outdir: Path, engine_kind: str) -> int:
+async def render(outdir: Path, engine_kind: str, notes: list[str]) -> list[Path]:
+    """Write the screenshots; what the caller should tell the user goes into ``notes``."""
     outdir.mkdir(parents=True, exist_ok=True)
     engine: Any = None
     label = "scripted"
@@ -85,7 +83,7 @@ async def main_async(outdir: Path, engine_kind: str) -> int:
         except Exception as exc:  # the scripted engine still shows the console
             if engine_kind == "real":
                 raise
-            print(f"real engine unavailable ({exc}); using the scripted engine", file=sys.stderr)
+            notes.append(f"real engine unavailable ({exc}); using the scripted engine")
             engine = None
     written: list[Path] = []
     for size in SIZES:
@@ -101,20 +99,6 @@ async def main_async(outdir: Path, engine_kind: str) -> int:
         png = to_png(svg)
         if png:
             written.append(png)
-    for path in written:
-        print(path)
     if not any(p.suffix == ".png" for p in written):
-        print("no SVG-to-PNG converter found (rsvg-convert, cairosvg); wrote SVG only", file=sys.stderr)
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("outdir", type=Path)
-    parser.add_argument("--engine", choices=["auto", "real", "scripted"], default="auto")
-    args = parser.parse_args(argv)
-    return asyncio.run(main_async(args.outdir, args.engine))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        notes.append("no SVG-to-PNG converter found (rsvg-convert, cairosvg); wrote SVG only")
+    return written
