@@ -194,25 +194,11 @@ def build_reply(
     message = built.choices[0].message
     text = message.content or ""
     raw_calls = [(c.id, c.function.name or "", c.function.arguments or "") for c in message.tool_calls or []]
-    calls = _checked_calls(raw_calls, tools)
-    if not text.strip() and not calls:
-        raise UnusableReply("empty reply")
-    usage = getattr(built, "usage", None)
-    cost = 0.0
     try:
         cost = float(litellm.completion_cost(completion_response=built, model=model) or 0.0)
     except Exception:  # noqa: BLE001 - an unpriced model costs what we cannot know
         cost = 0.0
-    return ModelReply(
-        model=model,
-        text=text,
-        tool_calls=calls,
-        usage=Usage(
-            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
-            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-            cost_usd=round(cost, 8),
-        ),
-    )
+    return _usable_reply(model, text, _checked_calls(raw_calls, tools), getattr(built, "usage", None), cost)
 
 
 def _assemble_local(model: str, chunks: list[Any], tools: list[dict] | None) -> ModelReply:
@@ -235,6 +221,11 @@ def _assemble_local(model: str, chunks: list[Any], tools: list[dict] | None) -> 
                 slot[2] += tc.function.arguments or ""
     text = "".join(text_parts)
     calls = _checked_calls([tuple(pieces[i]) for i in sorted(pieces)], tools)  # type: ignore[misc]
+    return _usable_reply(model, text, calls, usage, 0.0)
+
+
+def _usable_reply(model: str, text: str, calls: list[ToolCallRequest], usage: Any, cost: float) -> ModelReply:
+    """A reply the engine can use: words or tool calls (else ``UnusableReply``), with its usage."""
     if not text.strip() and not calls:
         raise UnusableReply("empty reply")
     return ModelReply(
@@ -244,6 +235,7 @@ def _assemble_local(model: str, chunks: list[Any], tools: list[dict] | None) -> 
         usage=Usage(
             prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
             completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            cost_usd=round(cost, 8),
         ),
     )
 
