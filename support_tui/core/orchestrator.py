@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("support_tui.turn")
 
+FOLLOW_UP_WORDS = 3
+"""A message this short is read with the one before it when searching the knowledge base."""
+
 
 async def run_turn(
     engine: "Engine", conversation_id: str, text: str, *, route_override: str | None = None
@@ -121,13 +124,18 @@ async def _customer_turn(turn: Turn, text: str, route_override: str | None) -> A
         yield turn.make(Notice, code="human_active", message="A person is handling this conversation; no AI reply.")
         return
 
-    # Route (one embedding, shared with retrieval)
-    vector = await engine.embed(text)
+    # Route and retrieve from one encode call. A bare follow-up ("yes", "ok thanks") says nothing
+    # to search the KB with, so retrieval uses it together with the customer's previous message.
+    query = await _retrieval_query(turn, text)
+    if query == text:
+        vector = query_vector = await engine.embed(text)
+    else:
+        vector, query_vector = await engine.embedder.aencode([text, query])
     t = turn.stage("embed", t)
     # Retrieval needs only the vector: it runs while routing and escalation are decided.
-    search = asyncio.ensure_future(engine.kb.search(text, k=engine.settings.kb_top_k, vector=vector))
+    search = asyncio.ensure_future(engine.kb.search(query, k=engine.settings.kb_top_k, vector=query_vector))
     try:
-        async with aclosing(_decide_and_reply(turn, text, vector, search, route_override, sentiment, trend, t)) as events:
+        async with aclosing(_decide_and_reply(turn, text, vector, (query, search), route_override, sentiment, trend, t)) as events:
             async for event in events:
                 yield event
     finally:
@@ -137,8 +145,16 @@ async def _customer_turn(turn: Turn, text: str, route_override: str | None) -> A
             search.exception()  # retrieved, so a failure the turn never reached is not logged as lost
 
 
+async def _retrieval_query(turn: Turn, text: str) -> str:
+    if len(text.split()) > FOLLOW_UP_WORDS:
+        return text
+    earlier = [m.text for m in await turn.engine.store.messages(turn.conv.id) if m.role == "customer"][:-1]
+    return f"{earlier[-1]} {text}" if earlier else text
+
+
 async def _decide_and_reply(
-    turn: Turn, text: str, vector: Any, search: "asyncio.Future", route_override: str | None, sentiment: Any, trend: Any,
+    turn: Turn, text: str, vector: Any, retrieval: "tuple[str, asyncio.Future]", route_override: str | None, sentiment: Any,
+    trend: Any,
     t: float,
 ) -> AsyncIterator[Event]:
     engine, conv = turn.engine, turn.conv
@@ -209,8 +225,9 @@ async def _decide_and_reply(
     t = turn.stage("escalate", t)
 
     # Retrieval (started above; "retrieve" is the time still waited for it here)
+    query, search = retrieval
     snippets = await search
-    yield turn.make(KnowledgeRetrieved, query=text, snippets=snippets)
+    yield turn.make(KnowledgeRetrieved, query=query, snippets=snippets)
     t = turn.stage("retrieve", t)
 
     # An escalated case is waiting for a person: asking which specialist it is for helps nobody.
