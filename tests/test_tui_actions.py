@@ -86,11 +86,11 @@ async def test_take_over_and_hand_back():
         await settle(pilot)
         await pilot.press("f5")
         await settle(pilot)
-        assert engine.called("take_over") and app.screen.has_class("-human-active")
+        assert engine.called("take_over") and app.screen.composer.has_class("-human-active")
         assert app.screen.speaker == "agent"
         await pilot.press("f5")
         await settle(pilot)
-        assert engine.called("hand_back") and not app.screen.has_class("-human-active")
+        assert engine.called("hand_back") and not app.screen.composer.has_class("-human-active")
         assert app.screen.speaker == "customer"
 
 
@@ -177,7 +177,7 @@ async def test_escalate_by_hand_flags_the_queue():
         await settle(pilot)
         assert engine.called("escalate") == [(("conv_001", "VIP wants a manager"), {})]
         assert "VIP wants a manager" in text_of(app.screen.query(SystemLine).last())
-        assert app.screen.has_class("-escalated")
+        assert app.screen.query_one("#customer-card").has_class("-escalated")
         assert str(app.screen.query_one("#queue").get_option_at_index(0).prompt).startswith("⚑")
 
 

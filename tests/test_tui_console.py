@@ -234,7 +234,7 @@ async def test_opening_a_conversation_from_the_queue_rebuilds_the_panels():
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         await say(pilot, "This is ridiculous, I am angry")
-        assert app.screen.has_class("-escalated")
+        assert app.screen.query_one("#customer-card").has_class("-escalated")
         app.screen.query_one("#composer").focus()
         await pilot.press("ctrl+n")
         await settle(pilot)
