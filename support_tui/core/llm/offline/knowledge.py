@@ -36,6 +36,10 @@ def sentences(text: str, min_words: int = 4) -> list[str]:
         # "... shows one of these steps:" introduces a list a quote of whole sentences leaves out.
         if len(piece.split()) < min_words or "|" in piece or piece.endswith(":"):
             continue
+        # "Return started: we emailed your RMA ..." is a row of a status list; quoted alone it
+        # reads as a fact about the customer's own order.
+        if ":" in " ".join(piece.split()[:5]):
+            continue
         out.append(piece if piece.endswith((".", "!", "?")) else piece.rstrip(":;,") + ".")
     return out
 
