@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,22 @@ async def engine(engine_home, shared_embedder):
         yield eng
     finally:
         await eng.close()
+
+
+STORE_DAY = date(2026, 3, 15)
+"""The day the store-only tests' fixture store is created (its dates are relative to it)."""
+
+
+@pytest.fixture
+async def db(tmp_path):
+    """The demo store alone (no KB, no engine) in a temporary database."""
+    from support_tui.core.commerce.fixtures import load_fixtures
+    from support_tui.core.db import Database
+
+    database = await Database.open(tmp_path / "store.db")
+    await load_fixtures(database, today=STORE_DAY)
+    yield database
+    await database.close()
 
 
 async def run(engine, conversation_id: str, text: str, **kwargs):

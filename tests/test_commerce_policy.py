@@ -6,22 +6,14 @@ from datetime import date
 
 import pytest
 
-from support_tui.core.commerce.fixtures import load_fixtures
+from tests.conftest import STORE_DAY
+
 from support_tui.core.commerce.policy import RULES, is_affirmative
 from support_tui.core.commerce.tools import ToolContext, run_tool
-from support_tui.core.db import Database
 from support_tui.core.settings import Settings
 
-TODAY = date(2026, 3, 15)
+TODAY = STORE_DAY
 CASE_RETURN = {"order_id": "ORD-67891", "reason": "The case cracked", "kind": "refund", "skus": ["PC-9002-BLK"]}
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "store.db")
-    await load_fixtures(database, today=TODAY)
-    yield database
-    await database.close()
 
 
 def ctx_for(db, customer_id: str = "cust_12345", **kw) -> ToolContext:

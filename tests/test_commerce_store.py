@@ -8,21 +8,12 @@ import sys
 import time
 from datetime import date, datetime, timedelta
 
-import pytest
-
+from tests.conftest import STORE_DAY
 from support_tui.core.commerce.fixtures import is_loaded, load_fixtures, store_today
 from support_tui.core.commerce.generator import generate_store
 from support_tui.core.db import Database
 
-TODAY = date(2026, 3, 15)
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "store.db")
-    await load_fixtures(database, today=TODAY)
-    yield database
-    await database.close()
+TODAY = STORE_DAY
 
 
 def _day(stamp: str) -> date:

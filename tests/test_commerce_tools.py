@@ -6,21 +6,13 @@ from datetime import date
 
 import pytest
 
-from support_tui.core.commerce.fixtures import load_fixtures
+from tests.conftest import STORE_DAY
+
 from support_tui.core.commerce.tools import TOOL_NAMES, ToolContext, run_tool, tool_schemas
-from support_tui.core.db import Database
 from support_tui.core.settings import Settings
 from support_tui.core.specialists import default_team
 
-TODAY = date(2026, 3, 15)
-
-
-@pytest.fixture
-async def db(tmp_path):
-    database = await Database.open(tmp_path / "store.db")
-    await load_fixtures(database, today=TODAY)
-    yield database
-    await database.close()
+TODAY = STORE_DAY
 
 
 def ctx_for(db, customer_id: str = "cust_12345", **kw) -> ToolContext:
