@@ -14,6 +14,22 @@ CACHE = Path(tempfile.gettempdir()) / "support-tui-bench"
 """Prepared corpora and data directories, reused between runs."""
 
 
+async def demo_home(name: str, embedder) -> Path:
+    """A ready demo data directory (store, history, KB) cached under CACHE; built once."""
+    import shutil
+
+    from support_tui.core.factory import open_engine
+    from support_tui.core.paths import DataPaths
+
+    home = CACHE / name
+    if not (home / "ready").exists():
+        shutil.rmtree(home, ignore_errors=True)
+        engine = await open_engine(DataPaths(home), embedder=embedder)
+        await engine.close()
+        (home / "ready").write_text("ok")
+    return home
+
+
 def percentile(samples: list[float], q: float) -> float:
     return float(np.percentile(samples, q)) if samples else 0.0
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import support_tui.core.offline_env  # noqa: E402,F401
 
-from common import CACHE, percentile  # noqa: E402
+from common import CACHE, demo_home, percentile  # noqa: E402
 
 FIRST_FRAME_SCRIPT = r"""
 import sys, time
@@ -61,16 +61,7 @@ TURNS = [
 
 
 async def _template(embedder) -> Path:
-    from support_tui.core.factory import open_engine
-    from support_tui.core.paths import DataPaths
-
-    home = CACHE / "console-template"
-    if not (home / "ready").exists():
-        shutil.rmtree(home, ignore_errors=True)
-        engine = await open_engine(DataPaths(home), embedder=embedder)
-        await engine.close()
-        (home / "ready").write_text("ok")
-    return home
+    return await demo_home("console-template", embedder)
 
 
 def _first_frame(home: Path, runs: int = 5) -> list[float]:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import support_tui.core.offline_env  # noqa: E402,F401
 
-from common import CACHE, percentile  # noqa: E402
+from common import CACHE, demo_home, percentile  # noqa: E402
 
 OPENERS = [
     "Where is my order? It has been a week.",
@@ -35,16 +35,7 @@ FOLLOW_UPS = ["ok, thanks", "Can you check again please?", "And how long will th
 
 
 async def _prepare(embedder: Any) -> Path:
-    from support_tui.core.factory import open_engine
-    from support_tui.core.paths import DataPaths
-
-    home = CACHE / "load-template"
-    if not (home / "ready").exists():
-        shutil.rmtree(home, ignore_errors=True)
-        engine = await open_engine(DataPaths(home), embedder=embedder)
-        await engine.close()
-        (home / "ready").write_text("ok")
-    return home
+    return await demo_home("load-template", embedder)
 
 
 async def _one_turn(engine: Any, conv_id: str, text: str) -> float:
