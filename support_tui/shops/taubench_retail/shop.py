@@ -24,7 +24,7 @@ TODAY = date(2024, 5, 15)
 
 
 class TauRetailShop:
-    """The tau-bench retail domain: 500 users, 1,000 orders, 50 products, 15 tools and the policy's rules.
+    """The tau-bench retail domain: 500 users, 1,000 orders, 50 products, 16 tools and the policy's rules.
 
     Tool results are tau-bench's own strings (JSON text, a user id, ``""``, ``"Transfer successful"``),
     byte for byte; a result the benchmark words as ``"Error: ..."`` is raised as ShopError with that text.

@@ -1,4 +1,4 @@
-"""The 15 tau-bench retail tools: typed arguments, what the model is told, and how careful to be with each."""
+"""The tau-bench retail tools (all 16 of reference/tools: the README counts 15): typed arguments, descriptions, care flags."""
 
 from __future__ import annotations
 
