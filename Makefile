@@ -34,6 +34,9 @@ bench: $(STAMP)
 eval: $(STAMP)
 	$(VENV)/bin/support-tui eval routing --data ../shared/eval/routing-dev.jsonl
 	$(VENV)/bin/support-tui eval scenarios
+	$(VENV)/bin/support-tui eval tau --shop taubench-retail --tasks ../shared/taubench-retail/tasks_train.jsonl --agent gold
+	$(VENV)/bin/support-tui eval tau --shop taubench-retail --tasks ../shared/taubench-retail/tasks_dev.jsonl --agent gold
+	$(PY) benchmarks/tau_gold.py
 
 screenshots: $(STAMP)
 	$(VENV)/bin/support-tui screenshots screenshots
