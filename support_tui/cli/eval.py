@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: _missing_suite())
     register_routing(suites)
     register_scenarios(suites)
+    from support_tui.cli.tau import register_tau  # the tau-bench suite lives in its own module
+    register_tau(suites)
 
 
 def _missing_suite() -> int:
