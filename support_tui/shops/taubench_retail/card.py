@@ -89,5 +89,4 @@ def action_line(tool: str, arguments: Mapping[str, Any], outcome: ToolOutcome) -
         return forms[0].format(**values) + "."
     if outcome.status == "pending_approval":
         return f"Waiting for approval to {forms[1].format(**values)}."
-    why = f"{outcome.rule}: " if outcome.rule else ""
-    return f"Could not {forms[1].format(**values)} ({why}{outcome.error or outcome.status})."
+    return f"Could not {forms[1].format(**values)}: {outcome.error or outcome.rule or outcome.status}"

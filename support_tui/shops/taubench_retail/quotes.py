@@ -72,18 +72,18 @@ def _swap_lines(a: Any, order: Record, products: dict[str, Record]) -> tuple[lis
     for item_id, new_item_id in zip(a.item_ids, a.new_item_ids):
         old = next(i for i in order["items"] if i["item_id"] == item_id)
         new = products[old["product_id"]]["variants"][new_item_id]
-        lines.append(QuoteLine(name=f"{item_words(old)} to {options_words(new['options'])}",
-                               amount=round(new["price"] - old["price"], 2)))
+        change = "stays as it is" if new_item_id == item_id else f"to {options_words(new['options'])}"
+        lines.append(QuoteLine(name=f"{item_words(old)} {change}", amount=round(new["price"] - old["price"], 2)))
     return lines, "; ".join(line.name for line in lines)
 
 
-def _difference(diff: float, user: Record, method_id: str) -> tuple[float, str]:
+def _difference(diff: float, user: Record, method_id: str) -> tuple[float | None, str]:
     method = method_words(user, method_id)
     if diff > 0:
         return round(diff, 2), f"the {money(diff)} difference is charged to the {method}"
     if diff < 0:
         return round(-diff, 2), f"the {money(-diff)} difference is refunded to the {method}"
-    return 0.0, f"there is no price difference (the {method} is kept on file for it)"
+    return None, "there is no price difference to pay or refund"
 
 
 def _items(a: Any, order: Record, user: Record, after: Record, products: dict[str, Record]) -> Quote:

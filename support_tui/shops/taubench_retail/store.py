@@ -14,12 +14,11 @@ try:
 except ImportError:  # pragma: no cover - before the store package took the wrapper over
     from support_tui.core.db import Database  # type: ignore[no-redef]
 
-SCHEMA = "\n".join(
-    f"CREATE TABLE IF NOT EXISTS tau_{name} (id TEXT PRIMARY KEY, pos INTEGER NOT NULL, data TEXT NOT NULL);"
+SCHEMA = [
+    f"CREATE TABLE IF NOT EXISTS tau_{name} (id TEXT PRIMARY KEY, pos INTEGER NOT NULL, data TEXT NOT NULL)"
     for name in TABLES
-) + """
-CREATE TABLE IF NOT EXISTS tau_identified (conversation_id TEXT PRIMARY KEY, user_id TEXT NOT NULL);
-"""
+] + ["CREATE TABLE IF NOT EXISTS tau_identified (conversation_id TEXT PRIMARY KEY, user_id TEXT NOT NULL)"]
+"""The shop's tables: each record's JSON text under its id, ``pos`` keeping the data file's order."""
 
 
 class Tx:
@@ -52,20 +51,28 @@ class RetailStore:
         async with self._lock:
             if self._ready:
                 return
-            await self.db.conn.executescript(SCHEMA)
-            await self.db.conn.commit()
-            if not await self.db.scalar("SELECT COUNT(*) FROM tau_orders"):
-                await self.reset()
+            # Inside the database's write transaction: executescript would commit whatever another
+            # task has open on the shared connection.
+            async with self.db.transaction() as conn:
+                for statement in SCHEMA:
+                    await conn.execute(statement)
+                rows = await conn.execute_fetchall("SELECT COUNT(*) FROM tau_orders")
+                if not rows[0][0]:
+                    await self._fill(conn)
             self._ready = True
 
     async def reset(self) -> None:
         """Every table back to the data files' contents; no conversation has identified anyone."""
+        await self.ensure()
         async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM tau_identified")
-            for name in TABLES:
-                await conn.execute(f"DELETE FROM tau_{name}")
-                rows = [(key, pos, text) for pos, (key, text) in enumerate(self.data.texts[name].items())]
-                await conn.executemany(f"INSERT INTO tau_{name} (id, pos, data) VALUES (?, ?, ?)", rows)
+            await self._fill(conn)
+
+    async def _fill(self, conn: Any) -> None:
+        await conn.execute("DELETE FROM tau_identified")
+        for name in TABLES:
+            await conn.execute(f"DELETE FROM tau_{name}")
+            rows = [(key, pos, text) for pos, (key, text) in enumerate(self.data.texts[name].items())]
+            await conn.executemany(f"INSERT INTO tau_{name} (id, pos, data) VALUES (?, ?, ?)", rows)
 
     async def get(self, table: str, key: str) -> Record | None:
         """One record, or None."""

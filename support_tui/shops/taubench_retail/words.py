@@ -47,7 +47,7 @@ def method_words(user: Record | None, method_id: str) -> str:
     if source == "gift_card":
         return f"gift card {method_id} (balance {money(method.get('balance', 0))})"
     if source == "credit_card":
-        return f"{str(method.get('brand', 'credit')).title()} card ending {method.get('last_four', '????')}"
+        return f"{str(method.get('brand', 'credit card')).title()} ending {method.get('last_four', '????')}"
     if source == "paypal":
         return "PayPal account"
     return method_id
