@@ -6,18 +6,23 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from support_tui.core.human_request import rule_says_request
+from support_tui.core.sentiment import SentimentTrend, is_abusive, score_message
+
 PRIORITY_ORDER = ("low", "normal", "high", "urgent")
 
+# Legal threats, fraud and harm, worded as something that happened or will happen: "caught fire",
+# "take you to court", not the product words "fire pit", "court shoe", "smoke alarm", "Sue".
 _LEGAL_SAFETY = re.compile(
-    r"\b(lawyer|attorney|sue|suing|lawsuit|legal action|court|small claims|chargeback|fraud(ulent)?|scam"
-    r"|police|injur(ed|y)|burn(ed|t)?|fire|smok(e|ing)|explod\w*|electric shock|choking|unsafe|danger(ous)?"
-    r"|data breach|hacked|identity theft)\b",
-    re.IGNORECASE,
-)
-_HUMAN_REQUEST = re.compile(
-    r"\b(speak|talk|chat)\s+(to|with)\s+(a\s+|an\s+|the\s+|your\s+)?(human|person|real person|someone|manager|"
-    r"supervisor|agent|representative|rep)\b|\b(human|real person|live agent|manager|supervisor)\s*(please|now)?\s*[.!]*$"
-    r"|\bescalate\b|\bnot a (bot|robot|machine)\b",
+    r"\b(lawyer|attorney|solicitor|suing|lawsuit|legal action|small claims|trading standards|ombudsman"
+    r"|sue (you|your|them|the company|this company)|(take|taking|see) (you|this|them|it) to court|court (case|action|claim)"
+    r"|(filing|file|raise|raising|start|starting|open|opening|do|doing) a chargeback|chargeback (with|through) my bank"
+    r"|fraud(ulent)?|scam(med|mer|mers)?|(you|you have|you've) (stole|stolen)|stole my money|police (report|complaint)|report(ed|ing)? (you |this |it )?to the police|call(ed|ing)? the police"
+    r"|injur(ed|y|ies) (me|my|him|her|us|them|our)|(was|were|got|have been|has been|i was|he was|she was) injured"
+    r"|(caught|catch|catches|catching|on|set) fire|fire hazard|(burn(ed|t|s)?) (me|my|him|her|us|the|our|itself|a hole)|got burn(ed|t)"
+    r"|(started|starting|was|is|kept|keeps|began) (smoking|sparking|melting)|smoke (came|coming|pouring)|burning smell|smell(s|ed)? of burning"
+    r"|explod\w*|electric(al)? shock|electrocut\w*|choking|choked|unsafe|dangerous (to|for)|(a|real|serious) danger"
+    r"|data breach|hacked|identity theft|unauthori[sz]ed (payment|charge|transaction|purchase|order)s?|never authori[sz]ed)\b",
     re.IGNORECASE,
 )
 VIP_TIERS = ("premium", "vip")
@@ -42,6 +47,11 @@ class EscalationSignals:
     policy_blocked: bool
     """A write was blocked by a hard policy rule (not a confirmation request) in this conversation."""
     sentiment_threshold: float = -0.5
+    human_request: bool | None = None
+    """The detector's verdict on "asks for a person" (``HumanRequestDetector``); None: wording rules only."""
+    trend_messages: int | None = None
+    """Customer messages in the trend (``SentimentTrend.count``). The trend alone escalates from the second
+    message on: one sad or mildly negative opening is not a conversation going badly. None: count unknown."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +75,15 @@ RULES: tuple[EscalationRule, ...] = (
         "human_requested",
         "The customer asked for a person",
         "high",
-        lambda s: bool(_HUMAN_REQUEST.search(s.text)),
+        lambda s: s.human_request if s.human_request is not None else rule_says_request(s.text),
         lambda s: "the customer asked to speak to a person",
+    ),
+    EscalationRule(
+        "abusive",
+        "Abuse aimed at the agent, or repeated swearing (one swear word in a request is neither)",
+        "high",
+        lambda s: is_abusive(s.text),
+        lambda s: f"abusive message (sentiment {s.compound:+.2f})",
     ),
     EscalationRule(
         "vip_negative",
@@ -79,7 +96,7 @@ RULES: tuple[EscalationRule, ...] = (
         "negative_sentiment",
         "Sentiment trend at or below the threshold, or a very angry message with frustration signals",
         "high",
-        lambda s: s.trend_compound <= s.sentiment_threshold
+        lambda s: (s.trend_compound <= s.sentiment_threshold and (s.trend_messages is None or s.trend_messages >= 2))
         or (s.compound <= -0.5 and any(x in s.signals for x in ("frustration_phrase", "shouting", "repeated_contact"))),
         lambda s: f"negative sentiment (message {s.compound:+.2f}, trend {s.trend_compound:+.2f}"
         + (f"; {', '.join(s.signals)}" if s.signals else "")
@@ -119,3 +136,33 @@ def evaluate(signals: EscalationSignals) -> EscalationVerdict | None:
     fired.sort(key=lambda r: -PRIORITY_ORDER.index(r.priority))
     top = fired[0]
     return EscalationVerdict(top.name, top.reason(signals), top.priority, [r.name for r in fired[1:]])
+
+
+def assess_opening(
+    text: str, *, human_request: bool | None, tier: str = "standard", sentiment_threshold: float = -0.5
+) -> EscalationVerdict | None:
+    """The verdict the engine reaches on the first message of a fresh conversation.
+
+    Sentiment scored as the turn scores it, a new trend, a confident route, nothing failed or
+    blocked yet: what ``eval escalation`` measures, so its numbers are the engine's.
+    """
+    compound, signals = score_message(text)
+    trend = SentimentTrend()
+    trend.update(compound)
+    return evaluate(
+        EscalationSignals(
+            text=text,
+            compound=compound,
+            trend_compound=trend.smoothed,
+            trend_label=trend.label,
+            signals=tuple(signals),
+            tier=tier,
+            route_confidence=1.0,
+            low_confidence_turns=0,
+            failed_tool_calls=0,
+            policy_blocked=False,
+            sentiment_threshold=sentiment_threshold,
+            human_request=human_request,
+            trend_messages=trend.count,
+        )
+    )

@@ -1,0 +1,241 @@
+"""Whether a customer asks for a person: MiniLM exemplars (requests against ordinary messages) plus rules."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from support_tui.core.kb.embedder import Embedder
+from support_tui.core.routing.exemplars import default_cache_dir, read_cached, write_cached
+
+EXEMPLARS_FILE = Path(__file__).resolve().with_name("human_request_exemplars.toml")
+
+PROBABILITY = 0.8
+"""The linear head's probability of "asks for a person" at or above which a message counts."""
+MARGIN = 0.0
+"""And it must be at least this much nearer (cosine, nearest few) to a request than to an ordinary
+message: the head alone can be fooled by a message unlike anything it was fitted on."""
+NEAREST = 2
+"""Similarities averaged on each side (the nearest few, so one odd exemplar does not decide)."""
+STRENGTH = 32.0
+"""Inverse L2 strength of the head (larger fits the exemplars more closely)."""
+ROUTER_EXEMPLARS = Path(__file__).resolve().with_name("routing_exemplars.toml")
+"""The router's exemplars: hundreds more ordinary support messages to fit the head against."""
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\s*[;\n]\s*|,\s+(?=(?:but|so|and|or|please|pls|can|could|i)\b)", re.I)
+MAX_SEGMENTS = 6
+"""A long message is also judged sentence by sentence (its last few): the request is often at the end."""
+
+_WHO = (
+    r"(a |an |the |your |some |one |any )?(real |live |actual |human |reel |rael )?"
+    r"(human( being| agent| operator| assistant)?|humm?an|humen|huamn|humn|person|persn|people|some(one|body)|somone|someon|"
+    r"sum1|sumone|sombody|any(one|body)|agent|agnet|operator|rep|reps|representative|reprisentative|representitive|"
+    r"supervisor|manager|staff|employee|colleague|advisor|adviser|consultant|specialist|expert|"
+    r"member of (staff|your team)|team member|customer (service|care|support)( team| agent| rep)?|support (team|staff|agent))"
+)
+_STAFF = (
+    r"(real |actual |live )?(human|person|agent|representative|rep|advisor|adviser|specialist|staff member|"
+    r"member of (staff|your team)|employee|colleague|operator|supervisor|manager)s?"
+)
+_RULE = re.compile(
+    r"\b(speak|speek|spek|spk|talk|tlk|tlak|chat|converse)\s+(to|with|wth|2)?\s*" + _WHO + r"\b"
+    r"|\b(connect|transfer|put|pass|forward|hand|send|escalate)\s+(me|this|my (case|chat|conversation))\s+"
+    r"(through |over )?(to|with)\s+" + _WHO + r"\b"
+    r"|\b(get|give|find)\s+me\s+" + _WHO + r"\b"
+    r"|\b(contact|reach|call|ring|phone)\s+" + _WHO + r"\b"
+    r"|\b(can|could|would|will|may)\s+(a|an|one of your|any|your)\s+" + _STAFF + r"\s+(please\s+)?"
+    r"(help|look|check|review|assist|call|ring|phone|contact|email|handle|deal|sort|take)\b"
+    r"|\b(some(one|body)|human|person|agent|advisor|adviser|representative|rep|specialist|colleague|team|staff|support"
+    r"|customer service)\b(?!\s+from\s+(the\s+)?(carrier|courier|bank|post|delivery))(\s+\w+){0,4}\s+(call|ring|phone|contact)"
+    r"\s+(me|us|my \w+)\b"
+    r"|\b(want|like|need|prefer)\s+(a|an|some|one of your)\s+" + _STAFF + r"\s+to\s+(review|check|look|handle|help|call|contact"
+    r"|deal|sort|go over)\b|\b(give|gimme)\s+(me|us)\s+a\s+(ring|call|buzz|bell)\b"
+    r"|\b(can|could|may)\s+(i|we)\s+(call|ring|phone)\s+(you|your|someone|somebody|anyone|customer|support)\b"
+    r"|\b(want|like|need|request|arrange|book|schedule|have|get)\s+(a |an )?(call ?back|phone call|call|ring)\b"
+    r"(?!\s+(from|with)\s+(the |my )?(courier|driver|carrier|bank))"
+    r"|\b(any|a|are there)\s+(humans?|real people|real persons?|live agents?|staff|agents?)\s+"
+    r"(working|available|online|around|there|here|on shift)\b|\b(anyone|anybody|someone|somebody) real\b"
+    r"|\b(is there|are there|do you have|what'?s|what is|where'?s|where is|where can i find|give me|send me|i need|need)"
+    r" (a |an |your |the |any )?(phone|telephone|contact|support|customer (service|care|support)) (number|line)s?\b"
+    r"|\bnumber (to|i can|i could|we can) (call|ring|phone|reach)\b|\bhotline\b|\bhelpline\b"
+    r"|\bnot (a |an |with a |with an |to a |to an )?(bot|robot|machine|ai|chatbot)\b|\bescalate (this|it|my case|me)\b"
+    r"|^\W*(human|agent|operator|representative|rep|real person|live agent|person|manager|supervisor)s?\W*"
+    r"(please|pls|plz|now|asap)?\W*$",
+    re.IGNORECASE,
+)
+"""Plain wordings of a request for a person; meaning catches what these miss."""
+_NOT_A_REQUEST = re.compile(
+    r"\bhuman[- ]readable\b|\bin person\b|\bhuman (hair|error|body|skin|use|consumption)\b"
+    r"|\b(person|someone|somebody|anyone|anybody|neighbou?r|friend)\s+(else\s+)?(can|could|may|to|will)\s+"
+    r"(pick|collect|sign|receive|accept)\b"
+    r"|\b(delivery|courier|shipping|travel|estate|insurance) (person|agent|guy|driver)\b"
+    r"|\b(my|our) (son|daughter|wife|husband|partner|mum|mom|dad|father|mother|kid|child|boss|manager|supervisor)\b"
+    r"(?!.*\b(speak|talk|chat)\b)"
+    r"|\b(don'?t|do not|no need to) (need to |want to )?(call|speak|talk)\b"
+    r"|\b(i am|i'?m|we are|we'?re) (the|a|an|your) (\w+ ){0,2}(manager|supervisor|representative|rep|agent|operator|employee)\b",
+    re.IGNORECASE,
+)
+"""Surface look-alikes: "human-readable", "can a person pick it up", "my son ordered it"."""
+
+
+@dataclass(frozen=True)
+class HumanRequestExemplars:
+    requests: tuple[str, ...]
+    ordinary: tuple[str, ...]
+
+    def digest(self, model_id: str) -> str:
+        payload = json.dumps(["human_request", model_id, list(self.requests), list(self.ordinary)], ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
+
+
+def load_human_request_exemplars(path: Path = EXEMPLARS_FILE) -> HumanRequestExemplars:
+    with path.open("rb") as fh:
+        raw = tomllib.load(fh)
+    requests, ordinary = raw.get("requests") or [], raw.get("ordinary") or []
+    if not requests or not ordinary:
+        raise ValueError(f"{path.name}: needs both `requests` and `ordinary` exemplars")
+    return HumanRequestExemplars(tuple(map(str, requests)), tuple(map(str, ordinary)))
+
+
+def rule_says_request(text: str) -> bool:
+    """The wording alone asks for a person (and is not a look-alike such as "in person")."""
+    return bool(_RULE.search(text)) and not _NOT_A_REQUEST.search(text)
+
+
+def segments(text: str) -> list[str]:
+    """The last few sentences of a message with more than one (none for a single sentence)."""
+    parts = [p.strip() for p in _SENTENCES.split(text) if p and p.strip()]
+    return parts[-MAX_SEGMENTS:] if len(parts) > 1 else []
+
+
+def fit_head(positives: np.ndarray, negatives: np.ndarray, strength: float = STRENGTH) -> tuple[np.ndarray, float]:
+    """Class-balanced logistic regression with an L2 penalty, fitted by Newton's method (exact, quick)."""
+    x = np.vstack([positives, negatives]).astype(np.float64)
+    x = np.hstack([x, np.ones((len(x), 1))])
+    y = np.r_[np.ones(len(positives)), np.zeros(len(negatives))]
+    weight = np.where(y == 1, len(y) / (2 * len(positives)), len(y) / (2 * len(negatives))) * strength
+    penalty = np.eye(x.shape[1])
+    penalty[-1, -1] = 0.0  # the intercept is not shrunk
+    w = np.zeros(x.shape[1])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        gradient = x.T @ (weight * (p - y)) + penalty @ w
+        hessian = (x * (weight * p * (1 - p))[:, None]).T @ x + penalty
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-7:
+            break
+    return w[:-1].astype(np.float32), float(w[-1])
+
+
+class HumanRequestDetector:
+    """Recognises a request for a person by meaning, with the router's embedder.
+
+    Two views of the exemplars must agree: a linear head fitted on requests against ordinary
+    messages (this file's and the router's), and the contrast between the nearest request and the
+    nearest ordinary exemplar. Plain wordings (``rule_says_request``) count on their own; surface
+    look-alikes ("human-readable", "a person can pick it up") never do.
+
+    ``await prepare()`` once, then per message either ``await detect(text, vector)`` (which also
+    judges a long message sentence by sentence) or the synchronous ``is_request(text, vector)``.
+    """
+
+    def __init__(
+        self, embedder: Embedder, *, exemplars_file: Path = EXEMPLARS_FILE, router_exemplars: Path | None = ROUTER_EXEMPLARS,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.exemplars = load_human_request_exemplars(exemplars_file)
+        self.extra_ordinary = _router_messages(router_exemplars) if router_exemplars else ()
+        self._cache_dir = cache_dir
+        self._requests: np.ndarray | None = None
+        self._ordinary: np.ndarray | None = None
+        self._coef = np.zeros(0, dtype=np.float32)
+        self._intercept = 0.0
+        self._lock = asyncio.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self._requests is not None
+
+    async def prepare(self) -> None:
+        """Embed the exemplars off the event loop (once; later calls return at once)."""
+        async with self._lock:
+            if not self.ready:
+                await asyncio.to_thread(self.prepare_sync)
+
+    def prepare_sync(self) -> None:
+        """``prepare`` for synchronous callers (the CLI, tests)."""
+        if self.ready:
+            return
+        from support_tui.core.routing.embedding import model_id_of
+
+        texts = [*self.exemplars.requests, *self.exemplars.ordinary, *self.extra_ordinary]
+        key = hashlib.sha256(f"{self.exemplars.digest(model_id_of(self.embedder))}{self.extra_ordinary}".encode()).hexdigest()[:20]
+        cache_dir = self._cache_dir or default_cache_dir()
+        matrix = read_cached(cache_dir, key, len(texts))
+        if matrix is None:
+            matrix = self.embedder.encode(texts)
+            write_cached(cache_dir, key, matrix)
+        n, m = len(self.exemplars.requests), len(self.exemplars.requests) + len(self.exemplars.ordinary)
+        self._coef, self._intercept = fit_head(matrix[:n], matrix[n:])
+        self._requests, self._ordinary = matrix[:n], matrix[n:m]
+
+    def similarities(self, vector: np.ndarray) -> tuple[float, float]:
+        """Mean similarity to the nearest request exemplars and to the nearest ordinary ones."""
+        assert self._requests is not None and self._ordinary is not None, "call prepare() first"
+        v = np.asarray(vector, dtype=np.float32)
+        near_request = np.sort(self._requests @ v)[-NEAREST:].mean()
+        near_ordinary = np.sort(self._ordinary @ v)[-NEAREST:].mean()
+        return float(near_request), float(near_ordinary)
+
+    def probability(self, vector: np.ndarray) -> float:
+        """The linear head's probability that the message asks for a person."""
+        assert self.ready, "call prepare() first"
+        z = float(np.asarray(vector, dtype=np.float32) @ self._coef) + self._intercept
+        return float(1.0 / (1.0 + np.exp(-max(-50.0, min(50.0, z)))))
+
+    def score(self, vector: np.ndarray) -> float:
+        """How strongly the meaning says "a person, please": >= 0 means yes (the rules aside).
+
+        The smaller of the head's lead over ``PROBABILITY`` and the exemplar contrast's lead over
+        ``MARGIN``, so both have to agree.
+        """
+        request, ordinary = self.similarities(vector)
+        return min(self.probability(vector) - PROBABILITY, (request - ordinary) - MARGIN)
+
+    def is_request(self, text: str, vector: np.ndarray, segment_vectors: Sequence[np.ndarray] = ()) -> bool:
+        """The customer asks for a person: by wording, or by the meaning of the message or one of its sentences."""
+        if _NOT_A_REQUEST.search(text) and not _RULE.search(text):
+            return False
+        if rule_says_request(text):
+            return True
+        return any(self.score(v) >= 0 for v in (vector, *segment_vectors))
+
+    async def detect(self, text: str, vector: np.ndarray | None = None) -> bool:
+        """``is_request`` with the sentences of a long message embedded too (and ``text`` itself if no vector)."""
+        await self.prepare()
+        parts = segments(text)
+        wanted = parts if vector is not None else [text, *parts]
+        vectors = await self.embedder.aencode(wanted) if wanted else np.zeros((0, 0), dtype=np.float32)
+        if vector is None:
+            vector, vectors = vectors[0], vectors[1:]
+        return self.is_request(text, vector, list(vectors))
+
+
+def _router_messages(path: Path) -> tuple[str, ...]:
+    """The router's exemplar messages that are not themselves worded as a request for a person."""
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except OSError:
+        return ()
+    texts = [str(t) for section in raw.values() if isinstance(section, dict) for t in section.get("exemplars", [])]
+    return tuple(t for t in texts if not _RULE.search(t))
