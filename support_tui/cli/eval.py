@@ -1,4 +1,4 @@
-"""``support-tui eval``: measure parts of the engine on labelled data (``eval routing``)."""
+"""``support-tui eval``: measure parts of the engine on labelled data (routing, escalation, scenarios)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     suites = parser.add_subparsers(dest="eval_command", metavar="SUITE")
     parser.set_defaults(func=lambda args: _missing_suite())
     register_routing(suites)
+    register_escalation(suites)
     register_scenarios(suites)
     from support_tui.cli.tau import register_tau  # the tau-bench suite lives in its own module
     register_tau(suites)
@@ -116,6 +117,47 @@ def _print_report(report: ClassificationReport, args: argparse.Namespace, second
         row = report.confusion[label]
         confusion.add_row(label, *(f"[bold]{row[p]}[/]" if p == label else str(row[p] or ".") for p in labels))
     console.print(confusion)
+
+
+def register_escalation(suites: argparse._SubParsersAction) -> None:
+    escalation = suites.add_parser(
+        "escalation",
+        help="precision and recall of escalation on opening messages",
+        description="Judge each message as the opening of a fresh conversation with a standard-tier customer, "
+        "exactly as the engine does (sentiment, the human-request detector, the escalation rules).",
+    )
+    escalation.add_argument("--data", type=Path, required=True, help='JSON lines of {"text": ..., "escalate": true|false}')
+    escalation.add_argument("--json", action="store_true", help="print one JSON object")
+    escalation.set_defaults(func=escalation_command)
+
+
+def escalation_command(args: argparse.Namespace) -> int:
+    from support_tui.core.escalation_eval import evaluate_openings, load_escalation_cases
+    from support_tui.core.human_request import HumanRequestDetector
+    from support_tui.core.kb.embedder import Embedder
+
+    try:
+        cases = load_escalation_cases(args.data)
+    except DatasetError as exc:
+        raise UserError(str(exc)) from None
+    started = time.perf_counter()
+    report = evaluate_openings(cases, HumanRequestDetector(Embedder()))
+    seconds = time.perf_counter() - started
+    if args.json:
+        print(json.dumps({**report.to_dict(), "seconds": round(seconds, 3)}, ensure_ascii=False))
+        return 0
+    from support_tui.cli._common import plain
+
+    positives = report.tp + report.fn
+    print(f"n={report.n} ({positives} escalate, {report.n - positives} ordinary)  {seconds:.1f} s")
+    print(f"  precision            {report.precision:.3f}")
+    print(f"  recall               {report.recall:.3f}   ({report.tp}/{positives} escalated)")
+    print(f"  F1                   {report.f1:.3f}")
+    print(f"  false escalations    {report.false_positive_rate:.3f}   ({report.fp}/{report.n - positives} ordinary)")
+    for miss in report.misses:
+        kind = "missed  " if miss.expected else f"false ({miss.rule})"
+        print(f"  {kind:<28} {plain(miss.text)}")
+    return 0
 
 
 def register_scenarios(suites: argparse._SubParsersAction) -> None:
