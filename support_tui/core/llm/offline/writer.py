@@ -194,10 +194,7 @@ def write_reply(request: Request) -> str:
     question = _ask(request)
     parts = [_greeting(request)]
     if request.escalated:
-        parts.append("I'm sorry this has been so frustrating, and thank you for your patience.")
-        parts += body or ["I've noted everything you've told me."]
-        parts.append("A human colleague will take over from here with everything gathered so far, so you won't "
-                     "need to explain it again.")
+        parts += _handing_over(request, body)
         priority = (request.escalation or {}).get("priority")
         if priority:
             parts.append(f"Your case is marked {priority} priority.")
@@ -218,6 +215,32 @@ def write_reply(request: Request) -> str:
     elif not question and not any(p.rstrip().endswith("?") or "reply yes" in p for p in parts):
         parts.append("Is there anything else I can help with?")
     return _join(parts)
+
+
+_UPSET_RULES = ("negative_sentiment", "vip_negative", "abusive", "policy_blocked", "repeated_failure")
+"""Escalations that mean the customer has had a hard time: the hand-over starts with an apology."""
+
+
+def _handing_over(request: Request, body: list[str]) -> list[str]:
+    """The hand-over to a person: an apology only for an upset customer, a plain "of course" for a calm request."""
+    from support_tui.core.sentiment import score_message
+
+    rule = (request.escalation or {}).get("rule")
+    compound, signals = score_message(request.latest) if request.latest else (0.0, [])
+    upset = rule in _UPSET_RULES or compound <= -0.3 or bool(
+        {"frustration_phrase", "shouting", "repeated_contact", "abuse"} & set(signals))
+    if upset:
+        return ["I'm sorry this has been so frustrating, and thank you for your patience.",
+                *(body or ["I've noted everything you've told me."]),
+                "A human colleague will take over from here with everything gathered so far, so you won't "
+                "need to explain it again."]
+    if rule is None:  # a later message in a case a person already has
+        opening = "A colleague has your case and will reply here."
+    elif rule in ("human_requested", "manual"):
+        opening = "Of course — I'm passing you to a colleague."
+    else:
+        opening = "Thank you for telling me — I'm passing this to a colleague."
+    return [opening, *body, "They'll have everything gathered so far, so you won't need to explain it again."]
 
 
 def _join(parts: list[str]) -> str:
