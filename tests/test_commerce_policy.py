@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import STORE_DAY
 
-from support_tui.core.commerce.policy import RULES, is_affirmative
-from support_tui.core.commerce.tools import ToolContext, run_tool
+from support_tui.shops.northwind.policy import RULES, is_affirmative
+from support_tui.shops.northwind.tools import ToolContext, run_tool
 from support_tui.core.settings import Settings
 
 TODAY = STORE_DAY

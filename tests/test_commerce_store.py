@@ -9,9 +9,9 @@ import time
 from datetime import date, datetime, timedelta
 
 from tests.conftest import STORE_DAY
-from support_tui.core.commerce.fixtures import is_loaded, load_fixtures, store_today
-from support_tui.core.commerce.generator import generate_store
-from support_tui.core.db import Database
+from support_tui.shops.northwind.fixtures import is_loaded, load_fixtures, store_today
+from support_tui.shops.northwind.generator import generate_store
+from support_tui.core.store.sqlite import Database
 
 TODAY = STORE_DAY
 
@@ -143,7 +143,7 @@ def test_cli_store_reset_and_customers(tmp_path, monkeypatch, capsys):
 
 
 def test_commerce_never_imports_textual_or_rich():
-    code = ("import sys; import support_tui.core.commerce.tools, support_tui.core.commerce.fixtures; "
+    code = ("import sys; import support_tui.shops.northwind.tools, support_tui.shops.northwind.fixtures; "
             "bad = [m for m in ('textual', 'rich') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import STORE_DAY
 
-from support_tui.core.commerce.tools import TOOL_NAMES, ToolContext, run_tool, tool_schemas
+from support_tui.shops.northwind.tools import TOOL_NAMES, ToolContext, run_tool, tool_schemas
 from support_tui.core.settings import Settings
 from support_tui.core.specialists import default_team
 

@@ -42,7 +42,7 @@ import asyncio, os, random, sys, threading
 import numpy as np
 import support_tui.core.offline_env
 import support_tui.core.llm
-from support_tui.core.db import Database
+from support_tui.core.store.sqlite import Database
 from support_tui.core.engine import Engine
 from support_tui.core.llm import ModelClient
 from support_tui.core.routing.keyword import KeywordRouter
@@ -103,7 +103,7 @@ async def drive(db_path, tag, seed, limit):
     await engine.close()
 
 async def warm_up():
-    from support_tui.core.commerce.tools import tool_schemas
+    from support_tui.shops.northwind.tools import tool_schemas
     client = ModelClient(Settings())
     tools = tool_schemas(["lookup_order"])
     for offered in (None, tools):

@@ -16,7 +16,7 @@ from support_tui.core.events import (
     TurnCompleted,
     TurnStarted,
 )
-from support_tui.core.turn_summary import summarise_turn
+from support_tui.core.turn.summary import summarise_turn
 from tests.conftest import run
 
 SARAH = "cust_12345"

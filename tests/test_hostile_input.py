@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support_tui.core.commerce.tools import TOOL_NAMES, ToolContext, ToolOutcome, run_tool
+from support_tui.shops.northwind.tools import TOOL_NAMES, ToolContext, ToolOutcome, run_tool
 from support_tui.core.events import Notice, TurnCompleted, TurnStarted
 from support_tui.core.factory import open_engine
 from support_tui.core.paths import DataPaths
@@ -205,7 +205,7 @@ async def test_kb_ingest_survives_broken_files(tmp_path, shared_embedder):
 
 
 def test_malformed_demo_json_is_a_clear_error(tmp_path):
-    from support_tui.core.commerce.fixtures import read_demo
+    from support_tui.shops.northwind.fixtures import read_demo
 
     for name, content in {"truncated.json": b'{"customers": [', "binary.json": b"\xff\xfe{}", "list.json": b"[1, 2]"}.items():
         path = tmp_path / name

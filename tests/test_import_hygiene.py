@@ -17,7 +17,7 @@ def core_modules() -> list[str]:
 
 def test_loading_all_of_core_loads_no_textual():
     modules = core_modules()
-    assert "support_tui.core.orchestrator" in modules and len(modules) > 20
+    assert "support_tui.core.turn.lifecycle" in modules and len(modules) > 20
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"

@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from support_tui.core.db import Database, dumps
+from support_tui.core.store.sqlite import Database, dumps
 from support_tui.core.events import EscalationRaised, HandoffPacket, RouteDecided, SentimentScored, ToolCallFinished
-from support_tui.core.metrics import compute_metrics, compute_metrics_sync, day_end, period_start
-from support_tui.core.metrics_rules import conversation_facts, read_records, stored_time
+from support_tui.core.metrics.figures import compute_metrics, compute_metrics_sync, day_end, period_start
+from support_tui.core.metrics.facts import conversation_facts, read_records, stored_time
 
 T = datetime(2025, 6, 10, 9, 0, tzinfo=timezone.utc)
 
@@ -173,7 +173,7 @@ TODAY = date(2025, 6, 16)
 
 
 async def _history_db(path) -> Database:
-    from support_tui.core.commerce.fixtures import load_fixtures
+    from support_tui.shops.northwind.fixtures import load_fixtures
 
     db = await Database.open(path)
     await load_fixtures(db, today=TODAY)
@@ -186,7 +186,7 @@ async def _dump(db: Database) -> list:
 
 
 async def test_history_is_deterministic_idempotent_marked_and_fast(tmp_path):
-    from support_tui.core.metrics_history import load_history
+    from support_tui.core.metrics.history import load_history
 
     one, two = await _history_db(tmp_path / "a.db"), await _history_db(tmp_path / "b.db")
     try:
@@ -212,8 +212,8 @@ async def test_history_is_deterministic_idempotent_marked_and_fast(tmp_path):
 
 
 async def test_history_events_read_back_as_the_real_event_types(tmp_path):
-    from support_tui.core.metrics_history import load_history
-    from support_tui.core.support_store import SupportStore
+    from support_tui.core.metrics.history import load_history
+    from support_tui.core.store.support import SupportStore
 
     db = await _history_db(tmp_path / "h.db")
     try:
@@ -271,7 +271,7 @@ def test_cli_bad_dates_are_user_errors(capsys, argv, message):
 def test_prometheus_exposition_names_and_values():
     from prometheus_client import generate_latest
 
-    from support_tui.core.metrics_export import METRIC_NAMES, make_registry
+    from support_tui.core.metrics.export import METRIC_NAMES, make_registry
 
     text = generate_latest(make_registry(_known_home())).decode()
     for name in METRIC_NAMES:
@@ -286,7 +286,7 @@ def test_prometheus_exposition_names_and_values():
 
 
 def test_exporter_serves_on_loopback():
-    from support_tui.core.metrics_export import serve
+    from support_tui.core.metrics.export import serve
 
     server, thread = serve(_known_home(), host="127.0.0.1", port=0)
     try:

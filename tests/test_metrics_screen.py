@@ -11,7 +11,7 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, Static
 
-from support_tui.core.db import Database
+from support_tui.core.store.sqlite import Database
 from support_tui.tui.screens.metrics import MetricsScreen
 
 TODAY = date(2025, 6, 16)
@@ -22,8 +22,8 @@ HOSTILE = "[bold red]x[/] [@click=app.quit]y[/] [$accent]z"
 @pytest.fixture(scope="module")
 def history_db(tmp_path_factory) -> Path:
     """A database holding the store fixtures and the seeded metrics history for TODAY."""
-    from support_tui.core.commerce.fixtures import load_fixtures
-    from support_tui.core.metrics_history import load_history
+    from support_tui.shops.northwind.fixtures import load_fixtures
+    from support_tui.core.metrics.history import load_history
 
     path = tmp_path_factory.mktemp("metrics") / "support.db"
 

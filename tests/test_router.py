@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from support_tui.core.router import EmbeddingRouter, KeywordRouter, RouteDecision, RoutingContext
+from support_tui.core.routing import EmbeddingRouter, KeywordRouter, RouteDecision, RoutingContext
 from support_tui.core.specialists import ROUTABLE
 
 

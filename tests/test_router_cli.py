@@ -144,7 +144,7 @@ def test_fit_cross_validates_saves_and_is_used_then_reset(tmp_path, capsys):
 
 
 def test_engine_router_uses_the_fitted_head(tmp_path, capsys, shared_embedder):
-    from support_tui.core.router import EmbeddingRouter
+    from support_tui.core.routing import EmbeddingRouter
 
     run_json(capsys, "router", "fit", "--data", str(write_jsonl(tmp_path / "shop.jsonl", synthetic_shop())), "--json")
     router = EmbeddingRouter(shared_embedder, fitted_dir=DataPaths.default().router_dir)

@@ -7,7 +7,7 @@ from typing import get_args
 
 from support_tui.cli import UserError
 from support_tui.cli._common import engine_session, plain, print_json, require_customer
-from support_tui.core.support_store import ConversationStatus
+from support_tui.core.store.support import ConversationStatus
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from support_tui.cli import UserError
 from support_tui.cli._common import plain, print_json
-from support_tui.core.metrics import duration, percent
+from support_tui.core.metrics.figures import duration, percent
 from support_tui.core.paths import DataPaths
 
 
@@ -41,7 +41,7 @@ def parse_day(text: str | None, flag: str) -> date | None:
 
 def period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
     """``--since``/``--until`` as the half-open UTC period [since 00:00, the day after until 00:00)."""
-    from support_tui.core.metrics import day_end, period_start
+    from support_tui.core.metrics.figures import day_end, period_start
 
     first, last = parse_day(since, "--since"), parse_day(until, "--until")
     if first and last and first > last:
@@ -51,7 +51,7 @@ def period(since: str | None, until: str | None) -> tuple[datetime | None, datet
 
 async def metrics_command(args: argparse.Namespace) -> int:
     from support_tui.core.factory import open_store
-    from support_tui.core.metrics import compute_metrics
+    from support_tui.core.metrics.figures import compute_metrics
 
     since, until = period(args.since, args.until)
     db = await open_store(DataPaths.default())
@@ -132,7 +132,7 @@ def _port(text: str) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from support_tui.core.metrics_export import serve
+    from support_tui.core.metrics.export import serve
 
     from support_tui.core.factory import open_store
 

@@ -33,7 +33,7 @@ def _day(text: str) -> date:
 
 
 async def _open():
-    from support_tui.core.db import Database
+    from support_tui.core.store.sqlite import Database
 
     paths = DataPaths.default().ensure()
     try:
@@ -43,7 +43,7 @@ async def _open():
 
 
 async def reset_store(args: argparse.Namespace) -> int:
-    from support_tui.core.commerce.fixtures import load_fixtures
+    from support_tui.shops.northwind.fixtures import load_fixtures
 
     db = await _open()
     try:
@@ -56,7 +56,7 @@ async def reset_store(args: argparse.Namespace) -> int:
 
 
 async def store_status(args: argparse.Namespace) -> int:
-    from support_tui.core.commerce.fixtures import is_loaded, store_today
+    from support_tui.shops.northwind.fixtures import is_loaded, store_today
 
     db = await _open()
     try:
@@ -72,7 +72,7 @@ async def store_status(args: argparse.Namespace) -> int:
 
 
 async def list_customers(args: argparse.Namespace) -> int:
-    from support_tui.core.commerce.fixtures import load_fixtures
+    from support_tui.shops.northwind.fixtures import load_fixtures
 
     db = await _open()
     try:

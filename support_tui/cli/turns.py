@@ -57,7 +57,7 @@ async def _conversation(engine: Any, args: argparse.Namespace) -> Any:
 
 
 async def ask_command(args: argparse.Namespace) -> int:
-    from support_tui.core.turn_summary import summarise_turn
+    from support_tui.core.turn.summary import summarise_turn
 
     _check_text(args.text)
     async with engine_session() as engine:

@@ -9,13 +9,13 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 
 import numpy as np
 
-from support_tui.core import orchestrator
-from support_tui.core.db import Database
+from support_tui.core.turn import lifecycle as orchestrator
+from support_tui.core.store.sqlite import Database
 from support_tui.core.events import EscalationRaised, Event
 from support_tui.core.paths import DataPaths, kb_source_dir
 from support_tui.core.settings import Settings
 from support_tui.core.specialists import Team, default_team
-from support_tui.core.support_store import ConversationInfo, PendingToolCall, StoredMessage, SupportStore
+from support_tui.core.store.support import ConversationInfo, PendingToolCall, StoredMessage, SupportStore
 from support_tui.core.textsafety import CleanText, clean_message
 
 log = logging.getLogger("support_tui.engine")
@@ -96,7 +96,7 @@ class Engine:
         from support_tui.core.settings import OFFLINE_MODEL
 
         await asyncio.to_thread(score_message, "warming up")
-        from support_tui.core.commerce.tools import tool_schemas
+        from support_tui.shops.northwind.tools import tool_schemas
 
         tools = tool_schemas(self.team["order_tracking"].tools)
         for offered in (None, tools):
@@ -206,7 +206,7 @@ class Engine:
         arguments: dict | None = None,
         reason: str | None = None,
     ) -> AsyncIterator[Event]:
-        from support_tui.core.approvals import resolve_tool_call
+        from support_tui.core.turn.approvals import resolve_tool_call
 
         return resolve_tool_call(self, conversation_id, call_id, approve=approve, arguments=arguments, reason=reason)
 
@@ -254,7 +254,7 @@ class Engine:
         await self.store.add_message(conversation_id, "system", "The conversation was handed back to the AI team.")
 
     async def escalate(self, conversation_id: str, reason: str) -> EscalationRaised:
-        from support_tui.core.approvals import escalate_by_hand
+        from support_tui.core.turn.approvals import escalate_by_hand
 
         return await escalate_by_hand(self, conversation_id, reason)
 
@@ -279,7 +279,7 @@ class Engine:
     async def close_conversation(self, conversation_id: str, outcome: str = "resolved") -> None:
         if outcome not in ("resolved", "abandoned", "escalated"):
             raise ValueError("outcome is resolved, abandoned or escalated")
-        from support_tui.core.support_store import utcnow
+        from support_tui.core.store.support import utcnow
 
         conv = await self.get_conversation(conversation_id)
         status = "escalated" if conv.status == "escalated" and outcome == "escalated" else "closed"

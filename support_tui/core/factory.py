@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from support_tui.core.db import Database
+from support_tui.core.store.sqlite import Database
 from support_tui.core.engine import Engine, Progress
 from support_tui.core.paths import DataPaths
 from support_tui.core.settings import Settings
@@ -35,8 +35,8 @@ async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None)
 
 async def open_store(paths: DataPaths, progress: Progress | None = None) -> Database:
     """The data directory's database, with the demo store and its history loaded on first use."""
-    from support_tui.core.commerce.fixtures import is_loaded, load_fixtures, store_today
-    from support_tui.core.metrics_history import load_history
+    from support_tui.shops.northwind.fixtures import is_loaded, load_fixtures, store_today
+    from support_tui.core.metrics.history import load_history
 
     db = await Database.open(paths.ensure().database)
     try:

@@ -6,7 +6,7 @@ import json
 from typing import Any, Iterable, Sequence
 
 from support_tui.core.events import Event, HandoffPacket, ToolCallFinished
-from support_tui.core.support_store import StoredMessage
+from support_tui.core.store.support import StoredMessage
 
 WRITE_TOOLS = {
     "create_return": "Return",

@@ -29,7 +29,7 @@ from support_tui.core.events import (
 )
 from support_tui.core.settings import Settings
 from support_tui.core.specialists import ROUTABLE
-from support_tui.core.support_store import ConversationInfo, PendingToolCall, StoredMessage
+from support_tui.core.store.support import ConversationInfo, PendingToolCall, StoredMessage
 
 FIXED_CLOCK_MS = 1_780_000_000_000.0
 """Event times start here and advance 40 ms per event, so views and snapshots are deterministic."""

@@ -153,8 +153,8 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _known_names(self) -> "Scenario":
-        from support_tui.core.commerce.policy import RULES as POLICY_RULES
-        from support_tui.core.commerce.tools import TOOL_NAMES
+        from support_tui.shops.northwind.policy import RULES as POLICY_RULES
+        from support_tui.shops.northwind.tools import TOOL_NAMES
         from support_tui.core.escalation import RULES as ESCALATION_RULES
 
         policy = {*POLICY_RULES, "human_denied"}

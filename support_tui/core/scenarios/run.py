@@ -14,7 +14,7 @@ from support_tui.core.events import Event, ReplyCompleted
 from support_tui.core.paths import DataPaths
 from support_tui.core.scenarios.check import check_turn
 from support_tui.core.scenarios.model import ApproveStep, CustomerStep, FinalExpect, Scenario
-from support_tui.core.turn_summary import summarise_turn
+from support_tui.core.turn.summary import summarise_turn
 
 if TYPE_CHECKING:
     from support_tui.core.engine import Engine

@@ -17,7 +17,7 @@ from support_tui.core.events import (
     ReplyDelta, ReplyReset, RouteDecided, SentimentScored, ToolCallFinished, ToolCallRequested, TurnCompleted,
     TurnStarted,
 )
-from support_tui.core.support_store import ConversationInfo
+from support_tui.core.store.support import ConversationInfo
 from support_tui.tui.messages import EngineEvent
 from support_tui.tui.screens.actions import CONSOLE_BINDINGS, ConsoleActions
 from support_tui.tui.screens.dialogs import settle_cursor

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Sparkline, Static
 from rich.text import Text
 
-from support_tui.core.metrics import Metrics, compute_metrics, day_end, duration, percent, period_start
+from support_tui.core.metrics.figures import Metrics, compute_metrics, day_end, duration, percent, period_start
 from support_tui.tui.widgets.sidebar import tokens
 
 PERIODS: tuple[tuple[str, int | None], ...] = (("7 days", 7), ("30 days", 30), ("90 days", 90), ("All", None))

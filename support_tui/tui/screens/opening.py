@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from support_tui.core.events import Usage
-from support_tui.core.support_store import ConversationInfo
+from support_tui.core.store.support import ConversationInfo
 from support_tui.tui.messages import ConversationPicked
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
 from support_tui.tui.widgets.sidebar import CustomerCard

@@ -11,7 +11,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from support_tui.core.events import Usage
-from support_tui.core.support_store import ConversationInfo
+from support_tui.core.store.support import ConversationInfo
 from support_tui.tui.messages import ConversationPicked
 
 PRIORITY_STYLE = {"urgent": "bold $error", "high": "$error", "normal": "$warning", "low": "$text-muted"}

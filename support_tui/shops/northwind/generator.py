@@ -6,7 +6,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from support_tui.core.commerce.catalog import build_catalog
+from support_tui.shops.northwind.catalog import build_catalog
 
 SEED = 20240611
 """The generator's fixed seed: the same seed and day always give the same store."""

@@ -15,8 +15,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from support_tui.core.metrics import summarise
-from support_tui.core.metrics_rules import conversation_facts, read_records_sync
+from support_tui.core.metrics.figures import summarise
+from support_tui.core.metrics.facts import conversation_facts, read_records_sync
 
 log = logging.getLogger("support_tui.metrics")
 

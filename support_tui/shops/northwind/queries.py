@@ -6,10 +6,10 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from support_tui.core.commerce import args as a
-from support_tui.core.commerce.context import ToolContext, ToolError, not_found, usd
-from support_tui.core.commerce.generator import money
-from support_tui.core.db import Row, loads
+from support_tui.shops.northwind import args as a
+from support_tui.shops.northwind.context import ToolContext, ToolError, not_found, usd
+from support_tui.shops.northwind.generator import money
+from support_tui.core.store.sqlite import Row, loads
 
 PAID = ("captured", "settled")
 """Charge statuses that took the customer's money."""

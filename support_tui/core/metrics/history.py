@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from support_tui.core.db import Database, dumps
+from support_tui.core.store.sqlite import Database, dumps
 from support_tui.core.events import (
     EscalationRaised, Event, HandoffPacket, ReplyCompleted, RouteDecided, SentimentScored, ToolCallFinished,
     ToolCallRequested, TurnCompleted, TurnStarted, Usage,
 )
-from support_tui.core.metrics_rules import stored_time
+from support_tui.core.metrics.facts import stored_time
 from support_tui.core.sentiment import label_for
 
 HISTORY_SEED = 4242

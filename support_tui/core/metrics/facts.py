@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from support_tui.core.commerce.policy import CONSEQUENTIAL
-from support_tui.core.db import Database
-from support_tui.core.turn_helpers import order_ids
+from support_tui.shops.northwind.policy import CONSEQUENTIAL
+from support_tui.core.store.sqlite import Database
+from support_tui.core.turn.helpers import order_ids
 
 REOPEN_WINDOW = timedelta(hours=72)
 """A customer coming back on the same topic within this time after a conversation ended reopens it."""

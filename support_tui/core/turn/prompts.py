@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 from support_tui.core.events import Snippet
 from support_tui.core.specialists import Specialist
-from support_tui.core.support_store import StoredMessage
+from support_tui.core.store.support import StoredMessage
 
 HISTORY_LIMIT = 20
 """Earlier messages sent to the model; older ones live in the packet and memory."""

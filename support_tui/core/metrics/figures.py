@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from support_tui.core.db import Database
-from support_tui.core.metrics_rules import (
+from support_tui.core.store.sqlite import Database
+from support_tui.core.metrics.facts import (
     REOPEN_WINDOW,
     ConversationFacts,
     conversation_facts,

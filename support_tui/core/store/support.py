@@ -8,7 +8,7 @@ from typing import Any, Literal, Sequence
 
 from pydantic import BaseModel
 
-from support_tui.core.db import Database, dumps, loads
+from support_tui.core.store.sqlite import Database, dumps, loads
 from support_tui.core.events import Event, event_from_json
 
 SCHEMA = """

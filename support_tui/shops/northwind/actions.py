@@ -6,11 +6,11 @@ import re
 import secrets
 from typing import Any
 
-from support_tui.core.commerce import args as a
-from support_tui.core.commerce.context import ToolContext, ToolError
-from support_tui.core.commerce.generator import money, stamp
-from support_tui.core.commerce.queries import get_order, money_on, return_facts
-from support_tui.core.db import dumps, loads
+from support_tui.shops.northwind import args as a
+from support_tui.shops.northwind.context import ToolContext, ToolError
+from support_tui.shops.northwind.generator import money, stamp
+from support_tui.shops.northwind.queries import get_order, money_on, return_facts
+from support_tui.core.store.sqlite import dumps, loads
 
 LABEL_URL = "https://returns.northwind.example/labels/{rma}.pdf"
 

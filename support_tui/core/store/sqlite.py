@@ -32,8 +32,8 @@ class Database:
 
     @classmethod
     async def open(cls, path: Path | str) -> "Database":
-        from support_tui.core.commerce.schema import SCHEMA as COMMERCE_SCHEMA
-        from support_tui.core.support_store import SCHEMA as SUPPORT_SCHEMA
+        from support_tui.shops.northwind.schema import SCHEMA as COMMERCE_SCHEMA
+        from support_tui.core.store.support import SCHEMA as SUPPORT_SCHEMA
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)

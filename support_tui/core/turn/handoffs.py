@@ -6,14 +6,14 @@ import time
 from typing import TYPE_CHECKING, AsyncIterator
 
 from support_tui.core import memory
-from support_tui.core.agent_loop import finished_event, new_call_id
-from support_tui.core.commerce.tools import run_tool
+from support_tui.core.turn.agent_loop import finished_event, new_call_id
+from support_tui.shops.northwind.tools import run_tool
 from support_tui.core.events import EscalationRaised, Event, HandoffMade, HandoffPacket, ToolCallRequested
 from support_tui.core.specialists import ESCALATION_MANAGER
-from support_tui.core.turn_helpers import CASE_FACT_TOOLS
+from support_tui.core.turn.helpers import CASE_FACT_TOOLS
 
 if TYPE_CHECKING:
-    from support_tui.core.turn_state import Turn
+    from support_tui.core.turn.state import Turn
 
 
 async def hand_off(turn: Turn, from_agent: str, to_agent: str, reason: str, customer: dict, sentiment) -> HandoffMade:

@@ -7,9 +7,9 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from support_tui.core import memory
-from support_tui.core.commerce.tools import ToolContext
+from support_tui.shops.northwind.tools import ToolContext
 from support_tui.core.events import Event, TurnCompleted, Usage
-from support_tui.core.support_store import ConversationInfo
+from support_tui.core.store.support import ConversationInfo
 
 if TYPE_CHECKING:
     from support_tui.core.engine import Engine

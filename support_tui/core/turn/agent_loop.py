@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
 
-from support_tui.core.commerce.tools import ToolContext, ToolOutcome, run_tool, tool_schemas
+from support_tui.shops.northwind.tools import ToolContext, ToolOutcome, run_tool, tool_schemas
 from support_tui.core.events import (
     Event,
     FallbackAttempt,
@@ -19,7 +19,7 @@ from support_tui.core.events import (
     ToolCallRequested,
     Usage,
 )
-from support_tui.core.prompts import assistant_tool_calls, tool_result_message
+from support_tui.core.turn.prompts import assistant_tool_calls, tool_result_message
 from support_tui.core.specialists import Specialist
 
 if TYPE_CHECKING:

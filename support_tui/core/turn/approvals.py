@@ -7,12 +7,12 @@ import time
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from support_tui.core import memory
-from support_tui.core.agent_loop import AgentLoop
+from support_tui.core.turn.agent_loop import AgentLoop
 from support_tui.core.events import EscalationRaised, Event, SentimentScored, TurnStarted
 from support_tui.core.llm import ToolCallRequest, model_chain
-from support_tui.core.orchestrator import store_reply
-from support_tui.core.turn_state import Turn
-from support_tui.core.prompts import assistant_tool_calls, history_messages, system_prompt
+from support_tui.core.turn.lifecycle import store_reply
+from support_tui.core.turn.state import Turn
+from support_tui.core.turn.prompts import assistant_tool_calls, history_messages, system_prompt
 from support_tui.core.specialists import ESCALATION_MANAGER
 
 if TYPE_CHECKING:

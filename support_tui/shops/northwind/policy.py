@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from support_tui.core.commerce import args as a
-from support_tui.core.commerce.context import ToolContext, ToolError, usd
-from support_tui.core.commerce.queries import get_order, money_on, return_facts, window_problem
+from support_tui.shops.northwind import args as a
+from support_tui.shops.northwind.context import ToolContext, ToolError, usd
+from support_tui.shops.northwind.queries import get_order, money_on, return_facts, window_problem
 
 RULES: dict[str, str] = {
     "return_window": "Returns only for delivered orders, within the return window after delivery.",

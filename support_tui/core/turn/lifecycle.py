@@ -9,8 +9,8 @@ from contextlib import aclosing
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
-from support_tui.core.agent_loop import AgentLoop
-from support_tui.core.commerce.policy import is_affirmative
+from support_tui.core.turn.agent_loop import AgentLoop
+from support_tui.shops.northwind.policy import is_affirmative
 from support_tui.core.escalation import EscalationSignals, evaluate
 from support_tui.core.events import (
     Event,
@@ -22,14 +22,14 @@ from support_tui.core.events import (
     ToolCallFinished,
     TurnStarted,
 )
-from support_tui.core.handoffs import escalate, gather_case_facts, hand_off
-from support_tui.core.prompts import history_messages, system_prompt
-from support_tui.core.router import RoutingContext
+from support_tui.core.turn.handoffs import escalate, gather_case_facts, hand_off
+from support_tui.core.turn.prompts import history_messages, system_prompt
+from support_tui.core.routing import RoutingContext
 from support_tui.core.sentiment import SentimentTrend, label_for, score_message
 from support_tui.core.specialists import ESCALATION_MANAGER
-from support_tui.core.support_store import PendingToolCall, utcnow
-from support_tui.core.turn_helpers import snippets_used
-from support_tui.core.turn_state import Turn
+from support_tui.core.store.support import PendingToolCall, utcnow
+from support_tui.core.turn.helpers import snippets_used
+from support_tui.core.turn.state import Turn
 
 if TYPE_CHECKING:
     from support_tui.core.engine import Engine

@@ -12,10 +12,10 @@ from typing import Any, Awaitable, Callable, Iterable
 
 from pydantic import BaseModel, ValidationError
 
-from support_tui.core.commerce import actions, policy, queries
-from support_tui.core.commerce import args as a
-from support_tui.core.commerce.context import ToolContext, ToolError, ToolOutcome
-from support_tui.core.commerce.policy import RULES
+from support_tui.shops.northwind import actions, policy, queries
+from support_tui.shops.northwind import args as a
+from support_tui.shops.northwind.context import ToolContext, ToolError, ToolOutcome
+from support_tui.shops.northwind.policy import RULES
 
 log = logging.getLogger(__name__)
 

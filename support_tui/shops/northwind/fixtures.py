@@ -8,9 +8,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from support_tui.core.commerce.generator import SEED, StoreRows, at_day, generate_store, order_totals, stamp, tracking_events
-from support_tui.core.commerce.schema import COMMERCE_TABLES
-from support_tui.core.db import Database, dumps
+from support_tui.shops.northwind.generator import SEED, StoreRows, at_day, generate_store, order_totals, stamp, tracking_events
+from support_tui.shops.northwind.schema import COMMERCE_TABLES
+from support_tui.core.store.sqlite import Database, dumps
 from support_tui.core.paths import fixtures_dir
 
 DEMO_FILE = "demo_customers.json"

@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from support_tui.core.commerce.fixtures import store_today
-from support_tui.core.db import Database
+from support_tui.shops.northwind.fixtures import store_today
+from support_tui.core.store.sqlite import Database
 from support_tui.core.settings import Settings
 
 

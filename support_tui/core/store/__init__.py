@@ -1,0 +1,1 @@
+"""The support records (conversations, messages, turns, the trace, approvals, ratings, memory) behind one interface."""

@@ -1,0 +1,1 @@
+"""One turn's lifecycle: sentiment, route, escalation, retrieval, the specialist's loop under policy, the reply."""
