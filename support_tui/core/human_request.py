@@ -34,7 +34,7 @@ MAX_SEGMENTS = 6
 """A long message is also judged sentence by sentence (its last few): the request is often at the end."""
 
 _WHO = (
-    r"(a |an |the |your |some |one |any )?(real |live |actual |human |reel |rael )?"
+    r"(a |an |the |your |some |one |any |one of your )?(real |live |actual |human |reel |rael |sales |senior |billing |support |tech |technical )?"
     r"(human( being| agent| operator| assistant)?|humm?an|humen|huamn|humn|person|persn|people|some(one|body)|somone|someon|"
     r"sum1|sumone|sombody|any(one|body)|agent|agnet|operator|rep|reps|representative|reprisentative|representitive|"
     r"supervisor|manager|staff|employee|colleague|advisor|adviser|consultant|specialist|expert|"
@@ -45,7 +45,8 @@ _STAFF = (
     r"member of (staff|your team)|employee|colleague|operator|supervisor|manager)s?"
 )
 _RULE = re.compile(
-    r"\b(speak|speek|spek|spk|talk|tlk|tlak|chat|converse)\s+(to|with|wth|2)?\s*" + _WHO + r"\b"
+    r"\b(speak|speek|spek|spk|talk|tlk|tlak|chat|converse)(ing)?\s+(to|with|wth|2)?\s*" + _WHO + r"\b"
+    r"|\bput me (through|thru)\b"
     r"|\b(connect|transfer|put|pass|forward|hand|send|escalate)\s+(me|this|my (case|chat|conversation))\s+"
     r"(through |over )?(to|with)\s+" + _WHO + r"\b"
     r"|\b(get|give|find)\s+me\s+" + _WHO + r"\b"
