@@ -1,4 +1,8 @@
-"""The embedded SQLite database (aiosqlite, WAL) shared by the store backend and the support records."""
+"""The embedded SQLite database (aiosqlite, WAL): one connection, a write lock and a statement counter.
+
+``Database`` applies no schema: the support records' adapter (``sqlite_store``) runs its own
+migrations, and a shop that keeps tables here creates them when it opens.
+"""
 
 from __future__ import annotations
 
@@ -22,21 +26,59 @@ def loads(value: str | None, default: Any = None) -> Any:
     return default if value is None else json.loads(value)
 
 
+class Transaction:
+    """The connection inside ``Database.transaction()``: the same calls, each statement counted."""
+
+    def __init__(self, db: "Database") -> None:
+        self._db = db
+        self._conn = db.conn
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Cursor:
+        self._db.statements += 1
+        return await self._conn.execute(sql, tuple(params))
+
+    async def executemany(self, sql: str, rows: Iterable[Iterable[Any]]) -> aiosqlite.Cursor:
+        self._db.statements += 1
+        return await self._conn.executemany(sql, rows)
+
+    async def execute_fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        self._db.statements += 1
+        rows = list(await self._conn.execute_fetchall(sql, tuple(params)))
+        self._db.rows_read += len(rows)
+        return rows
+
+    async def executescript(self, sql: str) -> aiosqlite.Cursor:
+        # sqlite3 commits any open transaction before a script: prefer execute() per statement here.
+        self._db.statements += 1
+        return await self._conn.executescript(sql)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
 class Database:
-    """One aiosqlite connection with WAL, a write lock and the schema applied."""
+    """One aiosqlite connection with WAL and a write lock.
+
+    ``statements`` counts the SQL statements sent through it (reads, writes and every statement of a
+    transaction) and ``rows_read`` the rows its reads returned, so a test can show that a turn's cost
+    does not grow with the conversation.
+    """
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        self.statements = 0
+        """SQL statements run on this connection so far."""
+        self.rows_read = 0
+        """Rows returned by reads on this connection so far."""
         self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str) -> "Database":
-        from support_tui.shops.northwind.schema import SCHEMA as COMMERCE_SCHEMA
-        from support_tui.core.store.support import SCHEMA as SUPPORT_SCHEMA
-
+        """Open (creating if needed) the database file with WAL; no tables are created here."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, timeout=30)
         conn.row_factory = aiosqlite.Row
         # WAL survives a killed process with every committed transaction; NORMAL sync is
@@ -45,8 +87,6 @@ class Database:
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA busy_timeout=30000")
-        await conn.executescript(COMMERCE_SCHEMA + "\n" + SUPPORT_SCHEMA)
-        await conn.commit()
         return cls(conn, path)
 
     async def close(self) -> None:
@@ -56,7 +96,10 @@ class Database:
         # One call on the connection's thread: a query left half-read between two awaits holds a
         # read snapshot, and a BEGIN IMMEDIATE from another task then fails at once with "database
         # is locked" (no busy wait) whenever another process or engine has written meanwhile.
-        return list(await self.conn.execute_fetchall(sql, tuple(params)))
+        self.statements += 1
+        rows = list(await self.conn.execute_fetchall(sql, tuple(params)))
+        self.rows_read += len(rows)
+        return rows
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
         rows = await self.fetchall(sql, params)
@@ -67,12 +110,12 @@ class Database:
         return None if row is None else row[0]
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Transaction]:
         """Serialise writers in this process; commit on success, roll back on error."""
         async with self._write_lock:
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self.conn
+                yield Transaction(self)
             except BaseException:
                 await self.conn.rollback()
                 raise
@@ -81,6 +124,6 @@ class Database:
 
     async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
         """One statement in its own transaction; returns lastrowid."""
-        async with self.transaction() as conn:
-            cur = await conn.execute(sql, tuple(params))
+        async with self.transaction() as tx:
+            cur = await tx.execute(sql, tuple(params))
             return cur.lastrowid or 0

@@ -1,0 +1,199 @@
+"""The ``SupportStore`` Protocol: every read and write of support records, whatever database holds them.
+
+An adapter (``SQLiteSupportStore`` today; PostgreSQL is one more) implements every method here and
+keeps its SQL to itself. Callers hand over and get back the typed records of
+``support_tui.core.store.records``; ids and timestamps are text, as the records describe.
+
+Reads that a turn makes are bounded (``recent_messages``, ``customer_messages``, ``events`` of one
+turn), and an adapter backs each with an index, so a turn costs the same at message 5 and 500.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+
+from support_tui.core.events import Event
+from support_tui.core.store.records import (
+    ConversationInfo,
+    FixtureHistory,
+    MemoryEntry,
+    MetricRecords,
+    PendingToolCall,
+    Rating,
+    StoredMessage,
+    TurnRecord,
+)
+
+
+@runtime_checkable
+class SupportStore(Protocol):
+    """Conversations, messages, turns and their event trace, approvals, ratings, memory and metrics."""
+
+    # set-up --------------------------------------------------------------------------------------
+
+    async def migrate(self) -> int:
+        """Bring the schema up to date (a no-op when it is) and return its version.
+
+        Every other method calls it on first use, so a fresh database sets itself up; calling it
+        first only moves that moment.
+        """
+        ...
+
+    # conversations -------------------------------------------------------------------------------
+
+    async def create_conversation(
+        self, customer_id: str, *, mode: str = "auto", model: str | None = None, conversation_id: str | None = None
+    ) -> ConversationInfo:
+        """A new open conversation of ``customer_id`` (a fresh id unless ``conversation_id`` is given)."""
+        ...
+
+    async def get_conversation(self, conversation_id: str) -> ConversationInfo | None:
+        """One conversation, or None when there is no such conversation."""
+        ...
+
+    async def list_conversations(
+        self, *, customer_id: str | None = None, statuses: Sequence[str] | None = None, limit: int = 200
+    ) -> list[ConversationInfo]:
+        """Conversations, most recently updated first, optionally of one customer and/or in these statuses."""
+        ...
+
+    async def update_conversation(self, conversation_id: str, **fields: Any) -> None:
+        """Set these columns of a conversation (``state`` is stored as JSON) and stamp ``updated_at``.
+
+        Field names are ``ConversationInfo``'s; an unknown name raises ``ValueError``.
+        """
+        ...
+
+    # messages ------------------------------------------------------------------------------------
+
+    async def add_message(
+        self,
+        conversation_id: str,
+        role: str,
+        text: str,
+        *,
+        turn_id: str | None = None,
+        agent: str | None = None,
+        model: str | None = None,
+        status: str = "sent",
+    ) -> int:
+        """Store a message (and touch the conversation's ``updated_at``); returns its id.
+
+        Ids grow with every message, so ordering by id is ordering by arrival.
+        """
+        ...
+
+    async def set_message(self, message_id: int, *, text: str | None = None, status: str | None = None) -> None:
+        """Change a message's text and/or status (a draft sent, edited or rejected)."""
+        ...
+
+    async def get_message(self, message_id: int) -> StoredMessage | None:
+        """One message, or None."""
+        ...
+
+    async def messages(self, conversation_id: str) -> list[StoredMessage]:
+        """Every message of a conversation, oldest first (unbounded: for views and exports, not for turns)."""
+        ...
+
+    async def recent_messages(self, conversation_id: str, limit: int) -> list[StoredMessage]:
+        """The last ``limit`` messages of a conversation, oldest first."""
+        ...
+
+    async def customer_messages(self, conversation_id: str, limit: int) -> list[StoredMessage]:
+        """The last ``limit`` messages the customer wrote in a conversation, oldest first."""
+        ...
+
+    # turns and the trace -------------------------------------------------------------------------
+
+    async def start_turn(self, turn_id: str, conversation_id: str, message_id: int | None) -> None:
+        """Record that a turn is running (a process killed now leaves it ``running``)."""
+        ...
+
+    async def append_events(self, events: Sequence[Event]) -> None:
+        """Append events to the trace (each carries its conversation and turn); never rewrites earlier ones."""
+        ...
+
+    async def finish_turn(
+        self,
+        turn_id: str,
+        *,
+        status: str,
+        events: Sequence[Event],
+        agent: str | None = None,
+        model: str | None = None,
+        error: str | None = None,
+        timings: dict[str, float] | None = None,
+        usage: Any = None,
+    ) -> None:
+        """Store the turn's outcome and append ``events`` (those not appended yet) in one transaction.
+
+        ``usage`` is anything with ``prompt_tokens``, ``completion_tokens`` and ``cost_usd``.
+        """
+        ...
+
+    async def mark_interrupted_turns(self) -> int:
+        """Turns left ``running`` by a killed process become ``interrupted`` (they can be re-run); returns how many."""
+        ...
+
+    async def turns(self, conversation_id: str) -> list[TurnRecord]:
+        """Every turn of a conversation, in the order they started."""
+        ...
+
+    async def events(self, conversation_id: str, turn_id: str | None = None) -> list[Event]:
+        """The trace of a conversation (or of one of its turns), in the order it was written."""
+        ...
+
+    # approvals -----------------------------------------------------------------------------------
+
+    async def add_pending_call(self, call: PendingToolCall) -> None:
+        """Store a call that waits for a person (replacing an earlier record with the same ``call_id``)."""
+        ...
+
+    async def pending_calls(self, conversation_id: str | None = None) -> list[PendingToolCall]:
+        """Calls still ``pending``, oldest first: of one conversation, or all of them."""
+        ...
+
+    async def resolve_pending_call(self, call_id: str, status: str, note: str | None) -> None:
+        """A person decided: set the call's status (approved, denied ...) and note."""
+        ...
+
+    # ratings and memory --------------------------------------------------------------------------
+
+    async def rate(self, conversation_id: str, score: int, comment: str | None = None) -> None:
+        """The customer's 1-5 rating of a conversation (a later rating replaces it); ``ValueError`` outside 1-5."""
+        ...
+
+    async def rating(self, conversation_id: str) -> Rating | None:
+        """A conversation's rating, or None."""
+        ...
+
+    async def remember(self, customer_id: str, conversation_id: str, summary: str) -> None:
+        """Remember a conversation in a sentence or two (a later summary of it replaces the earlier one)."""
+        ...
+
+    async def memories(self, customer_id: str, limit: int = 5) -> list[MemoryEntry]:
+        """What is remembered of the customer's conversations, newest first."""
+        ...
+
+    async def forget(self, customer_id: str) -> int:
+        """Forget everything remembered of a customer; returns how many entries went."""
+        ...
+
+    # metrics and fixture data --------------------------------------------------------------------
+
+    async def metric_records(self, since: datetime | None, include_fixture: bool) -> MetricRecords:
+        """What metrics need about conversations created at or after ``since`` (None: all)."""
+        ...
+
+    async def fixture_history_loaded(self) -> bool:
+        """True once a generated history (``is_fixture`` conversations) is in the store."""
+        ...
+
+    async def add_fixture_history(self, build: Callable[[int], FixtureHistory]) -> int:
+        """Write a generated history in one transaction; returns how many conversations it added.
+
+        ``build(first_message_id)`` makes the records (its message ids start at the first free id).
+        A no-op returning 0 when the history's first conversation is already stored.
+        """
+        ...
