@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     register_scenarios(suites)
     from support_tui.cli.tau import register_tau  # the tau-bench suite lives in its own module
     register_tau(suites)
+    from support_tui.cli.replies import register_replies  # the replies suite lives in its own module
+    register_replies(suites)
 
 
 def _missing_suite() -> int:
