@@ -1,56 +1,214 @@
-"""The engine facade: built from its parts, it runs turns and the supervisor's actions on conversations."""
+"""The ``SupportEngine`` Protocol every view codes against, and ``Engine``, built from its parts."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import logging
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, runtime_checkable
 
-import numpy as np
-
-from support_tui.core.turn import lifecycle as orchestrator
-from support_tui.core.store.sqlite import Database
-from support_tui.core.events import EscalationRaised, Event
+from support_tui.core.events import ChangeKind, ConversationChanged, Event
 from support_tui.core.paths import DataPaths, kb_source_dir
 from support_tui.core.settings import Settings
+from support_tui.core.shop import CustomerCard, CustomerSummary, Shop, ToolOutcome
 from support_tui.core.specialists import Team, default_team
-from support_tui.core.store.support import ConversationInfo, PendingToolCall, StoredMessage, SupportStore
+from support_tui.core.store.protocol import SupportStore
+from support_tui.core.store.records import ConversationInfo, PendingToolCall, StoredMessage, utcnow
 from support_tui.core.textsafety import CleanText, clean_message
+from support_tui.core.turn.lifecycle import CLOSED, TurnRunner
+from support_tui.core.turn.parts import TurnParts
+from support_tui.core.turn.tools import ENGINE_RULES, ToolRunner
 
 log = logging.getLogger("support_tui.engine")
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)`` while the engine gets ready."""
+Loader = Callable[[], Awaitable[tuple[Any, Any, Any, Any]]]
+"""Builds (kb, embedder, router, models) off the critical path: heavy imports live there."""
+
+OUTCOMES = ("resolved", "abandoned", "escalated")
+"""How a person can close a conversation: solved, the customer left, or handed to another team."""
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+@runtime_checkable
+class SupportEngine(Protocol):
+    """What the console, the CLI and the scenario runner may ask of the engine; nothing else."""
+
+    settings: Settings
+
+    @property
+    def ready(self) -> bool:
+        """The models, router and knowledge base are loaded."""
+        ...
+
+    def start_background(self, progress: Progress | None = None) -> None:
+        """Start loading the heavy parts without blocking the caller."""
+        ...
+
+    async def wait_ready(self) -> None:
+        """Wait for the heavy parts; raises RuntimeError when they could not load."""
+        ...
+
+    async def close(self) -> None:
+        """Stop loading and close the store."""
+        ...
+
+    # customers and conversations
+    async def customers(self) -> list[CustomerSummary]:
+        """Every customer of the shop."""
+        ...
+
+    async def customer_brief(self, customer_id: str) -> CustomerSummary:
+        """One customer (LookupError when unknown)."""
+        ...
+
+    async def customer_card(self, customer_id: str) -> CustomerCard:
+        """The customer card: the shop's view plus open tickets and memory."""
+        ...
+
+    async def open_conversation(self, customer_id: str, *, new: bool = False, mode: str | None = None) -> ConversationInfo:
+        """Resume the customer's latest open conversation, or start one."""
+        ...
+
+    async def get_conversation(self, conversation_id: str) -> ConversationInfo:
+        """One conversation (LookupError when unknown)."""
+        ...
+
+    async def conversations(self, statuses: list[str] | None = None) -> list[ConversationInfo]:
+        """The queue: open and escalated by default, escalated first by priority, then the most recent."""
+        ...
+
+    async def messages(self, conversation_id: str) -> list[StoredMessage]:
+        """Every message of a conversation, drafts included (views decide what to show)."""
+        ...
+
+    async def trace(self, conversation_id: str) -> list[Event]:
+        """Every stored event of a conversation, in order."""
+        ...
+
+    async def pending_tool_calls(self, conversation_id: str) -> list[PendingToolCall]:
+        """Calls waiting for a person's decision."""
+        ...
+
+    def rules(self) -> Mapping[str, str]:
+        """Every policy rule by name (the shop's and the engine's), with its one line."""
+        ...
+
+    def available_models(self) -> list[str]:
+        """Models a person can switch to (keys set or not)."""
+        ...
+
+    async def read_shop(self, customer_id: str, tool: str, arguments: Mapping[str, Any]) -> ToolOutcome:
+        """Run one of the shop's read tools for a customer (writes are refused)."""
+        ...
+
+    # turns
+    def run_turn(
+        self, conversation_id: str, text: str, *, actor: str = "customer", route_override: str | None = None
+    ) -> AsyncIterator[Event]:
+        """A customer's message (or a person's, ``actor="human"``) and everything it causes."""
+        ...
+
+    def rerun_turn(self, conversation_id: str, *, route_override: str | None = None) -> AsyncIterator[Event]:
+        """The customer's last real request again, perhaps with another specialist."""
+        ...
+
+    def resolve_tool_call(
+        self, conversation_id: str, call_id: str, *, approve: bool, arguments: dict[str, Any] | None = None,
+        reason: str | None = None, by: str | None = None,
+    ) -> AsyncIterator[Event]:
+        """A person's approval or denial of a waiting call, and the agent's reply to the customer."""
+        ...
+
+    async def check_tool_arguments(self, conversation_id: str, call_id: str, arguments: dict[str, Any]) -> list[str]:
+        """Why edited arguments for a waiting call could not run (empty when they could)."""
+        ...
+
+    # a person's actions
+    async def approve_draft(self, message_id: int, text: str | None = None, *, by: str | None = None) -> None:
+        """Send a draft reply, perhaps edited."""
+        ...
+
+    async def reject_draft(self, message_id: int, reason: str | None = None, *, by: str | None = None) -> None:
+        """Withdraw a draft reply."""
+        ...
+
+    async def send_human_message(self, conversation_id: str, text: str, *, by: str | None = None) -> int:
+        """A person writes to the customer."""
+        ...
+
+    async def take_over(self, conversation_id: str, *, by: str | None = None) -> None:
+        """A person handles the conversation; the AI stops replying."""
+        ...
+
+    async def hand_back(self, conversation_id: str, *, by: str | None = None) -> None:
+        """The AI team handles the conversation again."""
+        ...
+
+    async def escalate(self, conversation_id: str, reason: str, *, priority: str = "high", by: str | None = None) -> Event:
+        """Put the conversation in the human queue with a packet."""
+        ...
+
+    async def set_model(self, conversation_id: str, model: str | None) -> None:
+        """The model for this conversation (None: each specialist's default)."""
+        ...
+
+    async def set_mode(self, conversation_id: str, mode: str) -> None:
+        """auto or supervised."""
+        ...
+
+    async def rate(self, conversation_id: str, score: int, comment: str | None = None) -> None:
+        """The customer's rating, 1-5."""
+        ...
+
+    async def close_conversation(self, conversation_id: str, outcome: str = "resolved", *, by: str | None = None) -> None:
+        """Close with an outcome: resolved, abandoned or escalated (to another team)."""
+        ...
+
+    async def forget_customer(self, customer_id: str) -> int:
+        """Delete what is remembered about a customer; returns how many entries went."""
+        ...
+
+    def subscribe(self) -> "asyncio.Queue[Event]":
+        """A queue that receives every event the engine emits from now on."""
+        ...
+
+    def unsubscribe(self, queue: "asyncio.Queue[Event]") -> None:
+        """Stop delivering to a queue from ``subscribe``."""
+        ...
 
 
 class Engine:
-    """Runs customer turns over the store, the knowledge base, the router and the models."""
+    """Runs customer turns over the store, the shop, the knowledge base, the router and the models."""
 
     def __init__(
         self,
         *,
         settings: Settings,
-        db: Database,
+        store: SupportStore,
+        shop: Shop,
         kb: Any = None,
         embedder: Any = None,
         router: Any = None,
         models: Any = None,
-        loader: Callable[[], Awaitable[tuple[Any, Any, Any, Any]]] | None = None,
+        human_requests: Any = None,
+        loader: Loader | None = None,
         team: Team | None = None,
         paths: DataPaths | None = None,
+        on_close: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
-        self.db = db
-        self.store = SupportStore(db)
-        self.kb = kb
-        self.embedder = embedder
-        self.router = router
-        self.models = models
-        self.team = team or default_team()
+        self.store = store
+        self.shop = shop
+        self.parts = TurnParts(settings=settings, store=store, shop=shop, team=team or default_team(), kb=kb,
+                               embedder=embedder, router=router, models=models, human_requests=human_requests)
+        self.turns = TurnRunner(self.parts, self.wait_ready)
         self.paths = paths
         self._loader = loader
+        self._on_close = on_close
         self._ready = asyncio.Event()
-        self._ready_task: asyncio.Task | None = None
+        self._ready_task: asyncio.Task[None] | None = None
+        self._subscribers: list[asyncio.Queue[Event]] = []
         self.ready_error: str | None = None
 
     # readiness -----------------------------------------------------------------------------
@@ -65,23 +223,31 @@ class Engine:
             self._ready_task = asyncio.create_task(self._get_ready(progress))
 
     async def _get_ready(self, progress: Progress | None) -> None:
+        parts = self.parts
         try:
             if progress:
                 progress("model", 0, 1)
             if self._loader is not None:
                 # Heavy imports (LiteLLM, LanceDB, torch) happen here, after a console's first frame.
-                self.kb, self.embedder, self.router, self.models = await self._loader()
-            await self.embedder.aload()
-            await self.router.prepare()
+                parts.kb, parts.embedder, parts.router, parts.models = await self._loader()
+            embedder = parts.embedder
+            await embedder.aload()
+            await parts.router.prepare()  # type: ignore[union-attr]
+            if parts.human_requests is None and hasattr(embedder, "encode"):
+                from support_tui.core.human_request import HumanRequestDetector
+
+                parts.human_requests = HumanRequestDetector(embedder)
+            if parts.human_requests is not None:
+                await parts.human_requests.prepare()  # type: ignore[attr-defined]
             await self._warm_up()
             # Torch, transformers and LiteLLM leave millions of long-lived objects; a full
             # collection that walks them all blocked the event loop for 0.5 s mid-turn (measured
             # in the console). Moving what exists now out of the collector's reach removes that.
             gc.collect()
             gc.freeze()
-            if await self.kb.is_empty():
+            if await parts.kb.is_empty():  # type: ignore[union-attr]
                 source = kb_source_dir()
-                await self.kb.ingest(source, progress=(lambda d, t, name: progress("kb", d, t)) if progress else None)
+                await parts.kb.ingest(source, progress=(lambda d, t, name: progress("kb", d, t)) if progress else None)  # type: ignore[union-attr]
             if progress:
                 progress("ready", 1, 1)
         except Exception as exc:  # surfaced by wait_ready and the console
@@ -96,11 +262,9 @@ class Engine:
         from support_tui.core.settings import OFFLINE_MODEL
 
         await asyncio.to_thread(score_message, "warming up")
-        from support_tui.shops.northwind.tools import tool_schemas
-
-        tools = tool_schemas(self.team["order_tracking"].tools)
+        tools = [spec.schema() for spec in list(self.shop.tools().values())[:3]]
         for offered in (None, tools):
-            async for _ in self.models.stream([OFFLINE_MODEL], [{"role": "user", "content": "hello"}], offered):
+            async for _ in self.parts.models.stream([OFFLINE_MODEL], [{"role": "user", "content": "hello"}], offered):  # type: ignore[union-attr]
                 pass
 
     async def wait_ready(self) -> None:
@@ -116,50 +280,75 @@ class Engine:
                 await self._ready_task
             except (asyncio.CancelledError, Exception):
                 pass
-        await self.db.close()
+        if self._on_close is not None:
+            await self._on_close()
 
-    # pieces the turn uses ------------------------------------------------------------------
+    # events --------------------------------------------------------------------------------
+
+    def subscribe(self) -> "asyncio.Queue[Event]":
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=10_000)
+        self._subscribers.append(queue)
+        return queue
+
+    def unsubscribe(self, queue: "asyncio.Queue[Event]") -> None:
+        if queue in self._subscribers:
+            self._subscribers.remove(queue)
+
+    def _publish(self, event: Event) -> None:
+        for queue in self._subscribers:
+            if not queue.full():  # a subscriber that stopped reading must not stall turns
+                queue.put_nowait(event)
+
+    async def _published(self, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+        async for event in events:
+            self._publish(event)
+            yield event
+
+    async def _change(self, conversation_id: str, change: ChangeKind, *, by: str | None, detail: str = "") -> None:
+        conv = await self.get_conversation(conversation_id)
+        self._publish(await self.turns.record_change(conversation_id, change, by=by, detail=detail, status=conv.status))
+
+    # pieces --------------------------------------------------------------------------------
 
     def clean(self, text: str) -> CleanText:
         return clean_message(text, self.settings.max_message_chars)
 
-    async def embed(self, text: str) -> np.ndarray:
-        return (await self.embedder.aencode([text]))[0]
+    def rules(self) -> Mapping[str, str]:
+        return {**self.shop.rules(), **ENGINE_RULES}
 
-    async def customer_brief(self, customer_id: str) -> dict[str, Any]:
-        row = await self.db.fetchone(
-            "SELECT id, name, tier, lifetime_value, email FROM customers WHERE id = ?", (customer_id,)
-        )
-        if row is None:
-            raise LookupError(f"no customer {customer_id!r}")
-        return dict(row)
+    async def read_shop(self, customer_id: str, tool: str, arguments: Mapping[str, Any]) -> ToolOutcome:
+        spec = self.shop.tools().get(tool)
+        if spec is None or spec.writes:
+            return ToolOutcome(status="error", error=f"'{tool}' is not one of the shop's read tools.")
+        from support_tui.core.shop import CallContext
+        from support_tui.core.state import ConversationState
+
+        runner = ToolRunner(self.shop, ConversationState(), CallContext(customer_id=customer_id, conversation_id=""),
+                            approval_threshold=self.settings.approval_threshold)
+        return (await runner.run(tool, arguments)).outcome
 
     # customers and conversations -----------------------------------------------------------
 
-    async def customers(self) -> list[dict[str, Any]]:
-        rows = await self.db.fetchall("SELECT id, name, tier, lifetime_value, email FROM customers ORDER BY id")
-        return [dict(r) for r in rows]
+    async def customers(self) -> list[CustomerSummary]:
+        return await self.shop.customers()
 
-    async def customer_card(self, customer_id: str) -> dict[str, Any]:
-        card = await self.customer_brief(customer_id)
-        phone = await self.db.scalar("SELECT phone FROM customers WHERE id = ?", (customer_id,))
-        orders = await self.db.fetchall(
-            "SELECT id AS order_id, status, total, placed_at FROM orders WHERE customer_id = ?"
-            " ORDER BY placed_at DESC LIMIT 5",
-            (customer_id,),
-        )
+    async def customer_brief(self, customer_id: str) -> CustomerSummary:
+        customer = await self.shop.customer(customer_id)
+        if customer is None:
+            raise LookupError(f"no customer {customer_id!r}")
+        return customer
+
+    async def customer_card(self, customer_id: str) -> CustomerCard:
+        card = await self.shop.customer_card(customer_id)
         tickets = await self.store.list_conversations(customer_id=customer_id, statuses=["open", "escalated"], limit=10)
-        return card | {
-            "phone": phone,
-            "recent_orders": [dict(o) for o in orders],
+        return card.model_copy(update={
             "open_tickets": [
                 {"conversation_id": c.id, "status": c.status, "priority": c.priority, "agent": c.agent} for c in tickets
             ],
-            "memory": await self.store.memories(customer_id),
-        }
+            "memory": [m.model_dump() for m in await self.store.memories(customer_id)],
+        })
 
     async def open_conversation(self, customer_id: str, *, new: bool = False, mode: str | None = None) -> ConversationInfo:
-        """Resume the customer's latest open conversation, or start one."""
         await self.customer_brief(customer_id)  # raises LookupError for an unknown customer
         if not new:
             existing = await self.store.list_conversations(customer_id=customer_id, statuses=["open", "escalated"], limit=1)
@@ -168,22 +357,20 @@ class Engine:
         return await self.store.create_conversation(customer_id, mode=mode or self.settings.mode)
 
     async def get_conversation(self, conversation_id: str) -> ConversationInfo:
-        conv = await self.store.get_conversation(conversation_id)
-        if conv is None:
-            raise LookupError(f"no conversation {conversation_id!r}")
-        return conv
+        return await self.turns.conversation(conversation_id)
 
     async def conversations(self, statuses: list[str] | None = None) -> list[ConversationInfo]:
-        """The queue: open and escalated by default, escalated first (by priority), then the most recent."""
         convs = await self.store.list_conversations(statuses=statuses or ["open", "escalated"])
-        rank = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
-        return sorted(convs, key=lambda c: (c.status != "escalated", rank.get(c.priority or "", 4)))
+        return sorted(convs, key=lambda c: (c.status != "escalated", PRIORITY_RANK.get(c.priority or "", 4)))
 
     async def messages(self, conversation_id: str) -> list[StoredMessage]:
         return await self.store.messages(conversation_id)
 
     async def trace(self, conversation_id: str) -> list[Event]:
         return await self.store.events(conversation_id)
+
+    async def pending_tool_calls(self, conversation_id: str) -> list[PendingToolCall]:
+        return await self.store.pending_calls(conversation_id)
 
     # turns ---------------------------------------------------------------------------------
 
@@ -192,26 +379,33 @@ class Engine:
     ) -> AsyncIterator[Event]:
         if actor == "human":
             return self._human_turn(conversation_id, text)
-        return orchestrator.run_turn(self, conversation_id, text, route_override=self._agent(route_override))
+        return self._published(self.turns.customer_message(conversation_id, text, route_override=self._agent(route_override)))
 
     def rerun_turn(self, conversation_id: str, *, route_override: str | None = None) -> AsyncIterator[Event]:
-        return orchestrator.rerun_turn(self, conversation_id, route_override=self._agent(route_override))
+        return self._published(self.turns.rerun(conversation_id, route_override=self._agent(route_override)))
 
     def resolve_tool_call(
-        self,
-        conversation_id: str,
-        call_id: str,
-        *,
-        approve: bool,
-        arguments: dict | None = None,
-        reason: str | None = None,
+        self, conversation_id: str, call_id: str, *, approve: bool, arguments: dict[str, Any] | None = None,
+        reason: str | None = None, by: str | None = None,
     ) -> AsyncIterator[Event]:
-        from support_tui.core.turn.approvals import resolve_tool_call
+        return self._published(self.turns.resolve_call(
+            conversation_id, call_id, approve=approve, arguments=arguments, reason=reason, by=by))
 
-        return resolve_tool_call(self, conversation_id, call_id, approve=approve, arguments=arguments, reason=reason)
+    async def check_tool_arguments(self, conversation_id: str, call_id: str, arguments: dict[str, Any]) -> list[str]:
+        conv = await self.get_conversation(conversation_id)
+        pending = next((p for p in await self.store.pending_calls(conv.id) if p.call_id == call_id), None)
+        if pending is None:
+            return [f"no pending tool call {call_id!r} in this conversation"]
+        from support_tui.core.shop import CallContext
+        from support_tui.core.state import ConversationState
+
+        ctx = CallContext(customer_id=conv.customer_id, conversation_id=conv.id, escalated=conv.status == "escalated")
+        runner = ToolRunner(self.shop, ConversationState.load(conv.state), ctx, approval_threshold=self.settings.approval_threshold)
+        return await runner.problems(pending.name, arguments)
 
     def _agent(self, name: str | None) -> str | None:
-        if name is not None and (name not in self.team or not self.team[name].routable):
+        team = self.parts.team
+        if name is not None and (name not in team or not team[name].routable):
             raise ValueError(f"unknown specialist {name!r}")
         return name
 
@@ -221,42 +415,48 @@ class Engine:
 
         yield Notice(turn_id=f"human_{message_id}", conversation_id=conversation_id, code="human_message", message="Sent by a person.")
 
-    # the supervisor's actions --------------------------------------------------------------
+    # a person's actions --------------------------------------------------------------------
 
-    async def pending_tool_calls(self, conversation_id: str) -> list[PendingToolCall]:
-        return await self.store.pending_calls(conversation_id)
-
-    async def approve_draft(self, message_id: int, text: str | None = None) -> None:
+    async def _draft(self, message_id: int) -> StoredMessage:
         message = await self.store.get_message(message_id)
         if message is None or message.status != "draft":
             raise LookupError(f"no draft {message_id}")
+        return message
+
+    async def approve_draft(self, message_id: int, text: str | None = None, *, by: str | None = None) -> None:
+        message = await self._draft(message_id)
         cleaned = self.clean(text).text if text is not None else None
+        edited = cleaned is not None and cleaned != message.text
         await self.store.set_message(message_id, text=cleaned, status="sent")
+        await self._change(message.conversation_id, "draft_edited" if edited else "draft_sent", by=by,
+                           detail=f"message {message_id}" + (f": {cleaned}" if edited else ""))
 
-    async def reject_draft(self, message_id: int, reason: str | None = None) -> None:
-        message = await self.store.get_message(message_id)
-        if message is None or message.status != "draft":
-            raise LookupError(f"no draft {message_id}")
+    async def reject_draft(self, message_id: int, reason: str | None = None, *, by: str | None = None) -> None:
+        message = await self._draft(message_id)
         await self.store.set_message(message_id, status="rejected")
+        await self._change(message.conversation_id, "draft_rejected", by=by,
+                           detail=f"message {message_id}" + (f": {reason}" if reason else ""))
 
-    async def send_human_message(self, conversation_id: str, text: str) -> int:
+    async def send_human_message(self, conversation_id: str, text: str, *, by: str | None = None) -> int:
         await self.get_conversation(conversation_id)
-        return await self.store.add_message(conversation_id, "human", self.clean(text).text, agent="human")
+        return await self.store.add_message(conversation_id, "human", self.clean(text).text, agent=by or "human")
 
-    async def take_over(self, conversation_id: str) -> None:
+    async def take_over(self, conversation_id: str, *, by: str | None = None) -> None:
         await self.get_conversation(conversation_id)
         await self.store.update_conversation(conversation_id, handled_by="human")
         await self.store.add_message(conversation_id, "system", "A person took over the conversation.")
+        await self._change(conversation_id, "taken_over", by=by)
 
-    async def hand_back(self, conversation_id: str) -> None:
+    async def hand_back(self, conversation_id: str, *, by: str | None = None) -> None:
         await self.get_conversation(conversation_id)
         await self.store.update_conversation(conversation_id, handled_by="ai")
         await self.store.add_message(conversation_id, "system", "The conversation was handed back to the AI team.")
+        await self._change(conversation_id, "handed_back", by=by)
 
-    async def escalate(self, conversation_id: str, reason: str) -> EscalationRaised:
-        from support_tui.core.turn.approvals import escalate_by_hand
-
-        return await escalate_by_hand(self, conversation_id, reason)
+    async def escalate(self, conversation_id: str, reason: str, *, priority: str = "high", by: str | None = None) -> Event:
+        event = await self.turns.escalate_by_hand(conversation_id, reason, priority=priority, by=by)
+        self._publish(event)
+        return event
 
     async def set_model(self, conversation_id: str, model: str | None) -> None:
         await self.get_conversation(conversation_id)
@@ -276,14 +476,21 @@ class Engine:
         await self.get_conversation(conversation_id)
         await self.store.rate(conversation_id, score, comment)
 
-    async def close_conversation(self, conversation_id: str, outcome: str = "resolved") -> None:
-        if outcome not in ("resolved", "abandoned", "escalated"):
+    async def close_conversation(self, conversation_id: str, outcome: str = "resolved", *, by: str | None = None) -> None:
+        if outcome not in OUTCOMES:
             raise ValueError("outcome is resolved, abandoned or escalated")
-        from support_tui.core.store.support import utcnow
-
         conv = await self.get_conversation(conversation_id)
         status = "escalated" if conv.status == "escalated" and outcome == "escalated" else "closed"
         await self.store.update_conversation(conversation_id, status=status, outcome=outcome, closed_at=utcnow())
+        self._publish(await self.turns.record_change(conversation_id, "closed", by=by, detail=outcome, status=status))
 
     async def forget_customer(self, customer_id: str) -> int:
         return await self.store.forget(customer_id)
+
+
+def is_closed(conversation: ConversationInfo) -> bool:
+    """A customer message on this conversation would reopen it."""
+    return conversation.status in CLOSED
+
+
+__all__ = ["Engine", "OUTCOMES", "Progress", "SupportEngine", "ConversationChanged", "is_closed"]

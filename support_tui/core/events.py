@@ -129,7 +129,7 @@ class SentimentScored(_Event):
     trend_compound: float
     """Smoothed compound over the conversation."""
     history: list[float] = Field(default_factory=list)
-    """Compound of every customer message so far, oldest first."""
+    """Compound of the most recent customer messages (at most 20), oldest first."""
     signals: list[str] = Field(default_factory=list)
     """Frustration signals: ``shouting``, ``repeated_contact``, ``exclamations``, ``profanity``."""
 
@@ -253,6 +253,40 @@ class ReplyCompleted(_Event):
     """chunk_ids of snippets the reply drew on."""
 
 
+ChangeKind = Literal[
+    "reopened",
+    "closed",
+    "taken_over",
+    "handed_back",
+    "escalated",
+    "case_updated",
+    "call_approved",
+    "call_denied",
+    "draft_sent",
+    "draft_edited",
+    "draft_rejected",
+    "model_changed",
+    "mode_changed",
+    "rated",
+]
+
+
+class ConversationChanged(_Event):
+    """The conversation itself changed: a reopen, a close, a person's decision, a take-over.
+
+    Every view refreshes from these; the trace keeps who did what and their words (internal).
+    """
+
+    kind: Literal["conversation_changed"] = "conversation_changed"
+    change: ChangeKind
+    status: str
+    """The conversation's status after the change (open, escalated, closed ...)."""
+    by: str | None = None
+    """The person who made the change (their agent id), or None for the customer and the engine."""
+    detail: str = ""
+    """What changed, in words: an outcome, a reason, an edited text. Internal: never shown to the customer."""
+
+
 class TurnCompleted(_Event):
     """The turn ended (normally, cancelled or failed). Always the last event."""
 
@@ -280,6 +314,7 @@ Event = Annotated[
         ReplyDelta,
         ReplyReset,
         ReplyCompleted,
+        ConversationChanged,
         TurnCompleted,
     ],
     Field(discriminator="kind"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from support_tui.core.shop import Shop
 from support_tui.core.store.sqlite import Database
+from support_tui.core.store.sqlite_store import SQLiteSupportStore
 from support_tui.core.engine import Engine, Progress
 from support_tui.core.paths import DataPaths
 from support_tui.core.settings import Settings
@@ -33,23 +35,36 @@ async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None)
     return kb, embedder, router, ModelClient(settings)
 
 
-async def open_store(paths: DataPaths, progress: Progress | None = None) -> Database:
-    """The data directory's database, with the demo store and its history loaded on first use."""
-    from support_tui.shops.northwind.fixtures import is_loaded, load_fixtures, store_today
-    from support_tui.core.metrics.history import load_history
+async def open_store(
+    paths: DataPaths, settings: Settings | None = None, progress: Progress | None = None
+) -> tuple[Database, SQLiteSupportStore, Shop]:
+    """The data directory's database, its support records (migrated) and the demo shop, set up on first use.
 
+    A fresh directory gets the shop's customers, catalogue and orders, and weeks of past conversations
+    marked as fixture data (so the metrics show something true).
+    """
+    from support_tui.core.metrics.history import history_loaded, load_history
+    from support_tui.shops.northwind.shop import NorthwindShop
+
+    settings = settings or Settings()
     db = await Database.open(paths.ensure().database)
     try:
-        if not await is_loaded(db):
-            if progress:
-                progress("fixtures", 0, 1)
-            await load_fixtures(db)
-        # Weeks of past conversations (marked as fixture data) so the metrics show something true.
-        await load_history(db, today=await store_today(db))
+        store = SQLiteSupportStore(db)
+        await store.migrate()
+        fresh = not await history_loaded(store)
+        if progress and fresh:
+            progress("fixtures", 0, 1)
+        shop = await NorthwindShop.open(db, return_window_days=settings.return_window_days)
+        if fresh:
+            # TRANSITIONAL, until the shop offers it: every demo customer and their order ids.
+            orders: dict[str, list[str]] = {c.id: [] for c in await shop.customers()}
+            for row in await db.fetchall("SELECT id, customer_id FROM orders"):
+                orders.setdefault(row["customer_id"], []).append(row["id"])
+            await load_history(store, today=await shop.today(), orders=orders)
     except BaseException:
         await db.close()
         raise
-    return db
+    return db, store, shop
 
 
 async def open_engine(
@@ -68,8 +83,9 @@ async def open_engine(
     """
     paths = (paths or DataPaths.default()).ensure()
     settings = settings or Settings.load(paths.config)
-    db = await open_store(paths, progress)
-    engine = Engine(settings=settings, db=db, loader=lambda: load_parts(paths, settings, embedder), paths=paths)
+    db, store, shop = await open_store(paths, settings, progress)
+    engine = Engine(settings=settings, store=store, shop=shop, loader=lambda: load_parts(paths, settings, embedder),
+                    paths=paths, on_close=db.close)
     await engine.store.mark_interrupted_turns()
     engine.start_background(progress)
     if wait:

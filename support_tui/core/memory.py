@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from support_tui.core.events import Event, HandoffPacket, ToolCallFinished
+from support_tui.core.shop import Proposal, ToolOutcome
 from support_tui.core.store.support import StoredMessage
 
-WRITE_TOOLS = {
-    "create_return": "Return",
-    "issue_refund": "Refund",
-    "cancel_order": "Cancellation",
-    "change_shipping_address": "Address change",
-    "update_account": "Account update",
-    "send_login_link": "Login link",
-}
+
+class Describer(Protocol):
+    """What memory needs from a shop: its results and writes in words."""
+
+    def fact_lines(self, tool: str, result: Any) -> list[str]: ...
+
+    def action_line(self, tool: str, arguments: Mapping[str, Any], outcome: ToolOutcome) -> str | None: ...
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -23,54 +23,11 @@ def _short(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def fact_lines(call: ToolCallFinished) -> list[str]:
-    """Human-readable facts a successful read tool found."""
-    r = call.result if isinstance(call.result, dict) else {}
-    facts: list[str] = []
-    order = r.get("order") if isinstance(r.get("order"), dict) else None
-    if order:
-        facts.append(
-            f"{order.get('order_id')}: {order.get('status')}, total {order.get('total')}"
-            + (f", tracking {order.get('tracking_number')} ({order.get('carrier')})" if order.get("tracking_number") else "")
-        )
-    if call.name == "track_shipment" and r:
-        facts.append(
-            f"{r.get('order_id')}: {r.get('status')} with {r.get('carrier')}, tracking {r.get('tracking_number')},"
-            f" estimated delivery {r.get('estimated_delivery')}"
-        )
-    for dup in r.get("duplicates") or []:
-        facts.append(
-            f"Duplicate charge: {dup.get('amount')} charged {len(dup.get('charge_ids') or [])} times on {dup.get('order_id')}"
-            f" ({', '.join(dup.get('charge_ids') or [])})"
-        )
-    if call.name == "check_return_eligibility" and r:
-        facts.append(f"{r.get('order_id')}: return {'eligible' if r.get('eligible') else 'not eligible'} ({r.get('reason')})")
-    if call.name == "get_product" and isinstance(r.get("product"), dict):
-        p = r["product"]
-        facts.append(f"Product {p.get('name')}: price {p.get('price')}, stock {p.get('stock')}")
-    if not facts and call.name not in WRITE_TOOLS and r:
-        facts.append(f"{call.name}: {_short(r)}")
-    return facts
+def _outcome(call: ToolCallFinished) -> ToolOutcome:
+    return ToolOutcome(status=call.status, result=call.result, error=call.error, rule=call.rule)
 
 
-def action_line(call: ToolCallFinished) -> str | None:
-    """What a write tool did, or why it did not."""
-    label = WRITE_TOOLS.get(call.name)
-    if label is None:
-        return None
-    args = ", ".join(f"{k}={v}" for k, v in call.arguments.items() if k in ("order_id", "amount", "kind", "field"))
-    if call.status == "ok":
-        r = call.result if isinstance(call.result, dict) else {}
-        ref = r.get("rma_id") or r.get("refund_id") or r.get("status") or "done"
-        return f"{label} done ({args}): {ref}"
-    if call.status == "pending_approval":
-        return f"{label} awaiting human approval ({args})"
-    if call.status == "blocked":
-        return f"{label} blocked by {call.rule} ({args})"
-    return f"{label} failed ({args}): {call.error}"
-
-
-def collect(events: Iterable[Event]) -> tuple[list[str], list[str], list[str]]:
+def collect(events: Iterable[Event], shop: Describer) -> tuple[list[str], list[str], list[str]]:
     """Facts, actions and unfinished items from a conversation's events, de-duplicated, in order."""
     facts: list[str] = []
     actions: list[str] = []
@@ -79,8 +36,8 @@ def collect(events: Iterable[Event]) -> tuple[list[str], list[str], list[str]]:
         if not isinstance(event, ToolCallFinished):
             continue
         if event.status == "ok":
-            facts.extend(f for f in fact_lines(event) if f not in facts)
-        line = action_line(event)
+            facts.extend(f for f in shop.fact_lines(event.name, event.result) if f not in facts)
+        line = shop.action_line(event.name, event.arguments, _outcome(event))
         if line and line not in actions:
             actions.append(line)
         if event.status == "pending_approval":
@@ -115,12 +72,15 @@ def build_packet(
     events: Iterable[Event],
     customer: dict[str, Any],
     sentiment: dict[str, Any],
-    proposal: dict[str, Any] | None = None,
+    shop: Describer,
+    proposal: Proposal | None = None,
+    follow_ups: Sequence[str] = (),
 ) -> HandoffPacket:
     """A hand-off packet so the next specialist or person never asks the customer again."""
-    facts, actions, dropped = collect(events)
-    if proposal:
-        dropped.append(f"awaiting customer's confirmation: {proposal.get('name')} {_short(proposal.get('arguments', {}), 80)}")
+    facts, actions, dropped = collect(events, shop)
+    if proposal is not None:
+        dropped.append(f"awaiting the customer's yes: {proposal.quote.summary}")
+    dropped.extend(f"asked after the escalation: \"{_short(text, 140)}\"" for text in follow_ups)
     return HandoffPacket(
         from_agent=from_agent,
         to_agent=to_agent,
@@ -134,9 +94,11 @@ def build_packet(
     )
 
 
-def memory_summary(messages: Sequence[StoredMessage], events: Iterable[Event], agent: str | None, status: str) -> str:
+def memory_summary(
+    messages: Sequence[StoredMessage], events: Iterable[Event], agent: str | None, status: str, shop: Describer
+) -> str:
     """The line remembered about a conversation for the customer's later conversations."""
-    facts, actions, _ = collect(events)
+    facts, actions, _ = collect(events, shop)
     customer = [m.text for m in messages if m.role == "customer"]
     first = _short(customer[0], 100) if customer else "(no message)"
     tail = []

@@ -17,6 +17,8 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
+    shop: str = "northwind"
+    """Which shop the engine serves: ``northwind`` (the demo shop) or ``taubench-retail``."""
     mode: Literal["auto", "supervised"] = "auto"
     """``auto``: replies go out; ``supervised``: a reply waits as a draft for a person."""
     approval_threshold: float = 200.0

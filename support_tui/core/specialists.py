@@ -32,12 +32,11 @@ class Specialist(BaseModel):
     title: str
     description: str
     model: str
-    tools: tuple[str, ...]
     routable: bool = True
     prompt: str = ""
 
-    def system_prompt(self, customer_name: str) -> str:
-        return self.prompt.format(title=self.title, customer_name=customer_name).strip()
+    def system_prompt(self, customer_name: str, shop: str = "Northwind Goods") -> str:
+        return self.prompt.format(title=self.title, customer_name=customer_name, shop=shop).strip()
 
 
 class Team(BaseModel):
@@ -66,7 +65,7 @@ def load_team(path: Path = SPECIALISTS_FILE) -> Team:
     members = {}
     for entry in raw["specialist"]:
         entry = dict(entry)
-        entry["tools"] = tuple(entry.get("tools", ()))
+        entry.pop("tools", None)  # which tools a specialist gets is the shop's to say
         entry.setdefault("prompt", common)
         members[entry["name"]] = Specialist(**entry)
     return Team(members=members)

@@ -1,1 +1,25 @@
 """Shop implementations behind ``support_tui.core.shop.Shop``: the Northwind demo shop and tau-bench retail."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from support_tui.core.shop import Shop
+    from support_tui.core.store.sqlite import Database
+
+SHOPS = ("northwind", "taubench-retail")
+"""The shops this build can serve, by the name ``config.toml`` and ``--shop`` use."""
+
+
+async def open_shop(name: str, db: "Database", *, return_window_days: int = 30) -> "Shop":
+    """Open a shop by name on a database (its tables are created and loaded on first use)."""
+    if name == "northwind":
+        from support_tui.shops.northwind import NorthwindShop
+
+        return await NorthwindShop.open(db, return_window_days=return_window_days)
+    if name == "taubench-retail":
+        from support_tui.shops.taubench_retail import open_taubench_shop
+
+        return await open_taubench_shop(db)
+    raise ValueError(f"unknown shop {name!r}; this build has {', '.join(SHOPS)}")

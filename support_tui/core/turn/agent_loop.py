@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping, Sequence
 
-from support_tui.shops.northwind.tools import ToolContext, ToolOutcome, run_tool, tool_schemas
 from support_tui.core.events import (
     Event,
     FallbackAttempt,
@@ -19,13 +18,15 @@ from support_tui.core.events import (
     ToolCallRequested,
     Usage,
 )
+from support_tui.core.shop import ToolCall, ToolOutcome
+from support_tui.core.turn.meta_tools import ESCALATE, TRANSFER, EscalateToHuman, TransferToSpecialist
 from support_tui.core.turn.prompts import assistant_tool_calls, tool_result_message
-from support_tui.core.specialists import Specialist
+from support_tui.core.turn.tools import ToolRunner
 
 if TYPE_CHECKING:
     from support_tui.core.llm.client import ModelClient
 
-META_TOOLS = ("transfer_to_specialist", "escalate_to_human")
+MakeEvent = Callable[..., Any]
 
 
 @dataclass
@@ -37,10 +38,10 @@ class LoopResult:
     fallbacks: list[FallbackAttempt] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     tool_events: list[ToolCallFinished] = field(default_factory=list)
-    transfer: dict[str, Any] | None = None
+    transfer: TransferToSpecialist | None = None
     """Set when the agent asked to hand the case to another specialist."""
-    escalate: dict[str, Any] | None = None
-    """Set when the agent asked for a human."""
+    escalate: EscalateToHuman | None = None
+    """Set when the agent asked for a person."""
     pending_approval: bool = False
     model_ms: float = 0.0
     tools_ms: float = 0.0
@@ -52,25 +53,29 @@ class AgentLoop:
     def __init__(
         self,
         client: "ModelClient",
-        specialist: Specialist,
         chain: list[str],
-        ctx: ToolContext,
-        make_event: Callable[..., Any],
+        runner: ToolRunner,
+        offered: Sequence[str],
+        make_event: MakeEvent,
         *,
         max_rounds: int,
     ) -> None:
         self.client = client
-        self.specialist = specialist
         self.chain = chain
-        self.ctx = ctx
+        self.runner = runner
+        self.offered = tuple(offered)
         self.make = make_event
         self.max_rounds = max_rounds
         self.result = LoopResult()
 
+    def schemas(self) -> list[dict[str, Any]]:
+        specs = [self.runner.spec(name) for name in self.offered]
+        return [spec.schema() for spec in specs if spec is not None]
+
     async def run(self, messages: list[dict[str, Any]]) -> AsyncIterator[Event]:
         from support_tui.core.llm.client import ReplyDone
 
-        tools = tool_schemas(self.specialist.tools) or None
+        tools = self.schemas() or None
         for step in range(1, self.max_rounds + 2):
             # The last round offers no tools, so the loop always ends with words for the customer.
             offered = tools if step <= self.max_rounds else None
@@ -91,10 +96,10 @@ class AgentLoop:
                 return
             # Providers' ids need only be unique within one reply (the offline model counts from
             # call_1 each turn); the trace, approvals and views need them unique everywhere.
-            calls = [replace(c, id=new_call_id()) for c in reply.tool_calls]
+            calls = [(new_call_id(), ToolCall(tool=c.name, arguments=dict(c.arguments))) for c in reply.tool_calls]
             messages.append(assistant_tool_calls(calls))
-            for call in calls:
-                async for event in self.run_tool_call(call.id, call.name, call.arguments, messages):
+            for call_id, call in calls:
+                async for event in self.run_tool_call(call_id, call.tool, call.arguments, messages):
                     yield event
             if self.result.transfer or self.result.escalate:
                 # The engine decides what happens next; the reply comes from the next agent.
@@ -122,52 +127,58 @@ class AgentLoop:
         self,
         call_id: str,
         name: str,
-        arguments: dict[str, Any],
+        arguments: Mapping[str, Any],
         messages: list[dict[str, Any]],
         *,
         approved: bool = False,
-        denied_reason: str | None = None,
+        denied: str | None = None,
     ) -> AsyncIterator[Event]:
-        """Run one call under policy (or record a person's denial) and feed the outcome back."""
-        yield self.make(ToolCallRequested, call_id=call_id, name=name, arguments=arguments)
+        """Run one call under policy (or record a person's denial) and feed the outcome back.
+
+        ``denied`` is a person's reason: it reaches the model as an internal note, never the customer.
+        """
+        yield self.make(ToolCallRequested, call_id=call_id, name=name, arguments=dict(arguments))
         started = time.perf_counter()
-        if denied_reason is not None:
-            outcome = ToolOutcome(
-                status="blocked", rule="human_denied", error=f"A supervisor declined this action: {denied_reason}"
+        if denied is not None:
+            ran_args, outcome = dict(arguments), ToolOutcome(
+                status="blocked", rule="human_denied",
+                error="A person declined this action. Internal note, for you only (never quote it to the customer): "
+                + denied,
             )
-        elif name not in self.specialist.tools and not approved:
-            outcome = ToolOutcome(status="error", error=f"The tool '{name}' is not available to {self.specialist.name}.")
+        elif name not in self.offered and not approved:
+            ran_args, outcome = dict(arguments), ToolOutcome(status="error", error=f"The tool '{name}' is not available here.")
         else:
-            outcome = await run_tool(name, arguments, self.ctx, approved=approved)
-        finished = finished_event(self.make, call_id, name, arguments, outcome, started)
+            ran = await self.runner.run(name, arguments, approved=approved)
+            ran_args, outcome = ran.arguments, ran.outcome
+        finished = finished_event(self.make, call_id, name, ran_args, outcome, started)
         self.result.tools_ms += finished.duration_ms
         self.result.tool_events.append(finished)
         if outcome.status == "pending_approval":
             self.result.pending_approval = True
-        if outcome.status == "ok" and name in META_TOOLS and isinstance(outcome.result, dict):
-            if name == "transfer_to_specialist":
-                self.result.transfer = outcome.result
-            else:
-                self.result.escalate = outcome.result
+        if outcome.status == "ok" and name == TRANSFER.name:
+            self.result.transfer = TransferToSpecialist.model_validate(ran_args)
+        elif outcome.status == "ok" and name == ESCALATE.name:
+            self.result.escalate = EscalateToHuman.model_validate(ran_args)
         messages.append(tool_result_message(call_id, name, outcome))
         yield finished
 
 
 def finished_event(
-    make: Callable[..., Any], call_id: str, name: str, arguments: dict[str, Any], outcome: ToolOutcome, started: float
+    make: MakeEvent, call_id: str, name: str, arguments: Mapping[str, Any], outcome: ToolOutcome, started: float
 ) -> ToolCallFinished:
     """The ``ToolCallFinished`` for an outcome, timed from ``started`` (a perf_counter reading)."""
-    return make(
+    event: ToolCallFinished = make(
         ToolCallFinished,
         call_id=call_id,
         name=name,
-        arguments=arguments,
+        arguments=dict(arguments),
         status=outcome.status,
         result=outcome.result,
         error=outcome.error,
         rule=outcome.rule,
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
     )
+    return event
 
 
 def new_call_id(prefix: str = "call") -> str:

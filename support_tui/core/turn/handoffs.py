@@ -1,62 +1,81 @@
-"""Changes of hands inside a turn: a hand-off between specialists, an escalation to a person."""
+"""Changes of hands inside a turn: a hand-off between specialists, an escalation to a person, the packet."""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import AsyncIterator, Sequence
 
 from support_tui.core import memory
-from support_tui.core.turn.agent_loop import finished_event, new_call_id
-from support_tui.shops.northwind.tools import run_tool
-from support_tui.core.events import EscalationRaised, Event, HandoffMade, HandoffPacket, ToolCallRequested
+from support_tui.core.events import EscalationRaised, Event, HandoffMade, HandoffPacket, SentimentScored, ToolCallRequested
+from support_tui.core.shop import CustomerSummary
 from support_tui.core.specialists import ESCALATION_MANAGER
-from support_tui.core.turn.helpers import CASE_FACT_TOOLS
-
-if TYPE_CHECKING:
-    from support_tui.core.turn.state import Turn
-
-
-async def hand_off(turn: Turn, from_agent: str, to_agent: str, reason: str, customer: dict, sentiment) -> HandoffMade:
-    packet = await _packet(turn, from_agent, to_agent, reason, customer, sentiment)
-    handoffs = list(turn.state.get("handoffs", []))
-    handoffs.append({"from": from_agent, "to": to_agent, "reason": reason, "turn_id": turn.turn_id})
-    turn.state["handoffs"] = handoffs
-    turn.state.pop("proposal", None)  # a proposal belongs to the agent that made it
-    return turn.make(HandoffMade, packet=packet)  # type: ignore[return-value]
+from support_tui.core.state import EscalationState, HandoffRecord, Priority
+from support_tui.core.store.support import StoredMessage
+from support_tui.core.turn.agent_loop import finished_event, new_call_id
+from support_tui.core.turn.parts import TurnParts
+from support_tui.core.turn.state import Turn
+from support_tui.core.turn.tools import ToolRunner
 
 
-async def gather_case_facts(turn: Turn, agent: str, text: str) -> AsyncIterator[Event]:
-    """Before a case goes to a person, look up what the routed specialist would have (read-only)."""
-    ctx = turn.tool_context(text)
-    for name, args in CASE_FACT_TOOLS(agent, text):
-        call_id = new_call_id("case")
-        yield turn.make(ToolCallRequested, call_id=call_id, name=name, arguments=args)
-        started = time.perf_counter()
-        outcome = await run_tool(name, args, ctx)
-        yield finished_event(turn.make, call_id, name, args, outcome, started)
+def mood(sentiment: SentimentScored | None) -> dict[str, object]:
+    if sentiment is None:
+        return {}
+    return {"compound": sentiment.compound, "label": sentiment.label, "trend": sentiment.trend}
 
 
-async def escalate(turn: Turn, rule: str, reason: str, priority: str, customer: dict, sentiment) -> EscalationRaised:
-    store = turn.engine.store
-    packet = await _packet(turn, turn.agent, "human", reason, customer, sentiment)
-    turn.escalated = True
-    turn.agent = ESCALATION_MANAGER
-    turn.state["agent"] = ESCALATION_MANAGER
-    turn.state["escalation"] = {"rule": rule, "reason": reason, "priority": priority}
-    await store.update_conversation(turn.conv.id, status="escalated", priority=priority, escalation_reason=reason)
-    return turn.make(EscalationRaised, rule=rule, reason=reason, priority=priority, packet=packet)  # type: ignore[return-value]
+class Handoffs:
+    """Builds packets from the stored conversation plus the turn so far, and moves the case."""
 
+    def __init__(self, parts: TurnParts, turn: Turn, customer: CustomerSummary, messages: Sequence[StoredMessage]) -> None:
+        self.parts = parts
+        self.turn = turn
+        self.customer = customer
+        self.messages = messages
 
-async def _packet(turn: Turn, from_agent: str | None, to_agent: str, reason: str, customer: dict, sentiment) -> HandoffPacket:
-    """The packet from everything stored of the conversation plus this turn's events so far."""
-    store = turn.engine.store
-    return memory.build_packet(
-        from_agent=from_agent,
-        to_agent=to_agent,
-        reason=reason,
-        messages=await store.messages(turn.conv.id),
-        events=[*await store.events(turn.conv.id), *turn.events],
-        customer=customer,
-        sentiment={"compound": sentiment.compound, "label": sentiment.label, "trend": sentiment.trend},
-        proposal=turn.state.get("proposal"),
-    )
+    async def packet(self, from_agent: str | None, to_agent: str, reason: str, sentiment: SentimentScored | None) -> HandoffPacket:
+        turn = self.turn
+        stored = await self.parts.store.events(turn.conv.id)
+        escalation = turn.state.escalation
+        return memory.build_packet(
+            from_agent=from_agent,
+            to_agent=to_agent,
+            reason=reason,
+            messages=self.messages,
+            events=[*stored, *turn.events],
+            customer=self.customer.model_dump(),
+            sentiment=mood(sentiment),
+            shop=self.parts.shop,
+            proposal=turn.state.proposal,
+            follow_ups=escalation.follow_ups if escalation else (),
+        )
+
+    async def hand_off(self, from_agent: str, to_agent: str, reason: str, sentiment: SentimentScored | None) -> HandoffMade:
+        turn = self.turn
+        packet = await self.packet(from_agent, to_agent, reason, sentiment)
+        turn.state.record_handoff(HandoffRecord(from_agent=from_agent, to_agent=to_agent, reason=reason, turn_id=turn.turn_id))
+        turn.state.proposal = None  # a proposal belongs to the agent that made it
+        turn.agent = turn.state.agent = to_agent
+        return turn.make(HandoffMade, packet=packet)
+
+    async def escalate(
+        self, rule: str, reason: str, priority: Priority, sentiment: SentimentScored | None, *, by: str | None = None
+    ) -> EscalationRaised:
+        turn = self.turn
+        packet = await self.packet(turn.agent, "human", reason, sentiment)
+        turn.escalated = True
+        turn.agent = turn.state.agent = ESCALATION_MANAGER
+        turn.state.escalation = EscalationState(rule=rule, reason=reason, priority=priority)
+        await self.parts.store.update_conversation(turn.conv.id, status="escalated", priority=priority, escalation_reason=reason)
+        return turn.make(EscalationRaised, rule=rule, reason=reason, priority=priority, packet=packet)
+
+    async def gather_case_facts(self, specialist: str, text: str, runner: ToolRunner) -> AsyncIterator[Event]:
+        """Before a case goes to a person, make the read-only look-ups the shop suggests."""
+        tools = self.parts.shop.tools()
+        for call in self.parts.shop.case_facts(specialist, text):
+            if call.tool not in tools or tools[call.tool].writes:
+                continue
+            call_id = new_call_id("case")
+            yield self.turn.make(ToolCallRequested, call_id=call_id, name=call.tool, arguments=call.arguments)
+            started = time.perf_counter()
+            ran = await runner.run(call.tool, call.arguments)
+            yield finished_event(self.turn.make, call_id, call.tool, ran.arguments, ran.outcome, started)

@@ -6,7 +6,10 @@ import json
 from typing import Any, Sequence
 
 from support_tui.core.events import Snippet
+from support_tui.core.shop import CustomerSummary, ToolCall, ToolOutcome
+from support_tui.core.shop.protocol import Proposal
 from support_tui.core.specialists import Specialist
+from support_tui.core.state import EscalationState
 from support_tui.core.store.support import StoredMessage
 
 HISTORY_LIMIT = 20
@@ -16,38 +19,43 @@ HISTORY_LIMIT = 20
 def system_prompt(
     specialist: Specialist,
     *,
-    customer: dict[str, Any],
+    shop_title: str,
+    customer: CustomerSummary,
     mode: str,
     escalated: bool,
+    confirm_tools: Sequence[str] = (),
     clarify_options: Sequence[str] = (),
-    proposal: dict[str, Any] | None = None,
-    escalation: dict[str, Any] | None = None,
-    memories: Sequence[dict[str, Any]] = (),
+    proposal: Proposal | None = None,
+    escalation: EscalationState | None = None,
+    memories: Sequence[str] = (),
     snippets: Sequence[Snippet] = (),
-    handoff_summary: str | None = None,
+    internal_notes: Sequence[str] = (),
 ) -> str:
     """The specialist's prompt followed by the sections every model (the offline one too) reads."""
-    lines = [specialist.system_prompt(customer.get("name", "the customer")), "", "## Context"]
+    lines = [specialist.system_prompt(customer.name, shop_title), "", "## Context"]
     lines += [
         f"specialist: {specialist.name}",
-        f"customer_id: {customer.get('id', '')}",
-        f"customer_name: {customer.get('name', '')}",
-        f"tier: {customer.get('tier', '')}",
+        f"customer_id: {customer.id}",
+        f"customer_name: {customer.name}",
+        f"tier: {customer.tier}",
         f"mode: {mode}",
         f"escalated: {'true' if escalated else 'false'}",
         f"route_clarify: {'true' if clarify_options else 'false'}",
     ]
+    if confirm_tools:
+        lines.append(f"confirm_tools: {', '.join(confirm_tools)}")
     if clarify_options:
         lines.append(f"route_options: {', '.join(clarify_options)}")
-    if proposal:
-        lines.append(f"pending_proposal: {json.dumps(proposal, sort_keys=True, default=str)}")
-    if escalation:
-        lines.append(f"escalation: {json.dumps(escalation, sort_keys=True)}")
-    if handoff_summary:
-        lines.append(f"handoff: {handoff_summary}")
+    if proposal is not None:
+        lines.append(f"pending_proposal: {proposal.model_dump_json()}")
+    if escalation is not None:
+        lines.append(f"escalation: {escalation.model_dump_json()}")
+    if internal_notes:
+        lines += ["", "## Internal notes from a person (for you only: never quote them to the customer)"]
+        lines += [f"- {note}" for note in internal_notes]
     if memories:
         lines += ["", "## Memory of earlier conversations"]
-        lines += [f"- {m['created_at'][:10]} {m['summary']}" for m in memories]
+        lines += [f"- {m}" for m in memories]
     if snippets:
         lines += ["", "## Knowledge base"]
         lines += [f"[kb:{s.chunk_id}] {s.title}: {' '.join(s.text.split())}" for s in snippets]
@@ -67,23 +75,23 @@ def history_messages(messages: Sequence[StoredMessage]) -> list[dict[str, Any]]:
     return out
 
 
-def assistant_tool_calls(calls: Sequence[Any]) -> dict[str, Any]:
-    """The assistant message that carries tool calls, in OpenAI form."""
+def assistant_tool_calls(calls: Sequence[tuple[str, ToolCall]]) -> dict[str, Any]:
+    """The assistant message that carries tool calls (``(call_id, call)`` pairs), in OpenAI form."""
     return {
         "role": "assistant",
         "content": None,
         "tool_calls": [
             {
-                "id": c.id,
+                "id": call_id,
                 "type": "function",
-                "function": {"name": c.name, "arguments": json.dumps(c.arguments, sort_keys=True, default=str)},
+                "function": {"name": call.tool, "arguments": json.dumps(call.arguments, sort_keys=True, default=str)},
             }
-            for c in calls
+            for call_id, call in calls
         ],
     }
 
 
-def tool_result_message(call_id: str, name: str, outcome: Any) -> dict[str, Any]:
+def tool_result_message(call_id: str, name: str, outcome: ToolOutcome) -> dict[str, Any]:
     """A tool's outcome as the ``tool`` message the model reads next."""
     payload = {"status": outcome.status, "result": outcome.result, "error": outcome.error, "rule": outcome.rule}
     return {"role": "tool", "tool_call_id": call_id, "name": name, "content": json.dumps(payload, default=str)}

@@ -24,8 +24,8 @@ async def create_return(ctx: ToolContext, args: a.CreateReturn) -> dict[str, Any
     facts = await return_facts(ctx, order, args.skus)
     if args.kind == "exchange" and args.exchange_sku:
         variant = await ctx.db.fetchone(
-            "SELECT sku, stock FROM product_variants WHERE sku = ? COLLATE NOCASE"
-            " UNION ALL SELECT sku, stock FROM products WHERE sku = ? COLLATE NOCASE", (args.exchange_sku, args.exchange_sku))
+            "SELECT sku, stock FROM product_variants WHERE upper(sku) = upper(?)"
+            " UNION ALL SELECT sku, stock FROM products WHERE upper(sku) = upper(?)", (args.exchange_sku, args.exchange_sku))
         if variant is None:
             raise ToolError(f"No item with SKU {args.exchange_sku}; use get_product to see variants.")
         if variant["stock"] <= 0:
@@ -137,12 +137,3 @@ async def send_login_link(ctx: ToolContext, args: a.SendLoginLink) -> dict[str, 
     if prefs.get("account_locked"):
         result["note"] = "The account is locked after failed sign-ins; following the link unlocks it."
     return result
-
-
-async def transfer_to_specialist(ctx: ToolContext, args: a.TransferToSpecialist) -> dict[str, Any]:
-    return {"transfer_to": args.agent, "reason": args.reason}
-
-
-async def escalate_to_human(ctx: ToolContext, args: a.EscalateToHuman) -> dict[str, Any]:
-    return {"escalate": True, "reason": args.reason, "priority": args.priority}
-

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from support_tui.core.specialists import ROUTABLE
 
 
 def normalise_order_id(value: Any) -> Any:
@@ -127,13 +126,3 @@ class UpdateAccount(Args):
 
 class SendLoginLink(Args):
     kind: Literal["password_reset", "magic_link"] = "password_reset"
-
-
-class TransferToSpecialist(Args):
-    agent: Literal[ROUTABLE] = Field(description="The specialist who should take over.")  # type: ignore[valid-type]
-    reason: Reason
-
-
-class EscalateToHuman(Args):
-    reason: Reason
-    priority: Literal["low", "normal", "high", "urgent"] = "normal"

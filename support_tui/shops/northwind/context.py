@@ -1,36 +1,29 @@
-"""What a tool call runs with (the conversation's customer, settings, state) and what it returns."""
+"""What a Northwind tool call runs with: the database, the customer it is scoped to, the shop's day."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
 
-from pydantic import BaseModel
-
-from support_tui.shops.northwind.fixtures import store_today
+from support_tui.core.shop import ShopError
 from support_tui.core.store.sqlite import Database
-from support_tui.core.settings import Settings
+from support_tui.shops.northwind.fixtures import store_today
+
+ToolError = ShopError
+"""A tool cannot do what was asked (unknown order, bad SKU); the engine turns it into an error outcome."""
 
 
 @dataclass
 class ToolContext:
-    """The conversation a tool call belongs to; every tool is scoped to ``customer_id``."""
+    """The conversation a call belongs to; every tool is scoped to ``customer_id``."""
 
     db: Database
     customer_id: str
-    conversation_id: str
-    settings: Settings
-    escalated: bool = False
-    """The conversation is escalated: any refund or return then needs a person's approval."""
-    last_customer_message: str = ""
-    """The customer's latest message: the confirmation rule looks for a "yes" in it."""
-    state: dict[str, Any] = field(default_factory=dict)
-    """The conversation's mutable state (``proposal``, ``confirmed``); the engine persists it."""
+    conversation_id: str = ""
+    window_days: int = 30
+    """Returns are accepted within this many days of delivery."""
     today: date | None = None
-    """The store's day; None means the day the store was created (``store_meta``), else today."""
-    turn_id: str | None = None
-    """The current turn, if the engine passes it: then a proposal cannot be confirmed in its own turn."""
+    """The store's day; None means the day the store was created (``store_meta``)."""
 
     async def day(self) -> date:
         """The calendar day policies measure from (return windows, delivery estimates)."""
@@ -39,22 +32,6 @@ class ToolContext:
     async def now(self) -> datetime:
         """A timestamp on the store's day, at the current time of day, for new records."""
         return datetime.combine(await self.day(), datetime.now().time()).replace(microsecond=0)
-
-
-class ToolOutcome(BaseModel):
-    """The outcome of one tool call, as the model and the console see it."""
-
-    status: Literal["ok", "error", "blocked", "pending_approval"]
-    result: Any = None
-    """The structured result (a JSON-serialisable dict) when ``ok``."""
-    error: str | None = None
-    """What went wrong, or why a policy stopped the call, worded for the model."""
-    rule: str | None = None
-    """The policy rule that blocked the call or asked for approval (a key of ``policy.RULES``)."""
-
-
-class ToolError(Exception):
-    """A tool cannot do what was asked (unknown order, bad SKU); becomes an ``error`` outcome."""
 
 
 def not_found(order_id: str) -> ToolError:

@@ -70,7 +70,7 @@ async def return_facts(ctx: ToolContext, order: Row, skus: list[str] | None) -> 
         "items": [{k: i[k] for k in ("sku", "name", "quantity", "price")} | {"already_returned": i["sku"] in returned}
                   for i in chosen],
         "days_since_delivery": days,
-        "window_days": ctx.settings.return_window_days,
+        "window_days": ctx.window_days,
         "value": with_tax,
         "refundable_amount": money(max(0.0, min(with_tax, paid - refunded))),
         "already_returned": [i["sku"] for i in chosen if i["sku"] in returned],
@@ -160,11 +160,11 @@ async def get_product(ctx: ToolContext, args: a.GetProduct) -> dict[str, Any]:
     if args.product_id:
         key = args.product_id.strip()
         row = await ctx.db.fetchone(
-            "SELECT * FROM products WHERE id = ? COLLATE NOCASE OR sku = ? COLLATE NOCASE"
-            " OR id = (SELECT product_id FROM product_variants WHERE sku = ? COLLATE NOCASE)", (key, key, key))
+            "SELECT * FROM products WHERE upper(id) = upper(?) OR upper(sku) = upper(?)"
+            " OR id = (SELECT product_id FROM product_variants WHERE upper(sku) = upper(?))", (key, key, key))
     if row is None:
         name = (args.name or args.product_id or "").strip()
-        row = await ctx.db.fetchone("SELECT * FROM products WHERE name = ? COLLATE NOCASE", (name,))
+        row = await ctx.db.fetchone("SELECT * FROM products WHERE lower(name) = lower(?)", (name,))
         row = row or await ctx.db.fetchone("SELECT * FROM products WHERE name LIKE ? ORDER BY length(name) LIMIT 1", (f"%{name}%",))
         if row is None:
             found = (await search_products(ctx, a.SearchProducts(query=name, limit=1)))["products"]

@@ -1,0 +1,170 @@
+"""A customer turn's stages: sentiment, route, escalation, retrieval, then the specialist's reply."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import aclosing
+from dataclasses import replace
+from typing import Any, AsyncIterator, Sequence
+
+from support_tui.core.escalation import EscalationSignals, evaluate
+from support_tui.core.events import (
+    ConversationChanged,
+    Event,
+    KnowledgeRetrieved,
+    Notice,
+    RouteDecided,
+    SentimentScored,
+    Snippet,
+)
+from support_tui.core.routing.decision import RouteDecision, RoutingContext
+from support_tui.core.sentiment import SentimentTrend, label_for, score_message
+from support_tui.core.specialists import ESCALATION_MANAGER
+from support_tui.core.state import SentimentState
+from support_tui.core.store.support import StoredMessage
+from support_tui.core.turn.confirmation import is_affirmative
+from support_tui.core.turn.handoffs import Handoffs
+from support_tui.core.turn.parts import TurnParts
+from support_tui.core.turn.reply import ReplyWriter
+from support_tui.core.turn.state import Turn
+
+FOLLOW_UP_WORDS = 3
+"""A message this short is read with the one before it when searching the knowledge base."""
+
+
+class CustomerTurn:
+    """The stages of one customer message, after it was stored and the turn started."""
+
+    def __init__(self, parts: TurnParts, turn: Turn) -> None:
+        self.parts = parts
+        self.turn = turn
+
+    async def run(self, text: str, route_override: str | None) -> AsyncIterator[Event]:
+        parts, turn = self.parts, self.turn
+        t = time.perf_counter()
+        sentiment, trend = self._sentiment(text)
+        yield sentiment
+        t = turn.stage("sentiment", t)
+
+        if turn.conv.handled_by == "human":
+            turn.status = "human_active"
+            yield turn.make(Notice, code="human_active", message="A person is handling this conversation; no AI reply.")
+            return
+
+        kb, embedder, router, _ = parts.loaded()
+        # One read of the conversation serves retrieval, routing and the prompt's history.
+        messages = await parts.store.messages(turn.conv.id)
+        earlier = [m.text for m in messages if m.role == "customer" and m.turn_id != turn.turn_id]
+        # A bare follow-up ("yes", "ok thanks") says nothing to search the KB with: it is read
+        # together with the customer's previous message.
+        query = f"{earlier[-1]} {text}" if len(text.split()) <= FOLLOW_UP_WORDS and earlier else text
+        vectors = await embedder.aencode([text] if query == text else [text, query])
+        vector, query_vector = vectors[0], vectors[-1]
+        t = turn.stage("embed", t)
+        # Retrieval needs only the vector: it runs while routing and escalation are decided.
+        search = asyncio.ensure_future(kb.search(query, k=parts.settings.kb_top_k, vector=query_vector))
+        try:
+            decision = self._route(router.route_vector(vector, text, RoutingContext(current_agent=turn.state.agent, previous_texts=earlier)), text, route_override)
+            async with aclosing(self._decide_and_reply(text, vector, decision, messages, sentiment, trend, query, search, t)) as events:
+                async for event in events:
+                    yield event
+        finally:
+            if not search.done():
+                search.cancel()
+            elif not search.cancelled():
+                search.exception()  # retrieved, so a failure the turn never reached is not logged as lost
+
+    def _sentiment(self, text: str) -> tuple[SentimentScored, SentimentTrend]:
+        turn = self.turn
+        compound, signals = score_message(text)
+        trend = SentimentTrend.from_state(turn.state.sentiment.model_dump())
+        trend.update(compound)
+        turn.state.sentiment = SentimentState.model_validate(trend.to_state())
+        event = turn.make(
+            SentimentScored, compound=compound, label=label_for(compound), trend=trend.label,
+            trend_compound=round(trend.smoothed, 4), history=list(trend.history), signals=signals,
+        )
+        return event, trend
+
+    def _route(self, decision: RouteDecision, text: str, route_override: str | None) -> RouteDecision:
+        state = self.turn.state
+        current = state.agent
+        if state.proposal is not None and current and not route_override and is_affirmative(text) and decision.agent != current:
+            # A yes to a proposed action belongs to the specialist that proposed it, whatever else
+            # the words resemble ("yes please refund the duplicate" reads like a returns request).
+            decision = replace(decision, agent=current, method="sticky", clarify=False,
+                               reason=f"confirms the {state.proposal.quote.action} that {current} proposed (router said {decision.agent})")
+        if route_override:
+            decision = replace(decision, agent=route_override, method="override", clarify=False,
+                               reason=f"a person sent this to {route_override} (router said {decision.agent})")
+        if self.turn.escalated:
+            # Whoever the words suggest, an escalated case is answered by the escalation manager
+            # until a person picks it up: the routing panel says so.
+            held = state.escalation.reason if state.escalation else "escalated"
+            decision = replace(decision, agent=ESCALATION_MANAGER, method="escalated", clarify=False,
+                               reason=f"the case waits for a person ({held}); the router suggested {decision.agent}"
+                                      f" ({decision.confidence:.2f})")
+        return decision
+
+    async def _decide_and_reply(
+        self, text: str, vector: Any, decision: RouteDecision, messages: Sequence[StoredMessage],
+        sentiment: SentimentScored, trend: SentimentTrend, query: str, search: "asyncio.Future[list[Snippet]]", t: float,
+    ) -> AsyncIterator[Event]:
+        parts, turn = self.parts, self.turn
+        current = turn.state.agent
+        yield turn.make(
+            RouteDecided, agent=decision.agent, confidence=round(decision.confidence, 4), margin=round(decision.margin, 4),
+            scores={k: round(v, 4) for k, v in decision.scores.items()}, reason=decision.reason, evidence=decision.evidence,
+            previous_agent=current, method=decision.method, clarify=decision.clarify,
+        )
+        turn.state.low_confidence_turns = turn.state.low_confidence_turns + 1 if decision.clarify else 0
+        t = turn.stage("route", t)
+
+        customer = await parts.shop.customer(turn.conv.customer_id)
+        if customer is None:
+            raise LookupError(f"no customer {turn.conv.customer_id!r}")
+        handoffs = Handoffs(parts, turn, customer, messages)
+        writer = ReplyWriter(parts, turn, customer=customer, messages=messages, handoffs=handoffs)
+        if turn.escalated:
+            escalation = turn.state.escalation
+            if escalation is not None:
+                escalation.add_follow_up(text)
+                turn.state.escalation = escalation
+            yield turn.make(ConversationChanged, change="case_updated", status="escalated", detail=text)
+        elif current and decision.agent != current:
+            yield await handoffs.hand_off(current, decision.agent, f"routed: {decision.reason}", sentiment)
+        turn.agent = turn.state.agent = decision.agent
+
+        escalated_now = None
+        if not turn.escalated:
+            human = await parts.human_requests.detect(text, vector) if parts.human_requests is not None else None
+            verdict = evaluate(EscalationSignals(
+                text=text, compound=sentiment.compound, trend_compound=trend.smoothed, trend_label=trend.label,
+                signals=tuple(sentiment.signals), tier=customer.tier, route_confidence=decision.confidence,
+                low_confidence_turns=turn.state.low_confidence_turns, failed_tool_calls=turn.state.failed_tool_calls,
+                policy_blocked=turn.state.policy_blocked, sentiment_threshold=parts.settings.escalation_sentiment,
+                human_request=human, trend_messages=trend.count,
+            ))
+            if verdict:
+                async for event in handoffs.gather_case_facts(decision.agent, text, writer.runner(text)):
+                    yield event
+                priority = verdict.priority if verdict.priority in ("low", "normal", "high", "urgent") else "high"
+                escalated_now = await handoffs.escalate(verdict.rule, verdict.reason, priority, sentiment)  # type: ignore[arg-type]
+                yield escalated_now
+        t = turn.stage("escalate", t)
+
+        snippets = await search
+        yield turn.make(KnowledgeRetrieved, query=query, snippets=snippets)
+        turn.stage("retrieve", t)
+
+        # An escalated case is waiting for a person: asking which specialist it is for helps nobody.
+        clarify = _clarify_options(decision) if decision.clarify and not turn.escalated else ()
+        async with aclosing(writer.reply(text, snippets, clarify, escalated_now is not None)) as events:
+            async for event in events:
+                yield event
+
+
+def _clarify_options(decision: RouteDecision) -> tuple[str, ...]:
+    ranked = sorted(decision.scores.items(), key=lambda kv: -kv[1])
+    return tuple(name for name, _ in ranked[:2])

@@ -1,0 +1,84 @@
+"""What a turn runs on: the store, the shop, the team, and the loaded retrieval, routing and model parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Protocol, Sequence
+
+from support_tui.core.events import Snippet
+from support_tui.core.routing.decision import RouteDecision, RoutingContext
+from support_tui.core.settings import Settings
+from support_tui.core.shop import Shop
+from support_tui.core.specialists import Team
+from support_tui.core.store.protocol import SupportStore
+from support_tui.core.turn.meta_tools import ESCALATE, TRANSFER
+
+
+class Retriever(Protocol):
+    """The knowledge base as a turn uses it."""
+
+    async def search(self, query: str, k: int = 4, *, vector: Any = None) -> list[Snippet]:
+        """The best snippets for a query (``vector``: its embedding, when the caller has it)."""
+        ...
+
+
+class Encoder(Protocol):
+    """Sentence embeddings (the router's and the KB's model)."""
+
+    async def aencode(self, texts: Sequence[str]) -> Any:
+        """Normalised vectors, one row per text."""
+        ...
+
+
+class Router(Protocol):
+    """Picks the specialist for a message."""
+
+    def route_vector(self, vector: Any, text: str, context: RoutingContext | None = None) -> RouteDecision:
+        """The decision for a message whose embedding is ``vector``."""
+        ...
+
+
+class Models(Protocol):
+    """The model chain: streams a reply, falling back along ``chain``."""
+
+    def stream(self, chain: list[str], messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> AsyncIterator[Any]:
+        """Text deltas, failures and the finished reply."""
+        ...
+
+
+class HumanRequests(Protocol):
+    """Recognises a request for a person by meaning."""
+
+    async def detect(self, text: str, vector: Any) -> bool:
+        """True when the message asks for a person."""
+        ...
+
+
+@dataclass
+class TurnParts:
+    """Everything a turn needs; the heavy parts arrive after the engine got ready."""
+
+    settings: Settings
+    store: SupportStore
+    shop: Shop
+    team: Team
+    kb: Retriever | None = None
+    embedder: Encoder | None = None
+    router: Router | None = None
+    models: Models | None = None
+    human_requests: HumanRequests | None = None
+
+    def offered_tools(self, specialist: str) -> tuple[str, ...]:
+        """The shop's tools for a specialist, then the engine's own (transfer only between routable ones)."""
+        own = (TRANSFER.name, ESCALATE.name) if specialist in self.team and self.team[specialist].routable else (ESCALATE.name,)
+        return (*self.shop.tools_for(specialist), *own)
+
+    def confirm_tools(self, offered: Sequence[str]) -> tuple[str, ...]:
+        """Which of these tools need the customer's yes."""
+        tools = self.shop.tools()
+        return tuple(name for name in offered if name in tools and tools[name].consequential)
+
+    def loaded(self) -> tuple[Retriever, Encoder, Router, Models]:
+        if self.kb is None or self.embedder is None or self.router is None or self.models is None:
+            raise RuntimeError("the engine is not ready yet")
+        return self.kb, self.embedder, self.router, self.models

@@ -1,0 +1,118 @@
+"""``NorthwindShop``: the demo shop behind the Shop Protocol, over its own tables in the database."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Mapping
+
+from pydantic import BaseModel
+
+from support_tui.core.shop import (
+    CallContext,
+    CardOrder,
+    CustomerCard,
+    CustomerSummary,
+    Quote,
+    RuleVerdict,
+    ShopTool,
+    ToolCall,
+    ToolOutcome,
+)
+from support_tui.core.store.sqlite import Database
+from support_tui.shops.northwind import facts, policy, quotes
+from support_tui.shops.northwind.context import ToolContext
+from support_tui.shops.northwind.facts import STATUS_WORDS
+from support_tui.shops.northwind.fixtures import is_loaded, load_fixtures, store_today
+from support_tui.shops.northwind.schema import SCHEMA
+from support_tui.shops.northwind.tools import RUNNERS, SPECIALIST_TOOLS, TOOLS
+
+
+class NorthwindShop:
+    """Northwind Goods: orders, shipments, products, returns, refunds, charges and accounts."""
+
+    name = "northwind"
+    title = "Northwind Goods"
+
+    def __init__(self, db: Database, *, return_window_days: int = 30, today: date | None = None) -> None:
+        self.db = db
+        self.return_window_days = return_window_days
+        self._today = today
+
+    @classmethod
+    async def open(cls, db: Database, *, return_window_days: int = 30, load: bool = True) -> "NorthwindShop":
+        """Apply the shop's schema; on first use load the demo customers, catalogue and orders."""
+        async with db.transaction() as conn:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    await conn.execute(statement)
+        if load and not await is_loaded(db):
+            await load_fixtures(db)
+        return cls(db, return_window_days=return_window_days)
+
+    async def reset(self, *, today: date | None = None) -> dict[str, int]:
+        """Load the demo shop afresh (every shop table replaced)."""
+        return await load_fixtures(self.db, today=today, reset=True)
+
+    def context(self, ctx: CallContext) -> ToolContext:
+        return ToolContext(self.db, ctx.customer_id, ctx.conversation_id, self.return_window_days, self._today)
+
+    # the Protocol --------------------------------------------------------------------------
+
+    def tools(self) -> Mapping[str, ShopTool]:
+        return TOOLS
+
+    def tools_for(self, specialist: str) -> tuple[str, ...]:
+        return SPECIALIST_TOOLS.get(specialist, ())
+
+    def rules(self) -> Mapping[str, str]:
+        return policy.RULES
+
+    async def today(self) -> date:
+        return self._today or await store_today(self.db)
+
+    async def customers(self) -> list[CustomerSummary]:
+        rows = await self.db.fetchall("SELECT id, name, tier, lifetime_value, email FROM customers ORDER BY id")
+        return [CustomerSummary(**dict(r)) for r in rows]
+
+    async def customer(self, customer_id: str) -> CustomerSummary | None:
+        row = await self.db.fetchone(
+            "SELECT id, name, tier, lifetime_value, email FROM customers WHERE id = ?", (customer_id,)
+        )
+        return None if row is None else CustomerSummary(**dict(row))
+
+    async def customer_card(self, customer_id: str) -> CustomerCard:
+        summary = await self.customer(customer_id)
+        if summary is None:
+            raise LookupError(f"no customer {customer_id!r}")
+        phone = await self.db.scalar("SELECT phone FROM customers WHERE id = ?", (customer_id,))
+        orders = await self.db.fetchall(
+            "SELECT id, status, total, placed_at FROM orders WHERE customer_id = ? ORDER BY placed_at DESC LIMIT 5",
+            (customer_id,),
+        )
+        return CustomerCard(
+            customer=summary,
+            phone=phone,
+            recent_orders=[
+                CardOrder(order_id=o["id"], status=STATUS_WORDS.get(o["status"], o["status"]), total=o["total"],
+                          placed_at=str(o["placed_at"])[:10])
+                for o in orders
+            ],
+        )
+
+    async def check(self, tool: str, args: BaseModel, ctx: CallContext) -> RuleVerdict | None:
+        return await policy.check(args, self.context(ctx))
+
+    async def quote(self, tool: str, args: BaseModel, ctx: CallContext) -> Quote:
+        return await quotes.quote(args, self.context(ctx))
+
+    async def run(self, tool: str, args: BaseModel, ctx: CallContext) -> Any:
+        return await RUNNERS[tool](self.context(ctx), args)
+
+    def case_facts(self, specialist: str, text: str) -> list[ToolCall]:
+        return facts.case_facts(specialist, text)
+
+    def fact_lines(self, tool: str, result: Any) -> list[str]:
+        return facts.fact_lines(tool, result)
+
+    def action_line(self, tool: str, arguments: Mapping[str, Any], outcome: ToolOutcome) -> str | None:
+        return facts.action_line(tool, arguments, outcome)
