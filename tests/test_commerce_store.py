@@ -8,12 +8,31 @@ import sys
 import time
 from datetime import date, datetime, timedelta
 
+import pytest
+
 from tests.conftest import STORE_DAY
 from support_tui.shops.northwind.fixtures import is_loaded, load_fixtures, store_today
 from support_tui.shops.northwind.generator import generate_store
+from support_tui.shops.northwind.shop import NorthwindShop
 from support_tui.core.store.sqlite import Database
 
 TODAY = STORE_DAY
+
+
+async def open_shop_db(path) -> Database:
+    """A database with the demo shop's tables and nothing in them (``Database.open`` creates no tables)."""
+    database = await Database.open(path)
+    await NorthwindShop.open(database, load=False)
+    return database
+
+
+@pytest.fixture
+async def db(tmp_path):
+    """The demo store alone (no KB, no engine, no support records) in a temporary database."""
+    database = await open_shop_db(tmp_path / "store.db")
+    await load_fixtures(database, today=STORE_DAY)
+    yield database
+    await database.close()
 
 
 def _day(stamp: str) -> date:
@@ -55,7 +74,7 @@ def test_generated_dates_are_consistent_with_status():
 
 
 async def test_load_is_idempotent_and_reset_reloads(tmp_path):
-    database = await Database.open(tmp_path / "s.db")
+    database = await open_shop_db(tmp_path / "s.db")
     try:
         assert not await is_loaded(database)
         started = time.perf_counter()
@@ -115,7 +134,7 @@ async def test_other_demo_customers(db):
 
 async def test_demo_dates_follow_the_store_day(tmp_path):
     later = date(2027, 1, 2)
-    database = await Database.open(tmp_path / "later.db")
+    database = await open_shop_db(tmp_path / "later.db")
     try:
         await load_fixtures(database, today=later)
         delivered = await database.scalar("SELECT delivered_at FROM orders WHERE id = 'ORD-67891'")

@@ -7,6 +7,7 @@ import asyncio
 import sys
 import time
 from datetime import date, datetime
+from typing import Any
 
 from support_tui.cli import UserError
 from support_tui.cli._common import plain, print_json
@@ -54,9 +55,9 @@ async def metrics_command(args: argparse.Namespace) -> int:
     from support_tui.core.metrics.figures import compute_metrics
 
     since, until = period(args.since, args.until)
-    db = await open_store(DataPaths.default())
+    db, store, shop = await open_store(DataPaths.default())
     try:
-        figures = await compute_metrics(db, since=since, until=until, include_fixture=not args.exclude_fixture)
+        figures = await compute_metrics(store, shop.tools(), since=since, until=until, include_fixture=not args.exclude_fixture)
     finally:
         await db.close()
     if args.json:
@@ -132,19 +133,21 @@ def _port(text: str) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from support_tui.core.metrics.export import serve
-
     from support_tui.core.factory import open_store
+    from support_tui.core.metrics.export import serve
+    from support_tui.core.store.sqlite_store import metric_reader
 
-    async def prepare() -> None:
-        await (await open_store(DataPaths.default())).close()
+    async def prepare() -> Any:
+        db, _store, shop = await open_store(DataPaths.default())
+        await db.close()
+        return shop.tools()
 
-    asyncio.run(prepare())  # a fresh data directory sets itself up first
-    database = DataPaths.default().database
+    tools = asyncio.run(prepare())  # a fresh data directory sets itself up first
+    read = metric_reader(DataPaths.default().database)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"support-tui: warning: serving metrics on {args.host}, reachable from other machines", file=sys.stderr)
     try:
-        server, _thread = serve(database, host=args.host, port=args.port, include_fixture=not args.exclude_fixture)
+        server, _thread = serve(read, tools, host=args.host, port=args.port, include_fixture=not args.exclude_fixture)
     except OSError as exc:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     host, port = server.server_address[:2]

@@ -32,22 +32,30 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
 
 
-async def _open():
+async def _open(*, load: bool = False):
+    """The database with the support records migrated and the demo shop's tables (loaded when ``load``)."""
     from support_tui.core.store.sqlite import Database
+    from support_tui.core.store.sqlite_store import SQLiteSupportStore
+    from support_tui.shops.northwind.shop import NorthwindShop
 
     paths = DataPaths.default().ensure()
     try:
-        return await Database.open(paths.database)
+        db = await Database.open(paths.database)
     except Exception as exc:
         raise UserError(f"cannot open the database at {paths.database}: {exc}") from exc
+    try:
+        await SQLiteSupportStore(db).migrate()
+        shop = await NorthwindShop.open(db, load=load)
+    except BaseException:
+        await db.close()
+        raise
+    return db, shop
 
 
 async def reset_store(args: argparse.Namespace) -> int:
-    from support_tui.shops.northwind.fixtures import load_fixtures
-
-    db = await _open()
+    db, shop = await _open()
     try:
-        counts = await load_fixtures(db, today=args.today, reset=True)
+        counts = await shop.reset(today=args.today)
     finally:
         await db.close()
     print(f"Store reloaded in {db.path}: {counts['customers']} customers, {counts['products']} products, "
@@ -58,12 +66,13 @@ async def reset_store(args: argparse.Namespace) -> int:
 async def store_status(args: argparse.Namespace) -> int:
     from support_tui.shops.northwind.fixtures import is_loaded, store_today
 
-    db = await _open()
+    db, _shop = await _open()
     try:
         if not await is_loaded(db):
             print(f"No store in {db.path} yet; run `support-tui store reset`.")
             return 0
         day = await store_today(db)
+        # The demo shop's own tables (not support records), until the shop reports its size itself.
         counts = {t: await db.scalar(f"SELECT COUNT(*) FROM {t}") for t in ("customers", "products", "orders", "returns", "refunds")}
     finally:
         await db.close()
@@ -72,11 +81,9 @@ async def store_status(args: argparse.Namespace) -> int:
 
 
 async def list_customers(args: argparse.Namespace) -> int:
-    from support_tui.shops.northwind.fixtures import load_fixtures
-
-    db = await _open()
+    db, _shop = await _open(load=True)  # a fresh data directory gets its store on first use
     try:
-        await load_fixtures(db)  # a fresh data directory gets its store on first use
+        # The demo shop's own tables (not support records), until the shop lists order counts itself.
         rows = await db.fetchall(
             "SELECT c.id, c.name, c.tier, c.lifetime_value, COUNT(o.id) AS orders FROM customers c"
             " LEFT JOIN orders o ON o.customer_id = c.id GROUP BY c.id ORDER BY c.id"

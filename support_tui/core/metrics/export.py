@@ -1,11 +1,14 @@
-"""Prometheus exposition of the support metrics: a collector that reads the database on each scrape."""
+"""Prometheus exposition of the support metrics: a collector that reads the records on each scrape.
+
+The collector runs on the exposition server's thread, so it reads through a synchronous reader the
+store's adapter provides (``sqlite_store.metric_reader(path)``: a private read-only connection per scrape).
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, Mapping
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -15,8 +18,9 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from support_tui.core.metrics.figures import summarise
-from support_tui.core.metrics.facts import conversation_facts, read_records_sync
+from support_tui.core.metrics.facts import conversation_facts, write_tools
+from support_tui.core.metrics.figures import MetricReader, summarise
+from support_tui.core.shop import ShopTool
 
 log = logging.getLogger("support_tui.metrics")
 
@@ -51,10 +55,11 @@ def histogram(name: str, doc: str, values: list[float], buckets: tuple[float, ..
 
 
 class SupportCollector(Collector):
-    """Every scrape opens its own read-only sqlite3 connection, so the HTTP thread never shares the engine's."""
+    """Every scrape reads through ``read`` (its own connection), so the HTTP thread never shares the engine's."""
 
-    def __init__(self, database: Path | str, *, include_fixture: bool = True) -> None:
-        self.database = Path(database)
+    def __init__(self, read: MetricReader, tools: Mapping[str, ShopTool], *, include_fixture: bool = True) -> None:
+        self.read = read
+        self.writes = write_tools(tools)
         self.include_fixture = include_fixture
         self.errors = 0
 
@@ -64,7 +69,7 @@ class SupportCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         try:
-            facts = conversation_facts(read_records_sync(self.database, None, self.include_fixture))
+            facts = conversation_facts(self.read(None, self.include_fixture), self.writes)
         except Exception:  # a locked or missing database must not kill the exporter
             log.exception("metrics scrape failed")
             self.errors += 1
@@ -125,17 +130,20 @@ class SupportCollector(Collector):
             yield gauge
 
 
-def make_registry(database: Path | str, *, include_fixture: bool = True):
+def make_registry(read: MetricReader, tools: Mapping[str, ShopTool], *, include_fixture: bool = True) -> Any:
     """A fresh registry holding only the support collector (no process or platform metrics)."""
     from prometheus_client import CollectorRegistry
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SupportCollector(database, include_fixture=include_fixture))
+    registry.register(SupportCollector(read, tools, include_fixture=include_fixture))
     return registry
 
 
-def serve(database: Path | str, *, host: str = "127.0.0.1", port: int = 9464, include_fixture: bool = True):
+def serve(
+    read: MetricReader, tools: Mapping[str, ShopTool], *, host: str = "127.0.0.1", port: int = 9464,
+    include_fixture: bool = True,
+) -> Any:
     """Start the exposition HTTP server in a daemon thread; returns (server, thread)."""
     from prometheus_client import start_http_server
 
-    return start_http_server(port, addr=host, registry=make_registry(database, include_fixture=include_fixture))
+    return start_http_server(port, addr=host, registry=make_registry(read, tools, include_fixture=include_fixture))

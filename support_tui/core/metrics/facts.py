@@ -2,44 +2,37 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
+from typing import Collection, Mapping, Protocol, TypeVar
 
-from support_tui.shops.northwind.policy import CONSEQUENTIAL
-from support_tui.core.store.sqlite import Database
+from support_tui.core.events import (
+    EscalationRaised,
+    Event,
+    ReplyCompleted,
+    RouteDecided,
+    SentimentScored,
+    ToolCallFinished,
+)
+from support_tui.core.shop import ShopTool
+from support_tui.core.store.protocol import SupportStore
+from support_tui.core.store.records import MetricConversation, MetricMessage, MetricRecords, Rating, TurnUsage, stored_time
 from support_tui.core.turn.helpers import order_ids
 
 REOPEN_WINDOW = timedelta(hours=72)
 """A customer coming back on the same topic within this time after a conversation ended reopens it."""
-WRITE_TOOLS = CONSEQUENTIAL | {"send_login_link"}
-"""Tools that change something for the customer: one of them succeeding is how an action request is done."""
 HAND_OFF_TOOLS = frozenset({"transfer_to_specialist", "escalate_to_human"})
-"""Tools that move the case rather than read or change anything."""
-EVENT_KINDS = ("route_decided", "escalation_raised", "tool_call_finished", "reply_completed", "sentiment_scored")
+"""The engine's tools that move the case rather than read or change anything."""
 
-_SCOPE = "SELECT id FROM conversations WHERE created_at >= ? AND (is_fixture = 0 OR ?)"
-QUERIES: dict[str, str] = {
-    "conversations": "SELECT id, customer_id, status, handled_by, agent, escalation_reason, outcome, is_fixture,"
-    " created_at, updated_at, closed_at FROM conversations WHERE created_at >= ? AND (is_fixture = 0 OR ?)"
-    " ORDER BY created_at, id",
-    "messages": "SELECT conversation_id, id, role, status, text, created_at FROM messages"
-    f" WHERE conversation_id IN ({_SCOPE}) ORDER BY conversation_id, id",
-    "turns": "SELECT conversation_id, model, prompt_tokens, completion_tokens, cost_usd FROM turns"
-    f" WHERE conversation_id IN ({_SCOPE}) ORDER BY conversation_id, started_at",
-    "events": "SELECT conversation_id, kind, data FROM events"
-    f" WHERE kind IN ({','.join(repr(k) for k in EVENT_KINDS)}) AND conversation_id IN ({_SCOPE})"
-    " ORDER BY conversation_id, id",
-    "ratings": f"SELECT conversation_id, score, created_at FROM ratings WHERE conversation_id IN ({_SCOPE})",
-}
-"""The only reads metrics make; the async and the read-only sqlite3 paths run the same SQL."""
+__all__ = [
+    "REOPEN_WINDOW", "ConversationFacts", "conversation_facts", "parse_time", "read_records", "stored_time", "write_tools",
+]
 
-Records = dict[str, list[dict[str, Any]]]
-"""Rows of each query in ``QUERIES``, as plain dicts."""
+
+def write_tools(tools: Mapping[str, ShopTool]) -> frozenset[str]:
+    """The shop's tools that change something for the customer: one succeeding is how an action request is done."""
+    return frozenset(name for name, tool in tools.items() if tool.writes)
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -50,31 +43,9 @@ def parse_time(value: str | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def stored_time(moment: datetime) -> str:
-    """A datetime in the form the support tables store, so SQL can compare it as text."""
-    aware = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    return aware.isoformat(timespec="milliseconds")
-
-
-def _params(since: datetime | None, include_fixture: bool) -> tuple[str, int]:
-    return (stored_time(since) if since else "", int(include_fixture))
-
-
-async def read_records(db: Database, since: datetime | None, include_fixture: bool) -> Records:
-    """Every row metrics need for conversations created since ``since`` (later ones too, for reopens)."""
-    params = _params(since, include_fixture)
-    return {name: [dict(r) for r in await db.fetchall(sql, params)] for name, sql in QUERIES.items()}
-
-
-def read_records_sync(path: Path | str, since: datetime | None, include_fixture: bool) -> Records:
-    """The same rows through a private read-only sqlite3 connection (safe from any thread)."""
-    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=10, check_same_thread=False)
-    try:
-        conn.row_factory = sqlite3.Row
-        params = _params(since, include_fixture)
-        return {name: [dict(r) for r in conn.execute(sql, params).fetchall()] for name, sql in QUERIES.items()}
-    finally:
-        conn.close()
+async def read_records(store: SupportStore, since: datetime | None, include_fixture: bool) -> MetricRecords:
+    """Every record metrics need for conversations created since ``since`` (later ones too, for reopens)."""
+    return await store.metric_records(since, include_fixture)
 
 
 @dataclass
@@ -115,8 +86,12 @@ class ConversationFacts:
     rated_on: date | None = None
 
 
-def conversation_facts(records: Records, window: timedelta = REOPEN_WINDOW) -> list[ConversationFacts]:
+def conversation_facts(
+    records: MetricRecords, writes: Collection[str], window: timedelta = REOPEN_WINDOW
+) -> list[ConversationFacts]:
     """Apply the rules below to every conversation in ``records``, oldest first.
+
+    ``writes`` names the shop's tools that change something (``write_tools(shop.tools())``).
 
     Escalated: an ``EscalationRaised`` event, status ``escalated`` or outcome ``escalated``;
     its rule is the first ``EscalationRaised.rule`` (``manual`` by hand), else ``unrecorded``.
@@ -125,9 +100,9 @@ def conversation_facts(records: Records, window: timedelta = REOPEN_WINDOW) -> l
 
     A resolved claim (outcome ``resolved``) holds when one piece of evidence supports it:
 
-    - ``write``: the conversation asked for an action (a write tool was tried: create_return,
-      issue_refund, cancel_order, change_shipping_address, update_account, send_login_link) and
-      the last attempt of every write tool tried finished ``ok``;
+    - ``write``: the conversation asked for an action (a write tool was tried: for Northwind
+      create_return, issue_refund, cancel_order, change_shipping_address, update_account,
+      send_login_link) and the last attempt of every write tool tried finished ``ok``;
     - ``read``: no write was tried, a sent ai reply exists, and either a read tool finished ``ok``
       (not a case-fact lookup made for a hand-off, ids ``case_*``) or a reply drew on KB snippets;
     - ``person``: a person took part (human messages or ``handled_by = 'human'``): their close stands;
@@ -142,87 +117,103 @@ def conversation_facts(records: Records, window: timedelta = REOPEN_WINDOW) -> l
     First reply: the first customer message to the first ``sent`` ai/human message after it.
     Resolution time: ``created_at`` to ``closed_at`` of resolved conversations.
     """
-    by_conv = {name: _group(rows) for name, rows in records.items() if name != "conversations"}
-    facts = [_facts(row, by_conv) for row in records["conversations"]]
+    messages = _group(records.messages)
+    turns = _group(records.turns)
+    events = _group(records.events)
+    ratings = _group(records.ratings)
+    writes = frozenset(writes)
+    facts = [
+        _facts(row, messages.get(row.id, []), turns.get(row.id, []), events.get(row.id, []), ratings.get(row.id, []), writes)
+        for row in records.conversations
+    ]
     _mark_reopens(facts, window)
     for f in facts:
         _decide(f)
     return facts
 
 
-def _group(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    grouped: dict[str, list[dict[str, Any]]] = {}
+class _HasConversation(Protocol):
+    @property
+    def conversation_id(self) -> str: ...
+
+
+_R = TypeVar("_R", bound=_HasConversation)
+
+
+def _group(rows: list[_R]) -> dict[str, list[_R]]:
+    grouped: dict[str, list[_R]] = {}
     for row in rows:
-        grouped.setdefault(row["conversation_id"], []).append(row)
+        grouped.setdefault(row.conversation_id, []).append(row)
     return grouped
 
 
-def _facts(row: dict[str, Any], by_conv: dict[str, dict[str, list[dict[str, Any]]]]) -> ConversationFacts:
-    cid = row["id"]
-    messages, turns = by_conv["messages"].get(cid, []), by_conv["turns"].get(cid, [])
-    events = [(e["kind"], json.loads(e["data"])) for e in by_conv["events"].get(cid, [])]
-    routed = next((d["agent"] for k, d in events if k == "route_decided"), None)
+def _facts(
+    row: MetricConversation, messages: list[MetricMessage], turns: list[TurnUsage], events: list[Event],
+    ratings: list[Rating], writes: frozenset[str],
+) -> ConversationFacts:
+    routed = next((e.agent for e in events if isinstance(e, RouteDecided)), None)
     f = ConversationFacts(
-        id=cid, customer_id=row["customer_id"], created=parse_time(row["created_at"]),  # type: ignore[arg-type]
-        ended=parse_time(row["closed_at"]), is_fixture=bool(row["is_fixture"]),
-        specialist=routed or row["agent"] or "unrouted",
-        model=next((t["model"] for t in turns if t["model"]), None) or "none",
+        id=row.id, customer_id=row.customer_id, created=parse_time(row.created_at),  # type: ignore[arg-type]
+        ended=parse_time(row.closed_at), is_fixture=row.is_fixture,
+        specialist=routed or row.agent or "unrouted",
+        model=next((t.model for t in turns if t.model), None) or "none",
     )
     for t in turns:
-        usage = f.usage_by_model.setdefault(t["model"] or "none", [0, 0, 0.0])
-        usage[0] += t["prompt_tokens"]
-        usage[1] += t["completion_tokens"]
-        usage[2] += t["cost_usd"]
+        usage = f.usage_by_model.setdefault(t.model or "none", [0, 0, 0.0])
+        usage[0] += t.prompt_tokens
+        usage[1] += t.completion_tokens
+        usage[2] += t.cost_usd
     f.prompt_tokens = sum(int(u[0]) for u in f.usage_by_model.values())
     f.completion_tokens = sum(int(u[1]) for u in f.usage_by_model.values())
     f.cost_usd = sum(u[2] for u in f.usage_by_model.values())
-    rules = [d.get("rule") for k, d in events if k == "escalation_raised"]
-    f.escalated = bool(rules) or row["status"] == "escalated" or row["outcome"] == "escalated"
+    rules = [e.rule for e in events if isinstance(e, EscalationRaised)]
+    f.escalated = bool(rules) or row.status == "escalated" or row.outcome == "escalated"
     f.escalation_rule = (rules[0] or "unrecorded") if rules else ("unrecorded" if f.escalated else None)
-    f.human_involved = row["handled_by"] == "human" or any(m["role"] == "human" for m in messages) or f.escalated
-    f.claimed_resolved = row["outcome"] == "resolved"
-    f.outcome = row["outcome"] or "open"
-    f.sentiments = Counter(d["label"] for k, d in events if k == "sentiment_scored")
-    f.orders = {d["arguments"]["order_id"] for k, d in events
-                if k == "tool_call_finished" and isinstance(d.get("arguments", {}).get("order_id"), str)}
-    f.orders |= {o for m in messages if m["role"] == "customer" for o in order_ids(m["text"])}
-    f.evidence = _evidence(row, messages, events)
+    f.human_involved = row.handled_by == "human" or any(m.role == "human" for m in messages) or f.escalated
+    f.claimed_resolved = row.outcome == "resolved"
+    f.outcome = row.outcome or "open"
+    f.sentiments = Counter(e.label for e in events if isinstance(e, SentimentScored))
+    calls = [e for e in events if isinstance(e, ToolCallFinished)]
+    f.orders = {c.arguments["order_id"] for c in calls if isinstance(c.arguments.get("order_id"), str)}
+    f.orders |= {o for m in messages if m.role == "customer" for o in order_ids(m.text)}
+    f.evidence = _evidence(row, messages, calls, events, writes)
     f.first_reply_s = _first_reply(messages)
-    for rating in by_conv["ratings"].get(cid, []):
-        f.rating, f.rated_on = int(rating["score"]), parse_time(rating["created_at"]).date()  # type: ignore[union-attr]
+    for rating in ratings:
+        f.rating, f.rated_on = int(rating.score), parse_time(rating.created_at).date()  # type: ignore[union-attr]
     return f
 
 
-def _evidence(row: dict[str, Any], messages: list[dict], events: list[tuple[str, dict]]) -> str | None:
-    calls = [d for k, d in events if k == "tool_call_finished"]
+def _evidence(
+    row: MetricConversation, messages: list[MetricMessage], calls: list[ToolCallFinished], events: list[Event],
+    writes: frozenset[str],
+) -> str | None:
     last_write: dict[str, str] = {}
     for call in calls:
-        if call["name"] in WRITE_TOOLS:
-            last_write[call["name"]] = call["status"]
+        if call.name in writes:
+            last_write[call.name] = call.status
     if last_write and all(status == "ok" for status in last_write.values()):
         return "write"
-    if not last_write and any(m["role"] == "ai" and m["status"] == "sent" for m in messages):
+    if not last_write and any(m.role == "ai" and m.status == "sent" for m in messages):
         read_ok = any(
-            c["status"] == "ok" and c["name"] not in WRITE_TOOLS | HAND_OFF_TOOLS
-            and not str(c.get("call_id", "")).startswith("case_")
+            c.status == "ok" and c.name not in writes | HAND_OFF_TOOLS and not c.call_id.startswith("case_")
             for c in calls
         )
-        drew_on_kb = any(k == "reply_completed" and d.get("used_snippets") for k, d in events)
+        drew_on_kb = any(isinstance(e, ReplyCompleted) and e.used_snippets for e in events)
         if read_ok or drew_on_kb:
             return "read"
-    if row["handled_by"] == "human" or any(m["role"] == "human" for m in messages):
+    if row.handled_by == "human" or any(m.role == "human" for m in messages):
         return "person"
     return None
 
 
-def _first_reply(messages: list[dict[str, Any]]) -> float | None:
-    first = next((m for m in messages if m["role"] == "customer"), None)
+def _first_reply(messages: list[MetricMessage]) -> float | None:
+    first = next((m for m in messages if m.role == "customer"), None)
     if first is None:
         return None
-    reply = next((m for m in messages if m["id"] > first["id"] and m["role"] in ("ai", "human") and m["status"] == "sent"), None)
+    reply = next((m for m in messages if m.id > first.id and m.role in ("ai", "human") and m.status == "sent"), None)
     if reply is None:
         return None
-    return max(0.0, (parse_time(reply["created_at"]) - parse_time(first["created_at"])).total_seconds())  # type: ignore[operator]
+    return max(0.0, (parse_time(reply.created_at) - parse_time(first.created_at)).total_seconds())  # type: ignore[operator]
 
 
 def _mark_reopens(facts: list[ConversationFacts], window: timedelta) -> None:

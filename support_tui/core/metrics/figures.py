@@ -6,18 +6,14 @@ import math
 import statistics
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from typing import Any, Callable, Collection, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from support_tui.core.store.sqlite import Database
-from support_tui.core.metrics.facts import (
-    REOPEN_WINDOW,
-    ConversationFacts,
-    conversation_facts,
-    read_records,
-    read_records_sync,
-)
+from support_tui.core.metrics.facts import REOPEN_WINDOW, ConversationFacts, conversation_facts, write_tools
+from support_tui.core.shop import ShopTool
+from support_tui.core.store.protocol import SupportStore
+from support_tui.core.store.records import MetricRecords
 
 SENTIMENT_LABELS = ("very_negative", "negative", "neutral", "positive", "very_positive")
 OUTCOMES = ("resolved", "escalated", "unresolved", "abandoned", "open")
@@ -234,19 +230,58 @@ def _daily(chosen: list[ConversationFacts], since: datetime | None, until: datet
 
 
 async def compute_metrics(
-    db: Database, *, since: datetime | None = None, until: datetime | None = None, include_fixture: bool = True
+    store: SupportStore,
+    tools: Mapping[str, ShopTool] | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_fixture: bool = True,
 ) -> Metrics:
-    """The figures of conversations created in [since, until), computed from the stored records."""
-    records = await read_records(db, _aware(since), include_fixture)
-    return summarise(conversation_facts(records), since=since, until=until, include_fixture=include_fixture)
+    """The figures of conversations created in [since, until), from the store's records.
+
+    ``tools`` is the shop's (``shop.tools()``): which of them write decides when an action request is done.
+    """
+    store, writes = _transitional(store, tools)
+    records = await store.metric_records(_aware(since), include_fixture)
+    return figures_of(records, writes, since=since, until=until, include_fixture=include_fixture)
+
+
+def figures_of(
+    records: MetricRecords, writes: Collection[str], *, since: datetime | None, until: datetime | None, include_fixture: bool
+) -> Metrics:
+    """The figures of [since, until) from records already read (``writes``: the shop's write tools)."""
+    return summarise(conversation_facts(records, writes), since=since, until=until, include_fixture=include_fixture)
+
+
+MetricReader = Callable[[datetime | None, bool], MetricRecords]
+"""A synchronous ``(since, include_fixture) -> MetricRecords``, e.g. ``sqlite_store.metric_reader(path)``."""
 
 
 def compute_metrics_sync(
-    path: Path | str, *, since: datetime | None = None, until: datetime | None = None, include_fixture: bool = True
+    read: MetricReader,
+    tools: Mapping[str, ShopTool],
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_fixture: bool = True,
 ) -> Metrics:
-    """``compute_metrics`` over a private read-only sqlite3 connection (for the Prometheus thread)."""
-    records = read_records_sync(path, _aware(since), include_fixture)
-    return summarise(conversation_facts(records), since=since, until=until, include_fixture=include_fixture)
+    """``compute_metrics`` over a synchronous reader (for the Prometheus thread)."""
+    return figures_of(read(_aware(since), include_fixture), write_tools(tools), since=since, until=until,
+                      include_fixture=include_fixture)
+
+
+def _transitional(store: Any, tools: Mapping[str, ShopTool] | None) -> tuple[SupportStore, frozenset[str]]:
+    """TRANSITIONAL, until the engine has ``metrics()``: the console's metrics screen still passes
+    ``engine.db`` and no tools. Such a call gets the SQLite adapter and the demo shop's tools."""
+    if tools is None:
+        from support_tui.shops.northwind.tools import TOOLS
+
+        tools = TOOLS
+    if not hasattr(store, "metric_records"):
+        from support_tui.core.store.sqlite_store import SQLiteSupportStore
+
+        store = SQLiteSupportStore(store)
+    return store, write_tools(tools)
 
 
 def period_start(days: int | None, today: date) -> datetime | None:

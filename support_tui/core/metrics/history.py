@@ -5,15 +5,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Mapping, Sequence
 
-from support_tui.core.store.sqlite import Database, dumps
 from support_tui.core.events import (
     EscalationRaised, Event, HandoffPacket, ReplyCompleted, RouteDecided, SentimentScored, ToolCallFinished,
     ToolCallRequested, TurnCompleted, TurnStarted, Usage,
 )
-from support_tui.core.metrics.facts import stored_time
 from support_tui.core.sentiment import label_for
+from support_tui.core.store.protocol import SupportStore
+from support_tui.core.store.records import ConversationInfo, FixtureHistory, Rating, StoredMessage, TurnRecord, stored_time
 
 HISTORY_SEED = 4242
 HISTORY_DAYS = 35
@@ -58,34 +58,31 @@ TOPICS = (
 SPECIALISTS = tuple(dict.fromkeys(t.specialist for t in TOPICS))
 
 
-async def history_loaded(db: Database) -> bool:
-    """True once the fixture history is in this database."""
-    return await db.scalar(f"SELECT 1 FROM conversations WHERE id LIKE '{PREFIX}%' AND is_fixture = 1 LIMIT 1") is not None
+async def history_loaded(store: SupportStore) -> bool:
+    """True once the fixture history is in this store."""
+    return await store.fixture_history_loaded()
 
 
-async def load_history(db: Database, *, today: date, seed: int = HISTORY_SEED) -> int:
+async def load_history(
+    store: SupportStore, *, today: date, orders: Mapping[str, Sequence[str]], seed: int = HISTORY_SEED
+) -> int:
     """Write the history (conversations, messages, turns, events, ratings); returns how many conversations.
 
-    A no-op returning 0 when it is already loaded. Everything is derived from ``seed`` and ``today``.
+    ``orders`` maps every one of the shop's customers to their order ids (an empty list for none):
+    who writes, and about what. A no-op returning 0 when it is already loaded. Everything is
+    derived from ``seed``, ``today`` and ``orders``.
     """
-    if await history_loaded(db):
+    if await history_loaded(store):
         return 0
-    customers = [r["id"] for r in await db.fetchall("SELECT id FROM customers ORDER BY id")] or ["cust_12345"]
-    orders: dict[str, list[str]] = {}
-    for row in await db.fetchall("SELECT id, customer_id FROM orders ORDER BY id"):
-        orders.setdefault(row["customer_id"], []).append(row["id"])
-    async with db.transaction() as conn:
-        first_id = (await (await conn.execute("SELECT COALESCE(MAX(id), 0) FROM messages")).fetchone())[0] + 1
-        history = _History(random.Random(seed), customers, orders, first_id)
+    customers = sorted(orders) or ["cust_12345"]
+    by_customer = {c: sorted(orders.get(c, ())) for c in customers}
+
+    def build(first_message_id: int) -> FixtureHistory:
+        history = _History(random.Random(seed), customers, by_customer, first_message_id)
         history.generate(today)
-        for table, rows in history.rows.items():
-            if rows:
-                columns = list(rows[0])
-                await conn.executemany(
-                    f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                    [tuple(r[c] for c in columns) for r in rows],
-                )
-    return len(history.rows["conversations"])
+        return history.records()
+
+    return await store.add_fixture_history(build)
 
 
 class _History:
@@ -99,7 +96,18 @@ class _History:
         """When each customer may write again without it reading as a reopen of their last conversation."""
         self.orders = orders
         self.message_id = first_message_id
-        self.rows: dict[str, list[dict[str, Any]]] = {k: [] for k in ("conversations", "messages", "turns", "events", "ratings")}
+        self.rows: dict[str, list[dict[str, Any]]] = {k: [] for k in ("conversations", "messages", "turns", "ratings")}
+        self.events: list[Event] = []
+
+    def records(self) -> FixtureHistory:
+        """What ``generate`` made, as the store's records."""
+        return FixtureHistory(
+            conversations=[ConversationInfo(**c) for c in self.rows["conversations"]],
+            messages=[StoredMessage(**m) for m in self.rows["messages"]],
+            turns=[TurnRecord(**t) for t in self.rows["turns"]],
+            events=self.events,
+            ratings=[Rating(**r) for r in self.rows["ratings"]],
+        )
 
     def pick(self, weighted: tuple) -> Any:
         return self.rng.choices([w[0] for w in weighted], [w[1] for w in weighted])[0]
@@ -148,7 +156,7 @@ class _History:
         mood = rng.uniform(-0.95, -0.45) if kind == "escalated" else rng.uniform(-0.3, 0.5)
         conv = {"id": cid, "customer_id": customer, "status": "closed", "handled_by": "ai", "agent": specialist,
                 "mode": "auto", "model": None, "priority": None, "escalation_reason": None, "outcome": None,
-                "summary": None, "state": "{}", "is_fixture": 1, "created_at": stored_time(start)}
+                "summary": None, "state": {}, "is_fixture": True, "created_at": stored_time(start)}
         text = topic.ask.format(order=order or "")
         now = start
         history: list[float] = []
@@ -260,12 +268,8 @@ class _History:
         add(TurnCompleted, status="completed", timings_ms=timings, usage=usage)
         self.rows["turns"].append({
             "id": tid, "conversation_id": cid, "message_id": msg_id, "status": "completed", "agent": agent, "model": model,
-            "error": None, "timings": dumps(timings), "prompt_tokens": prompt, "completion_tokens": completion,
+            "error": None, "timings": timings, "prompt_tokens": prompt, "completion_tokens": completion,
             "cost_usd": usage.cost_usd, "started_at": stored_time(now), "ended_at": stored_time(reply_at),
         })
-        # The same columns SupportStore.finish_turn writes.
-        self.rows["events"].extend(
-            {"conversation_id": e.conversation_id, "turn_id": e.turn_id, "kind": e.kind, "at": e.at, "data": e.model_dump_json()}
-            for e in events
-        )
+        self.events.extend(events)
         return reply_at
