@@ -11,7 +11,8 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, Static
 
-from support_tui.core.store.sqlite import Database
+from support_tui.core.store import ConversationInfo, Database, FixtureHistory, SQLiteSupportStore
+from support_tui.shops.northwind.tools import TOOLS
 from support_tui.tui.screens.metrics import MetricsScreen
 
 TODAY = date(2025, 6, 16)
@@ -22,15 +23,14 @@ HOSTILE = "[bold red]x[/] [@click=app.quit]y[/] [$accent]z"
 @pytest.fixture(scope="module")
 def history_db(tmp_path_factory) -> Path:
     """A database holding the store fixtures and the seeded metrics history for TODAY."""
-    from support_tui.shops.northwind.fixtures import load_fixtures
     from support_tui.core.metrics.history import load_history
+    from tests.test_metrics import history_db
 
     path = tmp_path_factory.mktemp("metrics") / "support.db"
 
     async def build() -> None:
-        db = await Database.open(path)
-        await load_fixtures(db, today=TODAY)
-        await load_history(db, today=TODAY)
+        db, store, orders = await history_db(path, TODAY)
+        await load_history(store, today=TODAY, orders=orders)
         await db.close()
 
     asyncio.run(build())
@@ -48,7 +48,8 @@ class MetricsPreview(App):
 
     async def on_mount(self) -> None:
         self.db = await Database.open(self.path)
-        await self.push_screen(MetricsScreen(SimpleNamespace(db=self.db), today=TODAY, days=self.days))
+        engine = SimpleNamespace(store=SQLiteSupportStore(self.db), shop=SimpleNamespace(tools=lambda: TOOLS))
+        await self.push_screen(MetricsScreen(engine, today=TODAY, days=self.days))
 
     async def on_unmount(self) -> None:
         if self.db is not None:
@@ -112,10 +113,10 @@ async def test_names_from_the_database_render_literally(tmp_path):
     path = tmp_path / "support.db"
     db = await Database.open(path)
     now = datetime(2025, 6, 15, 12, tzinfo=timezone.utc).isoformat(timespec="milliseconds")
-    await db.write(
-        "INSERT INTO conversations (id, customer_id, status, agent, outcome, created_at, updated_at, closed_at)"
-        " VALUES ('c1', 'cust_x', 'closed', ?, 'abandoned', ?, ?, ?)", (HOSTILE, now, now, now),
-    )
+    conv = ConversationInfo(id="c1", customer_id="cust_x", status="closed", handled_by="ai", agent=HOSTILE, mode="auto",
+                            model=None, priority=None, escalation_reason=None, outcome="abandoned", summary=None, state={},
+                            is_fixture=False, created_at=now, updated_at=now, closed_at=now)
+    await SQLiteSupportStore(db).add_fixture_history(lambda _first: FixtureHistory(conversations=[conv]))
     await db.close()
     app = MetricsPreview(path)
     async with app.run_test(size=(160, 48)) as pilot:

@@ -6,7 +6,7 @@ import math
 import statistics
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Callable, Collection, Mapping
+from typing import Callable, Collection, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -231,7 +231,7 @@ def _daily(chosen: list[ConversationFacts], since: datetime | None, until: datet
 
 async def compute_metrics(
     store: SupportStore,
-    tools: Mapping[str, ShopTool] | None = None,
+    tools: Mapping[str, ShopTool],
     *,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -241,9 +241,8 @@ async def compute_metrics(
 
     ``tools`` is the shop's (``shop.tools()``): which of them write decides when an action request is done.
     """
-    store, writes = _transitional(store, tools)
     records = await store.metric_records(_aware(since), include_fixture)
-    return figures_of(records, writes, since=since, until=until, include_fixture=include_fixture)
+    return figures_of(records, write_tools(tools), since=since, until=until, include_fixture=include_fixture)
 
 
 def figures_of(
@@ -268,20 +267,6 @@ def compute_metrics_sync(
     """``compute_metrics`` over a synchronous reader (for the Prometheus thread)."""
     return figures_of(read(_aware(since), include_fixture), write_tools(tools), since=since, until=until,
                       include_fixture=include_fixture)
-
-
-def _transitional(store: Any, tools: Mapping[str, ShopTool] | None) -> tuple[SupportStore, frozenset[str]]:
-    """TRANSITIONAL, until the engine has ``metrics()``: the console's metrics screen still passes
-    ``engine.db`` and no tools. Such a call gets the SQLite adapter and the demo shop's tools."""
-    if tools is None:
-        from support_tui.shops.northwind.tools import TOOLS
-
-        tools = TOOLS
-    if not hasattr(store, "metric_records"):
-        from support_tui.core.store.sqlite_store import SQLiteSupportStore
-
-        store = SQLiteSupportStore(store)
-    return store, write_tools(tools)
 
 
 def period_start(days: int | None, today: date) -> datetime | None:

@@ -159,8 +159,10 @@ class MetricsScreen(Screen):
     async def reload(self) -> None:
         """Compute the figures of the chosen period from the database (async reads on the app's loop)."""
         since = period_start(self.days, self.today) if self.days else None
+        # TRANSITIONAL: becomes ``await self.engine.metrics(since=..., until=..., include_fixture=...)``.
         self.figures = await compute_metrics(
-            self.engine.db, since=since, until=day_end(self.today), include_fixture=self.include_fixture
+            self.engine.store, self.engine.shop.tools(), since=since, until=day_end(self.today),
+            include_fixture=self.include_fixture,
         )
 
     def on_worker_state_changed(self, event: Any) -> None:
