@@ -12,9 +12,12 @@ import pytest
 
 from support_tui.core.events import ReplyCompleted, RouteDecided, ToolCallFinished, TurnCompleted, TurnStarted
 from support_tui.core.scenarios import (
+    FinalExpect,
+    ReadCheck,
     Scenario,
     ScenarioError,
     TurnExpect,
+    check_read,
     check_turn,
     load_scenario,
     load_scenarios,
@@ -68,7 +71,12 @@ def test_shipped_scenarios_cover_every_specialist_rule_and_supervisor_action():
     kinds = {type(step).__name__ for s in SHIPPED for step in s.steps}
     assert kinds == {"CustomerStep", "ApproveStep", "DenyStep"}
     assert any(len(s.steps) > 1 for s in SHIPPED) and any(s.mode == "supervised" for s in SHIPPED)
-    assert all(s.expect_final.store or any(step.expect != TurnExpect() for step in s.steps) for s in SHIPPED)
+    assert all(s.expect_final != FinalExpect() or any(step.expect != TurnExpect() for step in s.steps) for s in SHIPPED)
+
+
+def test_shipped_scenarios_check_outcomes_through_the_shop_not_sql():
+    assert [s.id for s in SHIPPED if s.expect_final.store] == []
+    assert sum(len(s.expect_final.shop) for s in SHIPPED) >= 25
 
 
 # the loader ----------------------------------------------------------------------------------------
@@ -101,6 +109,11 @@ def test_bad_json_is_reported_with_the_file_and_position(tmp_path):
         ({"steps": [{"say": "hi"}]}, "a step needs one of: customer, approve_pending, deny_pending"),
         ({"steps": []}, "steps"),
         ({"expect_final": {"store": [{"sql": "DELETE FROM orders", "equals": 0}]}}, "single SELECT"),
+        ({"expect_final": {"shop": [{"read": {"tool": "cancel_order"}, "count": 0}]}}, "checks use read tools only"),
+        ({"expect_final": {"shop": [{"read": {"tool": "get_acount"}, "equals": 1}]}}, "unknown tool 'get_acount'"),
+        ({"expect_final": {"shop": [{"read": {"tool": "get_account"}}]}}, "exactly one of equals or count"),
+        ({"expect_final": {"shop": [{"read": {"tool": "get_account"}, "equals": 1, "count": 1}]}}, "exactly one of"),
+        ({"expect_final": {"handoffs": ["shipping"]}}, "unknown specialist 'shipping'"),
     ],
 )
 def test_invalid_scenarios_are_refused_with_a_pointed_message(tmp_path, change, words):
@@ -169,24 +182,33 @@ def test_each_wrong_expectation_is_named_with_what_happened():
 
 
 class _ScriptedEngine:
-    """Just enough of an engine to play a scenario: canned events per turn, a store that answers one query."""
+    """Just enough of an engine to play a scenario: canned events per turn, and a shop that answers reads."""
 
     def __init__(self, turns: list[list]) -> None:
         self.turns = turns
-        self.db = SimpleNamespace(scalar=self._scalar)
-        self.queries: list[tuple[str, list]] = []
+        self.reads: list[tuple[str, str, dict]] = []
 
-    async def _scalar(self, sql, params=()):
-        self.queries.append((sql, list(params)))
-        return 0
+    async def read_shop(self, customer_id, tool, arguments):
+        from support_tui.core.shop import ToolOutcome
+
+        self.reads.append((customer_id, tool, dict(arguments)))
+        if tool == "get_account":
+            return ToolOutcome(status="ok", result={"customer": {"email": "old@example.org"}})
+        return ToolOutcome(status="error", error="No order ORD-1 on this account.")
 
     async def open_conversation(self, customer_id, *, new=False, mode=None):
         return SimpleNamespace(id="conv_1")
 
     async def get_conversation(self, conversation_id):
-        return SimpleNamespace(status="open")
+        return SimpleNamespace(status="open", priority=None)
 
     async def pending_tool_calls(self, conversation_id):
+        return []
+
+    async def messages(self, conversation_id):
+        return [SimpleNamespace(role="ai", status="draft")]
+
+    async def trace(self, conversation_id):
         return []
 
     async def run_turn(self, conversation_id, text, route_override=None):
@@ -214,8 +236,15 @@ async def test_a_scenario_collects_failures_by_step_and_final_state():
             {"customer": "yes", "expect": {"route": "order_tracking", "tool_status": {"cancel_order": "ok"}}},
             {"approve_pending": True},
         ],
-        "expect_final": {"store": [{"sql": "SELECT COUNT(*) FROM refunds WHERE customer_id = :customer_id", "equals": 1}],
-                         "conversation_status": "open"},
+        "expect_final": {
+            "shop": [
+                {"read": {"tool": "get_account", "path": "customer.email"}, "equals": "new@example.org"},
+                {"read": {"tool": "lookup_order", "arguments": {"order_id": "ORD-1"}, "path": "order.status",
+                          "customer_id": "cust_34567"}, "equals": "cancelled"},
+            ],
+            "store": [{"sql": "SELECT COUNT(*) FROM refunds", "equals": 1}],
+            "conversation_status": "open", "priority": "high", "drafts": 1, "handoffs": ["product_info"],
+        },
     })
     engine = _ScriptedEngine([_events("order_tracking", "blocked"), _events("billing_payment", "error")])
     result = await run_scenario(engine, scenario)
@@ -224,12 +253,40 @@ async def test_a_scenario_collects_failures_by_step_and_final_state():
         "step 2: route was 'billing_payment', expected 'order_tracking'",
         "step 2: cancel_order ended 'error', expected 'ok'",
         "step 3: no tool call was waiting for approval",
-        "final: store: SELECT COUNT(*) FROM refunds WHERE customer_id = :customer_id gave 0, expected 1",
+        "final: get_account().customer.email was 'old@example.org', expected 'new@example.org'",
+        "final: lookup_order(order_id='ORD-1').order.status: the shop said error: No order ORD-1 on this account.",
+        "final: store checks (raw SQL) are no longer run; write it as a shop check or a named check: SELECT COUNT(*) FROM refunds",
+        "final: priority was None, expected 'high'",
+        "final: hand-offs went to [], expected ['product_info']",
     ]
-    assert engine.queries == [("SELECT COUNT(*) FROM refunds WHERE customer_id = ?", ["cust_45678"])]
+    assert engine.reads == [("cust_45678", "get_account", {}), ("cust_34567", "lookup_order", {"order_id": "ORD-1"})]
     report = result.to_dict()
     assert report["passed"] is False and [s["index"] for s in report["steps"]] == [1, 2, 3]
     assert report["steps"][0]["tools"] == ["cancel_order:blocked"]
+
+
+RETURNS = {"returns": [{"rma_id": "RMA-1", "kind": "refund", "items": [{"sku": "PC-9002-BLK"}, {"sku": "CB-9003"}]},
+                       {"rma_id": "RMA-2", "kind": "exchange", "items": []}],
+           "refunds": [{"amount": 32.39, "status": "pending_receipt"}]}
+
+
+@pytest.mark.parametrize(("check", "failure"), [
+    ({"path": "refunds", "count": 1}, None),
+    ({"path": "refunds", "count": 0}, "list_returns().refunds: 1 item(s), expected 0"),
+    ({"path": "refunds", "pick": "amount", "equals": [32.39]}, None),
+    ({"path": "refunds.0.status", "equals": "pending_receipt"}, None),
+    ({"path": "returns", "where": {"kind": "exchange"}, "pick": "rma_id", "equals": ["RMA-2"]}, None),
+    ({"path": "returns.*.items.*.sku", "equals": [["PC-9002-BLK", "CB-9003"], []]}, None),
+    ({"path": "returns", "where": {"kind": "refund"}, "pick": "items.*.sku", "equals": [["PC-9002-BLK"]]},
+     "list_returns().returns where kind='refund' -> items.*.sku was [['PC-9002-BLK', 'CB-9003']], expected [['PC-9002-BLK']]"),
+    ({"path": "refunds.3.amount", "equals": 1}, "list_returns().refunds.3.amount: the result has no 'refunds.3.amount'"),
+    ({"path": "refunds.0", "pick": "amount", "equals": 1}, "list_returns().refunds.0 -> amount: 'refunds.0' is not a list"),
+])
+def test_shop_checks_select_filter_pick_and_compare(check, failure):
+    path = check.pop("path")
+    parsed = ReadCheck.model_validate({"read": {"tool": "list_returns", "path": path}, **check})
+    got = check_read(parsed, RETURNS)
+    assert (got is None) if failure is None else (got is not None and got.startswith(failure)), got
 
 
 # the command line ----------------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from support_tui.core.scenarios.model import TurnExpect
+from support_tui.core.scenarios.model import ReadCheck, TurnExpect
 
-_MISSING = object()
+_MISSING: Any = object()
 
 
 def _has(haystack: str, needle: str) -> bool:
@@ -20,6 +20,48 @@ def _dig(value: Any, path: list[str]) -> Any:
             return _MISSING
         value = value[key]
     return value
+
+
+def select(value: Any, path: str) -> Any:
+    """The value at a dotted ``path``: keys, list indexes, ``*`` for every item of a list; ``_MISSING`` if absent."""
+    if not path:
+        return value
+    key, _, rest = path.partition(".")
+    if key == "*":
+        if not isinstance(value, list):
+            return _MISSING
+        return [select(item, rest) for item in value]
+    if isinstance(value, list) and key.isdigit():
+        return select(value[int(key)], rest) if int(key) < len(value) else _MISSING
+    if isinstance(value, dict) and key in value:
+        return select(value[key], rest)
+    return _MISSING
+
+
+def check_read(check: ReadCheck, result: Any) -> str | None:
+    """Why the shop's ``result`` fails the check, or None when it passes."""
+    what = check.describe()
+    value = select(result, check.read.path)
+    if value is _MISSING:
+        return f"{what}: the result has no {check.read.path!r}"
+    if check.where or check.pick:
+        if not isinstance(value, list):
+            return f"{what}: {check.read.path!r} is not a list ({value!r})"
+        if check.where:
+            value = [item for item in value if all(select(item, k) == v for k, v in check.where.items())]
+        if check.pick:
+            value = [select(item, check.pick) for item in value]
+            if any(v is _MISSING for v in value):
+                return f"{what}: some item has no {check.pick!r}"
+    if check.count is not None:
+        if not isinstance(value, list):
+            return f"{what}: cannot count {value!r}"
+        if len(value) != check.count:
+            return f"{what}: {len(value)} item(s), expected {check.count}: {_dump(value)[:300]}"
+        return None
+    if value != check.equals:
+        return f"{what} was {value!r}, expected {check.equals!r}"
+    return None
 
 
 def _dump(value: Any) -> str:

@@ -113,9 +113,9 @@ Step = Annotated[
 
 
 class StoreCheck(_Strict):
-    """A read-only query on the store whose single value must equal ``equals``.
+    """DEPRECATED (raw SQL on the database; the runner no longer has a database to run it on).
 
-    ``:conversation_id`` and ``:customer_id`` in the query stand for this scenario's conversation and customer.
+    Kept so older files still load; use ``shop`` checks or the named checks of ``FinalExpect``.
     """
 
     sql: str
@@ -129,13 +129,72 @@ class StoreCheck(_Strict):
         return value
 
 
-class FinalExpect(_Strict):
-    """The state after the last step."""
+class ShopRead(_Strict):
+    """One call of a read-only shop tool, as the customer's own agent would make it."""
 
-    store: list[StoreCheck] = Field(default_factory=list)
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    path: str = ""
+    """Where in the tool's result to look: dotted keys, list indexes (``items.0.sku``) and ``*`` for
+    every item of a list (``returns.*.kind``); empty for the whole result."""
+    customer_id: str | None = None
+    """Whose view of the shop (default: the scenario's customer), e.g. to see another customer's order."""
+
+
+class ReadCheck(_Strict):
+    """A value the shop shows after the last step, read through one of its read tools.
+
+    The value at ``read.path``; then, when ``where`` is given, only the items of that list whose
+    fields (dotted paths) equal these values; then, when ``pick`` is given, that path of each item.
+    Exactly one of ``equals`` (the value, compared exactly) or ``count`` (the list's length) is given::
+
+        {"read": {"tool": "get_account", "path": "customer.email"}, "equals": "sarah.j@example.org"}
+        {"read": {"tool": "list_returns", "arguments": {"order_id": "ORD-70001"}, "path": "refunds"},
+         "pick": "amount", "equals": [1402.92]}
+        {"read": {"tool": "get_account", "path": "customer.addresses"}, "where": {"is_default": true},
+         "pick": "street", "equals": ["12 Pine St"]}
+        {"read": {"tool": "list_returns", "arguments": {"order_id": "ORD-54321"}, "path": "returns"}, "count": 0}
+    """
+
+    read: ShopRead
+    where: dict[str, Any] = Field(default_factory=dict)
+    pick: str | None = None
+    equals: Any = None
+    count: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_comparison(self) -> "ReadCheck":
+        if ("equals" in self.model_fields_set) == (self.count is not None):
+            raise ValueError("a shop check needs exactly one of equals or count")
+        return self
+
+    def describe(self) -> str:
+        """The check in one line, for failure messages."""
+        args = ", ".join(f"{k}={v!r}" for k, v in self.read.arguments.items())
+        text = f"{self.read.tool}({args})" + (f".{self.read.path}" if self.read.path else "")
+        if self.where:
+            text += " where " + ", ".join(f"{k}={v!r}" for k, v in self.where.items())
+        if self.pick:
+            text += f" -> {self.pick}"
+        return text
+
+
+class FinalExpect(_Strict):
+    """The state after the last step. Every field is optional; unset fields are not checked."""
+
+    shop: list[ReadCheck] = Field(default_factory=list)
+    """Outcomes in the shop (orders, returns, refunds, accounts), through its read tools."""
     conversation_status: Literal["open", "escalated", "closed"] | None = None
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+    """The conversation's priority (set when it is escalated)."""
     pending_approvals: int | None = None
     """How many tool calls still wait for a person."""
+    drafts: int | None = None
+    """How many AI replies wait as drafts for a person (supervised mode)."""
+    handoffs: list[str] | None = None
+    """The specialists the conversation was handed to, in order (from the trace's hand-offs)."""
+    store: list[StoreCheck] = Field(default_factory=list)
+    """DEPRECATED: raw SQL checks; they now fail with a message saying what to write instead."""
 
 
 class Scenario(_Strict):
@@ -154,10 +213,12 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _known_names(self) -> "Scenario":
         from support_tui.shops.northwind.policy import RULES as POLICY_RULES
-        from support_tui.shops.northwind.tools import TOOL_NAMES
+        from support_tui.shops.northwind.tools import TOOL_NAMES, TOOLS
         from support_tui.core.escalation import RULES as ESCALATION_RULES
 
-        policy = {*POLICY_RULES, "human_denied"}
+        from support_tui.core.turn.tools import ENGINE_RULES
+
+        policy = {*POLICY_RULES, *ENGINE_RULES}
         escalation = {r.name for r in ESCALATION_RULES} | {"agent_requested", "manual"}
         for n, step in enumerate(self.steps, 1):
             e = step.expect
@@ -174,6 +235,14 @@ class Scenario(_Strict):
                 raise ValueError(f"step {n}: unknown policy rule {e.blocked_rule!r} (one of {', '.join(sorted(policy))})")
             if e.escalation_rule and e.escalation_rule not in escalation:
                 raise ValueError(f"step {n}: unknown escalation rule {e.escalation_rule!r} (one of {', '.join(sorted(escalation))})")
+        for check in self.expect_final.shop:
+            if check.read.tool not in TOOL_NAMES:
+                raise ValueError(f"expect_final: unknown tool {check.read.tool!r}")
+            if TOOLS[check.read.tool].writes:
+                raise ValueError(f"expect_final: {check.read.tool!r} changes the shop; checks use read tools only")
+        for name in self.expect_final.handoffs or ():
+            if name not in AGENTS:
+                raise ValueError(f"expect_final: unknown specialist {name!r}")
         return self
 
 

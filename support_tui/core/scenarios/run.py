@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import time
@@ -10,17 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from support_tui.core.events import Event, ReplyCompleted
+from support_tui.core.events import Event, HandoffMade, ReplyCompleted
 from support_tui.core.paths import DataPaths
-from support_tui.core.scenarios.check import check_turn
+from support_tui.core.scenarios.check import check_read, check_turn
 from support_tui.core.scenarios.model import ApproveStep, CustomerStep, FinalExpect, Scenario
 from support_tui.core.turn.summary import summarise_turn
 
 if TYPE_CHECKING:
-    from support_tui.core.engine import Engine
+    from support_tui.core.engine import SupportEngine
     from support_tui.core.settings import Settings
-
-_PLACEHOLDER = re.compile(r":(conversation_id|customer_id)\b")
 
 
 @dataclass
@@ -79,7 +76,7 @@ def _record(index: int, said: str, events: list[Event]) -> tuple[StepResult, dic
     return step, summary
 
 
-async def run_scenario(engine: "Engine", scenario: Scenario) -> ScenarioResult:
+async def run_scenario(engine: "SupportEngine", scenario: Scenario) -> ScenarioResult:
     """Play the scenario on a new conversation of ``engine`` and check every expectation."""
     started = time.perf_counter()
     result = ScenarioResult(scenario.id, scenario.title)
@@ -109,28 +106,37 @@ async def run_scenario(engine: "Engine", scenario: Scenario) -> ScenarioResult:
     return result
 
 
-async def check_final(engine: "Engine", conversation_id: str, customer_id: str, expect: FinalExpect) -> list[str]:
-    """Failed expectations of the state after the last step."""
+async def check_final(engine: "SupportEngine", conversation_id: str, customer_id: str, expect: FinalExpect) -> list[str]:
+    """Failed expectations of the state after the last step (read through the engine: its shop and its records)."""
     out: list[str] = []
-    names = {"conversation_id": conversation_id, "customer_id": customer_id}
-    for check in expect.store:
-        params: list[str] = []
-        sql = _PLACEHOLDER.sub(lambda m: params.append(names[m.group(1)]) or "?", check.sql)
-        try:
-            value = await engine.db.scalar(sql, params)
-        except Exception as exc:
-            out.append(f"store query failed ({type(exc).__name__}: {exc}): {check.sql}")
+    for check in expect.shop:
+        outcome = await engine.read_shop(check.read.customer_id or customer_id, check.read.tool, check.read.arguments)
+        if outcome.status != "ok":
+            out.append(f"{check.describe()}: the shop said {outcome.status}: {outcome.error}")
             continue
-        if value != check.equals:
-            out.append(f"store: {check.sql} gave {value!r}, expected {check.equals!r}")
-    if expect.conversation_status is not None:
-        status = (await engine.get_conversation(conversation_id)).status
-        if status != expect.conversation_status:
-            out.append(f"conversation status was {status!r}, expected {expect.conversation_status!r}")
+        failure = check_read(check, outcome.result)
+        if failure:
+            out.append(failure)
+    for stale in expect.store:
+        out.append(f"store checks (raw SQL) are no longer run; write it as a shop check or a named check: {stale.sql}")
+    if expect.conversation_status is not None or expect.priority is not None:
+        conv = await engine.get_conversation(conversation_id)
+        if expect.conversation_status is not None and conv.status != expect.conversation_status:
+            out.append(f"conversation status was {conv.status!r}, expected {expect.conversation_status!r}")
+        if expect.priority is not None and conv.priority != expect.priority:
+            out.append(f"priority was {conv.priority!r}, expected {expect.priority!r}")
     if expect.pending_approvals is not None:
         waiting = len(await engine.pending_tool_calls(conversation_id))
         if waiting != expect.pending_approvals:
             out.append(f"{waiting} tool calls wait for approval, expected {expect.pending_approvals}")
+    if expect.drafts is not None:
+        drafts = sum(1 for m in await engine.messages(conversation_id) if m.role == "ai" and m.status == "draft")
+        if drafts != expect.drafts:
+            out.append(f"{drafts} AI replies wait as drafts, expected {expect.drafts}")
+    if expect.handoffs is not None:
+        handoffs = [e.packet.to_agent for e in await engine.trace(conversation_id) if isinstance(e, HandoffMade)]
+        if handoffs != expect.handoffs:
+            out.append(f"hand-offs went to {handoffs}, expected {expect.handoffs}")
     return out
 
 
