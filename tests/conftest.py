@@ -83,10 +83,12 @@ STORE_DAY = date(2026, 3, 15)
 @pytest.fixture
 async def db(tmp_path):
     """The demo store alone (no KB, no engine) in a temporary database."""
-    from support_tui.shops.northwind.fixtures import load_fixtures
     from support_tui.core.store.sqlite import Database
+    from support_tui.shops.northwind import NorthwindShop
+    from support_tui.shops.northwind.fixtures import load_fixtures
 
     database = await Database.open(tmp_path / "store.db")
+    await NorthwindShop.open(database, load=False)
     await load_fixtures(database, today=STORE_DAY)
     yield database
     await database.close()

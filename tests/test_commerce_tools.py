@@ -2,38 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from tests.conftest import STORE_DAY
-
-from support_tui.shops.northwind.tools import TOOL_NAMES, ToolContext, run_tool, tool_schemas
-from support_tui.core.settings import Settings
-from support_tui.core.specialists import default_team
-
-TODAY = STORE_DAY
+from support_tui.core.shop import ToolOutcome
+from support_tui.shops.northwind.tools import SPECIALIST_TOOLS, TOOL_NAMES, TOOLS
+from tests.northwind_harness import Conversation
 
 
-def ctx_for(db, customer_id: str = "cust_12345", **kw) -> ToolContext:
-    return ToolContext(db=db, customer_id=customer_id, conversation_id="conv_test", settings=Settings(), **kw)
+def ctx_for(db, customer_id: str = "cust_12345", *, last_customer_message: str = "") -> Conversation:
+    return Conversation(db, customer_id, message=last_customer_message)
 
 
-async def ok(name: str, arguments, ctx: ToolContext) -> dict:
+async def run_tool(name: str, arguments, conv: Conversation) -> ToolOutcome:
+    return await conv.call(name, arguments)
+
+
+async def ok(name: str, arguments, ctx: Conversation) -> dict:
     outcome = await run_tool(name, arguments, ctx)
     assert outcome.status == "ok", outcome
     return outcome.result
 
 
 def test_schemas_cover_every_tool_the_team_uses():
-    used = {tool for member in default_team().members.values() for tool in member.tools}
+    used = {tool for tools in SPECIALIST_TOOLS.values() for tool in tools}
     assert used <= set(TOOL_NAMES)
-    schemas = tool_schemas(TOOL_NAMES)
+    schemas = [TOOLS[name].schema() for name in TOOL_NAMES]
     assert [s["function"]["name"] for s in schemas] == list(TOOL_NAMES)
     for schema in schemas:
         assert schema["type"] == "function" and schema["function"]["description"]
         assert schema["function"]["parameters"]["type"] == "object"
-    assert tool_schemas(["lookup_order", "no_such_tool"])[0]["function"]["parameters"]["required"] == ["order_id"]
+    assert TOOLS["lookup_order"].schema()["function"]["parameters"]["required"] == ["order_id"]
 
 
 async def test_lookup_order(db):
@@ -104,18 +102,17 @@ async def test_billing_history_account_and_login_link(db):
 
 async def test_transfer_and_escalate_only_describe_the_move(db):
     assert await ok("transfer_to_specialist", {"agent": "billing_payment", "reason": "double charge"}, ctx_for(db)) == {
-        "transfer_to": "billing_payment", "reason": "double charge"}
+        "agent": "billing_payment", "reason": "double charge"}
     assert await ok("escalate_to_human", {"reason": "legal threat", "priority": "urgent"}, ctx_for(db)) == {
-        "escalate": True, "reason": "legal threat", "priority": "urgent"}
+        "reason": "legal threat", "priority": "urgent"}
     bad = await run_tool("transfer_to_specialist", {"agent": "escalation_manager", "reason": "x"}, ctx_for(db))
     assert bad.status == "error" and "agent" in bad.error
 
 
 async def test_list_returns_after_create(db):
-    ctx = ctx_for(db, last_customer_message="yes please")
-    ctx.state["proposal"] = {"name": "create_return", "arguments": {"order_id": "ORD-67891"}}
-    created = await ok("create_return", {"order_id": "ORD-67891", "reason": "Case cracked", "kind": "refund",
-                                         "skus": ["PC-9002-BLK"]}, ctx)
+    ctx = ctx_for(db)
+    created = (await ctx.confirmed("create_return", {"order_id": "ORD-67891", "reason": "Case cracked", "kind": "refund",
+                                                     "skus": ["PC-9002-BLK"]})).result
     assert created["rma_id"].startswith("RMA-") and len(created["rma_id"]) == 10 and created["amount"] == 32.39
     assert created["label_url"].endswith(created["rma_id"] + ".pdf") and created["status"] == "label_sent"
     listed = await ok("list_returns", {"order_id": "ORD-67891"}, ctx)
@@ -147,7 +144,7 @@ async def test_another_customers_order_looks_like_a_missing_one(db, name, templa
     assert (a.status, b.status) == ("error", "error")
     assert a.error == "Order ORD-70001 was not found for this customer."
     assert b.error == "Order ORD-99999 was not found for this customer."
-    assert "proposal" not in ctx.state
+    assert ctx.state.proposal is None
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,7 @@ async def test_customer_message_is_stored_before_events(engine):
     assert [m.text for m in messages if m.role == "customer"] == ["Where is my parcel?"]
     await stream.aclose()  # cancelled mid-turn: the message stays, the turn is marked
     turns = await engine.store.turns(conv.id)
-    assert turns[-1]["status"] == "cancelled"
+    assert turns[-1].status == "cancelled"
     assert len([m for m in await engine.messages(conv.id) if m.role == "customer"]) == 1
 
 
@@ -83,7 +83,7 @@ async def test_defective_phone_case_return_needs_a_yes_then_creates_rma(engine):
     assert created, s["tool_calls"]
     rma = created[0]["result"]["rma_id"]
     assert rma in s["reply"]
-    row = await engine.db.fetchone("SELECT order_id, status FROM returns WHERE rma_id = ?", (rma,))
+    row = await engine.shop.db.fetchone("SELECT order_id, status FROM returns WHERE rma_id = ?", (rma,))
     assert row["order_id"] == "ORD-67891"
 
 
@@ -167,11 +167,11 @@ async def test_refund_over_limit_waits_for_approval_then_runs(engine):
     assert s["status"] == "awaiting_approval"
     pending = await engine.pending_tool_calls(conv.id)
     assert len(pending) == 1
-    assert await engine.db.scalar("SELECT COUNT(*) FROM refunds WHERE order_id='ORD-70001'") == 0
+    assert await engine.shop.db.scalar("SELECT COUNT(*) FROM refunds WHERE order_id='ORD-70001'") == 0
     events = [e async for e in engine.resolve_tool_call(conv.id, pending[0].call_id, approve=True)]
     finished = [e for e in events if isinstance(e, ToolCallFinished)]
     assert finished[0].status == "ok"
-    assert await engine.db.scalar("SELECT COUNT(*) FROM refunds WHERE order_id='ORD-70001'") == 1
+    assert await engine.shop.db.scalar("SELECT COUNT(*) FROM refunds WHERE order_id='ORD-70001'") == 1
     assert await engine.pending_tool_calls(conv.id) == []
     assert any(isinstance(e, ReplyCompleted) for e in events)
 
@@ -189,7 +189,7 @@ async def test_approval_with_edited_arguments_settles_the_proposal(engine):
     events = [e async for e in engine.resolve_tool_call(conv.id, pending[0].call_id, approve=True, arguments=edited)]
     finished = [e for e in events if isinstance(e, ToolCallFinished)]
     assert [(e.name, e.status) for e in finished] == [("issue_refund", "ok")]
-    assert await engine.db.scalar("SELECT SUM(amount) FROM refunds WHERE order_id='ORD-70001'") == 500.0
+    assert await engine.shop.db.scalar("SELECT SUM(amount) FROM refunds WHERE order_id='ORD-70001'") == 500.0
     reply = next(e for e in events if isinstance(e, ReplyCompleted))
     assert "$500.00" in reply.text and "1,402.92" not in reply.text
 
@@ -205,7 +205,7 @@ async def test_denied_tool_call_reason_goes_back_to_agent(engine):
     finished = next(e for e in events if isinstance(e, ToolCallFinished))
     assert finished.status == "blocked" and finished.rule == "human_denied"
     assert "laptop not returned yet" in finished.error
-    assert await engine.db.scalar("SELECT COUNT(*) FROM refunds WHERE order_id='ORD-70001'") == 0
+    assert await engine.shop.db.scalar("SELECT COUNT(*) FROM refunds WHERE order_id='ORD-70001'") == 0
 
 
 async def test_another_customers_order_is_not_found(engine):
@@ -257,9 +257,9 @@ async def test_memory_of_earlier_conversation_reaches_the_next_one(engine):
     first = await engine.open_conversation(SARAH, new=True)
     await _turn(engine, first.id, "Hi, I need to track my order #ORD-67890. When will it arrive?")
     memories = await engine.store.memories(SARAH)
-    assert memories and "ORD-67890" in memories[0]["summary"]
+    assert memories and "ORD-67890" in memories[0].summary
     card = await engine.customer_card(SARAH)
-    assert card["memory"] and card["name"] == "Sarah Johnson" and card["tier"] == "premium"
+    assert card.memory and card.customer.name == "Sarah Johnson" and card.customer.tier == "premium"
     assert await engine.forget_customer(SARAH) >= 1
     assert await engine.store.memories(SARAH) == []
 

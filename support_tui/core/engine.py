@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, runtime_checkable
+from contextlib import aclosing
+from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Protocol, runtime_checkable
 
 from support_tui.core.events import ChangeKind, ConversationChanged, Event
 from support_tui.core.paths import DataPaths, kb_source_dir
@@ -299,10 +300,12 @@ class Engine:
             if not queue.full():  # a subscriber that stopped reading must not stall turns
                 queue.put_nowait(event)
 
-    async def _published(self, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
-        async for event in events:
-            self._publish(event)
-            yield event
+    async def _published(self, events: AsyncGenerator[Event, None]) -> AsyncIterator[Event]:
+        # Closing this stream (a cancelled turn) closes the turn's own, so its end is stored now.
+        async with aclosing(events) as stream:
+            async for event in stream:
+                self._publish(event)
+                yield event
 
     async def _change(self, conversation_id: str, change: ChangeKind, *, by: str | None, detail: str = "") -> None:
         conv = await self.get_conversation(conversation_id)
