@@ -80,7 +80,7 @@ class ConversationFacts:
     cost_usd: float = 0.0
     usage_by_model: dict[str, list[float]] = field(default_factory=dict)
     """model -> [prompt tokens, completion tokens, cost] of this conversation's turns."""
-    sentiments: Counter = field(default_factory=Counter)
+    sentiments: Counter[str] = field(default_factory=Counter)
     orders: set[str] = field(default_factory=set)
     rating: int | None = None
     rated_on: date | None = None

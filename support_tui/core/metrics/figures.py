@@ -164,7 +164,7 @@ def summarise(facts: list[ConversationFacts], *, since: datetime | None, until: 
         fcr_rate=_rate(sum(f.fcr for f in chosen), ended),
         escalated=len(escalated),
         escalation_rate=_rate(len(escalated), len(chosen)),
-        escalation_reasons=dict(Counter(f.escalation_rule for f in escalated).most_common()),  # type: ignore[misc]
+        escalation_reasons=dict(Counter(f.escalation_rule or "unrecorded" for f in escalated).most_common()),
         first_reply=timing([f.first_reply_s for f in chosen if f.first_reply_s is not None]),
         resolution_time=timing([f.resolution_s for f in chosen if f.resolution_s is not None]),
         ratings=len(rated),
@@ -183,7 +183,9 @@ def summarise(facts: list[ConversationFacts], *, since: datetime | None, until: 
     )
 
 
-def _groups(chosen: list[ConversationFacts], key, *, by_turn_model: bool = False) -> list[GroupFigures]:
+def _groups(
+    chosen: list[ConversationFacts], key: Callable[[ConversationFacts], list[str]], *, by_turn_model: bool = False
+) -> list[GroupFigures]:
     names = Counter(name for f in chosen for name in key(f))
     if by_turn_model:
         names.update({m: 0 for f in chosen for m in f.usage_by_model})

@@ -109,7 +109,7 @@ class _History:
             ratings=[Rating(**r) for r in self.rows["ratings"]],
         )
 
-    def pick(self, weighted: tuple) -> Any:
+    def pick(self, weighted: tuple[tuple[Any, int], ...]) -> Any:
         return self.rng.choices([w[0] for w in weighted], [w[1] for w in weighted])[0]
 
     def generate(self, today: date) -> None:
@@ -154,7 +154,7 @@ class _History:
         r = rng.random()
         model = "offline/support-agent" if r < 0.3 else default if r < 0.85 else other
         mood = rng.uniform(-0.95, -0.45) if kind == "escalated" else rng.uniform(-0.3, 0.5)
-        conv = {"id": cid, "customer_id": customer, "status": "closed", "handled_by": "ai", "agent": specialist,
+        conv: dict[str, Any] = {"id": cid, "customer_id": customer, "status": "closed", "handled_by": "ai", "agent": specialist,
                 "mode": "auto", "model": None, "priority": None, "escalation_reason": None, "outcome": None,
                 "summary": None, "state": {}, "is_fixture": True, "created_at": stored_time(start)}
         text = topic.ask.format(order=order or "")
@@ -238,8 +238,8 @@ class _History:
             packet = HandoffPacket(from_agent=topic.specialist, to_agent="human", reason=escalate, summary=text)
             add(EscalationRaised, rule=escalate, reason=escalate.replace("_", " "), priority="high", packet=packet)
         args = {"order_id": order} if order else {}
-        calls = [(topic.read, read_status)] if len(history) == 1 or not write else []
-        if write and not escalate:
+        calls: list[tuple[str, str]] = [(topic.read, read_status)] if len(history) == 1 or not write else []
+        if write and topic.write and not escalate:
             calls.append((topic.write, write))
         tools_ms = 0.0
         for j, (name, status) in enumerate(calls):

@@ -57,7 +57,7 @@ def check_read(check: ReadCheck, result: Any) -> str | None:
         if not isinstance(value, list):
             return f"{what}: cannot count {value!r}"
         if len(value) != check.count:
-            return f"{what}: {len(value)} item(s), expected {check.count}: {_dump(value)[:300]}"
+            return f"{what}: {len(value)} item(s), expected {check.count}: {json.dumps(value, default=str)[:300]}"
         return None
     if value != check.equals:
         return f"{what} was {value!r}, expected {check.equals!r}"
@@ -142,11 +142,11 @@ def check_turn(expect: TurnExpect, turn: dict[str, Any]) -> list[str]:
         if _has(reply, text):
             out.append(f"the reply contains {text!r}: {reply[:300]!r}")
     for cite in expect.reply_cites:
-        tool, *path = cite.split(".")
+        tool, *keys = cite.split(".")
         ok = last_ok(tool)
-        value = _dig(ok.get("result"), path) if ok else _MISSING
+        value = _dig(ok.get("result"), keys) if ok else _MISSING
         if value is _MISSING or value in (None, ""):
-            out.append(f"no successful {tool} call with {'.'.join(path)} to cite (calls: {done})")
+            out.append(f"no successful {tool} call with {'.'.join(keys)} to cite (calls: {done})")
         elif not _has(reply, str(value)):
             out.append(f"the reply does not cite {cite} ({value!r}): {reply[:300]!r}")
     docs = {k["doc_id"] for k in turn.get("kb") or []}

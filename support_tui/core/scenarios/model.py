@@ -101,7 +101,8 @@ class DenyStep(_Strict):
 def _step_kind(value: Any) -> str | None:
     if isinstance(value, dict):
         return next((k for k in ("customer", "approve_pending", "deny_pending") if k in value), None)
-    return {CustomerStep: "customer", ApproveStep: "approve_pending", DenyStep: "deny_pending"}.get(type(value))
+    kinds: dict[type, str] = {CustomerStep: "customer", ApproveStep: "approve_pending", DenyStep: "deny_pending"}
+    return kinds.get(type(value))
 
 
 Step = Annotated[

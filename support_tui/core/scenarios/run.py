@@ -88,13 +88,14 @@ async def run_scenario(engine: "SupportEngine", scenario: Scenario) -> ScenarioR
                 events = [e async for e in engine.run_turn(conv.id, step.customer, route_override=step.route_override)]
             else:
                 approve = isinstance(step, ApproveStep)
-                said = "approve" if approve else f"deny: {step.deny_pending}"
+                reason = None if isinstance(step, ApproveStep) else step.deny_pending
+                said = "approve" if reason is None else f"deny: {reason}"
                 pending = await engine.pending_tool_calls(conv.id)
                 if not pending:
                     result.steps.append(StepResult(index, said, failures=["no tool call was waiting for approval"]))
                     continue
                 events = [e async for e in engine.resolve_tool_call(
-                    conv.id, pending[0].call_id, approve=approve, reason=None if approve else step.deny_pending)]
+                    conv.id, pending[0].call_id, approve=approve, reason=reason)]
         except Exception as exc:  # a crash is a failed scenario, not a crashed run
             result.steps.append(StepResult(index, getattr(step, "customer", ""), failures=[f"raised {type(exc).__name__}: {exc}"]))
             break
@@ -146,7 +147,7 @@ async def build_template(home: Path, settings: "Settings", embedder: Any = None)
 
     engine = await open_engine(DataPaths(home), settings, embedder=embedder)
     try:
-        return engine.embedder
+        return engine.parts.embedder
     finally:
         await engine.close()
 
@@ -173,7 +174,7 @@ async def run_scenarios(
             home = Path(tmp) / f"run-{scenario.id}"
             shutil.copytree(template, home)
             engine = await open_engine(DataPaths(home), settings, embedder=embedder)
-            embedder = embedder or engine.embedder
+            embedder = embedder or engine.parts.embedder
             try:
                 result = await run_scenario(engine, scenario)
             finally:

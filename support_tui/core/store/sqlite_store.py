@@ -12,6 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+RowLike = Any
+"""A ``sqlite3.Row`` (aiosqlite's or sqlite3's): mapping-like, not a ``Mapping``."""
+
 from support_tui.core.events import Event, event_from_json
 from support_tui.core.store.migrations import Migration, pending
 from support_tui.core.store.records import (
@@ -149,25 +152,25 @@ CONVERSATION_FIELDS = frozenset(ConversationInfo.model_fields) - {"id"}
 # rows -> records ----------------------------------------------------------------------------------
 
 
-def _conversation(row: Mapping[str, Any]) -> ConversationInfo:
+def _conversation(row: RowLike) -> ConversationInfo:
     data = dict(row)
     data["state"] = loads(data["state"], {})
     data["is_fixture"] = bool(data["is_fixture"])
     return ConversationInfo(**data)
 
 
-def _message(row: Mapping[str, Any]) -> StoredMessage:
+def _message(row: RowLike) -> StoredMessage:
     return StoredMessage(**dict(row))
 
 
-def _pending(row: Mapping[str, Any]) -> PendingToolCall:
+def _pending(row: RowLike) -> PendingToolCall:
     data = dict(row)
     data.pop("resolved_at", None)
     data["arguments"] = loads(data["arguments"], {})
     return PendingToolCall(**data)
 
 
-def _turn(row: Mapping[str, Any]) -> TurnRecord:
+def _turn(row: RowLike) -> TurnRecord:
     return TurnRecord(**(dict(row) | {"timings": loads(row["timings"], {})}))
 
 
@@ -198,7 +201,7 @@ def _metric_params(since: datetime | None, include_fixture: bool) -> tuple[str, 
     return (stored_time(since) if since else "", int(include_fixture))
 
 
-def _metric_records(rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> MetricRecords:
+def _metric_records(rows: Mapping[str, Sequence[RowLike]]) -> MetricRecords:
     return MetricRecords(
         conversations=[MetricConversation(**(dict(r) | {"is_fixture": bool(r["is_fixture"])})) for r in rows["conversations"]],
         messages=[MetricMessage(**dict(r)) for r in rows["messages"]],
@@ -309,7 +312,7 @@ class SQLiteSupportStore:
         self, *, customer_id: str | None = None, statuses: Sequence[str] | None = None, limit: int = 200
     ) -> list[ConversationInfo]:
         db = await self._ready()
-        sql, params = "SELECT * FROM conversations WHERE 1=1", []
+        sql, params = "SELECT * FROM conversations WHERE 1=1", list[Any]()
         if customer_id:
             sql += " AND customer_id = ?"
             params.append(customer_id)
