@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export SUPPORT_TUI_OFFLINE_ENV := 1
 
-.PHONY: setup demo test bench screenshots eval clean
+.PHONY: setup demo test typecheck bench screenshots eval clean
 
 setup: $(STAMP)
 
@@ -25,7 +25,13 @@ demo: $(STAMP)
 	$(VENV)/bin/support-tui kb ingest
 	$(VENV)/bin/support-tui demo
 
+# A strict type check of the engine, and its import contracts (pyproject.toml says which).
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
 test: $(STAMP)
+	$(MAKE) --no-print-directory typecheck
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -12,7 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from support_tui.shops.northwind.tools import TOOL_NAMES, ToolContext, ToolOutcome, run_tool
+from support_tui.core.shop import CallContext, ToolOutcome
+from support_tui.core.state import ConversationState
+from support_tui.core.turn.tools import ToolRunner
+from support_tui.shops.northwind.tools import TOOL_NAMES
 from support_tui.core.events import Notice, TurnCompleted, TurnStarted
 from support_tui.core.factory import open_engine
 from support_tui.core.paths import DataPaths
@@ -160,13 +163,13 @@ async def _snapshot(db) -> list:
 def test_any_tool_arguments_give_an_outcome_never_an_exception(loop_engine, name, args, escalated):
     TRIED["run_tool"] = TRIED.get("run_tool", 0) + 1
     loop, engine = loop_engine
-    ctx = ToolContext(db=engine.db, customer_id=SARAH, conversation_id="conv_fuzz", settings=engine.settings,
-                      escalated=escalated, last_customer_message="", state={}, turn_id="turn_fuzz")
+    ctx = CallContext(customer_id=SARAH, conversation_id="conv_fuzz", turn_id="turn_fuzz", escalated=escalated)
+    runner = ToolRunner(engine.shop, ConversationState(), ctx, approval_threshold=engine.settings.approval_threshold)
 
     async def call():
-        before = await _snapshot(engine.db)
-        outcome = await run_tool(name, args, ctx)
-        assert await _snapshot(engine.db) == before, "no write without the customer's yes"
+        before = await _snapshot(engine.shop.db)
+        outcome = (await runner.run(name, args)).outcome
+        assert await _snapshot(engine.shop.db) == before, "no write without the customer's yes"
         return outcome
 
     outcome = loop.run_until_complete(call())
