@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 """Bump when the splitting rules change, so every document is re-embedded on the next ingest."""
 
 TARGET_CHARS = 650
@@ -130,18 +130,31 @@ def split_text(body: str, *, target: int = TARGET_CHARS, max_chars: int = MAX_CH
     pieces: list[str] = []
     current = ""
     for unit in units:
-        if not current:
+        if is_answer(unit) or is_answer(current):
+            # An article's answer section is a chunk of its own, so it is retrieved and quoted whole.
+            if current:
+                pieces.append(current)
+            current = unit
+        elif not current:
             current = unit
         elif len(current) + 2 + len(unit) <= max_chars and len(current) + len(unit) / 2 < goal:
             current = f"{current}\n\n{unit}"
         else:
             pieces.append(current)
             current = unit
-    if pieces and len(current) < min_chars and len(pieces[-1]) + 2 + len(current) <= max_chars + min_chars // 2:
+    if pieces and len(current) < min_chars and not is_answer(pieces[-1]) and not is_answer(current) and len(pieces[-1]) + 2 + len(current) <= max_chars + min_chars // 2:
         pieces[-1] = f"{pieces[-1]}\n\n{current}"
     else:
         pieces.append(current)
     return pieces
+
+
+ANSWER_HEADING = "## Answer"
+"""An article's short customer-facing answer: the offline model quotes it whole."""
+
+
+def is_answer(block: str) -> bool:
+    return block.startswith(ANSWER_HEADING + "\n") or block == ANSWER_HEADING
 
 
 def chunk_document(doc: Document) -> list[Chunk]:

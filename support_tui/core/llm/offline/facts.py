@@ -4,77 +4,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from .formats import money
+from .humanize import day, items, join, money, on_day, product, status
 from .products import get_product, search_products
 from .request import Request, ToolOutcome
 
-SPECIALIST_LABELS = {
-    "order_tracking": "our order-tracking specialist",
-    "returns_refunds": "our returns and refunds specialist",
-    "product_info": "our product specialist",
-    "billing_payment": "our billing specialist",
-    "technical_support": "our technical support specialist",
-    "account_management": "our account specialist",
-    "escalation_manager": "our escalation manager",
-}
 
-_STATUS_PHRASES = {"shipped": "has shipped", "delivered": "was delivered", "processing": "is being prepared",
-                   "pending": "is pending", "cancelled": "was cancelled"}
+def _order(o: ToolOutcome) -> dict[str, Any]:
+    order = o.value("order")
+    return order if isinstance(order, dict) else (o.result if isinstance(o.result, dict) else {})
 
 
-def _items(items: Any) -> str:
-    parts = []
-    for item in items or []:
-        if isinstance(item, dict):
-            qty = item.get("quantity")
-            parts.append(f"{item.get('name', item.get('sku', 'item'))}" + (f" (x{qty})" if qty and qty != 1 else ""))
-        else:
-            parts.append(str(item))
-    return ", ".join(parts)
-
-
-def _address(value: Any) -> str:
-    if isinstance(value, dict):
-        keys = ("street", "city", "state", "postal_code", "country")
-        return ", ".join(str(value[k]) for k in keys if value.get(k))
-    return str(value or "")
+def order_state(order: dict[str, Any], request: Request) -> str:
+    """Where an order is, in one clause: "is on its way and should arrive on Tuesday 2 December"."""
+    state = str(order.get("status") or "")
+    if state == "delivered":
+        when = order.get("delivered_at")
+        return f"was delivered {on_day(when, request.today)}" if when else "was delivered"
+    if state == "shipped":
+        eta = order.get("estimated_delivery")
+        carrier = f" with {order['carrier']}" if order.get("carrier") else ""
+        return f"is on its way{carrier}" + (f" and should arrive {on_day(eta, request.today)}" if eta else "")
+    if state in ("pending", "processing"):
+        eta = order.get("estimated_delivery")
+        return f"is {status(state)}" + (f"; the estimated delivery is {day(eta, request.today)}" if eta else "")
+    return f"is {status(state)}" if state else "is in our system"
 
 
 def lookup_order(o: ToolOutcome, request: Request) -> list[str]:
-    order = o.value("order") or {}
+    order = _order(o)
     oid = order.get("order_id") or o.arguments.get("order_id")
-    out = []
-    if order.get("items"):
-        out.append(f"Order {oid} contains {_items(order['items'])}" +
-                   (f", total {money(order['total'], order.get('currency'))}." if order.get("total") is not None else "."))
-    if not request.last("track_shipment") or not request.last("track_shipment").ok:
-        status = order.get("status")
-        if status == "delivered" and order.get("delivered_at"):
-            out.append(f"It was delivered on {order['delivered_at']}.")
-        elif status:
-            out.append(f"Its status is {status}" + (f", placed on {order['placed_at']}." if order.get("placed_at") else "."))
-    return out
+    if request.last("track_shipment") and request.last("track_shipment").ok and \
+            request.last("track_shipment").arguments.get("order_id") == oid:
+        return []
+    what = f" ({items(order.get('items'))})" if order.get("items") else ""
+    return [f"Your order {oid}{what} {order_state(order, request)}."]
 
 
 def track_shipment(o: ToolOutcome, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
     oid = r.get("order_id") or o.arguments.get("order_id")
-    status = r.get("status")
-    first = f"Your order {oid} {_STATUS_PHRASES.get(str(status), f'is {status}' if status else 'is on its way')}"
-    if r.get("carrier"):
-        first += f" with {r['carrier']}"
-    if r.get("tracking_number"):
-        first += f", tracking number {r['tracking_number']}"
-    out = [first + "."]
-    if status == "delivered" and r.get("delivered_at"):
-        out.append(f"It was delivered on {r['delivered_at']}.")
-    elif r.get("estimated_delivery"):
-        out.append(f"Estimated delivery: {r['estimated_delivery']}.")
-    events = [e for e in r.get("events") or [] if isinstance(e, dict)]
-    if events:
-        latest = max(events, key=lambda e: str(e.get("at") or ""))
-        where = ", ".join(str(latest[k]) for k in ("location", "at") if latest.get(k))
-        out.append(f"Latest update: {latest.get('description', 'scan')}" + (f" ({where})." if where else "."))
+    lookup = next((x for x in request.called("lookup_order") if x.ok and x.arguments.get("order_id") == oid), None)
+    order = {**(_order(lookup) if lookup else {}), **{k: v for k, v in r.items() if v is not None}}
+    what = f" ({items(order.get('items'))})" if order.get("items") else ""
+    out = [f"Your order {oid}{what} {order_state(order, request)}."]
+    if r.get("tracking_number") and r.get("status") == "shipped":
+        out.append(f"The tracking number is {r['tracking_number']}.")
     return out
 
 
@@ -82,65 +56,66 @@ def list_orders(o: ToolOutcome, request: Request) -> list[str]:
     orders = [x for x in o.value("orders") or [] if isinstance(x, dict)]
     if not orders:
         return ["I couldn't find any orders on your account."]
-    shown = "; ".join(
-        f"{x.get('order_id')} ({x.get('status', 'unknown')}" + (f", {_items(x.get('items'))}" if x.get("items") else "") + ")"
-        for x in orders[:5]
-    )
-    return [f"Here are your recent orders: {shown}."]
+    return [f"Your order {x.get('order_id')} ({items(x.get('items'))}) {order_state(x, request)}." for x in orders[:5]]
 
 
 def check_return_eligibility(o: ToolOutcome, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
     oid = r.get("order_id") or o.arguments.get("order_id")
-    timing = ""
-    if r.get("days_since_delivery") is not None and r.get("window_days") is not None:
-        timing = f" (delivered {r['days_since_delivery']} days ago; the return window is {r['window_days']} days)"
+    if request.last("create_return"):
+        return []
     if r.get("eligible"):
-        out = [f"Order {oid} is eligible for a return{timing}."]
-        if r.get("refundable_amount") is not None:
-            out.append(f"The refundable amount is {money(r['refundable_amount'])}.")
-        return out
-    if r.get("reason"):
-        return [f"Order {oid} isn't eligible for a return: {str(r['reason']).rstrip('.')}."]
-    return [f"Order {oid} isn't eligible for a return{timing}."]
+        days = r.get("days_since_delivery")
+        ago = f" (it was delivered {days} days ago" + (f", within our {r['window_days']}-day window)" if r.get("window_days") else ")") \
+            if isinstance(days, int) and days > 1 else ""
+        return [f"Order {oid} can still be returned{ago}."]
+    reason = str(r.get("reason") or "").rstrip(".")
+    if reason:
+        return [f"Order {oid} can't be returned: {reason[0].lower() + reason[1:]}."]
+    return [f"Order {oid} can't be returned."]
 
 
 def create_return(o: ToolOutcome, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
-    kind = r.get("kind") or o.arguments.get("kind") or "refund"
-    out = [f"Your {kind} return for order {r.get('order_id') or o.arguments.get('order_id')} is created: RMA {r.get('rma_id')}"
-           + (f", status {r['status']}." if r.get("status") else ".")]
-    if r.get("amount"):
-        out.append(f"Refund amount: {money(r['amount'])}.")
+    oid = r.get("order_id") or o.arguments.get("order_id")
+    kind = "exchange" if (r.get("kind") or o.arguments.get("kind")) == "exchange" else "return"
+    what = f" of {items(r.get('items'))}" if r.get("items") else ""
+    out = [f"Done — your {kind}{what} from order {oid} is started, with return number {r.get('rma_id')}."]
     if r.get("label_url"):
-        out.append(f"Your prepaid return label: {r['label_url']}")
+        out.append(f"Your prepaid return label is here: {r['label_url']}")
+    if r.get("amount"):
+        out.append(f"{money(r['amount'])} will be refunded once the item arrives back.")
     return out
 
 
 def list_returns(o: ToolOutcome, request: Request) -> list[str]:
     returns = [x for x in o.value("returns") or [] if isinstance(x, dict)]
     refunds = [x for x in o.value("refunds") or [] if isinstance(x, dict)]
-    out = [f"Return {x.get('rma_id')} for order {x.get('order_id')}: {x.get('status', 'open')}"
-           + (f", {money(x['amount'])}." if x.get("amount") else ".") for x in returns[:3]]
-    out += [f"Refund of {money(x.get('amount'))} for order {x.get('order_id')}: {x.get('status', 'pending')}"
-            + (f" (since {x['created_at']})." if x.get("created_at") else ".") for x in refunds[:3]]
+    out = [f"Your return {x.get('rma_id')} for order {x.get('order_id')}: {status(x.get('status') or 'open')}"
+           + (f", for {money(x['amount'])}." if x.get("amount") else ".") for x in returns[:3]]
+    out += [f"The refund of {money(x.get('amount'))} for order {x.get('order_id')} is {status(x.get('status') or 'pending')}"
+            + (f" (since {day(x['created_at'], request.today)})." if x.get("created_at") else ".") for x in refunds[:3]]
     return out or ["I don't see any returns or refunds on your account yet."]
 
 
 def issue_refund(o: ToolOutcome, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
     amount = money(r.get("amount", o.arguments.get("amount")))
-    status = f" Its status is {r['status']}." if r.get("status") else ""
-    return [f"I've issued a refund of {amount} for order {r.get('order_id') or o.arguments.get('order_id')}.{status}"]
+    return [f"Done — I've refunded {amount} for order {r.get('order_id') or o.arguments.get('order_id')}. "
+            "It usually shows in your account within 5-10 business days."]
 
 
 def cancel_order(o: ToolOutcome, request: Request) -> list[str]:
-    return [f"Order {o.value('order_id') or o.arguments.get('order_id')} is now {o.value('status') or 'cancelled'}."]
+    return [f"Done — order {o.value('order_id') or o.arguments.get('order_id')} is cancelled."]
+
+
+def _address(value: dict[str, Any]) -> str:
+    return ", ".join(str(value[k]) for k in ("street", "city", "state", "postal_code", "country") if value.get(k))
 
 
 def change_shipping_address(o: ToolOutcome, request: Request) -> list[str]:
     args = {k: v for k, v in o.arguments.items() if k != "order_id"}
-    return [f"The delivery address of order {o.arguments.get('order_id')} is now {_address(args)}."]
+    return [f"Done — order {o.arguments.get('order_id')} will now go to {_address(args)}."]
 
 
 def explain_charges(o: ToolOutcome, request: Request) -> list[str]:
@@ -149,20 +124,25 @@ def explain_charges(o: ToolOutcome, request: Request) -> list[str]:
     out = []
     for dup in duplicates[:3]:
         ids = [str(i) for i in dup.get("charge_ids") or []]
-        dates = [str(charges[i].get("created_at")) for i in ids if i in charges and charges[i].get("created_at")]
-        when = f" (on {' and '.join(dates)})" if dates else ""
+        days = sorted({day(charges[i].get("created_at"), request.today) for i in ids if i in charges and charges[i].get("created_at")})
+        when = f" {on_day(charges[ids[0]].get('created_at'), request.today)}" if len(days) == 1 and ids[0] in charges else ""
         times = f"{len(ids)} times" if len(ids) > 2 else "twice"
         done = " That duplicate has already been refunded." if dup.get("refunded") else ""
-        out.append(f"I can see a duplicate charge: order {dup.get('order_id')} was charged "
-                   f"{money(dup.get('amount'))} {times}{when}.{done}")
-    if not duplicates:
-        if o.value("summary"):
-            out.append(str(o.value("summary")).rstrip(".") + ".")
-        for c in list(charges.values())[:3]:
-            out.append(f"{money(c.get('amount'))} on {c.get('created_at')} for order {c.get('order_id')}"
-                       + (f" ({c['descriptor']}, {c.get('status')})." if c.get("descriptor") else "."))
-        if not charges and not o.value("summary"):
-            out.append("I don't see any charges matching that.")
+        out.append(f"You're right: order {dup.get('order_id')} was charged {money(dup.get('amount'))} {times}{when}.{done}")
+    if duplicates:
+        return out
+    asked_twice = "duplicate_charge" in request.said.intents
+    shown = list(charges.values())
+    amounts = request.said.amounts
+    if amounts:
+        shown = [c for c in shown if any(abs(float(c.get("amount") or 0) - a) < 0.005 for a in amounts)] or shown
+    if asked_twice:
+        out.append("I checked your charges and I don't see any order charged twice: each order was charged once.")
+    for c in shown[:1 if asked_twice else 3]:
+        out.append(f"The charge of {money(c.get('amount'))} {on_day(c.get('created_at'), request.today)} is for "
+                   f"order {c.get('order_id')} ({status(c.get('status'))}).")
+    if not charges:
+        out.append("I don't see any charges matching that.")
     return out
 
 
@@ -170,7 +150,7 @@ def get_billing_history(o: ToolOutcome, request: Request) -> list[str]:
     methods = [m for m in o.value("payment_methods") or [] if isinstance(m, dict)]
     if not methods:
         return []
-    return ["Payment methods on file: " + ", ".join(f"{m.get('brand')} ending {m.get('last4')}" for m in methods) + "."]
+    return ["The payment methods on your account: " + join([f"{m.get('brand')} ending {m.get('last4')}" for m in methods]) + "."]
 
 
 def get_account(o: ToolOutcome, request: Request) -> list[str]:
@@ -178,13 +158,15 @@ def get_account(o: ToolOutcome, request: Request) -> list[str]:
     if request.last("update_account") or request.specialist != "account_management" or changing:
         return []
     c = o.value("customer") or {}
-    shown = [f"{label} {c[key]}" for key, label in (("name", "name"), ("email", "email"), ("phone", "phone"))
-             if c.get(key)]
-    return [f"On your account I have: {', '.join(shown)}."] if shown else []
+    shown = [f"{label} {c[key]}" for key, label in (("email", "email address"), ("phone", "phone number"), ("name", "name"))
+             if c.get(key) and (key in request.latest.lower() or label.split()[0] in request.latest.lower())]
+    if not shown:
+        shown = [f"{label} {c[key]}" for key, label in (("name", "name"), ("email", "email address")) if c.get(key)]
+    return [f"Your account has the {join(shown)}."] if shown else []
 
 
 def update_account(o: ToolOutcome, request: Request) -> list[str]:
-    field = o.arguments.get("field", "details")
+    field = {"email": "email address", "phone": "phone number"}.get(str(o.arguments.get("field")), o.arguments.get("field", "details"))
     return [f"Done — the {field} on your account is now {o.arguments.get('value')}."]
 
 
@@ -192,18 +174,21 @@ def send_login_link(o: ToolOutcome, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
     kind = "magic sign-in link" if (r.get("kind") or o.arguments.get("kind")) == "magic_link" else "password reset link"
     to = f" to {r['sent_to']}" if r.get("sent_to") else " to the email on your account"
-    expiry = f"; it expires in {r['expires_in_minutes']} minutes" if r.get("expires_in_minutes") else ""
+    expiry = f"; it works for {r['expires_in_minutes']} minutes" if r.get("expires_in_minutes") else ""
     return [f"I've sent a {kind}{to}{expiry}."]
 
 
 def transfer_to_specialist(o: ToolOutcome, request: Request) -> list[str]:
-    agent = o.value("transfer_to") or o.arguments.get("agent")
-    label = SPECIALIST_LABELS.get(str(agent), "the right specialist")
-    return [f"I'm passing you to {label}, who can help with this and will see our conversation so far."]
+    from support_tui.core.specialists import default_team
+
+    agent = str(o.value("transfer_to") or o.arguments.get("agent") or "")
+    team = default_team()
+    title = team[agent].title if agent in team else "the right specialist"
+    return [f"I'm passing you to {title.replace('the ', 'our ', 1)}, who can help with this and will see our conversation so far."]
 
 
 def escalate_to_human(o: ToolOutcome, request: Request) -> list[str]:
-    return ["I've asked a human colleague to take over; they'll have everything we've discussed."]
+    return ["I've asked a colleague to take over; they'll have everything we've discussed."]
 
 
 RENDERERS = {
@@ -216,3 +201,5 @@ RENDERERS = {
     )
 }
 """One renderer per tool name."""
+
+__all__ = ["RENDERERS", "order_state", "product"]

@@ -98,6 +98,9 @@ def order_tracking(request: Request, found: frozenset[str]) -> list[PlannedCall]
         if calls or not oid:
             return calls
         return [("change_shipping_address", {"order_id": oid, **address.as_arguments()})]
+    if "change_address" in found and not order_id(request):
+        # Which orders can still be re-addressed is the answer: the writer says so for each one.
+        return [] if request.last("list_orders") else [("list_orders", {"limit": 10})]
     oid, calls = _resolve(request, _most_recent_active)
     if calls or not oid:
         return calls
@@ -171,9 +174,28 @@ def search_query(request: Request) -> str:
     return " ".join(words[:3])
 
 
+def _owned(request: Request) -> str | None:
+    """The name of a product the customer bought that the message points at ("the headphones")."""
+    words = products(request)
+    listed = orders_listed(request) or []
+    named = [w.lower() for w in re.findall(r"\b[A-Z][a-zA-Z]+(?: \d+)?\b", request.latest) if w.lower() not in _STOP]
+    for order in _newest(listed):
+        for item in order.get("items") or []:
+            name = str(item.get("name", "")) if isinstance(item, dict) else ""
+            if name and _matches(name, words) and all(n in name.lower() for n in named if n.split()[0] not in _DEVICES):
+                return re.sub(r"\s*\([^)]*\)$", "", name)
+    return None
+
+
+_DEVICES = frozenset("iphone android ipad samsung galaxy pixel mac macbook windows bluetooth does do can is".split())
+
+
 def product_info(request: Request, found: frozenset[str]) -> list[PlannedCall]:
     searches = request.called("search_products")
-    query = search_query(request)
+    if products(request) and not searches and request.offers("list_orders") and request.last("list_orders") is None:
+        return [("list_orders", {"limit": 10})]  # "the headphones" are the customer's own before the catalogue's
+    owned = _owned(request)
+    query = owned or search_query(request)
     if not searches:
         return [("search_products", {"query": query, "limit": 5})] if query else []
     if not searches[-1].ok:
@@ -183,7 +205,7 @@ def product_info(request: Request, found: frozenset[str]) -> list[PlannedCall]:
         fallback = (products(request) or query.split() or [""])[0].split()[-1:]
         retry = " ".join(fallback)
         return [("search_products", {"query": retry, "limit": 5})] if retry and retry != query else []
-    message = set(re.findall(r"[a-z0-9]+", request.latest.lower()))
+    message = set(re.findall(r"[a-z0-9]+", (owned or request.latest).lower()))
     best = max(listed, key=lambda p: (len(message & set(re.findall(r"[a-z0-9]+", str(p.get("name", "")).lower()))),
                                       -listed.index(p)))
     if best.get("product_id") is None:

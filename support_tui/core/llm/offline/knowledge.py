@@ -1,82 +1,80 @@
-"""Knowledge-base snippet text turned into steps and sentences a reply can quote."""
+"""The knowledge base as whole answers: an article's answer section, or a complete numbered list of steps."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from .request import KbSnippet, Request
+from .request import KbSnippet
 
-_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])|\s+(?=\d+[.)]\s)|\s+[-•*]\s+|\n+")
-_NUMBERED = re.compile(r"(?:^|\s)\d+[.)]\s+")
-_NUMBERING = re.compile(r"^\s*(?:step\s*)?\d+\s*[.):]\s*", re.IGNORECASE)
-# Snippets arrive on one line, so a markdown heading runs into the next sentence: it ends where a
-# word starts with a capital, a digit or a list mark ("## Tracking not updating A new number ...").
-_HEADING = re.compile(r"#{1,6}\s+\S+(?:\s+(?![A-Z0-9*\-•|])\S+)*")
-_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_ANSWER = re.compile(r"^#{2}\s+Answer\s+(.*?)(?=\s#{1,6}\s|$)", re.DOTALL)
+_STEP = re.compile(r"(?:^|\s)(\d+)[.)]\s+")
+_HEADING = re.compile(r"#{1,6}\s+[^#]*?(?=\s\d+[.)]\s)")
 _STOP = frozenset(
-    "the and for you your with this that what when where which will would could should have from into "
-    "about there their they them then than just also been being does doesn't dont don't cant can't can "
-    "not how why our are was were its it's i'm i've please hi hello thanks thank want need help get my".split()
+    "the and for you your with this that what when where which will would could should have from into about there "
+    "their they them then than just also been being does doesn't dont don't cant can't can not how why our are was "
+    "were its it's i'm i've please hi hello thanks thank want need help get my do is a an to of in on it or if me "
+    "any there's who".split()
 )
 
 
-def clean(text: str) -> str:
-    """Snippet text without markdown: headings, emphasis and links dropped to their words."""
-    text = _LINK.sub(r"\1", text or "")
-    text = _HEADING.sub(" ", text)
-    text = re.sub(r"\|[^.!?]*", " ", text)  # table rows, flattened onto the line, up to the next sentence
-    return re.sub(r"\*\*|__|`", "", text)
+@dataclass(frozen=True)
+class KbAnswer:
+    """An article's short answer, quoted whole."""
+
+    title: str
+    text: str
 
 
-def sentences(text: str, min_words: int = 4) -> list[str]:
-    """The snippet's sentences, numbering removed, each ending with punctuation; table rows left out."""
+def _clean(text: str) -> str:
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    return re.sub(r"\*\*|__|`", "", text).strip()
+
+
+def answers(snippets: list[KbSnippet]) -> list[KbAnswer]:
+    """The answer sections among the retrieved snippets, best ranked first."""
     out = []
-    for piece in _SPLIT.split(clean(text)):
-        piece = _NUMBERING.sub("", piece).strip(" -•*\t")
-        # "... shows one of these steps:" introduces a list a quote of whole sentences leaves out.
-        if len(piece.split()) < min_words or "|" in piece or piece.endswith(":"):
-            continue
-        # "Return started: we emailed your RMA ..." is a row of a status list; quoted alone it
-        # reads as a fact about the customer's own order.
-        if ":" in " ".join(piece.split()[:5]):
-            continue
-        out.append(piece if piece.endswith((".", "!", "?")) else piece.rstrip(":;,") + ".")
+    for s in snippets:
+        match = _ANSWER.match(s.text.strip())
+        if match and match.group(1).strip():
+            out.append(KbAnswer(s.title, _clean(match.group(1))))
     return out
 
 
-def steps(snippet: KbSnippet, limit: int = 3) -> list[str]:
-    """The first few steps of a troubleshooting snippet in its own words: its numbered items when it has them."""
-    text = clean(snippet.text)
-    items = _NUMBERED.split(text)[1:]
-    if len(items) >= 2:
-        found = [sentences(item, min_words=2)[:1] for item in items]
-        return [s[0] for s in found if s][:limit]
-    return sentences(text)[:limit]
-
-
 def _stem(word: str) -> str:
-    """A crude stem so "charged", "charges" and "charge" meet."""
     for suffix in ("ing", "ed", "es", "s", "e"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word
 
 
-def _words(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z][a-z'-]{2,}", text.lower()) if w not in _STOP}
+def words(text: str) -> set[str]:
+    return {_stem(w) for w in re.findall(r"[a-z][a-z'-]+", text.lower()) if w not in _STOP and len(w) > 2}
 
 
-def relevant(request: Request) -> KbSnippet | None:
-    """The first snippet close enough to what the customer wrote: shared words, a title's counting double."""
-    intents = " ".join(i.replace("_", " ") for i in request.said.intents)
-    asked = _words(" ".join([request.latest, *request.earlier_user[-1:], intents]))
-    for snippet in request.snippets:
-        score = len(asked & _words(snippet.text)) + 2 * len(asked & _words(snippet.title))
-        if score >= 3:
-            return snippet
-    return None
+def best_answer(question: str, snippets: list[KbSnippet], minimum: int = 1) -> KbAnswer | None:
+    """The answer whose title and text share most words with the question (titles count double)."""
+    asked = words(question)
+    scored = [(len(asked & words(a.text)) + 2 * len(asked & words(a.title)), -i, a)
+              for i, a in enumerate(answers(snippets))]
+    scored = [s for s in scored if s[0] >= minimum]
+    return max(scored)[2] if scored else None
 
 
-def relevant_sentences(request: Request, limit: int = 2) -> list[str]:
-    snippet = relevant(request)
-    return sentences(snippet.text)[:limit] if snippet else []
+def steps(snippet: KbSnippet) -> list[str]:
+    """A complete numbered list of the snippet (1, 2, 3 ... to its last item), or nothing."""
+    text = _clean(snippet.text)
+    marks = list(_STEP.finditer(text))
+    if len(marks) < 2 or marks[0].group(1) != "1":
+        return []
+    items = []
+    for n, mark in enumerate(marks):
+        if int(mark.group(1)) != n + 1:
+            break
+        end = marks[n + 1].start() if n + 1 < len(marks) else len(text)
+        item = re.split(r"\s#{1,6}\s", text[mark.end():end])[0].strip()
+        if n + 1 == len(marks) or int(marks[n + 1].group(1)) != n + 2:
+            # The last step ends with its own sentence; what follows it is another paragraph.
+            item = re.split(r"(?<=[.!?])\s+(?=[A-Z])", item)[0]
+        items.append(item)
+    return items if len(items) >= 2 else []

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from . import flows
+from .message import read
 from .request import Request
 
 PlannedCall = tuple[str, dict[str, Any]]
 
-_WRITES = frozenset({"create_return", "issue_refund", "cancel_order", "change_shipping_address", "update_account"})
+try:  # the engine's own yes/no grammar (moving to core/turn/confirmation.py)
+    from support_tui.core.turn.confirmation import is_affirmative
+except ImportError:  # pragma: no cover - until the move lands
+    from support_tui.shops.northwind.policy import is_affirmative  # type: ignore[attr-defined,no-redef]
 
 MAX_ROUNDS = 4
 """Tool rounds the offline model takes before it writes; the engine allows a few more."""
@@ -68,17 +72,22 @@ def plan(request: Request) -> list[PlannedCall]:
     """The next round of tool calls, or an empty list when it is time to reply."""
     if request.rounds >= MAX_ROUNDS or not request.tools:
         return []
-    if any(o.ok and o.name in _WRITES for o in request.outcomes):
+    if any(o.ok and o.name in request.confirm_tools for o in request.outcomes):
         # A write that ran answers the message: after a person approved a call (perhaps with edited
         # arguments) the agent reports it, it does not plan the customer's request over again.
         return []
-    proposal = request.pending_proposal
-    if proposal and proposal.get("name"):
-        if request.said.affirmative:
-            return _offered(request, [(str(proposal["name"]), dict(proposal.get("arguments") or {}))])
+    if any(o.status == "blocked" and o.rule in ("customer_confirmation", "human_denied") for o in request.outcomes):
+        return []  # the customer's yes, or a person's decision, comes first
+    proposal = request.proposal_call
+    if proposal:
+        if is_affirmative(request.latest):
+            return _offered(request, [proposal])  # exactly the call the customer confirmed
         if request.said.negative:
             return []
-    if request.route_clarify and not request.outcomes:
+    reading = read(request.latest)
+    if reading.greeting or reading.thanks or reading.off_topic or reading.general:
+        return []  # answered from the knowledge base, without the customer's records
+    if request.route_clarify and not request.outcomes and not request.said.intents:
         return []
     target = transfer_target(request)
     if target and request.offers("transfer_to_specialist"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .entities import DEVICE_WORDS
-from .formats import money
+from .humanize import join, money, product
 from .request import Request, ToolOutcome
 
 _DEVICE_ALIASES = {"iphone": ("iphone", "ios"), "ipad": ("ipad", "ipados", "ios"), "galaxy": ("galaxy", "samsung", "android"),
@@ -68,16 +68,11 @@ def _spec(key: str, value: object) -> str:
 
 def get_product(o: ToolOutcome, request: Request) -> list[str]:
     p = o.value("product") or {}
-    name = p.get("name") or "This product"
+    name = product(p.get("name") or "this product")
     compat = [str(c) for c in p.get("compatibility") or []] if isinstance(p.get("compatibility"), list) else []
     variants = [v for v in p.get("variants") or [] if isinstance(v, dict)]
     asked = _question_words(request.latest)
-    variant_words = {w for v in variants for k in ("colour", "size") for w in _question_words(str(v.get(k) or ""))}
     out = []
-    missing = [w for w in named_words(request.latest)
-               if w.lower() not in name.lower() and w.lower() not in variant_words | _SIZE_WORDS]
-    if missing:
-        out.append(f"I couldn't find \"{' '.join(missing)}\" in our catalogue; the closest match is the {name}.")
     asked_compat = "compatible" in request.said.intents or bool(request.said.devices)
     if asked_compat:
         out.append(_compatibility(name, compat, request))
@@ -86,23 +81,23 @@ def get_product(o: ToolOutcome, request: Request) -> list[str]:
     answered = [k for k, v in specs.items() if asked & _question_words(f"{k.replace('_', ' ')} {v}")]
     if answered and not asked_compat:
         out.append(f"The {name} listing says: " + "; ".join(_spec(k, specs[k]) for k in answered) + ".")
-    elif not asked_compat and p.get("description"):
-        description = str(p["description"])
-        out.append(description if description.startswith(name) else f"{name}: {description}")
-    rest = [k for k in specs if k not in answered][:5]
-    if rest:
-        out.append(("Other specs: " if answered else "Key specs: ")
-                   + "; ".join(_spec(k, specs[k]) for k in rest) + ".")
     extras = []
-    if p.get("price") is not None:
-        extras.append(f"price {money(p['price'])}")
-    if p.get("stock") is not None and not any(v.get("stock") is not None for v in variants):
-        extras.append(f"{p['stock']} in stock" if p["stock"] else "currently out of stock")
-    if p.get("warranty_months"):
-        extras.append(f"{p['warranty_months']}-month warranty")
+    if p.get("price") is not None and (asked & _PRICE_WORDS or not out):
+        extras.append(f"costs {money(p['price'])}")
+    if p.get("stock") is not None and not variants and (asked & _STOCK_WORDS or not out):
+        extras.append("is in stock" if p["stock"] else "is currently out of stock")
+    if p.get("warranty_months") and "warranty" in asked:
+        extras.append(f"comes with a {p['warranty_months']}-month warranty")
+    if not out and not extras and p.get("description"):
+        description = str(p["description"]).rstrip(".")
+        out.append(f"The {name}: {description[0].lower() + description[1:]}.")
     if extras:
-        out.append(f"The {name}: " + ", ".join(extras) + ".")
+        out.append(f"The {name} " + join(extras) + ".")
     return out
+
+
+_PRICE_WORDS = frozenset("price cost costs much expensive cheap".split())
+_STOCK_WORDS = frozenset("stock available availability have sell".split())
 
 
 def named_words(text: str) -> list[str]:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from .entities import Entities, extract
+
+_CONFIRM_DEFAULT = ("create_return", "issue_refund", "cancel_order", "change_shipping_address", "update_account")
+"""Used only when the engine's context carries no ``confirm_tools`` line."""
 
 _SECTION = re.compile(r"^## +(.+?)\s*$", re.MULTILINE)
 _SNIPPET = re.compile(r"^\[kb:([^\]]+)\]\s*(.*)$")
@@ -61,6 +65,33 @@ class Request:
     prompt_chars: int = 0
     said: Entities = field(default_factory=Entities)
     remembered: Entities = field(default_factory=Entities)
+
+    @property
+    def today(self) -> date:
+        """The shop's day: the context's ``today`` line when the engine sends one, else the clock's."""
+        try:
+            return date.fromisoformat(self.context.get("today", "")[:10])
+        except ValueError:
+            return date.today()
+
+    @property
+    def confirm_tools(self) -> frozenset[str]:
+        """Tools that need the customer's yes, as the engine lists them."""
+        listed = {t.strip() for t in self.context.get("confirm_tools", "").split(",") if t.strip()}
+        return frozenset(listed or _CONFIRM_DEFAULT)
+
+    @property
+    def proposal_call(self) -> tuple[str, dict[str, Any]] | None:
+        """The pending proposal's exact call: ``{"call": {"tool", "arguments"}}`` (or the older ``name``)."""
+        p = self.pending_proposal or {}
+        call = p.get("call") if isinstance(p.get("call"), dict) else p
+        name = call.get("tool") or call.get("name")
+        return (str(name), dict(call.get("arguments") or {})) if name else None
+
+    @property
+    def proposal_quote(self) -> dict[str, Any]:
+        quote = (self.pending_proposal or {}).get("quote")
+        return quote if isinstance(quote, dict) else {}
 
     @property
     def customer_first_name(self) -> str:

@@ -1,246 +1,269 @@
-"""The offline model's reply: tool facts, policy outcomes and knowledge-base text, nothing invented."""
+"""The offline model's reply: plan dialogue acts over this turn's facts, then realise each for the customer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .facts import RENDERERS
-from .formats import money
-from .knowledge import relevant_sentences, steps
+from .humanize import join, money
+from .knowledge import best_answer, steps
+from .message import Reading, clauses, read
 from .request import Request, ToolOutcome
 
-TOPICS = {
-    "order_tracking": "an order's delivery",
-    "returns_refunds": "a return or refund",
-    "product_info": "a product's details",
-    "billing_payment": "a charge",
-    "technical_support": "a problem with the website or app",
+HELP_AREAS = "your orders and deliveries, returns and refunds, payments, your account, and our products"
+_RETRY = "Could you try again in a moment, or would you like me to pass this to a colleague?"
+_ASK = {
+    "order_tracking": "Could you tell me the order number from your confirmation email? Then I'll check where it is.",
+    "returns_refunds": "Which order and item is this about? With the order number I can check whether it can be returned.",
+    "product_info": "Which product do you mean? Its name is on the product page or in your order confirmation.",
+    "billing_payment": "Which charge or order is this about? Then I'll look into it.",
+    "technical_support": "Could you tell me what you see, including any error message, and whether it happens on the "
+                         "website or in the app?",
+    "account_management": "What would you like to change on your account, and what should the new value be?",
+}
+_TOPICS = {
+    "order_tracking": "an order's delivery", "returns_refunds": "a return or refund", "product_info": "one of our products",
+    "billing_payment": "a charge or payment", "technical_support": "a problem with the website or app",
     "account_management": "a change to your account",
 }
-"""How a clarifying question names each specialist's area."""
-
 _POLICY = {
-    "return_window": "our return window",
-    "cancel_before_shipping": "our rule that orders can only be cancelled before they ship",
-    "refund_cap": "our limit on refunds an assistant can issue",
+    "return_window": "it is outside our return window", "cancel_before_shipping": "it has already shipped",
+    "address_before_shipping": "it has already shipped", "refund_cap": "that is more than can still be refunded on it",
 }
 
-_FALLBACK = {
-    "order_tracking": "I don't have your order details yet. Could you share the order number from your "
-                      "confirmation email? Then I can check where it is.",
-    "returns_refunds": "Which order and item would you like help with? If you share the order number, I'll check "
-                       "whether it can be returned.",
-    "product_info": "I couldn't find that in our catalogue. Could you tell me the product's name?",
-    "billing_payment": "Could you tell me which charge or order this is about? Then I'll look into it.",
-    "technical_support": "I don't have a guide for this problem yet. Could you tell me what you see, including any "
-                         "error message, and whether it happens on the website or in the app?",
-    "account_management": "Could you tell me what you'd like to change on your account, and the new value?",
-}
-_LOOKUPS = {
-    "lookup_order": "look up order {oid}",
-    "list_orders": "look up your orders",
-    "track_shipment": "check the tracking of order {oid}",
-    "search_products": "search our catalogue",
-    "get_product": "open that product's details",
-    "check_return_eligibility": "check whether order {oid} can be returned",
-    "list_returns": "look up your returns and refunds",
-    "explain_charges": "look up your charges",
-    "get_billing_history": "look up your billing history",
-    "get_account": "open your account details",
-    "transfer_to_specialist": "pass you to another specialist",
-}
-_RETRY = "Could you try again in a moment, or would you like me to pass this to a human colleague?"
-_DEFAULT_FALLBACK = "I don't have enough information to answer that yet. Could you share a bit more detail?"
+
+@dataclass(frozen=True)
+class Act:
+    """One thing the reply does: greet, answer, confirm, propose, clarify, apologise, hand over, decline, close."""
+
+    kind: str
+    text: str
 
 
-def describe_action(name: str, arguments: dict[str, Any]) -> str:
-    """What a tool call would do, in words the customer can say yes to."""
-    oid = arguments.get("order_id")
-    if name == "create_return":
-        items = f" (items {', '.join(map(str, arguments['skus']))})" if arguments.get("skus") else ""
-        reason = f", reason: {arguments['reason']}" if arguments.get("reason") else ""
-        return f"start a {arguments.get('kind', 'refund')} return for order {oid}{items}{reason}"
-    if name == "issue_refund":
-        return f"refund {money(arguments.get('amount'))} for order {oid}"
-    if name == "cancel_order":
-        return f"cancel order {oid}"
-    if name == "change_shipping_address":
-        parts = [str(arguments[k]) for k in ("street", "city", "state", "postal_code", "country") if arguments.get(k)]
-        return f"change the delivery address of order {oid} to {', '.join(parts)}"
-    if name == "update_account":
-        return f"change the {arguments.get('field', 'details')} on your account to {arguments.get('value')}"
-    if name == "send_login_link":
-        return "send a sign-in link to the email on your account"
-    if name == "escalate_to_human":
-        return "pass your case to a human colleague"
-    phrase = _LOOKUPS.get(name)
-    if phrase:
-        return phrase.format(oid=oid or "")
-    if oid:
-        return f"{name.replace('_', ' ')} for order {oid}"
-    return name.replace("_", " ")
-
-
-def policy_outcome(o: ToolOutcome) -> list[str]:
-    """Sentences for a call that was blocked, is waiting for approval, or failed."""
-    action = describe_action(o.name, o.arguments)
-    if o.status == "blocked" and o.rule == "customer_confirmation":
-        return [f"Before I go ahead: I'll {action}. Please reply yes to confirm, or no to leave it as it is."]
-    if o.status == "blocked":
-        policy = _POLICY.get(str(o.rule), "our store policy")
-        why = f" {_sentence(o.error)}" if o.error else ""
-        return [f"I can't {action} because of {policy}.{why}"]
-    if o.status == "pending_approval":
-        return [f"I've asked to {action}. This needs a supervisor's approval first, and you'll hear back from us "
-                "once they've reviewed it."]
-    if o.status in ("error", "missing"):
-        return _failures([o])
-    return []
-
-
-def _sentence(text: Any) -> str:
-    text = str(text).strip()
-    return text if text.endswith((".", "!", "?")) else text + "."
-
-
-def clarify(request: Request) -> str:
-    options = [o for o in request.route_options if o in TOPICS][:2] or ["order_tracking", "billing_payment"]
-    if len(options) == 1:
-        options.append("billing_payment" if options[0] != "billing_payment" else "order_tracking")
-    return (f"{_greeting(request)} Just so I help with the right thing: is this about {TOPICS[options[0]]} "
-            f"or about {TOPICS[options[1]]}?")
-
-
-def _greeting(request: Request) -> str:
-    name = request.customer_first_name
-    if request.earlier_user:
-        return f"Thanks, {name}." if name else "Thanks."
-    return f"Hi {name}." if name else "Hello."
-
-
-def _failures(outcomes: list[ToolOutcome]) -> list[str]:
-    """Failed calls sharing one error become one sentence: "I couldn't A or B: why."."""
-    by_error: dict[str, list[str]] = {}
-    for o in outcomes:
-        by_error.setdefault(str(o.error or ""), []).append(describe_action(o.name, o.arguments))
-    out = []
-    for error, actions in by_error.items():
-        out.append(f"I couldn't {' or '.join(dict.fromkeys(actions))}" + (f": {_sentence(error)}" if error else "."))
-        if "not found" in error.lower() and any(o.arguments.get("order_id") for o in outcomes):
-            out.append("Could you double-check the order number? It's in your order confirmation email.")
-    return out
-
-
-def _outcome_sentences(request: Request) -> list[str]:
-    out: list[str] = []
-    shown_list = any(o.ok and o.name not in ("list_orders", "get_account") for o in request.outcomes)
-    errors = [o for o in request.outcomes if o.status in ("error", "missing")]
-    for o in request.outcomes:
-        if o in errors:
-            if o is errors[0]:
-                out.extend(_failures(errors))
-        elif o.ok:
-            if o.name == "list_orders" and shown_list:
-                continue
-            if o.name == "search_products" and request.last("get_product"):
-                continue
-            render = RENDERERS.get(o.name)
-            out.extend(render(o, request) if render else [])
-        else:
-            out.extend(policy_outcome(o))
-    return out
-
-
-def _knowledge(request: Request) -> list[str]:
-    if not request.snippets or request.escalated:
-        return []
-    if request.specialist == "technical_support":
-        found = steps(request.snippets[0])
-        if not found:
-            return []
-        title = request.snippets[0].title or "our help centre"
-        numbered = "\n".join(f"{i}. {s}" for i, s in enumerate(found, start=1))
-        return [f"From our guide \"{title}\":\n{numbered}"]
-    sentences = relevant_sentences(request)
-    return [" ".join(sentences)] if sentences else []
-
-
-def _ask(request: Request) -> str | None:
-    """The one question to ask when an account change lacks its value or an order could not be chosen."""
-    found = request.said.intents
-    if request.specialist == "account_management" and not request.last("update_account"):
-        for intent, field in (("change_email", "email address"), ("change_phone", "phone number"),
-                              ("change_name", "name"), ("change_address", "address")):
-            if intent in found:
-                return f"What should the new {field} be? Once you tell me, I'll update it."
-    listed = request.last("list_orders")
-    if listed and listed.ok and listed.value("orders") and len(request.outcomes) == 1:
-        return "Which of these orders is it about?"
-    return None
+def plan_acts(request: Request) -> list[Act]:
+    """Decide what the reply does, from the message and this turn's typed facts."""
+    reading = read(request.latest)
+    if request.escalated:
+        return _handing_over(request)
+    if reading.greeting and not request.outcomes:
+        return [Act("greet", f"Hi{_name(request)}! How can I help you today? I can help with {HELP_AREAS}.")]
+    if reading.thanks and not request.outcomes:
+        return [Act("close", f"You're welcome{_name(request)} — glad I could help. Have a lovely day!")]
+    if reading.off_topic and not request.outcomes:
+        return [Act("decline", f"I'm sorry{_name(request)}, I can't help with that here — I can help with {HELP_AREAS}.")]
+    proposal = request.proposal_call
+    if proposal and request.said.negative and not request.outcomes:
+        return [Act("answer", f"No problem{_name(request)} — I'll leave it as it is."), _anything_else()]
+    acts = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
+    acts += _facts(request)
+    if reading.general or not any(a.kind in ("answer", "confirm", "propose") for a in acts):
+        acts += _knowledge(request, reading, bool(acts))
+    elif request.outcomes:
+        acts += _general_clauses(request)
+    if not any(a.kind in ("answer", "confirm", "propose", "clarify") for a in acts):
+        acts.append(_clarify(request))
+    if not any(a.text.rstrip().endswith("?") for a in acts):
+        acts.append(_anything_else())
+    return acts
 
 
 def write_reply(request: Request) -> str:
     """The full reply text for this request, grounded in its tool results and snippets."""
-    proposal = request.pending_proposal
-    if proposal and request.said.negative and not request.outcomes:
-        action = describe_action(str(proposal.get("name")), dict(proposal.get("arguments") or {}))
-        return f"{_greeting(request)} No problem — I won't {action}. Is there anything else I can help with?"
-    if request.route_clarify and not request.outcomes:
-        return clarify(request)
-    body = _outcome_sentences(request)
-    # A yes to a proposal carries no question of its own: the help-centre text retrieved for "yes"
-    # is whatever happened to be nearest (a price-match policy after a return was created).
-    knowledge = [] if proposal and request.said.affirmative else _knowledge(request)
-    question = _ask(request)
-    parts = [_greeting(request)]
-    if request.escalated:
-        parts += _handing_over(request, body)
-        priority = (request.escalation or {}).get("priority")
-        if priority:
-            parts.append(f"Your case is marked {priority} priority.")
-        return _join(parts)
-    # A request for the customer's yes goes last, after the facts and the help-centre text.
-    confirm = [b for b in body if "reply yes" in b]
-    parts += [b for b in body if b not in confirm] + knowledge + confirm
-    if question:
-        parts.append(question)
-    oid = (request.said.order_ids or request.remembered.order_ids or ("",))[0]
-    if not body and not knowledge and not question:
-        if oid and request.specialist in ("order_tracking", "returns_refunds", "billing_payment"):
-            parts += [f"I can't look up order {oid} from here right now.", _RETRY]
-        else:
-            parts.append(_FALLBACK.get(request.specialist, _DEFAULT_FALLBACK))
-    elif any(o.status in ("error", "missing") for o in request.outcomes) and not any(o.ok for o in request.outcomes):
-        parts.append(_RETRY)
-    elif not question and not any(p.rstrip().endswith("?") or "reply yes" in p for p in parts):
-        parts.append("Is there anything else I can help with?")
-    return _join(parts)
+    return _join([a.text for a in plan_acts(request)])
+
+
+def _name(request: Request) -> str:
+    return f" {request.customer_first_name}" if request.customer_first_name else ""
+
+
+def _anything_else() -> Act:
+    return Act("close", "Is there anything else I can help with?")
+
+
+def _facts(request: Request) -> list[Act]:
+    acts: list[Act] = []
+    errors = [o for o in request.outcomes if o.status in ("error", "missing")]
+    for o in request.outcomes:
+        if o.ok:
+            if o.name == "search_products" and request.last("get_product"):
+                continue
+            if o.name == "list_orders" and any(x.ok and x.name not in ("list_orders", "get_account") for x in request.outcomes):
+                continue
+            if o.name == "list_orders":
+                acts += _choices(request, o)
+                continue
+            render = RENDERERS.get(o.name)
+            acts += [Act("answer", s) for s in (render(o, request) if render else [])]
+        elif o.status == "blocked":
+            acts.append(_blocked(request, o))
+        elif o.status == "pending_approval":
+            acts.append(Act("answer", "That needs a colleague's approval first; you'll hear from us as soon as they've "
+                                      "reviewed it."))
+        elif o is errors[0]:
+            acts.append(Act("answer", _failure(errors)))
+            if not any(x.ok for x in request.outcomes):
+                acts.append(Act("clarify", _RETRY))
+    return acts
+
+
+def _blocked(request: Request, o: ToolOutcome) -> Act:
+    if o.rule == "customer_confirmation":
+        quote = (o.result or {}).get("proposal") if isinstance(o.result, dict) else None
+        quote = quote if isinstance(quote, dict) else request.proposal_quote
+        return Act("confirm", f"{_quote_sentence(quote, o)} Shall I go ahead?")
+    if o.rule == "human_denied":
+        # A person's reason is internal: say plainly it can't be done, and what comes next.
+        return Act("answer", "I'm sorry, I can't do that as asked. A colleague has looked at it, and I'm happy to help "
+                             "find another way — would you like me to pass your case to them?")
+    oid = o.arguments.get("order_id")
+    why = _POLICY.get(str(o.rule))
+    what = {"cancel_order": "cancelled", "change_shipping_address": "re-addressed",
+            "create_return": "returned", "issue_refund": "refunded"}.get(o.name, "changed")
+    if oid and why:
+        return Act("answer", f"I'm sorry, order {oid} can't be {what} because {why}.")
+    return Act("answer", "I'm sorry, I can't do that under our store policy.")
+
+
+def _quote_sentence(quote: dict[str, Any] | None, o: ToolOutcome) -> str:
+    """The shop's own sentence for what the call will do, or its lines by name and amount."""
+    quote = quote or {}
+    if quote.get("summary"):
+        return str(quote["summary"]).strip()
+    lines = [f"{line.get('name')}" + (f" ({money(line['amount'], quote.get('currency'))})" if line.get("amount") is not None else "")
+             for line in quote.get("lines") or [] if isinstance(line, dict)]
+    action = str(quote.get("action") or o.name.replace("_", " "))
+    target = join(lines) or (f"order {o.arguments.get('order_id')}" if o.arguments.get("order_id") else "this")
+    return f"I'll {action}: {target}."
+
+
+_POSSIBLE = {
+    "cancel": (("pending", "processing"), "has already shipped, so it can no longer be cancelled",
+               "was delivered, so it can't be cancelled; it can be returned instead", "cancel"),
+    "change_address": (("pending", "processing"), "has already shipped, so its delivery address can no longer be changed",
+                       "was already delivered, so its address can no longer be changed", "change the address of"),
+    "return": (("delivered",), "hasn't been delivered yet, so it can't be returned until it arrives",
+               "hasn't been delivered yet, so it can't be returned until it arrives", "return"),
+}
+
+
+def _choices(request: Request, o: ToolOutcome) -> list[Act]:
+    """Orders the requested action is possible for, and plainly why the others are not."""
+    from .facts import order_state
+
+    orders = [x for x in o.value("orders") or [] if isinstance(x, dict) and x.get("status") != "cancelled"]
+    if not orders:
+        return [Act("answer", "I couldn't find any open orders on your account.")]
+    wanted = next((k for k in ("cancel", "change_address", "return") if k in request.said.intents | request.remembered.intents), None)
+    if wanted is None:
+        shown = [Act("answer", f"Your order {x.get('order_id')} ({_items(x)}) {order_state(x, request)}.") for x in orders[:5]]
+        return shown + ([Act("propose", "Which of these is it about?")] if len(orders) > 1 else [])
+    ok_statuses, shipped_why, delivered_why, verb = _POSSIBLE[wanted]
+    possible = [x for x in orders if x.get("status") in ok_statuses]
+    if wanted == "return":
+        possible = [x for x in possible if _days_since(x, request) is None or _days_since(x, request) <= 30]
+    acts = []
+    for x in orders[:5]:
+        if x in possible:
+            continue
+        why = shipped_why if x.get("status") == "shipped" or wanted == "return" and x.get("status") != "delivered" else delivered_why
+        if wanted == "return" and x.get("status") == "delivered":
+            why = "was delivered more than 30 days ago, so it is outside our return window"
+        acts.append(Act("answer", f"Order {x.get('order_id')} ({_items(x)}) {why}."))
+    if not possible:
+        return acts
+    listed = join([f"{x.get('order_id')} ({_items(x)})" for x in possible], "or")
+    question = f"Would you like me to {verb} order {listed}?" if len(possible) == 1 else f"Which order would you like to {verb.split(' of')[0]}: {listed}?"
+    return acts + [Act("propose", question)]
+
+
+def _items(order: dict[str, Any]) -> str:
+    from .humanize import items
+
+    return items(order.get("items")) or "no items listed"
+
+
+def _days_since(order: dict[str, Any], request: Request) -> int | None:
+    from .humanize import parse_day
+
+    when = parse_day(order.get("delivered_at"))
+    return (request.today - when).days if when else None
+
+
+def _failure(errors: list[ToolOutcome]) -> str:
+    error = str(errors[0].error or "").strip()
+    if "not found" in error.lower():
+        oid = next((o.arguments.get("order_id") for o in errors if o.arguments.get("order_id")), None)
+        if oid:
+            return f"I couldn't find order {oid} on your account. Could you double-check the number in your confirmation email?"
+    return "I couldn't look that up just now."
+
+
+def _knowledge(request: Request, reading: Reading, after_facts: bool) -> list[Act]:
+    """Whole answers from the knowledge base: one per question in the message, or a guide's complete steps."""
+    if request.specialist == "technical_support" and not reading.general and request.snippets:
+        for snippet in request.snippets:
+            found = steps(snippet)
+            if found:
+                numbered = "\n".join(f"{i}. {s}" for i, s in enumerate(found, 1))
+                return [Act("answer", f"Here's what usually fixes it:\n{numbered}")]
+    acts: list[Act] = []
+    questions = clauses(request.latest) or [request.latest]
+    for question in questions:
+        answer = best_answer(question, request.snippets, minimum=2 if len(questions) > 1 else 1)
+        if answer and all(answer.text != a.text for a in acts):
+            acts.append(Act("answer", answer.text))
+    return acts[:2]
+
+
+def _general_clauses(request: Request) -> list[Act]:
+    """The general questions in a message that also asks about the customer's own things."""
+    out: list[Act] = []
+    for question in clauses(request.latest):
+        if read(question).general:
+            answer = best_answer(question, request.snippets, minimum=2)
+            if answer:
+                out.append(Act("answer", answer.text))
+    return out[:1]
+
+
+def _clarify(request: Request) -> Act:
+    if request.route_clarify and len(request.route_options) >= 2 and all(o in _TOPICS for o in request.route_options[:2]):
+        first, second = request.route_options[:2]
+        return Act("clarify", f"Just so I help with the right thing: is this about {_TOPICS[first]} or {_TOPICS[second]}?")
+    return Act("clarify", _ASK.get(request.specialist, "Could you tell me a little more about what you need?"))
 
 
 _UPSET_RULES = ("negative_sentiment", "vip_negative", "abusive", "policy_blocked", "repeated_failure")
 """Escalations that mean the customer has had a hard time: the hand-over starts with an apology."""
 
 
-def _handing_over(request: Request, body: list[str]) -> list[str]:
+def _handing_over(request: Request) -> list[Act]:
     """The hand-over to a person: an apology only for an upset customer, a plain "of course" for a calm request."""
     from support_tui.core.sentiment import score_message
 
+    body = [a for a in _facts(request) if a.kind == "answer"]
     rule = (request.escalation or {}).get("rule")
     compound, signals = score_message(request.latest) if request.latest else (0.0, [])
     upset = rule in _UPSET_RULES or compound <= -0.3 or bool(
         {"frustration_phrase", "shouting", "repeated_contact", "abuse"} & set(signals))
+    follow_ups = (request.escalation or {}).get("follow_ups") or []
     if upset:
-        return ["I'm sorry this has been so frustrating, and thank you for your patience.",
-                *(body or ["I've noted everything you've told me."]),
-                "A human colleague will take over from here with everything gathered so far, so you won't "
-                "need to explain it again."]
+        return [Act("apologise", "I'm sorry this has been so frustrating, and thank you for your patience."),
+                *(body or [Act("answer", "I've noted everything you've told me.")]),
+                Act("hand_over", "A human colleague will take over from here with everything gathered so far, so you "
+                                 "won't need to explain it again.")]
+    if follow_ups:  # a new question on a case a person already has
+        return [Act("hand_over", "Thank you — I've added this to your case, and the colleague who has it will answer "
+                                 "it here."), *body]
     if rule is None:  # a later message in a case a person already has
         opening = "A colleague has your case and will reply here."
     elif rule in ("human_requested", "manual"):
         opening = "Of course — I'm passing you to a colleague."
     else:
         opening = "Thank you for telling me — I'm passing this to a colleague."
-    return [opening, *body, "They'll have everything gathered so far, so you won't need to explain it again."]
+    return [Act("hand_over", opening), *body,
+            Act("hand_over", "They'll have everything gathered so far, so you won't need to explain it again.")]
 
 
 def _join(parts: list[str]) -> str:

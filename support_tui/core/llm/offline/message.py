@@ -1,0 +1,68 @@
+"""What kind of message this is: a greeting, thanks, off-topic, a general question, or a request about the customer's own things."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .entities import extract
+
+_GREETING = re.compile(
+    r"^\W*(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))(?:\s+there)?"
+    r"(?:\s+\w+)?\W*$", re.IGNORECASE)
+_THANKS = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|great|perfect|awesome|cool|brilliant|lovely|excellent)\W+)*(?:thanks?|thank you|thx|cheers|"
+    r"that'?s all|that is all|all good|that helps?)\b[\w\s,!.']*$", re.IGNORECASE)
+_OWN = re.compile(
+    r"\b(?:my|mine|i (?:bought|ordered|received|got|paid|purchased|was charged|have been charged)|"
+    r"i was|i've been|i'm not getting|we (?:bought|ordered)|this order|that order|this charge)\b",
+    re.IGNORECASE)
+_ABOUT_ME = re.compile(r"\bmy (?:password|username|account|data|personal|email|details|information)\b", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"^\W*(?:do|does|can|could|is|are|how|what|what's|which|when|where|why|will|if|should|may|who)\b|\?\s*$",
+    re.IGNORECASE)
+_SHOP_WORDS = re.compile(
+    r"\b(?:order|orders|ship|shipping|shipped|deliver\w*|parcel|package|return\w*|refund\w*|exchange\w*|warranty|"
+    r"charge\w*|pay\w*|card|invoice|bill\w*|price\w*|promo|code|coupon|gift|account|password|log ?in|sign ?in|app|"
+    r"website|checkout|cart|product\w*|stock|size|colou?r|plus|membership|cancel\w*|address|track\w*|store|shop|"
+    r"northwind|item|items|buy|bought|purchase\w*|discount|fee|fees|data|privacy|email|phone|help|agent|human|"
+    r"person|someone|somebody|colleague|support|problem|issue|broken|damaged|defective|carrier|countries|country)\b",
+    re.IGNORECASE)
+
+
+_POLICY_WORDS = re.compile(r"\b(?:warranty|warranties|return|returns|returned|refund\w*|ship|shipping|deliver\w*|"
+                           r"exchange\w*|policy|policies|price match|care|clean)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The kind of message, as the writer and planner need it."""
+
+    greeting: bool = False
+    thanks: bool = False
+    off_topic: bool = False
+    general: bool = False
+    """A question about the shop's policies or how things work, not about the customer's own orders."""
+
+
+def clauses(text: str) -> list[str]:
+    """The separate questions or requests in a message ("Do you ship to Canada, and how long ...?")."""
+    parts = re.split(r"\?|(?:,\s*|\s+)(?:and|also|plus)\s+(?=(?:what|how|do|does|can|could|is|are|which|when|where|why|"
+                     r"i|my|please|also)\b)|[.;!]\s+", text, flags=re.IGNORECASE)
+    return [p.strip(" ,.!") for p in parts if p and len(p.split()) >= 2]
+
+
+def read(text: str) -> Reading:
+    """Classify one customer message."""
+    plain = text.strip()
+    found = extract(plain)
+    if _GREETING.match(plain):
+        return Reading(greeting=True)
+    if _THANKS.match(plain) and "?" not in plain:
+        return Reading(thanks=True)
+    if not _SHOP_WORDS.search(plain) and not found.intents and not found.products and not found.order_ids:
+        return Reading(off_topic=True)
+    own = bool(_OWN.search(plain)) and not _ABOUT_ME.search(plain) or bool(found.order_ids)
+    about_product = bool(found.products) and not _POLICY_WORDS.search(plain)
+    general = bool(_QUESTION.search(plain)) and not own and not about_product and "human" not in found.intents
+    return Reading(general=general)
