@@ -162,7 +162,7 @@ def _norm(text: str) -> str:
     return " ".join(_WORDS.findall(text.lower().replace("\u2019", "'"))).replace(" .", ".")
 
 
-def _shingles(words: list[str], n: int = 6) -> set[tuple[str, ...]]:
+def _shingles(words: list[str], n: int = 8) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
@@ -186,7 +186,7 @@ def kb_quoting(reply: str) -> list[Violation]:
     corpus = " ".join(_norm(x) for x in sentences)
     for piece in re.split(r"(?<=[.!?])\s+|\n+", reply):
         piece = piece.strip()
-        if re.match(r"[a-z]", piece) and len(piece.split()) >= 3 and _norm(piece).rstrip(".") in corpus:
+        if re.match(r"[a-z](?![A-Z])", piece) and len(piece.split()) >= 3 and _norm(piece).rstrip(".") in corpus:
             out.append(Violation("kb_quoting", f"a KB sentence quoted from its middle: {piece[:80]!r}"))
         elif re.search(r"\b(?:here is what|here's what|the following|as follows)\b", piece, re.IGNORECASE) \
                 and _norm(piece).rstrip(".") in corpus:

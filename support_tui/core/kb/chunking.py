@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 """Bump when the splitting rules change, so every document is re-embedded on the next ingest."""
 
 TARGET_CHARS = 650
@@ -121,7 +121,9 @@ def split_text(body: str, *, target: int = TARGET_CHARS, max_chars: int = MAX_CH
     """Pack paragraphs (with their headings) into pieces of even size near ``target`` characters."""
     units: list[str] = []
     for block in _blocks(body):
-        units.extend(_split_long(block, max_chars) if len(block) > max_chars else [block])
+        # A numbered list stays in one chunk however long, so its steps are quoted complete.
+        numbered = re.search(r"(?m)^\d+[.)]\s", block) is not None
+        units.extend(_split_long(block, max_chars) if len(block) > max_chars and not numbered else [block])
     if not units:
         return []
     total = sum(len(u) + 2 for u in units)

@@ -154,7 +154,8 @@ def product_words(text: str) -> tuple[str, ...]:
 
 
 def intents(text: str) -> frozenset[str]:
-    low = " " + text.lower() + " "
+    # A model name is not a request: "the Charge 20K Power Bank" asks about a product, not a charge.
+    low = " " + re.sub(r"\b[A-Z][a-z]+ \d+[A-Za-z]*\b", " ", text).lower() + " "
     found = {name for name, cues in _INTENTS.items() if any(cue in low for cue in cues)}
     if "charg" in low and re.search(r"\b(?:twice|two times|double|2x|same amount again)\b", low):
         found.add("duplicate_charge")

@@ -62,7 +62,7 @@ def list_orders(o: ToolOutcome, request: Request) -> list[str]:
 def check_return_eligibility(o: ToolOutcome, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
     oid = r.get("order_id") or o.arguments.get("order_id")
-    if request.last("create_return"):
+    if request.last("create_return") and request.last("create_return").ok:
         return []
     if r.get("eligible"):
         days = r.get("days_since_delivery")

@@ -101,6 +101,8 @@ def order_tracking(request: Request, found: frozenset[str]) -> list[PlannedCall]
     if "change_address" in found and not order_id(request):
         # Which orders can still be re-addressed is the answer: the writer says so for each one.
         return [] if request.last("list_orders") else [("list_orders", {"limit": 10})]
+    if len(request.said.order_ids) > 1:  # "could you check ORD-1, ORD-2 and ORD-3": each one is answered
+        return [("track_shipment", {"order_id": oid}) for oid in request.said.order_ids[:4]]
     oid, calls = _resolve(request, _most_recent_active)
     if calls or not oid:
         return calls
@@ -181,8 +183,9 @@ def _owned(request: Request) -> str | None:
     named = [w.lower() for w in re.findall(r"\b[A-Z][a-zA-Z]+(?: \d+)?\b", request.latest) if w.lower() not in _STOP]
     for order in _newest(listed):
         for item in order.get("items") or []:
-            name = str(item.get("name", "")) if isinstance(item, dict) else ""
-            if name and _matches(name, words) and all(n in name.lower() for n in named if n.split()[0] not in _DEVICES):
+            name = str(item.get("name", "")) if isinstance(item, dict) else str(item or "")
+            hits = [n for n in named if n.split()[0] not in _DEVICES]
+            if name and _matches(name, words) and (not hits or any(n in name.lower() for n in hits)):
                 return re.sub(r"\s*\([^)]*\)$", "", name)
     return None
 
@@ -216,6 +219,9 @@ def product_info(request: Request, found: frozenset[str]) -> list[PlannedCall]:
 def billing_payment(request: Request, found: frozenset[str]) -> list[PlannedCall]:
     oid = order_id(request)
     charges = request.last("explain_charges")
+    about_charges = oid or request.said.amounts or re.search(r"charg|bill|statement|paid|payment", request.latest, re.I)
+    if charges is None and not about_charges:
+        return []  # a promo code or a gift card: the knowledge base answers it
     if charges is None:
         calls = [("explain_charges", {"order_id": oid} if oid else {})]
         if re.search(r"payment method|card on file|history|invoices|statement", request.latest, re.IGNORECASE):

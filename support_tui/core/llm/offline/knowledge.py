@@ -78,3 +78,34 @@ def steps(snippet: KbSnippet) -> list[str]:
             item = re.split(r"(?<=[.!?])\s+(?=[A-Z])", item)[0]
         items.append(item)
     return items if len(items) >= 2 else []
+
+
+def best_section(question: str, snippets: list[KbSnippet], minimum: int = 2) -> str | None:
+    """When no answer section fits: the closest section's complete steps, or its first whole sentences."""
+    asked = words(question)
+    best: tuple[int, str] | None = None
+    for s in snippets:
+        for part in re.split(r"(?:^|\s)#{2,6}\s+", _clean(s.text)):
+            heading, body = _heading_and_body(part)
+            score = 2 * len(asked & words(heading)) + len(asked & words(body)) + len(asked & words(s.title))
+            if body and score >= minimum and (best is None or score > best[0]):
+                best = (score, body)
+    if best is None:
+        return None
+    found = steps(KbSnippet("", "", best[1]))
+    if found:
+        return "\n".join(f"{i}. {step}" for i, step in enumerate(found, 1))
+    whole = []
+    for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", best[1]):
+        if sentence.endswith(":") or re.search(r"\s-\s|^-|:$|\|", sentence) or not sentence.endswith((".", "!", "?")):
+            break
+        whole.append(sentence)
+    return " ".join(whole[:2]) or None
+
+
+def _heading_and_body(part: str) -> tuple[str, str]:
+    """A flattened section: its heading runs until the first word that starts a sentence or a list."""
+    match = re.match(r"((?:\S+\s+){1,8}?)(?=(?:[A-Z][a-z]+|\d+[.)])\s)", part)
+    if not match or not match.group(1).strip():
+        return "", part.strip()
+    return match.group(1).strip(), part[match.end():].strip()

@@ -17,7 +17,7 @@ _OWN = re.compile(
     r"\b(?:my|mine|i (?:bought|ordered|received|got|paid|purchased|was charged|have been charged)|"
     r"i was|i've been|i'm not getting|we (?:bought|ordered)|this order|that order|this charge)\b",
     re.IGNORECASE)
-_ABOUT_ME = re.compile(r"\bmy (?:password|username|account|data|personal|email|details|information)\b", re.IGNORECASE)
+_ABOUT_ME = re.compile(r"\bmy (?:password|username|personal|data)\b", re.IGNORECASE)
 _QUESTION = re.compile(
     r"^\W*(?:do|does|can|could|is|are|how|what|what's|which|when|where|why|will|if|should|may|who)\b|\?\s*$",
     re.IGNORECASE)
@@ -62,7 +62,9 @@ def read(text: str) -> Reading:
         return Reading(thanks=True)
     if not _SHOP_WORDS.search(plain) and not found.intents and not found.products and not found.order_ids:
         return Reading(off_topic=True)
-    own = bool(_OWN.search(plain)) and not _ABOUT_ME.search(plain) or bool(found.order_ids)
+    own = bool(_OWN.search(plain)) and not _ABOUT_ME.search(plain) or bool(found.order_ids or found.amounts)
+    if re.search(r"\bmy card\b", plain, re.IGNORECASE) and not found.amounts and not re.search(r"charg", plain, re.I):
+        own = False  # "how long do refunds take to reach my card" is about refunds in general
     about_product = bool(found.products) and not _POLICY_WORDS.search(plain)
     general = bool(_QUESTION.search(plain)) and not own and not about_product and "human" not in found.intents
     return Reading(general=general)

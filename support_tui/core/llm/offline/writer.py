@@ -7,7 +7,7 @@ from typing import Any
 
 from .facts import RENDERERS
 from .humanize import join, money
-from .knowledge import best_answer, steps
+from .knowledge import best_answer, best_section, steps
 from .message import Reading, clauses, read
 from .request import Request, ToolOutcome
 
@@ -46,15 +46,14 @@ def plan_acts(request: Request) -> list[Act]:
     reading = read(request.latest)
     if request.escalated:
         return _handing_over(request)
+    if request.proposal_call and request.said.negative and not request.outcomes:
+        return [Act("answer", f"No problem{_name(request)} — I'll leave it as it is."), _anything_else()]
     if reading.greeting and not request.outcomes:
         return [Act("greet", f"Hi{_name(request)}! How can I help you today? I can help with {HELP_AREAS}.")]
     if reading.thanks and not request.outcomes:
         return [Act("close", f"You're welcome{_name(request)} — glad I could help. Have a lovely day!")]
     if reading.off_topic and not request.outcomes:
         return [Act("decline", f"I'm sorry{_name(request)}, I can't help with that here — I can help with {HELP_AREAS}.")]
-    proposal = request.proposal_call
-    if proposal and request.said.negative and not request.outcomes:
-        return [Act("answer", f"No problem{_name(request)} — I'll leave it as it is."), _anything_else()]
     acts = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
     acts += _facts(request)
     if reading.general or not any(a.kind in ("answer", "confirm", "propose") for a in acts):
@@ -162,14 +161,15 @@ def _choices(request: Request, o: ToolOutcome) -> list[Act]:
     possible = [x for x in orders if x.get("status") in ok_statuses]
     if wanted == "return":
         possible = [x for x in possible if _days_since(x, request) is None or _days_since(x, request) <= 30]
-    acts = []
-    for x in orders[:5]:
-        if x in possible:
-            continue
+    acts: list[Act] = []
+    others = [x for x in orders if x not in possible]
+    for x in others[:2]:
         why = shipped_why if x.get("status") == "shipped" or wanted == "return" and x.get("status") != "delivered" else delivered_why
         if wanted == "return" and x.get("status") == "delivered":
             why = "was delivered more than 30 days ago, so it is outside our return window"
         acts.append(Act("answer", f"Order {x.get('order_id')} ({_items(x)}) {why}."))
+    if len(others) > 2:
+        acts.append(Act("answer", f"Your {len(others) - 2} other orders can't either, for the same kind of reason."))
     if not possible:
         return acts
     listed = join([f"{x.get('order_id')} ({_items(x)})" for x in possible], "or")
@@ -211,8 +211,9 @@ def _knowledge(request: Request, reading: Reading, after_facts: bool) -> list[Ac
     questions = clauses(request.latest) or [request.latest]
     for question in questions:
         answer = best_answer(question, request.snippets, minimum=2 if len(questions) > 1 else 1)
-        if answer and all(answer.text != a.text for a in acts):
-            acts.append(Act("answer", answer.text))
+        text = answer.text if answer else best_section(question, request.snippets)
+        if text and all(text != a.text for a in acts):
+            acts.append(Act("answer", text))
     return acts[:2]
 
 
