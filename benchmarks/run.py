@@ -1,4 +1,4 @@
-"""Run the benchmarks (engine, retrieval, load, console; all by default) and print a table or JSON."""
+"""Run the benchmarks (engine, retrieval, load, console, longconv; all by default) and print a table or JSON."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import support_tui.core.offline_env  # noqa: E402,F401
 
-NAMES = ("engine", "retrieval", "load", "console")
+NAMES = ("engine", "retrieval", "load", "console", "longconv")
 
 
 def machine() -> str:
@@ -50,6 +50,10 @@ def run_one(name: str) -> dict[str, float]:
         import console
 
         return console.run()
+    if name == "longconv":
+        import longconv
+
+        return longconv.run()
     raise SystemExit(f"unknown benchmark {name!r}; choose from {', '.join(NAMES)}")
 
 

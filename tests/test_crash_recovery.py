@@ -43,6 +43,8 @@ import numpy as np
 import support_tui.core.offline_env
 import support_tui.core.llm
 from support_tui.core.store.sqlite import Database
+from support_tui.core.store.sqlite_store import SQLiteSupportStore
+from support_tui.shops.northwind import NorthwindShop
 from support_tui.core.engine import Engine
 from support_tui.core.llm import ModelClient
 from support_tui.core.routing.keyword import KeywordRouter
@@ -78,9 +80,11 @@ async def drive(db_path, tag, seed, limit):
     rng = random.Random(seed)
     settings = Settings(fallback_models=[])
     db = await Database.open(db_path)
-    engine = Engine(settings=settings, db=db, kb=NoKnowledge(), embedder=FlatEmbedder(), router=Keywords(),
-                    models=ModelClient(settings))
-    say(f"opened {tag} {await engine.store.mark_interrupted_turns()}")
+    store = SQLiteSupportStore(db)
+    shop = await NorthwindShop.open(db, load=False)
+    engine = Engine(settings=settings, store=store, shop=shop, kb=NoKnowledge(), embedder=FlatEmbedder(), router=Keywords(),
+                    models=ModelClient(settings), on_close=db.close)
+    say(f"opened {tag} {await store.mark_interrupted_turns()}")
     row = await db.fetchone("SELECT conversation_id FROM turns WHERE status='interrupted' ORDER BY started_at DESC LIMIT 1")
     if row is not None and rng.random() < 0.5:
         async for event in engine.rerun_turn(row["conversation_id"]):
@@ -103,9 +107,9 @@ async def drive(db_path, tag, seed, limit):
     await engine.close()
 
 async def warm_up():
-    from support_tui.shops.northwind.tools import tool_schemas
+    from support_tui.shops.northwind.tools import TOOLS
     client = ModelClient(Settings())
-    tools = tool_schemas(["lookup_order"])
+    tools = [TOOLS["lookup_order"].schema()]
     for offered in (None, tools):
         async for _ in client.stream([OFFLINE_MODEL], [{"role": "user", "content": "hello"}], offered):
             pass
@@ -268,10 +272,10 @@ def test_sigkill_at_random_points_loses_no_acknowledged_message(zygote, crash_ho
     async def reopen() -> dict[str, int]:
         engine = await open_engine(DataPaths(crash_home), Settings(), embedder=shared_embedder)
         try:
-            rows = await engine.db.fetchall("SELECT status, COUNT(*) AS n FROM turns GROUP BY status")
+            rows = await engine.store.db.fetchall("SELECT status, COUNT(*) AS n FROM turns GROUP BY status")
             after = {r["status"]: r["n"] for r in rows}
             assert "running" not in after, "open_engine marks turns left running as interrupted"
-            interrupted = await engine.db.fetchone(
+            interrupted = await engine.store.db.fetchone(
                 "SELECT conversation_id FROM turns WHERE status = 'interrupted' ORDER BY started_at DESC LIMIT 1"
             )
             assert interrupted is not None
@@ -282,7 +286,7 @@ def test_sigkill_at_random_points_loses_no_acknowledged_message(zygote, crash_ho
             assert any(isinstance(e, ReplyCompleted) for e in events)
             assert [m.id for m in await engine.messages(conv_id) if m.role == "customer"] == before
             # Every stored trace still parses into typed events.
-            for (cid,) in [tuple(r) for r in await engine.db.fetchall("SELECT DISTINCT conversation_id FROM events")]:
+            for (cid,) in [tuple(r) for r in await engine.store.db.fetchall("SELECT DISTINCT conversation_id FROM events")]:
                 await engine.trace(cid)
             return after
         finally:

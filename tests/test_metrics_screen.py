@@ -11,6 +11,7 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable, Static
 
+from support_tui.core.metrics.figures import compute_metrics
 from support_tui.core.store import ConversationInfo, Database, FixtureHistory, SQLiteSupportStore
 from support_tui.shops.northwind.tools import TOOLS
 from support_tui.tui.screens.metrics import MetricsScreen
@@ -48,7 +49,12 @@ class MetricsPreview(App):
 
     async def on_mount(self) -> None:
         self.db = await Database.open(self.path)
-        engine = SimpleNamespace(store=SQLiteSupportStore(self.db), shop=SimpleNamespace(tools=lambda: TOOLS))
+        store = SQLiteSupportStore(self.db)
+
+        async def metrics(**period):
+            return await compute_metrics(store, TOOLS, **period)
+
+        engine = SimpleNamespace(metrics=metrics)
         await self.push_screen(MetricsScreen(engine, today=TODAY, days=self.days))
 
     async def on_unmount(self) -> None:

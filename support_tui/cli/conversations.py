@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import get_args
 
-from support_tui.cli import UserError
-from support_tui.cli._common import engine_session, plain, print_json, require_customer
-from support_tui.core.store.support import ConversationStatus
+from support_tui.cli._common import engine_session, plain, print_json, person, require_conversation, require_customer
+from support_tui.core.store.records import ConversationStatus
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,16 +46,9 @@ async def conversations_command(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _known(engine, conversation_id: str):
-    conv = await engine.store.get_conversation(conversation_id)
-    if conv is None:
-        raise UserError(f"no conversation {conversation_id!r}")
-    return conv
-
-
 async def rate_command(args: argparse.Namespace) -> int:
     async with engine_session(wait=False) as engine:
-        await _known(engine, args.conversation)
+        await require_conversation(engine, args.conversation)
         await engine.rate(args.conversation, args.score, args.comment)
     print(f"Rated {args.conversation}: {args.score}/5")
     return 0
@@ -64,8 +56,8 @@ async def rate_command(args: argparse.Namespace) -> int:
 
 async def close_command(args: argparse.Namespace) -> int:
     async with engine_session(wait=False) as engine:
-        await _known(engine, args.conversation)
-        await engine.close_conversation(args.conversation, args.outcome)
+        await require_conversation(engine, args.conversation)
+        await engine.close_conversation(args.conversation, args.outcome, by=person())
     print(f"Closed {args.conversation} as {args.outcome}")
     return 0
 
@@ -77,12 +69,12 @@ async def memory_command(args: argparse.Namespace) -> int:
             n = await engine.forget_customer(args.customer)
             print(f"Forgot {n} remembered conversation(s) of {args.customer}")
             return 0
-        memories = await engine.store.memories(args.customer, limit=50)
+        memories = await engine.memories(args.customer, limit=50)
     if args.json:
-        print_json(memories)
+        print_json([m.model_dump() for m in memories])
     else:
         for m in memories:
-            print(f"{m['created_at'][:10]} {m['conversation_id']}: {plain(m['summary'])}")
+            print(f"{m.created_at[:10]} {m.conversation_id}: {plain(m.summary)}")
         if not memories:
             print(f"Nothing remembered of {args.customer}.")
     return 0

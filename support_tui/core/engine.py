@@ -6,15 +6,17 @@ import asyncio
 import gc
 import logging
 from contextlib import aclosing
+from datetime import datetime
 from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Protocol, runtime_checkable
 
 from support_tui.core.events import ChangeKind, ConversationChanged, Event
+from support_tui.core.metrics.figures import Metrics, compute_metrics
 from support_tui.core.paths import DataPaths, kb_source_dir
 from support_tui.core.settings import Settings
 from support_tui.core.shop import CustomerCard, CustomerSummary, Shop, ToolOutcome
 from support_tui.core.specialists import Team, default_team
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.records import ConversationInfo, PendingToolCall, StoredMessage, utcnow
+from support_tui.core.store.records import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage, utcnow
 from support_tui.core.textsafety import CleanText, clean_message
 from support_tui.core.turn.lifecycle import CLOSED, TurnRunner
 from support_tui.core.turn.parts import TurnParts
@@ -23,8 +25,8 @@ from support_tui.core.turn.tools import ENGINE_RULES, ToolRunner
 log = logging.getLogger("support_tui.engine")
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)`` while the engine gets ready."""
-Loader = Callable[[], Awaitable[tuple[Any, Any, Any, Any]]]
-"""Builds (kb, embedder, router, models) off the critical path: heavy imports live there."""
+Loader = Callable[[], Awaitable[tuple[Any, Any, Any, Any, Any]]]
+"""Builds (kb, embedder, router, models, human-request detector) off the critical path: heavy imports live there."""
 
 OUTCOMES = ("resolved", "abandoned", "escalated")
 """How a person can close a conversation: solved, the customer left, or handed to another team."""
@@ -166,8 +168,18 @@ class SupportEngine(Protocol):
         """Close with an outcome: resolved, abandoned or escalated (to another team)."""
         ...
 
+    async def memories(self, customer_id: str, limit: int = 50) -> list[MemoryEntry]:
+        """What is remembered of a customer's earlier conversations, newest first."""
+        ...
+
     async def forget_customer(self, customer_id: str) -> int:
         """Delete what is remembered about a customer; returns how many entries went."""
+        ...
+
+    async def metrics(
+        self, *, since: datetime | None = None, until: datetime | None = None, include_fixture: bool = True
+    ) -> Metrics:
+        """Support metrics of conversations created in [since, until)."""
         ...
 
     def subscribe(self) -> "asyncio.Queue[Event]":
@@ -230,14 +242,9 @@ class Engine:
                 progress("model", 0, 1)
             if self._loader is not None:
                 # Heavy imports (LiteLLM, LanceDB, torch) happen here, after a console's first frame.
-                parts.kb, parts.embedder, parts.router, parts.models = await self._loader()
-            embedder = parts.embedder
-            await embedder.aload()
+                parts.kb, parts.embedder, parts.router, parts.models, parts.human_requests = await self._loader()
+            await parts.embedder.aload()  # type: ignore[union-attr]
             await parts.router.prepare()  # type: ignore[union-attr]
-            if parts.human_requests is None and hasattr(embedder, "encode"):
-                from support_tui.core.human_request import HumanRequestDetector
-
-                parts.human_requests = HumanRequestDetector(embedder)
             if parts.human_requests is not None:
                 await parts.human_requests.prepare()  # type: ignore[attr-defined]
             await self._warm_up()
@@ -487,8 +494,16 @@ class Engine:
         await self.store.update_conversation(conversation_id, status=status, outcome=outcome, closed_at=utcnow())
         self._publish(await self.turns.record_change(conversation_id, "closed", by=by, detail=outcome, status=status))
 
+    async def memories(self, customer_id: str, limit: int = 50) -> list[MemoryEntry]:
+        return await self.store.memories(customer_id, limit=limit)
+
     async def forget_customer(self, customer_id: str) -> int:
         return await self.store.forget(customer_id)
+
+    async def metrics(
+        self, *, since: datetime | None = None, until: datetime | None = None, include_fixture: bool = True
+    ) -> Metrics:
+        return await compute_metrics(self.store, self.shop.tools(), since=since, until=until, include_fixture=include_fixture)
 
 
 def is_closed(conversation: ConversationInfo) -> bool:

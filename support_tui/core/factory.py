@@ -20,9 +20,10 @@ def _import_heavy() -> None:
     import support_tui.core.routing  # noqa: F401
 
 
-async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None) -> tuple[Any, Any, Any, Any]:
-    """The knowledge base, embedder, router and model client for a data directory."""
+async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None) -> tuple[Any, Any, Any, Any, Any]:
+    """The knowledge base, embedder, router, model client and human-request detector for a data directory."""
     await asyncio.to_thread(_import_heavy)
+    from support_tui.core.human_request import HumanRequestDetector
     from support_tui.core.kb.embedder import Embedder
     from support_tui.core.kb.store import KnowledgeBase
     from support_tui.core.llm import ModelClient
@@ -32,19 +33,19 @@ async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None)
     kb = KnowledgeBase(paths.lancedb, embedder)
     await kb.open()
     router = EmbeddingRouter(embedder, fitted_dir=paths.router_dir)
-    return kb, embedder, router, ModelClient(settings)
+    return kb, embedder, router, ModelClient(settings), HumanRequestDetector(embedder)
 
 
 async def open_store(
     paths: DataPaths, settings: Settings | None = None, progress: Progress | None = None
 ) -> tuple[Database, SQLiteSupportStore, Shop]:
-    """The data directory's database, its support records (migrated) and the demo shop, set up on first use.
+    """The data directory's database, its support records (migrated) and the configured shop, set up on first use.
 
     A fresh directory gets the shop's customers, catalogue and orders, and weeks of past conversations
     marked as fixture data (so the metrics show something true).
     """
     from support_tui.core.metrics.history import history_loaded, load_history
-    from support_tui.shops.northwind.shop import NorthwindShop
+    from support_tui.shops import open_shop
 
     settings = settings or Settings()
     db = await Database.open(paths.ensure().database)
@@ -54,12 +55,10 @@ async def open_store(
         fresh = not await history_loaded(store)
         if progress and fresh:
             progress("fixtures", 0, 1)
-        shop = await NorthwindShop.open(db, return_window_days=settings.return_window_days)
+        shop = await open_shop(settings.shop, db, return_window_days=settings.return_window_days)
         if fresh:
-            # TRANSITIONAL, until the shop offers it: every demo customer and their order ids.
-            orders: dict[str, list[str]] = {c.id: [] for c in await shop.customers()}
-            for row in await db.fetchall("SELECT id, customer_id FROM orders"):
-                orders.setdefault(row["customer_id"], []).append(row["id"])
+            orders = {c.id: [o.order_id for o in (await shop.customer_card(c.id)).recent_orders]
+                      for c in await shop.customers()}
             await load_history(store, today=await shop.today(), orders=orders)
     except BaseException:
         await db.close()

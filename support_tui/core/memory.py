@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Mapping, Protocol, Sequence
 
-from support_tui.core.events import Event, HandoffPacket, ToolCallFinished
+from support_tui.core.events import Event, HandoffPacket, ToolCallFinished, TurnStarted
 from support_tui.core.shop import Proposal, ToolOutcome
+from support_tui.core.state import CaseNotes
 from support_tui.core.store.support import StoredMessage
 
 
@@ -27,40 +28,42 @@ def _outcome(call: ToolCallFinished) -> ToolOutcome:
     return ToolOutcome(status=call.status, result=call.result, error=call.error, rule=call.rule)
 
 
-def collect(events: Iterable[Event], shop: Describer) -> tuple[list[str], list[str], list[str]]:
-    """Facts, actions and unfinished items from a conversation's events, de-duplicated, in order."""
-    facts: list[str] = []
-    actions: list[str] = []
-    pending: dict[str, str] = {}
+def absorb(notes: CaseNotes, events: Iterable[Event], shop: Describer) -> CaseNotes:
+    """The notes with what these events found and did added (a copy; only new events need reading)."""
+    notes = notes.model_copy(deep=True)
     for event in events:
+        if isinstance(event, TurnStarted) and event.actor == "customer" and not notes.first_request:
+            notes.first_request = _short(event.text, 140)
         if not isinstance(event, ToolCallFinished):
             continue
         if event.status == "ok":
-            facts.extend(f for f in shop.fact_lines(event.name, event.result) if f not in facts)
+            for fact in shop.fact_lines(event.name, event.result):
+                notes.note_fact(fact)
         line = shop.action_line(event.name, event.arguments, _outcome(event))
-        if line and line not in actions:
-            actions.append(line)
+        if line:
+            notes.note_action(line)
         if event.status == "pending_approval":
-            pending[event.call_id] = line or event.name
-        elif event.call_id in pending:
-            pending.pop(event.call_id)
-    return facts, actions, list(pending.values())
+            notes.waiting = {**notes.waiting, event.call_id: line or event.name}
+        elif event.call_id in notes.waiting:
+            notes.waiting = {k: v for k, v in notes.waiting.items() if k != event.call_id}
+    return notes
 
 
-def summarise(messages: Sequence[StoredMessage], agent: str | None, limit: int = 3) -> str:
+def summarise(notes: CaseNotes, recent: Sequence[StoredMessage], agent: str | None) -> str:
     """A short, literal summary: what the customer first asked, and the latest exchange."""
-    customer = [m.text for m in messages if m.role == "customer"]
-    replies = [m.text for m in messages if m.role in ("ai", "human") and m.status == "sent"]
-    if not customer:
+    customer = [m.text for m in recent if m.role == "customer"]
+    replies = [m.text for m in recent if m.role in ("ai", "human") and m.status == "sent"]
+    first = notes.first_request or (customer[0] if customer else "")
+    if not first:
         return "No customer messages yet."
-    parts = [f"Customer asked: \"{_short(customer[0], 140)}\""]
-    if len(customer) > 1:
+    parts = [f"Customer asked: \"{_short(first, 140)}\""]
+    if customer and _short(customer[-1], 140) != _short(first, 140):
         parts.append(f"latest: \"{_short(customer[-1], 120)}\"")
     if replies:
         parts.append(f"last reply: \"{_short(replies[-1], 140)}\"")
     if agent:
         parts.append(f"handled by {agent}")
-    return "; ".join(parts[: limit + 1]) + "."
+    return "; ".join(parts) + "."
 
 
 def build_packet(
@@ -68,16 +71,15 @@ def build_packet(
     from_agent: str | None,
     to_agent: str,
     reason: str,
-    messages: Sequence[StoredMessage],
-    events: Iterable[Event],
+    notes: CaseNotes,
+    recent: Sequence[StoredMessage],
     customer: dict[str, Any],
     sentiment: dict[str, Any],
-    shop: Describer,
     proposal: Proposal | None = None,
     follow_ups: Sequence[str] = (),
 ) -> HandoffPacket:
     """A hand-off packet so the next specialist or person never asks the customer again."""
-    facts, actions, dropped = collect(events, shop)
+    dropped = list(notes.waiting.values())
     if proposal is not None:
         dropped.append(f"awaiting the customer's yes: {proposal.quote.summary}")
     dropped.extend(f"asked after the escalation: \"{_short(text, 140)}\"" for text in follow_ups)
@@ -85,25 +87,21 @@ def build_packet(
         from_agent=from_agent,
         to_agent=to_agent,
         reason=reason,
-        summary=summarise(messages, from_agent),
+        summary=summarise(notes, recent, from_agent),
         customer=customer,
-        facts=facts[-12:],
-        actions=actions[-12:],
+        facts=list(notes.facts),
+        actions=list(notes.actions),
         dropped=dropped,
         sentiment=sentiment,
     )
 
 
-def memory_summary(
-    messages: Sequence[StoredMessage], events: Iterable[Event], agent: str | None, status: str, shop: Describer
-) -> str:
+def memory_summary(notes: CaseNotes, agent: str | None, status: str) -> str:
     """The line remembered about a conversation for the customer's later conversations."""
-    facts, actions, _ = collect(events, shop)
-    customer = [m.text for m in messages if m.role == "customer"]
-    first = _short(customer[0], 100) if customer else "(no message)"
+    first = _short(notes.first_request, 100) if notes.first_request else "(no message)"
     tail = []
-    if actions:
-        tail.append("actions: " + "; ".join(actions[-3:]))
-    elif facts:
-        tail.append("found: " + "; ".join(facts[-2:]))
+    if notes.actions:
+        tail.append("actions: " + "; ".join(notes.actions[-3:]))
+    elif notes.facts:
+        tail.append("found: " + "; ".join(notes.facts[-2:]))
     return f"{agent or 'support'} ({status}): \"{first}\"" + (f" — {' | '.join(tail)}" if tail else "")

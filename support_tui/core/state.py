@@ -60,6 +60,30 @@ class HandoffRecord(_State):
     turn_id: str
 
 
+NOTES_KEPT = 12
+
+
+class CaseNotes(_State):
+    """What the conversation found and did so far, kept as it happens (never rebuilt from the trace)."""
+
+    first_request: str = ""
+    """The customer's first message, shortened."""
+    facts: list[str] = Field(default_factory=list)
+    """Facts tools found, in words (the latest few)."""
+    actions: list[str] = Field(default_factory=list)
+    """Writes done or refused, in words (the latest few)."""
+    waiting: dict[str, str] = Field(default_factory=dict)
+    """Calls waiting for a person's approval: call id -> what they would do."""
+
+    def note_fact(self, line: str) -> None:
+        if line not in self.facts:
+            self.facts = [*self.facts, line][-NOTES_KEPT:]
+
+    def note_action(self, line: str) -> None:
+        if line not in self.actions:
+            self.actions = [*self.actions, line][-NOTES_KEPT:]
+
+
 class ConversationState(_State):
     """Everything about a conversation the engine carries from one turn to the next."""
 
@@ -86,6 +110,7 @@ class ConversationState(_State):
     offline_noticed: bool = False
     """The customer-facing model chain notice was shown once."""
     handoffs: list[HandoffRecord] = Field(default_factory=list)
+    notes: CaseNotes = Field(default_factory=CaseNotes)
 
     @classmethod
     def load(cls, raw: dict[str, Any] | None) -> "ConversationState":

@@ -26,6 +26,7 @@ from support_tui.core.store.support import StoredMessage
 from support_tui.core.turn.confirmation import is_affirmative
 from support_tui.core.turn.handoffs import Handoffs
 from support_tui.core.turn.parts import TurnParts
+from support_tui.core.turn.prompts import HISTORY_LIMIT
 from support_tui.core.turn.reply import ReplyWriter
 from support_tui.core.turn.state import Turn
 
@@ -53,8 +54,8 @@ class CustomerTurn:
             return
 
         kb, embedder, router, _ = parts.loaded()
-        # One read of the conversation serves retrieval, routing and the prompt's history.
-        messages = await parts.store.messages(turn.conv.id)
+        # One bounded read of the conversation serves retrieval, routing and the prompt's history.
+        messages = await parts.store.recent_messages(turn.conv.id, HISTORY_LIMIT)
         earlier = [m.text for m in messages if m.role == "customer" and m.turn_id != turn.turn_id]
         # A bare follow-up ("yes", "ok thanks") says nothing to search the KB with: it is read
         # together with the customer's previous message.

@@ -14,16 +14,15 @@ async def finish_turn(parts: TurnParts, turn: Turn) -> TurnCompleted:
     """Persist state, memory and the trace; runs even when the turn was cancelled or failed."""
     persist_started = time.perf_counter()
     store = parts.store
+    # Only this turn's events are read: the notes carry everything before it.
+    turn.state.notes = memory.absorb(turn.state.notes, turn.events, parts.shop)
     fields: dict[str, object] = {"state": turn.state.dump()}
     if turn.agent:
         fields["agent"] = turn.agent
     await store.update_conversation(turn.conv.id, **fields)
     if turn.status not in ("cancelled", "failed") and turn.actor == "customer":
-        messages = await store.messages(turn.conv.id)
-        earlier = await store.events(turn.conv.id)
         status = "escalated" if turn.escalated else turn.conv.status
-        summary = memory.memory_summary(messages, [*earlier, *turn.events], turn.agent, status, parts.shop)
-        await store.remember(turn.conv.customer_id, turn.conv.id, summary)
+        await store.remember(turn.conv.customer_id, turn.conv.id, memory.memory_summary(turn.state.notes, turn.agent, status))
     now = time.perf_counter()
     turn.timings["persist"] = round((now - persist_started) * 1000, 3)
     turn.timings["total"] = round((now - turn.started) * 1000, 3)

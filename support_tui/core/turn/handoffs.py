@@ -34,17 +34,17 @@ class Handoffs:
 
     async def packet(self, from_agent: str | None, to_agent: str, reason: str, sentiment: SentimentScored | None) -> HandoffPacket:
         turn = self.turn
-        stored = await self.parts.store.events(turn.conv.id)
         escalation = turn.state.escalation
+        # The notes hold earlier turns; this turn's events so far are added to a copy.
+        notes = memory.absorb(turn.state.notes, turn.events, self.parts.shop)
         return memory.build_packet(
             from_agent=from_agent,
             to_agent=to_agent,
             reason=reason,
-            messages=self.messages,
-            events=[*stored, *turn.events],
+            notes=notes,
+            recent=self.messages,
             customer=self.customer.model_dump(),
-            sentiment=mood(sentiment),
-            shop=self.parts.shop,
+            sentiment=mood(sentiment) or {"trend": turn.state.sentiment.label, "trend_compound": turn.state.sentiment.smoothed},
             proposal=turn.state.proposal,
             follow_ups=escalation.follow_ups if escalation else (),
         )

@@ -13,7 +13,7 @@ from support_tui.core.turn.agent_loop import AgentLoop, LoopResult
 from support_tui.core.turn.handoffs import Handoffs
 from support_tui.core.turn.helpers import snippets_used
 from support_tui.core.turn.parts import TurnParts
-from support_tui.core.turn.prompts import assistant_tool_calls, history_messages, system_prompt
+from support_tui.core.turn.prompts import HISTORY_LIMIT, assistant_tool_calls, history_messages, system_prompt
 from support_tui.core.turn.state import Turn
 from support_tui.core.turn.tools import ToolRunner
 
@@ -74,7 +74,7 @@ class ReplyWriter:
 
     async def messages(self) -> Sequence[StoredMessage]:
         if self._messages is None:
-            self._messages = await self.parts.store.messages(self.turn.conv.id)
+            self._messages = await self.parts.store.recent_messages(self.turn.conv.id, HISTORY_LIMIT)
         return self._messages
 
     async def handoffs(self) -> Handoffs:
@@ -183,8 +183,7 @@ class ReplyWriter:
     async def escalate_by_hand(self, reason: str, priority: str, by: str | None) -> EscalationRaised:
         """A person's escalation: the packet, the queue, and a plain line for the customer."""
         turn = self.turn
-        trace = await self.parts.store.events(turn.conv.id)
-        sentiment = next((e for e in reversed(trace) if isinstance(e, SentimentScored)), None)
+        sentiment = None  # the packet's mood comes from the conversation's state below
         level = priority if priority in ("low", "normal", "high", "urgent") else "high"
         event = await (await self.handoffs()).escalate("manual", reason, level, sentiment, by=by)  # type: ignore[arg-type]
         turn.make(ConversationChanged, change="escalated", status="escalated", by=by, detail=reason)

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Sparkline, Static
 from rich.text import Text
 
-from support_tui.core.metrics.figures import Metrics, compute_metrics, day_end, duration, percent, period_start
+from support_tui.core.metrics.figures import Metrics, day_end, duration, percent, period_start
 from support_tui.tui.widgets.sidebar import tokens
 
 PERIODS: tuple[tuple[str, int | None], ...] = (("7 days", 7), ("30 days", 30), ("90 days", 90), ("All", None))
@@ -159,11 +159,7 @@ class MetricsScreen(Screen):
     async def reload(self) -> None:
         """Compute the figures of the chosen period from the database (async reads on the app's loop)."""
         since = period_start(self.days, self.today) if self.days else None
-        # TRANSITIONAL: becomes ``await self.engine.metrics(since=..., until=..., include_fixture=...)``.
-        self.figures = await compute_metrics(
-            self.engine.store, self.engine.shop.tools(), since=since, until=day_end(self.today),
-            include_fixture=self.include_fixture,
-        )
+        self.figures = await self.engine.metrics(since=since, until=day_end(self.today), include_fixture=self.include_fixture)
 
     def on_worker_state_changed(self, event: Any) -> None:
         if event.worker.group == "metrics" and event.state.name == "ERROR":

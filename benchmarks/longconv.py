@@ -1,0 +1,74 @@
+"""One conversation of 500 customer messages through the engine (offline model): does a turn's cost grow?
+
+Prints the per-stage medians of turns 1-20 and 481-500 and ``ratio_last_to_first`` (median total of
+the last 20 over the first 20) and the same ratio per stage. The goal is <= 1.2 for every one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+
+from common import demo_home, main
+
+TURNS = 500
+WINDOW = 20
+MESSAGES = (
+    "Where is my order ORD-67890?",
+    "ok thanks",
+    "What is your return window?",
+    "Are the wireless headphones compatible with iPhone?",
+    "Which payment methods do I have on file?",
+    "How long does a refund take to reach my card?",
+    "thanks, that helps",
+    "Can you check when ORD-67891 was delivered?",
+)
+STAGES = ("sentiment", "embed", "route", "escalate", "retrieve", "model", "tools", "persist", "total")
+
+
+async def measure() -> dict[str, float]:
+    from support_tui.core.events import TurnCompleted
+    from support_tui.core.factory import open_engine
+    from support_tui.core.kb.embedder import Embedder
+    from support_tui.core.paths import DataPaths
+
+    embedder = Embedder()
+    await embedder.aload()
+    template = await demo_home("longconv", embedder)
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        shutil.copytree(template, home)
+        engine = await open_engine(DataPaths(home), embedder=embedder)
+        try:
+            conv = await engine.open_conversation("cust_12345", new=True)
+            timings: list[dict[str, float]] = []
+            for turn in range(TURNS):
+                done = None
+                async for event in engine.run_turn(conv.id, MESSAGES[turn % len(MESSAGES)]):
+                    if isinstance(event, TurnCompleted):
+                        done = event
+                assert done is not None and done.status == "completed", done
+                timings.append(done.timings_ms)
+        finally:
+            await engine.close()
+    first, last = timings[:WINDOW], timings[-WINDOW:]
+    out: dict[str, float] = {"turns": float(TURNS)}
+    for stage in STAGES:
+        a = statistics.median(t.get(stage, 0.0) for t in first)
+        b = statistics.median(t.get(stage, 0.0) for t in last)
+        out[f"{stage}_first_ms"] = round(a, 2)
+        out[f"{stage}_last_ms"] = round(b, 2)
+        out[f"{stage}_ratio"] = round(b / a, 3) if a > 0.05 else 1.0
+    out["ratio_last_to_first"] = out["total_ratio"]
+    return out
+
+
+def run() -> dict[str, float]:
+    return asyncio.run(measure())
+
+
+if __name__ == "__main__":
+    main("longconv", run)
