@@ -34,6 +34,11 @@ _POLICY_WORDS = re.compile(r"\b(?:warranty|warranties|return|returns|returned|re
                            r"exchange\w*|policy|policies|price match|care|clean)\b", re.IGNORECASE)
 
 
+_STOCK = re.compile(r"\b(?:in stock|stock|available|price|cost|how much)\b", re.IGNORECASE)
+_REQUEST = re.compile(r"\b(?:can|could|would) you\b|\bplease\b|\bi (?:want|need|would like|'d like)\b|\bsend me\b",
+                      re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Reading:
     """The kind of message, as the writer and planner need it."""
@@ -65,6 +70,8 @@ def read(text: str) -> Reading:
     own = bool(_OWN.search(plain)) and not _ABOUT_ME.search(plain) or bool(found.order_ids or found.amounts)
     if re.search(r"\bmy card\b", plain, re.IGNORECASE) and not found.amounts and not re.search(r"charg", plain, re.I):
         own = False  # "how long do refunds take to reach my card" is about refunds in general
-    about_product = bool(found.products) and not _POLICY_WORDS.search(plain)
-    general = bool(_QUESTION.search(plain)) and not own and not about_product and "human" not in found.intents
+    about_product = bool(found.products) and (not _POLICY_WORDS.search(plain) or bool(_STOCK.search(plain)))
+    asking_us = bool(_REQUEST.search(plain))  # "can you send me a magic link" asks for an action
+    general = (bool(_QUESTION.search(plain)) and not own and not about_product and not asking_us
+               and "human" not in found.intents)
     return Reading(general=general)

@@ -77,6 +77,9 @@ def get_product(o: ToolOutcome, request: Request) -> list[str]:
     if asked_compat:
         out.append(_compatibility(name, compat, request))
     out += _variants(name, variants, asked)
+    ports = [c for c in compat if asked & _question_words(c) - {"usb", "wi", "fi"}] if not asked_compat else []
+    if ports:  # "does it have Thunderbolt 4?" is answered by the listing's connections
+        out.append(f"Yes — the {name} has {join(ports)}.")
     specs = p.get("specs") if isinstance(p.get("specs"), dict) else {}
     answered = [k for k, v in specs.items() if asked & _question_words(f"{k.replace('_', ' ')} {v}")]
     if answered and not asked_compat:

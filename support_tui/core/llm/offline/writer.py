@@ -119,6 +119,8 @@ def _blocked(request: Request, o: ToolOutcome) -> Act:
     why = _POLICY.get(str(o.rule))
     what = {"cancel_order": "cancelled", "change_shipping_address": "re-addressed",
             "create_return": "returned", "issue_refund": "refunded"}.get(o.name, "changed")
+    if o.rule == "refund_cap" and o.error:
+        return Act("answer", f"I'm sorry, I can't refund that much: {str(o.error).strip()}")
     if oid and why:
         return Act("answer", f"I'm sorry, order {oid} can't be {what} because {why}.")
     return Act("answer", "I'm sorry, I can't do that under our store policy.")
