@@ -52,8 +52,7 @@ def api_base_for(model: str, env: Mapping[str, str] | None = None) -> str | None
 
 
 def _dedupe(models: list[str]) -> list[str]:
-    seen: set[str] = set()
-    return [m for m in models if m and not (m in seen or seen.add(m))]
+    return list(dict.fromkeys(m for m in models if m))
 
 
 def model_chain(

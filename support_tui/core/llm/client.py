@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +31,7 @@ class ToolCallRequest:
 
     id: str
     name: str
-    arguments: dict
+    arguments: dict[str, Any]
     raw_arguments: str
 
 
@@ -97,7 +97,7 @@ class ModelClient:
         self.settings = settings
 
     async def stream(
-        self, chain: list[str], messages: list[dict], tools: list[dict] | None
+        self, chain: list[str], messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None
     ) -> AsyncIterator[TextDelta | ModelFailure | ReplyDone]:
         """Try each model of ``chain`` in turn; yield text as it streams, failures, then the reply."""
         failures: list[FallbackAttempt] = []
@@ -127,8 +127,8 @@ class ModelClient:
         raise ModelChainExhausted(failures)
 
     async def _attempt(
-        self, model: str, messages: list[dict], tools: list[dict] | None
-    ) -> AsyncIterator[TextDelta | ModelReply]:
+        self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None
+    ) -> AsyncGenerator[TextDelta | ModelReply, None]:
         """One model, with one short wait when a 429 asks for at most a second."""
         for attempt in (1, 2):
             streamed = False
@@ -145,8 +145,8 @@ class ModelClient:
                 await asyncio.sleep(wait)
 
     async def _call(
-        self, model: str, messages: list[dict], tools: list[dict] | None
-    ) -> AsyncIterator[TextDelta | ModelReply]:
+        self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None
+    ) -> AsyncGenerator[TextDelta | ModelReply, None]:
         local = provider_of(model) in LOCAL_PROVIDERS
         timeout = self.settings.model_timeout_s
         sent = redact_messages(messages) if self.settings.redact_pii and not local else messages
@@ -181,14 +181,15 @@ class ModelClient:
 
 
 def build_reply(
-    model: str, chunks: list[Any], messages: list[dict], tools: list[dict] | None, *, priced: bool
+    model: str, chunks: list[Any], messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, *, priced: bool
 ) -> ModelReply:
     """Reassemble streamed chunks into a reply; raise ``UnusableReply`` if the engine cannot use it."""
     if not priced:
         # The local model: assemble the chunks directly (LiteLLM's builder re-counts tokens,
         # several milliseconds a call, for usage the provider already reported).
         return _assemble_local(model, chunks, tools)
-    built = litellm.stream_chunk_builder(chunks, messages=messages) if chunks else None
+    # LiteLLM's reply objects are typed as unions of chat and text completions: read them as Any.
+    built: Any = litellm.stream_chunk_builder(chunks, messages=messages) if chunks else None
     if built is None or not built.choices:
         raise UnusableReply("empty reply")
     message = built.choices[0].message
@@ -201,7 +202,7 @@ def build_reply(
     return _usable_reply(model, text, _checked_calls(raw_calls, tools), getattr(built, "usage", None), cost)
 
 
-def _assemble_local(model: str, chunks: list[Any], tools: list[dict] | None) -> ModelReply:
+def _assemble_local(model: str, chunks: list[Any], tools: list[dict[str, Any]] | None) -> ModelReply:
     text_parts: list[str] = []
     pieces: dict[int, list[str]] = {}
     usage = None
@@ -240,7 +241,9 @@ def _usable_reply(model: str, text: str, calls: list[ToolCallRequest], usage: An
     )
 
 
-def _checked_calls(raw_calls: list[tuple[str | None, str, str]], tools: list[dict] | None) -> list[ToolCallRequest]:
+def _checked_calls(
+    raw_calls: list[tuple[str | None, str, str]], tools: list[dict[str, Any]] | None
+) -> list[ToolCallRequest]:
     """Tool calls the engine can run: offered names, JSON-object arguments."""
     offered = {t.get("function", {}).get("name") for t in tools or []}
     calls: list[ToolCallRequest] = []
@@ -296,8 +299,8 @@ def describe_error(exc: BaseException, model: str, timeout: float) -> str:
     elif isinstance(exc, litellm.RateLimitError):
         wait = retry_after_s(exc)
         message = f"HTTP 429 from {model}" + (f" (retry after {wait:g} s)" if wait is not None else "")
-    elif isinstance(getattr(exc, "status_code", None), int):
-        message = f"HTTP {exc.status_code} from {model}"
+    elif isinstance(status := getattr(exc, "status_code", None), int):
+        message = f"HTTP {status} from {model}"
     else:
         first = (str(exc).strip().splitlines() or [""])[0]
         message = f"{type(exc).__name__} from {model}: {first[:160]}".rstrip(": ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from types import ModuleType
 from typing import Sequence
 
 from support_tui.core import offline_env  # noqa: F401  (before litellm is imported)
@@ -24,7 +25,7 @@ Answer with JSON only: {{"agent": "<one of: {names}>", "confidence": <0..1>}}"""
 _JSON = re.compile(r"\{.*\}", re.S)
 
 
-def _litellm():
+def _litellm() -> ModuleType:
     import litellm
 
     litellm.suppress_debug_info = True

@@ -6,6 +6,7 @@ import copy
 import os
 import re
 from collections.abc import Mapping
+from typing import Any
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
@@ -53,7 +54,7 @@ def redact_pii(text: str) -> str:
     return _PHONE.sub(_phone, text)
 
 
-def redact_messages(messages: list[dict]) -> list[dict]:
+def redact_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """A redacted copy of chat messages: text content and tool-call arguments; the input is untouched."""
     out = copy.deepcopy(messages)
     for message in out:
