@@ -144,12 +144,13 @@ async def check_final(engine: "SupportEngine", conversation_id: str, customer_id
 async def build_template(home: Path, settings: "Settings", embedder: Any = None) -> Any:
     """A fresh data directory (demo store, ingested KB); returns the embedder it loaded, for reuse."""
     from support_tui.core.factory import open_engine
+    from support_tui.core.kb.embedder import Embedder
 
+    # One embedding model serves every scenario's engine (loading it costs seconds).
+    embedder = embedder or Embedder()
     engine = await open_engine(DataPaths(home), settings, embedder=embedder)
-    try:
-        return engine.parts.embedder
-    finally:
-        await engine.close()
+    await engine.close()
+    return embedder
 
 
 async def run_scenarios(
@@ -174,7 +175,6 @@ async def run_scenarios(
             home = Path(tmp) / f"run-{scenario.id}"
             shutil.copytree(template, home)
             engine = await open_engine(DataPaths(home), settings, embedder=embedder)
-            embedder = embedder or engine.parts.embedder
             try:
                 result = await run_scenario(engine, scenario)
             finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any, Sequence
 
 from support_tui.core.events import Snippet
@@ -30,6 +31,7 @@ def system_prompt(
     memories: Sequence[str] = (),
     snippets: Sequence[Snippet] = (),
     internal_notes: Sequence[str] = (),
+    today: date | None = None,
 ) -> str:
     """The specialist's prompt followed by the sections every model (the offline one too) reads."""
     lines = [specialist.system_prompt(customer.name, shop_title), "", "## Context"]
@@ -42,6 +44,8 @@ def system_prompt(
         f"escalated: {'true' if escalated else 'false'}",
         f"route_clarify: {'true' if clarify_options else 'false'}",
     ]
+    if today is not None:
+        lines.append(f"today: {today.isoformat()}")
     if confirm_tools:
         lines.append(f"confirm_tools: {', '.join(confirm_tools)}")
     if clarify_options:

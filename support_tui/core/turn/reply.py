@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import AsyncIterator, Sequence
+from typing import AsyncGenerator, AsyncIterator, Sequence
 
 from support_tui.core.events import ConversationChanged, EscalationRaised, Event, Notice, ReplyCompleted, SentimentScored, Snippet, ToolCallFinished
 from support_tui.core.shop import CustomerSummary, ToolCall
@@ -94,7 +94,7 @@ class ReplyWriter:
             specialist, shop_title=parts.shop.title, customer=await self.customer(), mode=turn.conv.mode,
             escalated=turn.escalated, confirm_tools=parts.confirm_tools(offered), clarify_options=clarify,
             proposal=turn.state.proposal, escalation=turn.state.escalation if turn.escalated else None,
-            memories=memories, snippets=snippets, internal_notes=turn.internal_notes,
+            memories=memories, snippets=snippets, internal_notes=turn.internal_notes, today=await parts.shop.today(),
         )
         return prompt, offered
 
@@ -110,7 +110,7 @@ class ReplyWriter:
         return AgentLoop(models, self._chain(), self.runner(last_message), offered, self.turn.make,  # type: ignore[arg-type]
                          max_rounds=self.parts.settings.max_tool_rounds)
 
-    async def reply(self, text: str, snippets: Sequence[Snippet], clarify: Sequence[str], just_escalated: bool) -> AsyncIterator[Event]:
+    async def reply(self, text: str, snippets: Sequence[Snippet], clarify: Sequence[str], just_escalated: bool) -> AsyncGenerator[Event, None]:
         """Run the specialist (following transfers and escalations, at most three) and store its reply."""
         from support_tui.core.llm import model_chain
 
@@ -158,7 +158,7 @@ class ReplyWriter:
             turn.state.policy_blocked = True
         return result
 
-    async def after_decision(self, pending: PendingToolCall, args: dict[str, object], *, approve: bool, reason: str | None) -> AsyncIterator[Event]:
+    async def after_decision(self, pending: PendingToolCall, args: dict[str, object], *, approve: bool, reason: str | None) -> AsyncGenerator[Event, None]:
         """Run (or refuse) a call a person decided on, then let the agent tell the customer."""
         messages = await self.messages()
         last_customer = next((m.text for m in reversed(messages) if m.role == "customer"), "")
@@ -191,7 +191,7 @@ class ReplyWriter:
         await self.parts.store.add_message(turn.conv.id, "system", "A colleague will pick up this conversation.")
         return event
 
-    async def store_reply(self, result: LoopResult, snippets: Sequence[Snippet]) -> AsyncIterator[Event]:
+    async def store_reply(self, result: LoopResult, snippets: Sequence[Snippet]) -> AsyncGenerator[Event, None]:
         """Store the agent's reply (a draft in supervised mode) and announce it."""
         turn = self.turn
         if result.pending_approval:
