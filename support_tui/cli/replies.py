@@ -37,6 +37,7 @@ async def run_reply_cases(cases: list[ReplyCase], on_report: Callable[[TurnRepor
     """Each case on its own copy of a fresh demo store, its turns in one conversation, every reply checked."""
     from support_tui.core.factory import open_engine
     from support_tui.core.paths import DataPaths
+    from support_tui.core.scenarios.run import build_template
     from support_tui.core.settings import Settings
     from support_tui.core.turn.summary import summarise_turn
 
@@ -44,9 +45,7 @@ async def run_reply_cases(cases: list[ReplyCase], on_report: Callable[[TurnRepor
     reports: list[TurnReport] = []
     with tempfile.TemporaryDirectory(prefix="support-tui-replies-") as tmp:
         template = Path(tmp) / "template"
-        first = await open_engine(DataPaths(template), settings, embedder=embedder)
-        embedder = first.parts.embedder  # one embedding model for every case
-        await first.close()
+        embedder = await build_template(template, settings, embedder)  # one embedding model for every case
         today = date.today()  # the demo store is created with its dates relative to today
         for case in cases:
             home = Path(tmp) / "run"
