@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 DIMENSIONS = 384
 
@@ -22,9 +25,9 @@ class Embedder:
     """Loads the model once (lazily, thread-safe) and encodes to L2-normalised float32 vectors."""
 
     def __init__(self) -> None:
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._lock = threading.Lock()
-        self._pending: list[tuple[list[str], asyncio.Future]] = []
+        self._pending: list[tuple[list[str], asyncio.Future[np.ndarray]]] = []
         self._flushing = False
         self.batches = 0
         """How many encode calls ran (fewer than requests when concurrent turns were batched)."""
@@ -33,7 +36,7 @@ class Embedder:
     def loaded(self) -> bool:
         return self._model is not None
 
-    def load(self):
+    def load(self) -> SentenceTransformer:
         """Load the model (about 5 s cold, mostly the import); later calls return it at once."""
         if self._model is None:
             with self._lock:
@@ -66,7 +69,7 @@ class Embedder:
         On two cores one call of 32 sentences costs far less than 32 calls of one, so
         concurrent turns are served together instead of queueing for the thread one by one.
         """
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
         self._pending.append((list(texts), future))
         if not self._flushing:
             self._flushing = True

@@ -7,7 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from support_tui.core import offline_env  # noqa: F401  (LANCEDB_LOG before lanc
 from support_tui.core.events import Snippet
 from support_tui.core.kb.chunking import Chunk, Document, chunk_document, read_corpus
 from support_tui.core.kb.embedder import DIMENSIONS, Embedder
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 TABLE = "chunks"
 
@@ -181,11 +184,15 @@ class KnowledgeBase:
         query = self._table.query().nearest_to(vector).distance_type("cosine").select(_COLUMNS).limit(limit)
         if self._indexed:
             query = query.nprobes(NPROBES).ef(HNSW_EF).refine_factor(REFINE_FACTOR)
-        return await query.to_list()
+        rows: list[dict[str, Any]] = await query.to_list()
+        return rows
 
     async def _text_rows(self, words: str, limit: int) -> list[dict[str, Any]]:
         try:
-            return await self._table.query().nearest_to_text(words, columns="search_text").select(_COLUMNS).limit(limit).to_list()
+            rows: list[dict[str, Any]] = (
+                await self._table.query().nearest_to_text(words, columns="search_text").select(_COLUMNS).limit(limit).to_list()
+            )
+            return rows
         except Exception:
             # A query the full-text parser rejects (or a missing FTS index) must not fail the
             # turn: the vector ranking alone still answers.
@@ -300,7 +307,7 @@ class KnowledgeBase:
         await self._table.optimize()
 
 
-def _to_arrow(rows: list[dict[str, Any]]):
+def _to_arrow(rows: list[dict[str, Any]]) -> pa.Table:
     import pyarrow as pa
 
     vectors = np.asarray([r["vector"] for r in rows], dtype=np.float32).reshape(-1)
