@@ -30,7 +30,7 @@ class RouteDecision:
     @property
     def runner_up(self) -> str | None:
         """The second-best specialist, if any."""
-        ranked = sorted(self.scores, key=self.scores.get, reverse=True)
+        ranked = sorted(self.scores, key=lambda name: self.scores[name], reverse=True)
         others = [name for name in ranked if name != self.agent]
         return others[0] if others else None
 

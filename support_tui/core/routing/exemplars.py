@@ -63,7 +63,7 @@ def read_cached(cache_dir: Path, key: str, rows: int) -> np.ndarray | None:
     """The cached matrix for ``key``, or None when absent, unreadable or the wrong shape."""
     path = cache_dir / f"exemplars-{key}.npy"
     try:
-        matrix = np.load(path, allow_pickle=False)
+        matrix: np.ndarray = np.load(path, allow_pickle=False)
     except (OSError, ValueError):
         return None
     if matrix.ndim != 2 or matrix.shape[0] != rows:

@@ -7,6 +7,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ class FittedHead:
     blend: float
     """Weight of the head's probabilities; the exemplar router gets ``1 - blend``."""
     model_id: str
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def probabilities(self, vectors: np.ndarray) -> np.ndarray:
         """``(m, len(ROUTABLE))`` probabilities for ``(m, dims)`` vectors (or one vector)."""
@@ -39,7 +40,7 @@ class FittedHead:
         logits[:, ~self.present] = -np.inf
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
-        p = e / e.sum(axis=1, keepdims=True)
+        p: np.ndarray = e / e.sum(axis=1, keepdims=True)
         return p if np.ndim(vectors) == 2 else p[0]
 
     def combine(self, base: np.ndarray, vectors: np.ndarray) -> np.ndarray:

@@ -44,7 +44,8 @@ def softmax(logits: np.ndarray, temperature: float) -> np.ndarray:
     z = np.asarray(logits, dtype=np.float64) / temperature
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
+    probs: np.ndarray = e / e.sum(axis=-1, keepdims=True)
+    return probs
 
 
 def fit_temperature(scores: np.ndarray, labels: np.ndarray, shrink: float = 1.0) -> float:
@@ -70,7 +71,10 @@ def leave_one_out_scores(emb_sims: np.ndarray, lex_sims: np.ndarray, labels: np.
     mask = np.eye(n, dtype=bool)
     emb = np.where(mask, -1.0, emb_sims)
     lex = np.where(mask, -1.0, lex_sims)
-    return class_scores(emb, labels, n_classes) + LEXICAL_WEIGHT * np.clip(class_scores(lex, labels, n_classes), 0, None)
+    scores: np.ndarray = class_scores(emb, labels, n_classes) + LEXICAL_WEIGHT * np.clip(
+        class_scores(lex, labels, n_classes), 0, None
+    )
+    return scores
 
 
 NO_MATCH_LOW, NO_MATCH_HIGH = 0.30, 0.55
@@ -86,4 +90,5 @@ def temper_by_match(probs: np.ndarray, best_similarity: np.ndarray | float) -> n
     """
     trust = np.clip((np.asarray(best_similarity) - NO_MATCH_LOW) / (NO_MATCH_HIGH - NO_MATCH_LOW), 0.0, 1.0)
     trust = trust[..., None] if np.ndim(trust) else trust
-    return trust * probs + (1.0 - trust) / probs.shape[-1]
+    tempered: np.ndarray = trust * probs + (1.0 - trust) / probs.shape[-1]
+    return tempered
