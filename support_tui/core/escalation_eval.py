@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from support_tui.core.escalation import assess_opening
 from support_tui.core.evaluation import DatasetError
@@ -55,7 +55,7 @@ class EscalationReport:
     def false_positive_rate(self) -> float:
         return self.fp / (self.fp + self.tn) if self.fp + self.tn else 0.0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "n": self.n,
             "precision": round(self.precision, 4),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from support_tui.core.specialists import ROUTABLE
 
@@ -35,7 +35,7 @@ class ClassificationReport:
     ece: float | None = None
     """Expected calibration error of the confidences (10 equal-width bins), when given."""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out = {
             "n": self.n,
             "accuracy": self.accuracy,
@@ -138,7 +138,7 @@ def load_labelled(path: Path, field: str = "text", labels: Sequence[str] = ROUTA
         text, label = row.get(field), row.get("label")
         if not isinstance(text, str) or not text.strip():
             raise DatasetError(f"{path}:{number}: missing or empty {field!r} field")
-        if label not in labels:
+        if not isinstance(label, str) or label not in labels:
             raise DatasetError(f"{path}:{number}: label {label!r} is not one of {', '.join(labels)}")
         out.append(LabelledMessage(text, label))
     if not out:
