@@ -7,7 +7,7 @@ benchmark exactly, so the JSON the tools return and the records they leave are b
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from support_tui.core.shop import ShopError
 from support_tui.shops.taubench_retail.data import Record
@@ -23,7 +23,8 @@ def new_address(args: OrderAddress | UserAddress) -> dict[str, str]:
 
 
 def _methods(user: Record) -> dict[str, Record]:
-    return user["payment_methods"]
+    methods: dict[str, Record] = user["payment_methods"]
+    return methods
 
 
 def _method(user: Record, payment_method_id: str) -> Record:
@@ -53,7 +54,7 @@ def price_difference(order: Record, products: Mapping[str, Record], args: ItemSw
     _check_items_in_order(order, args.item_ids, None)
     if len(args.item_ids) != len(args.new_item_ids):
         raise ShopError("Error: the number of items to be exchanged should match")
-    diff: Any = 0
+    diff: float = 0
     for item_id, new_item_id in zip(args.item_ids, args.new_item_ids):
         item = _first_item(order, item_id)
         variants = products.get(item["product_id"], {}).get("variants", {})
@@ -157,7 +158,7 @@ def modify_user_address(user: Record, args: UserAddress) -> None:
     user["address"] = new_address(args)
 
 
-ORDER_WRITES = {
+ORDER_WRITES: dict[str, Callable[[Record, Record, Mapping[str, Record], Any], None]] = {
     "cancel_pending_order": cancel_pending_order,
     "modify_pending_order_address": modify_pending_order_address,
     "modify_pending_order_payment": modify_pending_order_payment,

@@ -17,9 +17,9 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from support_tui.core.shop import CallContext, ShopError
+from support_tui.core.store.sqlite import Database
 from support_tui.shops.taubench_retail.data import RetailData
 from support_tui.shops.taubench_retail.shop import TauRetailShop, open_taubench_shop
-from support_tui.shops.taubench_retail.store import Database
 
 
 class TaskFileError(ValueError):

@@ -11,12 +11,13 @@ from pydantic import BaseModel
 from support_tui.core.shop import (
     CallContext, CustomerCard, CustomerSummary, Quote, RuleVerdict, ShopTool, ToolCall, ToolOutcome,
 )
+from support_tui.core.store.sqlite import Database
 from support_tui.shops.taubench_retail import card as cards
 from support_tui.shops.taubench_retail.data import RetailData
 from support_tui.shops.taubench_retail.operations import run_tool
 from support_tui.shops.taubench_retail.quotes import quote_call
 from support_tui.shops.taubench_retail.rules import RULES, check_call
-from support_tui.shops.taubench_retail.store import Database, RetailStore
+from support_tui.shops.taubench_retail.store import RetailStore
 from support_tui.shops.taubench_retail.tools import LOOKUPS, TOOLS
 
 TODAY = date(2024, 5, 15)
@@ -86,7 +87,7 @@ class TauRetailShop:
         """What a write will change, worked out on a copy; ShopError with the tool's text when it would fail."""
         return await quote_call(self.store, tool, args)
 
-    async def run(self, tool: str, args: BaseModel, ctx: CallContext) -> Any:
+    async def run(self, tool: str, args: BaseModel, ctx: CallContext) -> str:
         """Run the tool; a user look-up that succeeds identifies the conversation's user."""
         result = await run_tool(self.store, tool, args)
         if tool in LOOKUPS:

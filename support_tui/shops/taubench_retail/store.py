@@ -8,11 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
 from support_tui.shops.taubench_retail.data import TABLES, Record, RetailData
-
-try:
-    from support_tui.core.store.sqlite import Database
-except ImportError:  # pragma: no cover - before the store package took the wrapper over
-    from support_tui.core.db import Database  # type: ignore[no-redef]
+from support_tui.core.store.sqlite import Database
 
 SCHEMA = [
     f"CREATE TABLE IF NOT EXISTS tau_{name} (id TEXT PRIMARY KEY, pos INTEGER NOT NULL, data TEXT NOT NULL)"
@@ -96,7 +92,10 @@ class RetailStore:
     async def identified(self, conversation_id: str) -> str | None:
         """The user a conversation identified with a look-up, if any."""
         await self.ensure()
-        return await self.db.scalar("SELECT user_id FROM tau_identified WHERE conversation_id = ?", (conversation_id,))
+        user_id: str | None = await self.db.scalar(
+            "SELECT user_id FROM tau_identified WHERE conversation_id = ?", (conversation_id,)
+        )
+        return user_id
 
     async def identify(self, conversation_id: str, user_id: str) -> None:
         """Remember that a look-up in this conversation found this user."""

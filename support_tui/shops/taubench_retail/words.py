@@ -71,7 +71,8 @@ def full_name(user: Record) -> str:
 
 def order_total(order: Record) -> float:
     """What the order's items cost."""
-    return round(sum(item["price"] for item in order.get("items", [])), 2)
+    total: float = sum(item["price"] for item in order.get("items", []))
+    return round(total, 2)
 
 
 def paid(order: Record) -> float:
