@@ -19,8 +19,8 @@ class Family:
     code: str
     category: str
     kind: str
-    names: tuple[str, str, str]
-    prices: tuple[float, float, float]
+    names: tuple[str, ...]
+    prices: tuple[float, ...]
     specs: dict[str, Any]
     compatibility: Any
     warranty_months: int
@@ -28,7 +28,10 @@ class Family:
     blurb: str
 
 
-def _f(code, category, kind, names, prices, specs, compat, warranty, variants, blurb) -> Family:
+def _f(
+    code: str, category: str, kind: str, names: list[str], prices: list[float], specs: dict[str, Any], compat: Any,
+    warranty: int, variants: tuple[str, tuple[str, ...]] | None, blurb: str,
+) -> Family:
     return Family(code, category, kind, tuple(names), tuple(prices), specs, compat, warranty, variants, blurb)
 
 

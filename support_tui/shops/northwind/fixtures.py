@@ -60,7 +60,10 @@ def demo_rows(data: dict[str, Any], today: date) -> StoreRows:
     return rows
 
 
-def _demo_order(rows: StoreRows, spec: dict, cid: str, home: dict, method: str, products: dict, today: date) -> None:
+def _demo_order(
+    rows: StoreRows, spec: dict[str, Any], cid: str, home: dict[str, Any], method: str,
+    products: dict[str, dict[str, Any]], today: date,
+) -> None:
     oid = spec["id"]
     items = []
     for item in spec["items"]:

@@ -152,9 +152,9 @@ def generate_store(today: date | None = None, seed: int = SEED) -> StoreRows:
     rows = _customers(rng, today)
     rows.update(products=products, product_variants=variants, orders=[], order_items=[], tracking_events=[],
                 charges=[], returns=[], refunds=[])
-    by_product = {}
-    for variant in variants:
-        by_product.setdefault(variant["product_id"], []).append(variant)
+    by_product: dict[str, list[dict[str, Any]]] = {}
+    for row in variants:
+        by_product.setdefault(row["product_id"], []).append(row)
     addresses = {a["customer_id"]: a for a in rows["addresses"]}
     methods = {m["customer_id"]: m["id"] for m in reversed(rows["payment_methods"])}
     statuses, weights = zip(*STATUS_WEIGHTS.items())
@@ -189,7 +189,9 @@ def generate_store(today: date | None = None, seed: int = SEED) -> StoreRows:
     return rows
 
 
-def _money_trail(rng: random.Random, rows: StoreRows, order: dict, items: list, customer_id: str, today: date) -> None:
+def _money_trail(
+    rng: random.Random, rows: StoreRows, order: dict[str, Any], items: list[dict[str, Any]], customer_id: str, today: date
+) -> None:
     """The order's charge, and for some orders a cancellation refund or a return."""
     status, number = order["status"], len(rows["charges"]) + 1
     captured = status != "pending" and not (status == "cancelled" and rng.random() < 0.5)

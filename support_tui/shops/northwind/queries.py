@@ -241,7 +241,7 @@ async def explain_charges(ctx: ToolContext, args: a.ExplainCharges) -> dict[str,
     for row in rows:
         if row["status"] in PAID and row["order_id"]:
             groups.setdefault((row["order_id"], row["amount"]), []).append(row)
-    duplicates = []
+    duplicates: list[dict[str, Any]] = []
     for (order_id, amount), same in groups.items():
         times = sorted(datetime.fromisoformat(r["created_at"]) for r in same)
         if len(same) > 1 and times[-1] - times[0] <= timedelta(days=1):
