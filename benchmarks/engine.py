@@ -55,7 +55,7 @@ async def _prepare(size: int, embedder: Any) -> Path:
     shutil.rmtree(home, ignore_errors=True)
     engine = await open_engine(DataPaths(home), embedder=embedder)
     try:
-        have = await engine.kb.count()
+        have = await engine.parts.kb.count()
         if size > have:
             base, texts, _, _ = _base(embedder)
             vectors, filler = _corpus(base, texts, size - have + len(base))
@@ -63,7 +63,7 @@ async def _prepare(size: int, embedder: Any) -> Path:
             for row in rows:
                 row["doc_id"] = "filler-" + row["doc_id"]
                 row["chunk_id"] = "filler-" + row["chunk_id"]
-            await engine.kb.add_rows(rows)
+            await engine.parts.kb.add_rows(rows)
     finally:
         await engine.close()
     (home / "ready").write_text("ok")
@@ -76,13 +76,13 @@ async def _floor(engine: Any) -> dict[str, float]:
     for i in range(30):
         text = MESSAGES[i % len(MESSAGES)][1]
         t = time.perf_counter()
-        vector = await engine.embed(text)
+        vector = (await engine.parts.embedder.aencode([text]))[0]
         embed.append(time.perf_counter() - t)
         t = time.perf_counter()
-        await engine.kb.search(text, k=engine.settings.kb_top_k, vector=vector)
+        await engine.parts.kb.search(text, k=engine.settings.kb_top_k, vector=vector)
         probe.append(time.perf_counter() - t)
         t = time.perf_counter()
-        await engine.db.write("UPDATE store_meta SET value = value WHERE key = 'created_at'")
+        await engine.shop.db.write("UPDATE store_meta SET value = value WHERE key = 'created_at'")
         commit.append(time.perf_counter() - t)
     out = {
         "floor_embed_ms": statistics.median(embed) * 1000,
@@ -113,7 +113,7 @@ async def _bench_size(size: int, embedder: Any, turns: int) -> dict[str, float]:
                 continue  # warm-up turns
             for stage in STAGES:
                 samples[stage].append(done.timings_ms.get(stage, 0.0))
-        out: dict[str, float] = {"turns": float(turns), "chunks": float(await engine.kb.count())}
+        out: dict[str, float] = {"turns": float(turns), "chunks": float(await engine.parts.kb.count())}
         for stage in STAGES:
             out[f"{stage}_p50_ms"] = round(percentile(samples[stage], 50), 2)
             out[f"{stage}_p95_ms"] = round(percentile(samples[stage], 95), 2)
