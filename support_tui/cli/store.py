@@ -64,16 +64,13 @@ async def reset_store(args: argparse.Namespace) -> int:
 
 
 async def store_status(args: argparse.Namespace) -> int:
-    from support_tui.shops.northwind.fixtures import is_loaded, store_today
-
-    db, _shop = await _open()
+    db, shop = await _open()
     try:
-        if not await is_loaded(db):
+        day = await shop.loaded_for()
+        if day is None:
             print(f"No store in {db.path} yet; run `support-tui store reset`.")
             return 0
-        day = await store_today(db)
-        # The demo shop's own tables (not support records), until the shop reports its size itself.
-        counts = {t: await db.scalar(f"SELECT COUNT(*) FROM {t}") for t in ("customers", "products", "orders", "returns", "refunds")}
+        counts = await shop.counts()
     finally:
         await db.close()
     print(f"Store in {db.path}, created for {day.isoformat()}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
@@ -81,18 +78,14 @@ async def store_status(args: argparse.Namespace) -> int:
 
 
 async def list_customers(args: argparse.Namespace) -> int:
-    db, _shop = await _open(load=True)  # a fresh data directory gets its store on first use
+    db, shop = await _open(load=True)  # a fresh data directory gets its store on first use
     try:
-        # The demo shop's own tables (not support records), until the shop lists order counts itself.
-        rows = await db.fetchall(
-            "SELECT c.id, c.name, c.tier, c.lifetime_value, COUNT(o.id) AS orders FROM customers c"
-            " LEFT JOIN orders o ON o.customer_id = c.id GROUP BY c.id ORDER BY c.id"
-        )
+        people, orders = await shop.customers(), await shop.order_counts()
     finally:
         await db.close()
     customers = [
-        {"customer_id": r["id"], "name": r["name"], "tier": r["tier"], "lifetime_value": r["lifetime_value"], "orders": r["orders"]}
-        for r in rows
+        {"customer_id": c.id, "name": c.name, "tier": c.tier, "lifetime_value": c.lifetime_value, "orders": orders.get(c.id, 0)}
+        for c in people
     ]
     if args.json:
         print(json.dumps(customers, indent=2))

@@ -53,6 +53,22 @@ class NorthwindShop:
         """Load the demo shop afresh (every shop table replaced)."""
         return await load_fixtures(self.db, today=today, reset=True)
 
+    async def counts(self) -> dict[str, int]:
+        """How many rows the shop's main tables hold (for ``store status``)."""
+        return {t: int(await self.db.scalar(f"SELECT COUNT(*) FROM {t}") or 0)
+                for t in ("customers", "products", "orders", "returns", "refunds")}
+
+    async def order_counts(self) -> dict[str, int]:
+        """Orders per customer id (customers without orders included, with 0)."""
+        rows = await self.db.fetchall(
+            "SELECT c.id, COUNT(o.id) AS orders FROM customers c LEFT JOIN orders o ON o.customer_id = c.id GROUP BY c.id"
+        )
+        return {r["id"]: int(r["orders"]) for r in rows}
+
+    async def loaded_for(self) -> date | None:
+        """The day the demo data were created for, or None before they are loaded."""
+        return await store_today(self.db) if await is_loaded(self.db) else None
+
     def context(self, ctx: CallContext) -> ToolContext:
         return ToolContext(self.db, ctx.customer_id, ctx.conversation_id, self.return_window_days, self._today)
 
