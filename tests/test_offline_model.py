@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from typing import Any, Callable
 
 import pytest
@@ -15,29 +16,49 @@ import litellm
 from support_tui.core.llm.offline import PROVIDER, OfflineSupportModel, register_offline_provider
 from support_tui.core.llm.offline.entities import extract
 from support_tui.core.settings import OFFLINE_MODEL
+from support_tui.core.shop import CustomerSummary
 from support_tui.core.specialists import default_team
+from support_tui.core.turn.meta_tools import META_TOOLS
+from support_tui.core.turn.prompts import system_prompt
+from support_tui.shops.northwind.tools import SPECIALIST_TOOLS, TOOLS
 
 register_offline_provider()
 
 ToolResult = dict[str, Any]
 
 
+TODAY = "2026-11-26"
+"""The shop's day in these prompts: the tool results below are dated around it."""
+
+
 def tools_for(specialist: str) -> list[dict[str, Any]]:
-    names = default_team()[specialist].tools
-    return [{"type": "function", "function": {"name": n, "description": n,
-                                                "parameters": {"type": "object", "properties": {}}}} for n in names]
+    """What the engine offers a specialist: the shop's tools for it, then the engine's transfer and escalate."""
+    own = ("transfer_to_specialist", "escalate_to_human") if default_team()[specialist].routable else ("escalate_to_human",)
+    return [({**TOOLS, **META_TOOLS})[name].schema() for name in (*SPECIALIST_TOOLS[specialist], *own)]
 
 
 def system(specialist: str, *extra: str, snippets: tuple[str, ...] = (), memory: tuple[str, ...] = ()) -> dict:
-    prompt = default_team()[specialist].system_prompt("Sarah Johnson")
-    context = ["## Context", f"specialist: {specialist}", "customer_id: cust_12345",
-               "customer_name: Sarah Johnson", "tier: premium", "escalated: false", "route_clarify: false", *extra]
-    sections = [prompt, "\n".join(context)]
-    if memory:
-        sections.append("## Memory of earlier conversations\n" + "\n".join(f"- {m}" for m in memory))
+    """The engine's system prompt for this specialist (prompts.system_prompt), with extra context lines."""
+    offered = [t["function"]["name"] for t in tools_for(specialist)]
+    prompt = system_prompt(
+        default_team()[specialist], shop_title="Northwind Goods",
+        customer=CustomerSummary(id="cust_12345", name="Sarah Johnson", tier="premium"), mode="autonomous",
+        escalated=specialist == "escalation_manager", today=date.fromisoformat(TODAY),
+        confirm_tools=[n for n in offered if n in TOOLS and TOOLS[n].consequential], memories=memory,
+    )
+    context, sep, rest = prompt.partition("\nroute_clarify: false")
+    if any(line.startswith("route_clarify:") for line in extra):
+        sep = ""
+    sections = [context + sep + "".join(f"\n{line}" for line in extra) + rest]
     if snippets:
         sections.append("## Knowledge base\n" + "\n".join(snippets))
     return {"role": "system", "content": "\n\n".join(sections)}
+
+
+def proposal(tool: str, arguments: dict[str, Any], summary: str, amount: float | None = None) -> str:
+    """A ``pending_proposal`` context line as the engine writes it: the exact call and the shop's quote."""
+    return "pending_proposal: " + json.dumps({"call": {"tool": tool, "arguments": arguments},
+                                              "quote": {"action": tool, "summary": summary, "amount": amount}})
 
 
 def ok(result: Any) -> ToolResult:
@@ -111,8 +132,8 @@ async def test_tracking_reply_quotes_tracking_number_and_delivery_date(stream: b
     messages = [system("order_tracking"), {"role": "user", "content": TRACK_TEXT}]
     made, reply, _ = await run(messages, tools_for("order_tracking"), tracking_answer, stream)
     assert [c["name"] for c in made] == ["track_shipment", "lookup_order"]
-    assert "1Z999AA10123456784" in reply and "2026-11-28" in reply and "UPS" in reply
-    assert "Aurora Wireless Headphones" in reply
+    assert "1Z999AA10123456784" in reply and "on Saturday 28 November" in reply and "UPS" in reply
+    assert "Aurora Wireless Headphones" in reply and "2026-11-28" not in reply and "on its way" in reply
 
 
 async def test_streamed_tool_calls_reassemble_to_the_plain_ones() -> None:
@@ -149,6 +170,11 @@ ORDERS = {"orders": [
 ELIGIBLE = {"order_id": "ORD-22222", "eligible": True, "reason": "Delivered 12 days ago, within the 30-day return window.",
             "days_since_delivery": 12, "window_days": 30, "refundable_amount": 24.99,
             "items": [{"sku": "CASE-SLIM-BLU", "name": "Slim Phone Case", "quantity": 1, "price": 24.99}]}
+QUOTE = {"action": "return for a refund", "order_id": "ORD-22222", "amount": 24.99, "currency": "USD",
+         "lines": [{"name": "Slim Phone Case", "quantity": 1, "amount": 24.99}],
+         "summary": "I'll start a return of the Slim Phone Case from order ORD-22222; $24.99 goes back to your card."}
+CONFIRM = {"status": "blocked", "result": {"proposal": QUOTE}, "rule": "customer_confirmation",
+           "error": "Not done yet. Tell the customer exactly what will happen and ask them to confirm."}
 RMA = {"rma_id": "RMA-4821", "status": "label_sent", "label_url": "https://labels.example/RMA-4821",
        "order_id": "ORD-22222", "kind": "refund", "amount": 24.99}
 
@@ -157,7 +183,7 @@ RMA = {"rma_id": "RMA-4821", "status": "label_sent", "label_url": "https://label
 async def test_return_flow_asks_to_confirm_then_creates_the_return_on_yes(stream: bool) -> None:
     def first_turn(name: str, arguments: dict) -> ToolResult:
         if name == "create_return":
-            return not_ok("blocked", "The customer must confirm this action.", "customer_confirmation")
+            return CONFIRM
         return ok({"list_orders": ORDERS, "check_return_eligibility": ELIGIBLE}[name])
 
     text = "My phone case arrived defective, I'd like to return it for a refund."
@@ -167,10 +193,11 @@ async def test_return_flow_asks_to_confirm_then_creates_the_return_on_yes(stream
     assert made[1]["arguments"] == {"order_id": "ORD-22222"}
     proposal = made[2]["arguments"]
     assert proposal == {"order_id": "ORD-22222", "reason": "defective", "kind": "refund", "skus": ["CASE-SLIM-BLU"]}
-    assert "reply yes" in reply and "ORD-22222" in reply
+    # The confirmation is the shop's quote, whole, then one yes/no question.
+    assert QUOTE["summary"] in reply and reply.endswith("Shall I go ahead?") and reply.count("$") == 1
 
-    pending = json.dumps({"name": "create_return", "arguments": proposal})
-    history = [system("returns_refunds", f"pending_proposal: {pending}"), {"role": "user", "content": text},
+    pending = proposal_line = globals()["proposal"]("create_return", proposal, QUOTE["summary"], 24.99)
+    history = [system("returns_refunds", pending), {"role": "user", "content": text},
                {"role": "assistant", "content": reply}, {"role": "user", "content": "Yes, go ahead."}]
     made, reply, _ = await run(history, tools, lambda name, arguments: ok(RMA), stream)
     assert [(c["name"], c["arguments"]) for c in made] == [("create_return", proposal)]
@@ -179,7 +206,7 @@ async def test_return_flow_asks_to_confirm_then_creates_the_return_on_yes(stream
     # What the knowledge base returns for "yes" is noise: the confirmation quotes none of it.
     snippet = ("[kb:price-match#1] Price match: To ask for a price match on a phone case, contact support; "
                "a refund of the difference arrives within 14 days.")
-    history[0] = system("returns_refunds", f"pending_proposal: {pending}", snippets=(snippet,))
+    history[0] = system("returns_refunds", proposal_line, snippets=(snippet,))
     made, reply, _ = await run(history, tools, lambda name, arguments: ok(RMA), stream)
     assert "RMA-4821" in reply and "price" not in reply.lower() and "match" not in reply
 
@@ -189,7 +216,7 @@ async def test_a_return_naming_a_product_finds_its_order_not_the_one_tracked_ear
     headphones), then a defective phone case. The return is for the order holding the case."""
     def answer(name: str, arguments: dict) -> ToolResult:
         if name == "create_return":
-            return not_ok("blocked", "The customer must confirm this action.", "customer_confirmation")
+            return CONFIRM
         return ok({"list_orders": ORDERS, "check_return_eligibility": ELIGIBLE}[name])
 
     history = [system("returns_refunds"), {"role": "user", "content": TRACK_TEXT},
@@ -202,10 +229,10 @@ async def test_a_return_naming_a_product_finds_its_order_not_the_one_tracked_ear
 
 
 async def test_a_declined_proposal_calls_nothing() -> None:
-    pending = json.dumps({"name": "cancel_order", "arguments": {"order_id": "ORD-11111", "reason": "customer request"}})
-    messages = [system("order_tracking", f"pending_proposal: {pending}"), {"role": "user", "content": "No, leave it."}]
+    pending = proposal("cancel_order", {"order_id": "ORD-11111", "reason": "customer request"}, "I'll cancel order ORD-11111.")
+    messages = [system("order_tracking", pending), {"role": "user", "content": "No, leave it."}]
     calls, reply, _, _ = await call(messages, tools_for("order_tracking"))
-    assert calls == [] and "won't cancel order ORD-11111" in reply
+    assert calls == [] and "I won't go ahead, so order ORD-11111 stays as it is" in reply
 
 
 PRODUCT = {"product": {"product_id": "P-1001", "name": "Aurora Wireless Headphones", "price": 249.99, "stock": 14,
@@ -215,6 +242,8 @@ PRODUCT = {"product": {"product_id": "P-1001", "name": "Aurora Wireless Headphon
 
 async def test_product_compatibility_answer_comes_from_the_product_record() -> None:
     def answer(name: str, arguments: dict) -> ToolResult:
+        if name == "list_orders":
+            return ok(ORDERS)  # the customer owns no headphones: the catalogue answers
         if name == "search_products":
             return ok({"products": [{"product_id": "P-2002", "name": "Studio Headphones Cable", "price": 19.0},
                                     {"product_id": "P-1001", "name": "Aurora Wireless Headphones", "price": 249.99}]})
@@ -223,25 +252,27 @@ async def test_product_compatibility_answer_comes_from_the_product_record() -> N
     text = "Will the Aurora headphones work with my iPhone?"
     made, reply, _ = await run([system("product_info"), {"role": "user", "content": text}],
                                tools_for("product_info"), answer)
-    assert [c["name"] for c in made] == ["search_products", "get_product"]
-    assert made[0]["arguments"]["query"] == "Aurora headphones"  # the named model narrows the search
-    assert made[1]["arguments"] == {"product_id": "P-1001"}
+    assert [c["name"] for c in made] == ["list_orders", "search_products", "get_product"]
+    assert made[1]["arguments"]["query"] == "Aurora headphones"  # the named model narrows the search
+    assert made[2]["arguments"] == {"product_id": "P-1001"}
     assert reply.count("Yes — the Aurora Wireless Headphones work with iPhone") == 1
-    assert "iOS, Android" in reply and "24-month warranty" in reply and "bluetooth: 5.3" in reply
-    assert "noise cancelling: yes; foldable: no" in reply and "True" not in reply
+    assert "iOS, Android" in reply and "True" not in reply and "ORD-" not in reply
+    # What was asked, not the spec sheet: a compatibility question gets no warranty or battery lines.
+    assert "warranty" not in reply and "battery" not in reply
 
 
 KB_APP = ("[kb:mobile-app-troubleshooting#0] Mobile app troubleshooting: If the app closes when you log in, first "
           "update it from your app store. Then restart your phone. If it still closes, clear the app's cache.")
 
 
-async def test_technical_support_reply_uses_knowledge_base_steps() -> None:
+async def test_technical_support_reply_quotes_the_knowledge_base_in_whole_sentences() -> None:
     messages = [system("technical_support", snippets=(KB_APP,)),
                 {"role": "user", "content": "The app crashes every time I log in."}]
     made, reply, _ = await run(messages, tools_for("technical_support"), lambda n, a: ok({}))
     assert made == []
-    assert "1. If the app closes when you log in, first update it from your app store." in reply
-    assert "2. Then restart your phone." in reply and "Mobile app troubleshooting" in reply
+    assert "If the app closes when you log in, first update it from your app store. Then restart your phone." in reply
+    # Prose is not cut into invented steps, and no sentence is quoted from its middle.
+    assert "1." not in reply and reply.count("first update it") == 1
 
 
 async def test_forgotten_password_sends_a_reset_link() -> None:
@@ -259,29 +290,35 @@ async def test_duplicate_charge_is_named_and_its_refund_proposed() -> None:
                "duplicates": [{"order_id": "ORD-33333", "charge_ids": ["ch_1", "ch_2"], "amount": 249.99}],
                "summary": "2 charge(s)."}
 
+    quote = {"action": "refund", "order_id": "ORD-33333", "amount": 249.99,
+             "summary": "I'll refund $249.99 on order ORD-33333 to your Visa ending 4242."}
+
     def answer(name: str, arguments: dict) -> ToolResult:
         if name == "issue_refund":
-            return not_ok("blocked", "Needs the customer's yes.", "customer_confirmation")
+            return {"status": "blocked", "result": {"proposal": quote}, "error": "Not done yet.", "rule": "customer_confirmation"}
         return ok(charges)
 
     messages = [system("billing_payment"), {"role": "user", "content": "I was charged twice for the same order!"}]
     made, reply, _ = await run(messages, tools_for("billing_payment"), answer)
     assert [c["name"] for c in made] == ["explain_charges", "issue_refund"]
     assert made[1]["arguments"] == {"order_id": "ORD-33333", "amount": 249.99, "reason": "duplicate charge"}
-    assert "$249.99 twice" in reply and "2026-11-20T10:00:00" in reply and "reply yes" in reply
+    assert "$249.99 twice on Friday 20 November" in reply and "2026-11-20" not in reply
+    assert quote["summary"] in reply and reply.endswith("Shall I go ahead?")
 
 
 @pytest.mark.parametrize(("outcome", "expected"), [
-    (not_ok("error", "Order ORD-99999 was not found for this customer."), "double-check the order number"),
-    (not_ok("pending_approval", "Amount above the approval threshold.", "human_approval"), "supervisor's approval"),
+    (not_ok("error", "Order ORD-99999 was not found for this customer."),
+     "I couldn't find order ORD-99999 on your account. Could you double-check the number"),
+    (not_ok("pending_approval", "Amount above the approval threshold.", "human_approval"), "needs a colleague's approval"),
     (not_ok("blocked", "ORD-99999 was delivered 45 days ago; returns are accepted within 30 days of delivery.",
-            "return_window"), "because of our return window. ORD-99999 was delivered 45 days ago"),
+            "return_window"), "order ORD-99999 can't be refunded because it is outside our return window"),
 ])
 async def test_policy_outcomes_are_explained(outcome: ToolResult, expected: str) -> None:
     messages = [system("returns_refunds"), {"role": "user", "content": "Please refund $80 for order ORD-99999"}]
     made, reply, _ = await run(messages, tools_for("returns_refunds"), lambda n, a: outcome)
     assert made[0]["name"] == "issue_refund" and made[0]["arguments"]["amount"] == 80.0
-    assert expected in reply
+    assert expected in reply and reply.count("?") <= 1
+    assert "45 days ago;" not in reply and "approval threshold" not in reply  # the rule's wording is for the model
 
 
 async def test_a_message_for_another_specialist_is_transferred() -> None:
@@ -296,7 +333,7 @@ async def test_route_clarify_asks_one_question_naming_both_options() -> None:
     messages[0]["content"] = messages[0]["content"].replace("route_clarify: false\n", "")
     calls, reply, _, _ = await call(messages, tools_for("order_tracking"))
     assert calls == []
-    assert "an order's delivery or about a charge?" in reply and reply.count("?") == 1
+    assert "is this about an order's delivery or a charge or payment?" in reply and reply.count("?") == 1
 
 
 async def test_escalated_reply_summarises_and_hands_over() -> None:
@@ -307,6 +344,7 @@ async def test_escalated_reply_summarises_and_hands_over() -> None:
                                lambda n, a: ok(ORDER if n == "lookup_order" else {"duplicates": [], "summary": "1 charge(s)."}))
     assert {c["name"] for c in made} == {"lookup_order", "explain_charges"}
     assert "sorry" in reply and "human colleague" in reply and "high priority" in reply
+    assert "Aurora Wireless Headphones" in reply and "ORD-67890" in reply  # the facts gathered for the hand-over
 
 
 async def test_account_change_with_and_without_the_new_value() -> None:
@@ -382,20 +420,24 @@ async def test_a_spec_question_is_answered_from_the_matching_spec() -> None:
                           "specs": {"material": "recycled nylon", "waterproof": "yes, 10,000 mm rating"}}}
 
     def answer(name: str, arguments: dict) -> ToolResult:
+        if name == "list_orders":
+            return ok(ORDERS)  # Sarah bought the Trailblazer Jacket: hers is the one asked about
         if name == "search_products":
             return ok({"products": [{"product_id": "P-3003", "name": "Trailblazer Jacket"}]})
         return ok(jacket)
 
     messages = [system("product_info"), {"role": "user", "content": "Is the Trailblazer jacket waterproof?"}]
     made, reply, _ = await run(messages, tools_for("product_info"), answer)
-    assert made[0]["arguments"]["query"] == "Trailblazer jacket"
+    assert [c["name"] for c in made] == ["list_orders", "search_products", "get_product"]
+    assert made[1]["arguments"]["query"] == "Trailblazer Jacket"
     assert "The Trailblazer Jacket listing says: waterproof: yes, 10,000 mm rating." in reply
-    assert "Other specs: material: recycled nylon." in reply and "currently out of stock" in reply
+    # Only the spec asked about: no other specs, no stock line for a question that did not ask.
+    assert "material" not in reply and "stock" not in reply
 
 
 async def test_a_question_is_not_taken_as_a_yes_to_a_pending_proposal() -> None:
-    pending = json.dumps({"name": "cancel_order", "arguments": {"order_id": "ORD-11111", "reason": "customer request"}})
-    messages = [system("order_tracking", f"pending_proposal: {pending}"),
+    pending = proposal("cancel_order", {"order_id": "ORD-11111", "reason": "customer request"}, "I'll cancel order ORD-11111.")
+    messages = [system("order_tracking", pending),
                 {"role": "user", "content": "Ok, but where is my other order ORD-22222 right now?"}]
     calls, _, _, _ = await call(messages, tools_for("order_tracking"))
     assert [c["name"] for c in calls] == ["track_shipment", "lookup_order"]
@@ -416,8 +458,8 @@ async def test_markdown_in_snippets_becomes_plain_steps() -> None:
                "2. **Restart your phone.** 3. **Clear the cache.** | Step | Time |")
     messages = [system("technical_support", snippets=(snippet,)), {"role": "user", "content": "The app crashes"}]
     _, reply, _, _ = await call(messages, None)
-    assert 'From our guide "Mobile app troubleshooting: Crashes":' in reply
-    assert "1. Update the app from the App Store or Google Play.\n2. Restart your phone.\n3. Clear the cache." in reply
+    assert ("1. Update the app from the App Store or Google Play. Older versions stop working.\n2. Restart your phone."
+            "\n3. Clear the cache." in reply)
     assert "#" not in reply and "*" not in reply and "|" not in reply
 
 
@@ -428,3 +470,37 @@ async def test_a_sentence_that_introduces_a_list_is_not_quoted_without_it() -> N
                 {"role": "user", "content": "Where is my refund? Which steps does the return section show?"}]
     _, reply, _, _ = await call(messages, None)
     assert "one of these steps" not in reply
+
+
+CASE_RETURNED = {"order_id": "ORD-22222", "eligible": True, "reason": "Delivered 12 days ago, within the 30-day window.",
+                 "days_since_delivery": 12, "window_days": 30, "refundable_amount": 14.03,
+                 "items": [{"sku": "CB-9003", "name": "Braided USB-C Charging Cable", "quantity": 1, "price": 12.99,
+                            "already_returned": False}]}
+RETURNS = {"returns": [{"rma_id": "RMA-4821", "order_id": "ORD-22222", "status": "label_sent", "amount": 24.99,
+                        "items": [{"sku": "CASE-SLIM-BLU", "name": "Slim Phone Case", "quantity": 1, "price": 24.99}]}],
+           "refunds": []}
+TWO_ITEMS = {"orders": [{**ORDERS["orders"][1], "items": ["Slim Phone Case", "Braided USB-C Charging Cable"]}]}
+
+
+async def test_a_named_item_that_already_has_a_return_never_falls_back_to_another_item() -> None:
+    """The case was returned; the same request again names its return, it does not propose the cable."""
+    answers = {"list_orders": TWO_ITEMS, "check_return_eligibility": CASE_RETURNED, "list_returns": RETURNS}
+    text = "I received a defective phone case and want to return it for a refund"
+    made, reply, _ = await run([system("returns_refunds"), {"role": "user", "content": text}],
+                               tools_for("returns_refunds"), lambda n, a: ok(answers[n]))
+    assert [c["name"] for c in made] == ["list_orders", "check_return_eligibility", "list_returns"]
+    assert "Slim Phone Case from order ORD-22222 already has a return" in reply and "RMA-4821" in reply
+    assert "Cable" not in reply and "Shall I go ahead?" not in reply and "label_sent" not in reply
+
+
+async def test_a_new_question_on_an_escalated_case_is_acknowledged_with_nothing_unrelated() -> None:
+    escalation = json.dumps({"rule": "human_requested", "reason": "customer asked for a manager", "priority": "normal",
+                             "follow_ups": ["The mobile app keeps crashing when I try to log in"]})
+    messages = [system("escalation_manager", f"escalation: {escalation}"),
+                {"role": "user", "content": "I was charged twice for ORD-67890, I want to speak to a manager"},
+                {"role": "assistant", "content": "Of course — I'm passing you to a colleague."},
+                {"role": "user", "content": "The mobile app keeps crashing when I try to log in"}]
+    made, reply, _ = await run(messages, tools_for("escalation_manager"), lambda n, a: ok(ORDER))
+    assert made == []  # the order and its charges were gathered when the case was escalated
+    assert "added your question about the app or website not working to your case" in reply
+    assert "ORD-67890" not in reply and "sorry" not in reply.lower()

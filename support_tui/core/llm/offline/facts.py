@@ -59,11 +59,20 @@ def list_orders(o: ToolOutcome, request: Request) -> list[str]:
     return [f"Your order {x.get('order_id')} ({items(x.get('items'))}) {order_state(x, request)}." for x in orders[:5]]
 
 
+def _returns_for(request: Request, oid: Any) -> list[dict[str, Any]]:
+    """This turn's returns of one order, from ``list_returns``."""
+    found = request.last("list_returns")
+    if found is None or not found.ok:
+        return []
+    return [x for x in found.value("returns") or [] if isinstance(x, dict) and x.get("order_id") == oid]
+
+
 def check_return_eligibility(o: ToolOutcome, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
     oid = r.get("order_id") or o.arguments.get("order_id")
-    if request.last("create_return") and request.last("create_return").ok:
-        return []
+    created = request.last("create_return")
+    if created is not None and created.ok or _returns_for(request, oid):
+        return []  # the return itself is the answer
     if r.get("eligible"):
         days = r.get("days_since_delivery")
         ago = f" (it was delivered {days} days ago" + (f", within our {r['window_days']}-day window)" if r.get("window_days") else ")") \
@@ -88,7 +97,31 @@ def create_return(o: ToolOutcome, request: Request) -> list[str]:
     return out
 
 
+def _item_names(value: Any) -> list[str]:
+    return [str(i.get("name") or "") if isinstance(i, dict) else str(i) for i in value or []]
+
+
+def existing_returns(o: ToolOutcome, request: Request) -> list[str]:
+    """A return request for something that already has one: that return, by item name and number."""
+    from .flows import products, _matches
+
+    words = products(request)
+    out = []
+    for x in (x for x in o.value("returns") or [] if isinstance(x, dict)):
+        names = [n for n in _item_names(x.get("items")) if not words or _matches(n, words)]
+        if names:
+            out.append(f"The {join([product(n) for n in names])} from order {x.get('order_id')} already has a return: "
+                       f"number {x.get('rma_id')}, {status(x.get('status') or 'open')}.")
+    if out:
+        return out[:2]
+    return [f"I couldn't find {'the ' + words[0] if words else 'an item'} among the items of "
+            f"order {o.arguments.get('order_id')} that can still be returned."]
+
+
 def list_returns(o: ToolOutcome, request: Request) -> list[str]:
+    asking_status = "refund_status" in request.said.intents or "refund_status" in request.remembered.intents
+    if request.last("check_return_eligibility") and not asking_status:
+        return existing_returns(o, request)
     returns = [x for x in o.value("returns") or [] if isinstance(x, dict)]
     refunds = [x for x in o.value("refunds") or [] if isinstance(x, dict)]
     out = [f"Your return {x.get('rma_id')} for order {x.get('order_id')}: {status(x.get('status') or 'open')}"

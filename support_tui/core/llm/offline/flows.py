@@ -115,11 +115,16 @@ def return_reason(request: Request) -> str:
 
 
 def _matching_skus(eligibility: ToolOutcome, words: tuple[str, ...]) -> list[str]:
+    """The SKUs of the returnable items the customer named; the only item when they named none.
+
+    A named product that is not among them (its return already started) never falls back to
+    another item of the order.
+    """
     items = [i for i in eligibility.value("items") or [] if isinstance(i, dict) and i.get("sku")]
-    chosen = [i for i in items if words and _matches(str(i.get("name", "")), words)]
-    if not chosen and len(items) == 1:
-        chosen = items
-    return [str(i["sku"]) for i in chosen]
+    if not words:
+        return [str(i["sku"]) for i in items] if len(items) == 1 else []
+    return [str(i["sku"]) for i in items if _matches(str(i.get("name", "")), words)
+            and not i.get("already_returned")]
 
 
 def returns_refunds(request: Request, found: frozenset[str]) -> list[PlannedCall]:
@@ -151,6 +156,12 @@ def returns_refunds(request: Request, found: frozenset[str]) -> list[PlannedCall
                         if o.arguments.get("order_id") == oid), None)
     if eligibility is None:
         return [("check_return_eligibility", {"order_id": oid})]
+    skus = _matching_skus(eligibility, words) if eligibility.ok else []
+    days, window = eligibility.value("days_since_delivery"), eligibility.value("window_days")
+    in_window = isinstance(days, int) and isinstance(window, int) and days <= window
+    if eligibility.ok and wants and (words and not skus or not eligibility.value("eligible") and in_window):
+        # The item the customer named is not returnable now: its return may already exist.
+        return [] if request.last("list_returns") else [("list_returns", {"order_id": oid})]
     if not (eligibility.ok and eligibility.value("eligible")) or not wants:
         return []
     arguments: dict[str, Any] = {
@@ -158,7 +169,6 @@ def returns_refunds(request: Request, found: frozenset[str]) -> list[PlannedCall
         "reason": return_reason(request),
         "kind": "exchange" if "exchange" in found else "refund",
     }
-    skus = _matching_skus(eligibility, words)
     if skus:
         arguments["skus"] = skus
     return [("create_return", arguments)]
@@ -265,10 +275,21 @@ def account_management(request: Request, found: frozenset[str]) -> list[PlannedC
     return []
 
 
+def is_follow_up(request: Request) -> bool:
+    """A new message on a case a person already has (the engine adds it to the case's follow-ups)."""
+    follow_ups = (request.escalation or {}).get("follow_ups") or []
+    return bool(follow_ups) and follow_ups[-1] == request.latest
+
+
 def escalation_manager(request: Request, found: frozenset[str]) -> list[PlannedCall]:
+    """Facts for the hand-over packet: what the escalating message is about, or only what a new question names."""
     if request.outcomes:
         return []
-    oid = order_id(request)
+    if is_follow_up(request):
+        found = request.said.intents
+        oid = request.said.order_ids[0] if request.said.order_ids else None
+    else:
+        oid = order_id(request)
     calls: list[PlannedCall] = []
     if oid:
         calls.append(("lookup_order", {"order_id": oid}))

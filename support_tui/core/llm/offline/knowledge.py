@@ -72,7 +72,7 @@ def steps(snippet: KbSnippet) -> list[str]:
         if int(mark.group(1)) != n + 1:
             break
         end = marks[n + 1].start() if n + 1 < len(marks) else len(text)
-        item = re.split(r"\s#{1,6}\s", text[mark.end():end])[0].strip()
+        item = re.split(r"\s#{1,6}\s|\s\|", text[mark.end():end])[0].strip()  # a heading or a table ends a step
         if n + 1 == len(marks) or int(marks[n + 1].group(1)) != n + 2:
             # The last step ends with its own sentence; what follows it is another paragraph.
             item = re.split(r"(?<=[.!?])\s+(?=[A-Z])", item)[0]

@@ -39,6 +39,10 @@ _REQUEST = re.compile(r"\b(?:can|could|would) you\b|\bplease\b|\bi (?:want|need|
                       re.IGNORECASE)
 
 
+_ALWAYS_OWN = frozenset({"duplicate_charge", "refund_status", "human"})
+"""Intents that are always about the customer's own case ("why was I charged twice?")."""
+
+
 @dataclass(frozen=True)
 class Reading:
     """The kind of message, as the writer and planner need it."""
@@ -67,7 +71,8 @@ def read(text: str) -> Reading:
         return Reading(thanks=True)
     if not _SHOP_WORDS.search(plain) and not found.intents and not found.products and not found.order_ids:
         return Reading(off_topic=True)
-    own = bool(_OWN.search(plain)) and not _ABOUT_ME.search(plain) or bool(found.order_ids or found.amounts)
+    own = (bool(_OWN.search(plain)) and not _ABOUT_ME.search(plain) or bool(found.order_ids or found.amounts)
+           or bool(found.intents & _ALWAYS_OWN))
     if re.search(r"\bmy card\b", plain, re.IGNORECASE) and not found.amounts and not re.search(r"charg", plain, re.I):
         own = False  # "how long do refunds take to reach my card" is about refunds in general
     about_product = bool(found.products) and (not _POLICY_WORDS.search(plain) or bool(_STOCK.search(plain)))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
+
+from support_tui.core.turn.confirmation import is_affirmative
 
 from . import flows
 from .message import read
@@ -10,10 +12,6 @@ from .request import Request
 
 PlannedCall = tuple[str, dict[str, Any]]
 
-try:  # the engine's own yes/no grammar (moving to core/turn/confirmation.py)
-    from support_tui.core.turn.confirmation import is_affirmative
-except ImportError:  # pragma: no cover - until the move lands
-    from support_tui.shops.northwind.policy import is_affirmative  # type: ignore[attr-defined,no-redef]
 
 MAX_ROUNDS = 4
 """Tool rounds the offline model takes before it writes; the engine allows a few more."""
@@ -80,7 +78,8 @@ def plan(request: Request) -> list[PlannedCall]:
         return []  # the customer's yes, or a person's decision, comes first
     proposal = request.proposal_call
     if proposal:
-        if is_affirmative(request.latest):
+        # The engine's yes grammar, and a yes is not a new question ("ok, but where is my other order?").
+        if is_affirmative(request.latest) and ("?" not in request.latest or len(request.latest.split()) <= 4):
             return _offered(request, [proposal])  # exactly the call the customer confirmed
         if request.said.negative:
             return []
@@ -110,7 +109,7 @@ def _offered(request: Request, calls: list[PlannedCall]) -> list[PlannedCall]:
     return kept
 
 
-def _guess_flow(request: Request):
+def _guess_flow(request: Request) -> Callable[[Request, frozenset[str]], list[PlannedCall]] | None:
     """A request without a ``specialist:`` line: take the specialist whose tools match best."""
     for name, key in (("order_tracking", "track_shipment"), ("returns_refunds", "check_return_eligibility"),
                       ("product_info", "search_products"), ("billing_payment", "explain_charges"),

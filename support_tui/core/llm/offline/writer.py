@@ -47,7 +47,7 @@ def plan_acts(request: Request) -> list[Act]:
     if request.escalated:
         return _handing_over(request)
     if request.proposal_call and request.said.negative and not request.outcomes:
-        return [Act("answer", f"No problem{_name(request)} — I'll leave it as it is."), _anything_else()]
+        return [_declined(request), _anything_else()]
     if reading.greeting and not request.outcomes:
         return [Act("greet", f"Hi{_name(request)}! How can I help you today? I can help with {HELP_AREAS}.")]
     if reading.thanks and not request.outcomes:
@@ -76,6 +76,14 @@ def _name(request: Request) -> str:
     return f" {request.customer_first_name}" if request.customer_first_name else ""
 
 
+def _declined(request: Request) -> Act:
+    """A no to the open proposal: nothing runs, and the reply says what stays as it was."""
+    call = request.proposal_call
+    oid = request.proposal_quote.get("order_id") or (call[1].get("order_id") if call else None)
+    what = f"order {oid} stays as it is" if oid else "nothing changes"
+    return Act("answer", f"No problem{_name(request)} — I won't go ahead, so {what}.")
+
+
 def _anything_else() -> Act:
     return Act("close", "Is there anything else I can help with?")
 
@@ -100,8 +108,9 @@ def _facts(request: Request) -> list[Act]:
             acts.append(Act("answer", "That needs a colleague's approval first; you'll hear from us as soon as they've "
                                       "reviewed it."))
         elif o is errors[0]:
-            acts.append(Act("answer", _failure(errors)))
-            if not any(x.ok for x in request.outcomes):
+            failure = _failure(errors)
+            acts.append(Act("clarify" if failure.endswith("?") else "answer", failure))
+            if not any(x.ok for x in request.outcomes) and not failure.endswith("?"):
                 acts.append(Act("clarify", _RETRY))
     return acts
 
@@ -230,7 +239,15 @@ def _general_clauses(request: Request) -> list[Act]:
     return out[:1]
 
 
+_NEW_VALUES = (("change_email", "email address"), ("change_phone", "phone number"), ("change_name", "name"),
+               ("change_address", "address"))
+"""An account change asked for without its new value: the one question to ask."""
+
+
 def _clarify(request: Request) -> Act:
+    missing = next((label for intent, label in _NEW_VALUES if intent in request.said.intents), None)
+    if missing and request.specialist == "account_management":
+        return Act("clarify", f"What should the new {missing} be?")
     if request.route_clarify and len(request.route_options) >= 2 and all(o in _TOPICS for o in request.route_options[:2]):
         first, second = request.route_options[:2]
         return Act("clarify", f"Just so I help with the right thing: is this about {_TOPICS[first]} or {_TOPICS[second]}?")
@@ -251,14 +268,16 @@ def _handing_over(request: Request) -> list[Act]:
     upset = rule in _UPSET_RULES or compound <= -0.3 or bool(
         {"frustration_phrase", "shouting", "repeated_contact", "abuse"} & set(signals))
     follow_ups = (request.escalation or {}).get("follow_ups") or []
+    priority = str((request.escalation or {}).get("priority") or "")
+    urgent = f" I've marked your case {priority} priority." if priority in ("high", "urgent") else ""
     if upset:
         return [Act("apologise", "I'm sorry this has been so frustrating, and thank you for your patience."),
                 *(body or [Act("answer", "I've noted everything you've told me.")]),
                 Act("hand_over", "A human colleague will take over from here with everything gathered so far, so you "
-                                 "won't need to explain it again.")]
-    if follow_ups:  # a new question on a case a person already has
-        return [Act("hand_over", "Thank you — I've added this to your case, and the colleague who has it will answer "
-                                 "it here."), *body]
+                                 f"won't need to explain it again.{urgent}")]
+    if follow_ups and follow_ups[-1] == request.latest:  # a new question on a case a person already has
+        return [Act("hand_over", f"Thank you — I've added {_subject(request)} to your case, and "
+                                 "the colleague who has it will answer it here."), *body]
     if rule is None:  # a later message in a case a person already has
         opening = "A colleague has your case and will reply here."
     elif rule in ("human_requested", "manual"):
@@ -267,6 +286,27 @@ def _handing_over(request: Request) -> list[Act]:
         opening = "Thank you for telling me — I'm passing this to a colleague."
     return [Act("hand_over", opening), *body,
             Act("hand_over", "They'll have everything gathered so far, so you won't need to explain it again.")]
+
+
+_SUBJECTS = (
+    ("crash", "the app or website not working"), ("login", "signing in"), ("password", "your password"),
+    ("duplicate_charge", "being charged twice"), ("charge", "a charge"), ("refund_status", "your refund"),
+    ("return", "a return"), ("exchange", "an exchange"), ("refund", "a refund"), ("defective", "a faulty item"),
+    ("cancel", "cancelling an order"), ("change_address", "a delivery address"), ("track", "a delivery"),
+    ("compatible", "a product"), ("product_question", "a product"), ("change_email", "your email address"),
+    ("change_phone", "your phone number"), ("change_name", "your name"),
+)
+"""What a new question is about, strongest signal first, as a reply names it."""
+
+
+def _subject(request: Request) -> str:
+    ids = request.said.order_ids
+    found = next((words for intent, words in _SUBJECTS if intent in request.said.intents), None)
+    if found and ids:
+        return f"your question about {found} (order {ids[0]})"
+    if found or ids:
+        return f"your question about {found or 'order ' + ids[0]}"
+    return "this"
 
 
 def _join(parts: list[str]) -> str:
