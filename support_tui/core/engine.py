@@ -13,8 +13,9 @@ from support_tui.core.events import ChangeKind, ConversationChanged, Event
 from support_tui.core.metrics.figures import Metrics, compute_metrics
 from support_tui.core.paths import DataPaths, kb_source_dir
 from support_tui.core.settings import Settings
-from support_tui.core.shop import CustomerCard, CustomerSummary, Shop, ToolOutcome
+from support_tui.core.shop import CallContext, CustomerCard, CustomerSummary, Shop, ToolOutcome
 from support_tui.core.specialists import Team, default_team
+from support_tui.core.state import ConversationState
 from support_tui.core.store.protocol import SupportStore
 from support_tui.core.store.records import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage, utcnow
 from support_tui.core.textsafety import CleanText, clean_message
@@ -307,7 +308,7 @@ class Engine:
             if not queue.full():  # a subscriber that stopped reading must not stall turns
                 queue.put_nowait(event)
 
-    async def _published(self, events: AsyncGenerator[Event, None]) -> AsyncIterator[Event]:
+    async def _published(self, events: AsyncGenerator[Event, None]) -> AsyncGenerator[Event, None]:
         # Closing this stream (a cancelled turn) closes the turn's own, so its end is stored now.
         async with aclosing(events) as stream:
             async for event in stream:
@@ -330,9 +331,6 @@ class Engine:
         spec = self.shop.tools().get(tool)
         if spec is None or spec.writes:
             return ToolOutcome(status="error", error=f"'{tool}' is not one of the shop's read tools.")
-        from support_tui.core.shop import CallContext
-        from support_tui.core.state import ConversationState
-
         runner = ToolRunner(self.shop, ConversationState(), CallContext(customer_id=customer_id, conversation_id=""),
                             approval_threshold=self.settings.approval_threshold)
         return (await runner.run(tool, arguments)).outcome
@@ -406,9 +404,6 @@ class Engine:
         pending = next((p for p in await self.store.pending_calls(conv.id) if p.call_id == call_id), None)
         if pending is None:
             return [f"no pending tool call {call_id!r} in this conversation"]
-        from support_tui.core.shop import CallContext
-        from support_tui.core.state import ConversationState
-
         ctx = CallContext(customer_id=conv.customer_id, conversation_id=conv.id, escalated=conv.status == "escalated")
         runner = ToolRunner(self.shop, ConversationState.load(conv.state), ctx, approval_threshold=self.settings.approval_threshold)
         return await runner.problems(pending.name, arguments)
@@ -419,7 +414,7 @@ class Engine:
             raise ValueError(f"unknown specialist {name!r}")
         return name
 
-    async def _human_turn(self, conversation_id: str, text: str) -> AsyncIterator[Event]:
+    async def _human_turn(self, conversation_id: str, text: str) -> AsyncGenerator[Event, None]:
         message_id = await self.send_human_message(conversation_id, text)
         from support_tui.core.events import Notice
 
@@ -451,15 +446,23 @@ class Engine:
         await self.get_conversation(conversation_id)
         return await self.store.add_message(conversation_id, "human", self.clean(text).text, agent=by or "human")
 
+    async def _hold(self, conversation_id: str, holder: str | None) -> None:
+        """Who handles the conversation themselves (None: the AI team), in the row and the typed state."""
+        conv = await self.get_conversation(conversation_id)
+        state = ConversationState.load(conv.state)
+        state.taken_over_by = holder
+        if state.escalation is not None:
+            state.escalation.holder = holder
+        await self.store.update_conversation(conversation_id, handled_by="human" if holder is not None else "ai",
+                                             state=state.dump())
+
     async def take_over(self, conversation_id: str, *, by: str | None = None) -> None:
-        await self.get_conversation(conversation_id)
-        await self.store.update_conversation(conversation_id, handled_by="human")
+        await self._hold(conversation_id, by or "human")
         await self.store.add_message(conversation_id, "system", "A person took over the conversation.")
         await self._change(conversation_id, "taken_over", by=by)
 
     async def hand_back(self, conversation_id: str, *, by: str | None = None) -> None:
-        await self.get_conversation(conversation_id)
-        await self.store.update_conversation(conversation_id, handled_by="ai")
+        await self._hold(conversation_id, None)
         await self.store.add_message(conversation_id, "system", "The conversation was handed back to the AI team.")
         await self._change(conversation_id, "handed_back", by=by)
 

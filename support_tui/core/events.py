@@ -94,6 +94,10 @@ class _Event(Model):
     """Milliseconds since the epoch when the event was made."""
 
 
+EventBase = _Event
+"""What every event has: ``turn_id``, ``conversation_id`` and ``at``."""
+
+
 class TurnStarted(_Event):
     """A turn began; the customer's message is already stored."""
 
@@ -324,7 +328,7 @@ Event = Annotated[
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
 
 
-def event_from_json(data: str | bytes | dict) -> Event:
+def event_from_json(data: str | bytes | dict[str, Any]) -> Event:
     """Parse a stored or transmitted event back into its type."""
     if isinstance(data, dict):
         return event_adapter.validate_python(data)

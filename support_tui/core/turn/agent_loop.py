@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping, Sequence
+from typing import AsyncGenerator, TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping, Sequence
 
 from support_tui.core.events import (
     Event,
@@ -72,7 +72,7 @@ class AgentLoop:
         specs = [self.runner.spec(name) for name in self.offered]
         return [spec.schema() for spec in specs if spec is not None]
 
-    async def run(self, messages: list[dict[str, Any]]) -> AsyncIterator[Event]:
+    async def run(self, messages: list[dict[str, Any]]) -> AsyncGenerator[Event, None]:
         from support_tui.core.llm.client import ReplyDone
 
         tools = self.schemas() or None
@@ -132,7 +132,7 @@ class AgentLoop:
         *,
         approved: bool = False,
         denied: str | None = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Run one call under policy (or record a person's denial) and feed the outcome back.
 
         ``denied`` is a person's reason: it reaches the model as an internal note, never the customer.

@@ -6,7 +6,7 @@ import asyncio
 import time
 from contextlib import aclosing
 from dataclasses import replace
-from typing import Any, AsyncIterator, Sequence
+from typing import AsyncGenerator, Any, AsyncIterator, Sequence
 
 from support_tui.core.escalation import EscalationSignals, evaluate
 from support_tui.core.events import (
@@ -41,7 +41,7 @@ class CustomerTurn:
         self.parts = parts
         self.turn = turn
 
-    async def run(self, text: str, route_override: str | None) -> AsyncIterator[Event]:
+    async def run(self, text: str, route_override: str | None) -> AsyncGenerator[Event, None]:
         parts, turn = self.parts, self.turn
         t = time.perf_counter()
         sentiment, trend = self._sentiment(text)
@@ -111,7 +111,7 @@ class CustomerTurn:
     async def _decide_and_reply(
         self, text: str, vector: Any, decision: RouteDecision, messages: Sequence[StoredMessage],
         sentiment: SentimentScored, trend: SentimentTrend, query: str, search: "asyncio.Future[list[Snippet]]", t: float,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         parts, turn = self.parts, self.turn
         current = turn.state.agent
         yield turn.make(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import AsyncIterator, Sequence
+from typing import AsyncGenerator, AsyncIterator, Sequence
 
 from support_tui.core import memory
 from support_tui.core.events import EscalationRaised, Event, HandoffMade, HandoffPacket, SentimentScored, ToolCallRequested
@@ -68,7 +68,7 @@ class Handoffs:
         await self.parts.store.update_conversation(turn.conv.id, status="escalated", priority=priority, escalation_reason=reason)
         return turn.make(EscalationRaised, rule=rule, reason=reason, priority=priority, packet=packet)
 
-    async def gather_case_facts(self, specialist: str, text: str, runner: ToolRunner) -> AsyncIterator[Event]:
+    async def gather_case_facts(self, specialist: str, text: str, runner: ToolRunner) -> AsyncGenerator[Event, None]:
         """Before a case goes to a person, make the read-only look-ups the shop suggests."""
         tools = self.parts.shop.tools()
         for call in self.parts.shop.case_facts(specialist, text):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import aclosing
-from typing import AsyncIterator, Awaitable, Callable, Sequence
+from typing import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 
 from support_tui.core.events import ConversationChanged, Event, Notice, TurnStarted
 from support_tui.core.events import ChangeKind
@@ -28,7 +28,7 @@ log = logging.getLogger("support_tui.turn")
 CLOSED = ("closed", "resolved", "abandoned")
 """Statuses a customer message reopens."""
 
-Body = Callable[[Turn], AsyncIterator[Event]]
+Body = Callable[[Turn], AsyncGenerator[Event, None]]
 
 
 class TurnRunner:
@@ -48,7 +48,7 @@ class TurnRunner:
 
     async def _frame(
         self, turn: Turn, message_id: int | None, text: str, notices: Sequence[tuple[str, str]], body: Body
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """The turn's frame: start, the body, and a stored end whatever happens."""
         conv = turn.conv
         await self.parts.store.start_turn(turn.turn_id, conv.id, message_id)
@@ -76,7 +76,7 @@ class TurnRunner:
 
     # customer turns -------------------------------------------------------------------------
 
-    async def customer_message(self, conversation_id: str, text: str, *, route_override: str | None = None) -> AsyncIterator[Event]:
+    async def customer_message(self, conversation_id: str, text: str, *, route_override: str | None = None) -> AsyncGenerator[Event, None]:
         """Store the message first (it must survive anything), then run the turn on it."""
         conv = await self.conversation(conversation_id)
         cleaned = clean_message(text, self.parts.settings.max_message_chars)
@@ -86,7 +86,7 @@ class TurnRunner:
             async for event in events:
                 yield event
 
-    async def rerun(self, conversation_id: str, *, route_override: str | None = None) -> AsyncIterator[Event]:
+    async def rerun(self, conversation_id: str, *, route_override: str | None = None) -> AsyncGenerator[Event, None]:
         """Run the customer's last real request again (a bare yes or ok is not one)."""
         conv = await self.conversation(conversation_id)
         messages = await self.parts.store.messages(conv.id)
@@ -107,7 +107,7 @@ class TurnRunner:
                 yield event
 
     def _customer_body(self, text: str, route_override: str | None) -> Body:
-        async def body(turn: Turn) -> AsyncIterator[Event]:
+        async def body(turn: Turn) -> AsyncGenerator[Event, None]:
             if turn.conv.status in CLOSED:
                 async for event in self._reopen(turn):
                     yield event
@@ -118,7 +118,7 @@ class TurnRunner:
 
         return body
 
-    async def _reopen(self, turn: Turn) -> AsyncIterator[Event]:
+    async def _reopen(self, turn: Turn) -> AsyncGenerator[Event, None]:
         """A customer who writes again reopens a closed conversation: state, queue and card follow."""
         await self.parts.store.update_conversation(turn.conv.id, status="open", outcome=None, closed_at=None)
         turn.conv = turn.conv.model_copy(update={"status": "open", "outcome": None, "closed_at": None})
@@ -136,7 +136,7 @@ class TurnRunner:
         arguments: dict[str, object] | None = None,
         reason: str | None = None,
         by: str | None = None,
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """Run (or refuse) a call that waited for a person, then let the agent tell the customer.
 
         Edited arguments are checked against the tool's schema and the shop's rules first: invalid
@@ -164,7 +164,7 @@ class TurnRunner:
     def _resolve_body(
         self, writer: ReplyWriter, pending: PendingToolCall, args: dict[str, object], approve: bool, reason: str | None, by: str | None
     ) -> Body:
-        async def body(turn: Turn) -> AsyncIterator[Event]:
+        async def body(turn: Turn) -> AsyncGenerator[Event, None]:
             await self.ready()
             if approve:
                 spec, valid = writer.runner("").validate(pending.name, args)
@@ -194,7 +194,7 @@ class TurnRunner:
         turn = Turn(conv, "supervisor")
         event: list[ConversationChanged] = []
 
-        async def body(t: Turn) -> AsyncIterator[Event]:
+        async def body(t: Turn) -> AsyncGenerator[Event, None]:
             made = t.make(ConversationChanged, change=change, status=status or conv.status, by=by, detail=detail)
             event.append(made)
             yield made
@@ -209,7 +209,7 @@ class TurnRunner:
         turn = Turn(conv, "supervisor")
         raised: list[Event] = []
 
-        async def body(t: Turn) -> AsyncIterator[Event]:
+        async def body(t: Turn) -> AsyncGenerator[Event, None]:
             before = len(t.events)
             raised.append(await ReplyWriter(self.parts, t).escalate_by_hand(reason, priority, by))
             for event in t.events[before:]:

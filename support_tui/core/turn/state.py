@@ -6,12 +6,12 @@ import time
 import uuid
 from typing import Any, TypeVar
 
-from support_tui.core.events import Usage
+from support_tui.core.events import EventBase, Usage
 from support_tui.core.shop import CallContext
 from support_tui.core.state import ConversationState
 from support_tui.core.store.support import ConversationInfo
 
-E = TypeVar("E")
+E = TypeVar("E", bound=EventBase)
 
 TurnStatus = str
 """completed, cancelled, failed, awaiting_approval or human_active."""
