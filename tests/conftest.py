@@ -97,3 +97,18 @@ async def db(tmp_path):
 async def run(engine, conversation_id: str, text: str, **kwargs):
     """All events of one turn."""
     return [e async for e in engine.run_turn(conversation_id, text, **kwargs)]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL 15 cluster for the whole run (tests/pg.py), started on first use, stopped at the end."""
+    from tests.pg import ClusterError, PostgresCluster
+
+    try:
+        cluster = PostgresCluster().start()
+    except ClusterError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -1,6 +1,9 @@
-"""The SQLite adapter of the SupportStore Protocol: every method, typed records back, bounded reads."""
+"""The adapters of the SupportStore Protocol (SQLite, PostgreSQL): every method, typed records back, bounded reads."""
 
 from __future__ import annotations
+
+import asyncio
+from datetime import date
 
 import pytest
 
@@ -8,9 +11,9 @@ from support_tui.core.events import ReplyCompleted, TurnStarted, Usage
 from support_tui.core.state import ConversationState
 from support_tui.core.store import (
     ConversationInfo,
-    Database,
     MemoryEntry,
     PendingToolCall,
+    PostgresSupportStore,
     Rating,
     SQLiteSupportStore,
     StoredMessage,
@@ -18,13 +21,13 @@ from support_tui.core.store import (
     TurnRecord,
     utcnow,
 )
+from tests.pg import BACKENDS, support_store
 
 
-@pytest.fixture
-async def store(tmp_path):
-    db = await Database.open(tmp_path / "support.db")
-    yield SQLiteSupportStore(db)
-    await db.close()
+@pytest.fixture(params=BACKENDS)
+async def store(request, tmp_path):
+    async with support_store(request.param, request, tmp_path) as store:
+        yield store
 
 
 def test_the_adapter_satisfies_the_protocol_and_the_old_import_path_still_works():
@@ -32,7 +35,8 @@ def test_the_adapter_satisfies_the_protocol_and_the_old_import_path_still_works(
 
     assert OldStore is SQLiteSupportStore and Old is ConversationInfo and old_now is utcnow
     protocol_methods = {n for n in dir(SupportStore) if not n.startswith("_")}
-    assert protocol_methods <= set(dir(SQLiteSupportStore))
+    assert protocol_methods <= set(dir(SQLiteSupportStore)) and protocol_methods <= set(dir(PostgresSupportStore))
+    assert isinstance(PostgresSupportStore("postgresql://nobody@127.0.0.1:1/none"), SupportStore)  # connects lazily
     for name in protocol_methods:
         assert getattr(SupportStore, name).__doc__, f"SupportStore.{name} has no docstring"
 
@@ -133,3 +137,103 @@ async def test_records_are_frozen_and_refuse_unknown_fields():
         entry.summary = "changed"  # type: ignore[misc]
     with pytest.raises(KeyError):
         entry["nope"]
+
+
+# both backends alike, and what only PostgreSQL has ---------------------------------------------------
+
+
+async def test_a_generated_history_reads_back_the_same_from_both_backends_and_ids_go_on_after_it(tmp_path, request):
+    from support_tui.core.metrics.history import load_history
+
+    orders = {"cust_1": ["ORD-1", "ORD-2"], "cust_2": [], "cust_3": ["ORD-3"]}
+    records = {}
+    for backend in ("sqlite", "postgres"):
+        async with support_store(backend, request, tmp_path / backend) as store:
+            builds, add = [], store.add_fixture_history
+            store.add_fixture_history = lambda build: builds.append(build) or add(build)
+            loaded = await load_history(store, today=date(2026, 3, 15), orders=orders)
+            assert loaded > 20 and await store.fixture_history_loaded()
+            assert await add(builds[0]) == 0  # the same history again adds nothing
+            records[backend] = await store.metric_records(None, True)
+            last = max(m.id for m in records[backend].messages)
+            conv = await store.create_conversation("cust_1")
+            assert await store.add_message(conv.id, "customer", "after the history") == last + 1
+            assert (await store.metric_records(None, False)).conversations == [
+                c for c in (await store.metric_records(None, True)).conversations if not c.is_fixture]
+    assert records["sqlite"] == records["postgres"]
+
+
+async def test_postgres_finish_turn_writes_the_trace_and_the_turn_in_one_transaction(pg_cluster):
+    store = PostgresSupportStore(await pg_cluster.new_database())
+    try:
+        conv = await store.create_conversation("cust_1")
+        await store.start_turn("t1", conv.id, None)
+        reply = ReplyCompleted(turn_id="t1", conversation_id=conv.id, message_id=1, text="hi\x00there", agent="a", model="m")
+        with pytest.raises(Exception, match="out of int32 range"):  # the turn row's UPDATE fails after the events' INSERT
+            await store.finish_turn("t1", status="completed", events=[reply],
+                                    usage=Usage(prompt_tokens=2**40, completion_tokens=0, cost_usd=0.0))
+        assert await store.events(conv.id) == [] and (await store.turns(conv.id))[0].status == "running"
+        await store.finish_turn("t1", status="completed", events=[reply])
+        assert [e.text for e in await store.events(conv.id)] == ["hi\x00there"]  # the trace keeps any text
+    finally:
+        await store.close()
+
+
+async def test_postgres_loads_a_history_once_when_two_processes_race(pg_cluster):
+    from support_tui.core.metrics.history import load_history
+
+    url = await pg_cluster.new_database()
+    one, two = PostgresSupportStore(url), PostgresSupportStore(url)
+    try:
+        loaded = await asyncio.gather(*(load_history(s, today=date(2026, 3, 15), orders={"cust_1": ["ORD-1"]})
+                                        for s in (one, two)))
+        assert sorted(loaded)[0] == 0 and sorted(loaded)[1] > 0
+        conversations = (await one.metric_records(None, True)).conversations
+        assert len(conversations) == max(loaded) == len({c.id for c in conversations})
+    finally:
+        await one.close()
+        await two.close()
+
+
+def test_the_settings_or_the_environment_choose_the_backend(tmp_path, monkeypatch):
+    from support_tui.core.settings import Settings
+    from support_tui.core.store import DATABASE_URL_ENV, Database, database_url, open_support_store
+
+    monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+    db = Database(None, tmp_path / "unused.db")  # type: ignore[arg-type]  # never touched: nothing connects here
+    assert isinstance(open_support_store(Settings(), db), SQLiteSupportStore)
+    configured = Settings(database_url="postgresql://team@db.example:5432/support")
+    store = open_support_store(configured, db)
+    assert isinstance(store, PostgresSupportStore) and store.url == configured.database_url
+    monkeypatch.setenv(DATABASE_URL_ENV, "postgresql://ops:s3cret@other:5433/support")
+    assert database_url(configured) == "postgresql://ops:s3cret@other:5433/support"
+    assert "s3cret" not in repr(open_support_store(configured, db))
+    monkeypatch.setenv(DATABASE_URL_ENV, "mysql://x@y/z")
+    with pytest.raises(ValueError, match="postgresql://"):
+        open_support_store(Settings(), db)
+
+
+async def test_open_store_keeps_the_support_records_in_postgres_and_the_shop_in_the_data_directory(
+    tmp_path, pg_cluster, monkeypatch
+):
+    import sqlite3
+
+    from support_tui.core.factory import open_store
+    from support_tui.core.paths import DataPaths
+    from support_tui.core.settings import Settings
+
+    url = await pg_cluster.new_database()
+    monkeypatch.setenv("SUPPORT_TUI_DATABASE_URL", url)
+    paths = DataPaths(tmp_path / "home")
+    db, store, shop = await open_store(paths, Settings())
+    try:
+        assert isinstance(store, PostgresSupportStore) and await store.fixture_history_loaded()
+        customer = (await shop.customers())[0].id
+        conv = await store.create_conversation(customer)
+        assert (await store.get_conversation(conv.id)).customer_id == customer
+    finally:
+        await db.close()
+        await store.close()
+    with sqlite3.connect(paths.database) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "conversations" not in tables and tables  # the shop's tables, and no support records, in the file

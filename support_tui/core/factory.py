@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from support_tui.core.shop import Shop
+from support_tui.core.store import SupportStore, open_support_store
 from support_tui.core.store.sqlite import Database
-from support_tui.core.store.sqlite_store import SQLiteSupportStore
 from support_tui.core.engine import Engine, Progress
 from support_tui.core.paths import DataPaths
 from support_tui.core.settings import Settings
@@ -38,7 +38,7 @@ async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None)
 
 async def open_store(
     paths: DataPaths, settings: Settings | None = None, progress: Progress | None = None
-) -> tuple[Database, SQLiteSupportStore, Shop]:
+) -> tuple[Database, SupportStore, Shop]:
     """The data directory's database, its support records (migrated) and the configured shop, set up on first use.
 
     A fresh directory gets the shop's customers, catalogue and orders, and weeks of past conversations
@@ -50,7 +50,8 @@ async def open_store(
     settings = settings or Settings()
     db = await Database.open(paths.ensure().database)
     try:
-        store = SQLiteSupportStore(db)
+        # The support records: the SQLite file, or PostgreSQL when a database URL is set (the shop stays on db).
+        store = open_support_store(settings, db)
         await store.migrate()
         fresh = not await history_loaded(store)
         if progress and fresh:

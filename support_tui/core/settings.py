@@ -40,6 +40,11 @@ class Settings(BaseModel):
     """Trend compound at or below which the negative-trend escalation rule fires."""
     route_min_confidence: float = 0.35
     """Below this, the router asks a clarifying question (and repeated low confidence escalates)."""
+    database_url: str | None = None
+    """Keep the support records (conversations, messages, turns, trace, approvals, ratings, memory) in
+    PostgreSQL, shared by a team: ``postgresql://user@host:port/db``. ``$SUPPORT_TUI_DATABASE_URL``
+    overrides it. Unset (the default): the data directory's SQLite file. The shop's own tables stay
+    in that SQLite file either way, for now."""
 
     @classmethod
     def load(cls, path: Path | None) -> "Settings":

@@ -1,0 +1,145 @@
+"""A throwaway PostgreSQL 15 cluster for the tests: started once per test session, on 127.0.0.1 and a free port.
+
+The server refuses to run as root, so as root every command runs as the ``postgres`` user
+(``su postgres``) on a data directory it owns. The cluster trusts local connections (``initdb -A
+trust``) and skips fsync: it lives for one test run. Each test that wants PostgreSQL gets a fresh
+database of its own (``new_database``), so nothing leaks between tests.
+
+Set ``SUPPORT_TUI_PG_BIN`` to use server binaries elsewhere than ``/usr/lib/postgresql/15/bin``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+PG_BIN = Path(os.environ.get("SUPPORT_TUI_PG_BIN", "/usr/lib/postgresql/15/bin"))
+SERVER_USER = "postgres"
+
+
+class ClusterError(RuntimeError):
+    """The throwaway cluster could not be made or started; the message says why and what to install."""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class PostgresCluster:
+    """One initdb'd, running cluster; ``stop()`` ends it and removes its files."""
+
+    def __init__(self) -> None:
+        missing = [name for name in ("initdb", "pg_ctl", "postgres") if not (PG_BIN / name).exists()]
+        if missing:
+            raise ClusterError(
+                f"PostgreSQL 15 server binaries not found in {PG_BIN} (missing {', '.join(missing)}): install the"
+                " Debian package with `apt-get update && apt-get install -y postgresql` (.ci/run does), or set"
+                " SUPPORT_TUI_PG_BIN to the folder holding initdb and pg_ctl."
+            )
+        self._as_root = os.geteuid() == 0
+        self.dir = Path(tempfile.mkdtemp(prefix="support-tui-pg-"))
+        self.data = self.dir / "data"
+        self.port = 0
+        self._names = itertools.count(1)
+        if self._as_root:
+            shutil.chown(self.dir, user=SERVER_USER)
+
+    def _run(self, command: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        argv = ["su", SERVER_USER, "-s", "/bin/bash", "-c", command] if self._as_root else ["/bin/bash", "-c", command]
+        return subprocess.run(argv, cwd=self.dir, capture_output=True, text=True, timeout=timeout)
+
+    def _check(self, what: str, done: subprocess.CompletedProcess[str]) -> None:
+        if done.returncode != 0:
+            log = (self.dir / "log").read_text(errors="replace")[-2000:] if (self.dir / "log").exists() else ""
+            raise ClusterError(f"{what} failed ({done.returncode}): {done.stderr.strip()[-2000:]}\n{log}")
+
+    def start(self) -> "PostgresCluster":
+        """initdb and start; on failure nothing is left behind and ``ClusterError`` says why."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> "PostgresCluster":
+        self._check("initdb", self._run(
+            f"{PG_BIN / 'initdb'} -D {shlex.quote(str(self.data))} -A trust -U postgres -E UTF8 --no-sync"
+            " --no-instructions"
+        ))
+        for attempt in range(3):  # the free port may be taken between choosing and binding it
+            self.port = _free_port()
+            options = (f"-p {self.port} -k {shlex.quote(str(self.dir))} -c listen_addresses=127.0.0.1"
+                       " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+            done = self._run(
+                f"{PG_BIN / 'pg_ctl'} -D {shlex.quote(str(self.data))} -o {shlex.quote(options)}"
+                f" -l {shlex.quote(str(self.dir / 'log'))} -w -t 30 start"
+            )
+            if done.returncode == 0:
+                return self
+            if attempt == 2:
+                self._check("pg_ctl start", done)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server at once (its data is thrown away) and remove the folder."""
+        if self.data.exists():
+            self._run(f"{PG_BIN / 'pg_ctl'} -D {shlex.quote(str(self.data))} -m immediate -w stop", timeout=30)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    async def new_database(self, prefix: str = "test") -> str:
+        """Create an empty database of its own for one test; returns its URL."""
+        import asyncpg
+
+        name = f"{prefix}_{os.getpid()}_{next(self._names)}_{int(time.time() * 1000) % 100000}"
+        conn = await asyncpg.connect(self.url())
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return self.url(name)
+
+
+@asynccontextmanager
+async def support_store(backend: str, request: Any, tmp_path: Path) -> AsyncIterator[Any]:
+    """An empty ``SupportStore`` of ``backend`` (``sqlite``: a file in ``tmp_path``; ``postgres``: a fresh
+    database in the session's cluster), closed when the block ends. For fixtures parametrized over both."""
+    from support_tui.core.store import Database, PostgresSupportStore, SQLiteSupportStore
+
+    if backend == "sqlite":
+        db = await Database.open(tmp_path / "support.db")
+        try:
+            yield SQLiteSupportStore(db)
+        finally:
+            await db.close()
+    elif backend == "postgres":
+        store = PostgresSupportStore(await request.getfixturevalue("pg_cluster").new_database())
+        try:
+            yield store
+        finally:
+            await store.close()
+    else:
+        raise ValueError(f"no such backend {backend!r}")
+
+
+def counters(store: Any) -> tuple[int, int]:
+    """(statements sent, rows read) so far by a store of either backend."""
+    source = store.db if hasattr(store, "db") else store
+    return source.statements, source.rows_read
+
+
+BACKENDS = ("sqlite", "postgres")
+"""The ``params`` of a store fixture that runs its tests against both backends."""
