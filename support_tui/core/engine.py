@@ -7,7 +7,7 @@ import gc
 import logging
 from contextlib import aclosing
 from datetime import datetime
-from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Protocol, runtime_checkable
+from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 from support_tui.core.events import ChangeKind, ConversationChanged, Event
 from support_tui.core.metrics.figures import Metrics, compute_metrics
@@ -19,6 +19,8 @@ from support_tui.core.state import ConversationState
 from support_tui.core.store.protocol import SupportStore
 from support_tui.core.store.records import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage, utcnow
 from support_tui.core.textsafety import CleanText, clean_message
+from support_tui.core.turn.compare import Comparison, Side, compare_turn
+from support_tui.core.turn.fork import ForkRun, fork_turn
 from support_tui.core.turn.lifecycle import CLOSED, TurnRunner
 from support_tui.core.turn.parts import TurnParts
 from support_tui.core.turn.tools import ENGINE_RULES, ToolRunner
@@ -181,6 +183,21 @@ class SupportEngine(Protocol):
         self, *, since: datetime | None = None, until: datetime | None = None, include_fixture: bool = True
     ) -> Metrics:
         """Support metrics of conversations created in [since, until)."""
+        ...
+
+    # debugging agents
+    async def fork(self, conversation_id: str, *, turn: int, model: str | None = None, route: str | None = None) -> ForkRun:
+        """Turn ``turn`` (the N-th customer message, from 1) run again as a new conversation linked to this one,
+        on a sandbox of the shop rebuilt as it was then, with another model or specialist (``core.turn.fork``).
+        LookupError for an unknown conversation or turn; ValueError for an unknown specialist."""
+        ...
+
+    async def compare(
+        self, conversation_id: str, *, turn: int, models: Sequence[str | None] | None = None,
+        routes: Sequence[str | None] | None = None,
+    ) -> Comparison:
+        """Turn ``turn`` run once per model (or specialist; both lists pair up) on copies of the same rebuilt state;
+        nothing is stored (``core.turn.compare``)."""
         ...
 
     def subscribe(self) -> "asyncio.Queue[Event]":
@@ -502,6 +519,22 @@ class Engine:
 
     async def forget_customer(self, customer_id: str) -> int:
         return await self.store.forget(customer_id)
+
+    async def fork(self, conversation_id: str, *, turn: int, model: str | None = None, route: str | None = None) -> ForkRun:
+        await self.wait_ready()
+        return await fork_turn(self.parts, conversation_id, turn, ready=self.wait_ready, model=model,
+                               route=self._agent(route), publish=self._publish)
+
+    async def compare(
+        self, conversation_id: str, *, turn: int, models: Sequence[str | None] | None = None,
+        routes: Sequence[str | None] | None = None,
+    ) -> Comparison:
+        models, routes = list(models or []), list(routes or [])
+        count = max(len(models), len(routes))
+        sides = [Side(model=models[i] if i < len(models) else None, route=self._agent(routes[i] if i < len(routes) else None))
+                 for i in range(count)]
+        await self.wait_ready()
+        return await compare_turn(self.parts, conversation_id, turn, sides, ready=self.wait_ready)
 
     async def metrics(
         self, *, since: datetime | None = None, until: datetime | None = None, include_fixture: bool = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal, Mapping, Protocol, runtime_checkable
@@ -229,4 +230,13 @@ class Shop(Protocol):
 
     def action_line(self, tool: str, arguments: Mapping[str, Any], outcome: ToolOutcome) -> str | None:
         """What a write did (or why it did not), in words; None for reads."""
+        ...
+
+    def sandbox(self, *, fresh: bool = False) -> AbstractAsyncContextManager["Shop"]:
+        """An isolated copy of this shop's records for the length of an ``async with`` block.
+
+        Writes to the copy never reach this shop, and the copy is dropped when the block ends. With
+        ``fresh`` the copy holds the records as the shop first loaded them (its data files or
+        fixtures, on the same day), not as they are now. Forks and comparisons run turns on these.
+        """
         ...

@@ -78,6 +78,10 @@ class ConversationInfo(Record):
     created_at: str
     updated_at: str
     closed_at: str | None
+    parent_id: str | None = None
+    """The conversation this one was forked from (None: a customer's own conversation)."""
+    forked_at_turn: int | None = None
+    """The parent's customer turn (1-based) this fork re-ran, when ``parent_id`` is set."""
 
 
 class StoredMessage(Record):

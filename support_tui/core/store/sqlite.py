@@ -92,6 +92,21 @@ class Database:
     async def close(self) -> None:
         await self.conn.close()
 
+    @classmethod
+    async def in_memory(cls) -> "Database":
+        """A private, empty database that lives in memory until closed (sandboxes of a shop)."""
+        return await cls.open(":memory:")
+
+    async def copy(self) -> "Database":
+        """An in-memory copy of every table, taken with SQLite's backup API (a consistent snapshot)."""
+        target = await Database.in_memory()
+        try:
+            await self.conn.backup(target.conn)
+        except BaseException:
+            await target.close()
+            raise
+        return target
+
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         # One call on the connection's thread: a query left half-read between two awaits holds a
         # read snapshot, and a BEGIN IMMEDIATE from another task then fails at once with "database

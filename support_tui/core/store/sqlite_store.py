@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Sequence
 
 RowLike = Any
 """A ``sqlite3.Row`` (aiosqlite's or sqlite3's): mapping-like, not a ``Mapping``."""
@@ -142,6 +143,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX IF NOT EXISTS conversations_fixture ON conversations(is_fixture) WHERE is_fixture = 1",
         "CREATE INDEX IF NOT EXISTS turns_running ON turns(status) WHERE status = 'running'",
     )),
+    Migration(3, "forks: a conversation re-run from another's turn links to its parent", (
+        "ALTER TABLE conversations ADD COLUMN parent_id TEXT",
+        "ALTER TABLE conversations ADD COLUMN forked_at_turn INTEGER",
+        "CREATE INDEX IF NOT EXISTS conversations_parent ON conversations(parent_id) WHERE parent_id IS NOT NULL",
+    )),
 )
 """The support schema, oldest first. Never edit a shipped migration: append one."""
 
@@ -180,11 +186,12 @@ def _event_row(e: Event) -> tuple[str, str, str, float, str]:
 
 # metrics: the same SQL for the async store and the exporter's read-only connection ------------------
 
-_SCOPE = "SELECT id FROM conversations WHERE created_at >= ? AND (is_fixture = 0 OR ?)"
+# Forks (``parent_id`` set) are debugging re-runs, not customer contacts: metrics leave them out.
+_SCOPE = "SELECT id FROM conversations WHERE created_at >= ? AND (is_fixture = 0 OR ?) AND parent_id IS NULL"
 METRIC_QUERIES: dict[str, str] = {
     "conversations": "SELECT id, customer_id, status, handled_by, agent, escalation_reason, outcome, is_fixture,"
     " created_at, updated_at, closed_at FROM conversations WHERE created_at >= ? AND (is_fixture = 0 OR ?)"
-    " ORDER BY created_at, id",
+    " AND parent_id IS NULL ORDER BY created_at, id",
     "messages": "SELECT conversation_id, id, role, status, text, created_at FROM messages"
     f" WHERE conversation_id IN ({_SCOPE}) ORDER BY conversation_id, id",
     "turns": "SELECT conversation_id, model, prompt_tokens, completion_tokens, cost_usd FROM turns"
@@ -589,3 +596,15 @@ async def _insert(tx: Transaction, table: str, rows: list[dict[str, Any]]) -> No
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
             [tuple(r[c] for c in columns) for r in rows],
         )
+
+
+@asynccontextmanager
+async def scratch_support_store() -> AsyncIterator[SQLiteSupportStore]:
+    """An empty support store in memory, dropped when the block ends (comparisons run their turns in one)."""
+    db = await Database.in_memory()
+    try:
+        store = SQLiteSupportStore(db)
+        await store.migrate()
+        yield store
+    finally:
+        await db.close()

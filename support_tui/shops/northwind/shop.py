@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, AsyncIterator, Mapping
 
 from pydantic import BaseModel
 
@@ -23,6 +24,7 @@ from support_tui.shops.northwind import facts, policy, quotes
 from support_tui.shops.northwind.context import ToolContext
 from support_tui.shops.northwind.facts import STATUS_WORDS
 from support_tui.shops.northwind.fixtures import is_loaded, load_fixtures, store_today
+from support_tui.shops.northwind.generator import SEED
 from support_tui.shops.northwind.schema import SCHEMA
 from support_tui.shops.northwind.tools import RUNNERS, SPECIALIST_TOOLS, TOOLS
 
@@ -68,6 +70,27 @@ class NorthwindShop:
     async def loaded_for(self) -> date | None:
         """The day the demo data were created for, or None before they are loaded."""
         return await store_today(self.db) if await is_loaded(self.db) else None
+
+    @asynccontextmanager
+    async def sandbox(self, *, fresh: bool = False) -> AsyncIterator["NorthwindShop"]:
+        """The shop on an in-memory copy of its tables; ``fresh``: the fixtures as loaded, on the shop's own day.
+
+        A fresh copy regenerates the demo shop from its seed and creation day (``store_meta``), so it
+        equals what the live shop held before any conversation wrote to it.
+        """
+        if fresh:
+            copy = await Database.in_memory()
+        else:
+            copy = await self.db.copy()
+        try:
+            shop = await NorthwindShop.open(copy, return_window_days=self.return_window_days, load=False)
+            shop._today = self._today
+            if fresh:
+                seed = await self.db.scalar("SELECT value FROM store_meta WHERE key = 'seed'")
+                await load_fixtures(copy, today=await store_today(self.db), seed=int(seed) if seed else SEED)
+            yield shop
+        finally:
+            await copy.close()
 
     def context(self, ctx: CallContext) -> ToolContext:
         return ToolContext(self.db, ctx.customer_id, ctx.conversation_id, self.return_window_days, self._today)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, AsyncIterator, Mapping
 
 from pydantic import BaseModel
 
@@ -105,6 +106,17 @@ class TauRetailShop:
     def action_line(self, tool: str, arguments: Mapping[str, Any], outcome: ToolOutcome) -> str | None:
         """What a write did, or why not; None for reads."""
         return cards.action_line(tool, arguments, outcome)
+
+    @asynccontextmanager
+    async def sandbox(self, *, fresh: bool = False) -> AsyncIterator["TauRetailShop"]:
+        """The shop on an in-memory copy of its tables; ``fresh``: the data files' records, nobody identified."""
+        copy = await Database.in_memory() if fresh else await self.store.db.copy()
+        try:
+            store = RetailStore(copy, self.store.data)
+            await store.ensure()
+            yield TauRetailShop(store, require_lookup=self.require_lookup, today=self._today)
+        finally:
+            await copy.close()
 
     async def reset(self) -> None:
         """Every record back to the data files, and no conversation has identified anyone."""
