@@ -1,4 +1,4 @@
-"""Versioned migrations of the support schema: a fresh database, a re-open, an old database, a newer one."""
+"""Versioned migrations of the support schema: a fresh database, a re-open, an old database, a newer one (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import sqlite3
 
 import pytest
 
-from support_tui.core.store import Database, SQLiteSupportStore
+from support_tui.core.store import Database, PostgresSupportStore, SQLiteSupportStore
 from support_tui.core.store.migrations import Migration, MigrationError, check_migrations, pending
+from support_tui.core.store.postgres_store import MIGRATIONS as PG_MIGRATIONS
 from support_tui.core.store.sqlite_store import MIGRATIONS
 
 SUPPORT_TABLES = {"conversations", "messages", "turns", "events", "pending_tool_calls", "ratings", "customer_memory"}
@@ -138,3 +139,103 @@ def test_a_list_must_be_numbered_from_one_without_gaps():
     with pytest.raises(MigrationError):
         check_migrations([Migration(1, "a", ()), Migration(3, "c", ())])
     assert pending(MIGRATIONS, 1) == list(MIGRATIONS[1:])
+
+
+# PostgreSQL: the same rules for its own list ---------------------------------------------------------
+
+
+class _Postgres:
+    """A fresh database in the session's cluster, read back with a connection of its own."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def _fetch(self, sql: str, *args) -> list:
+        import asyncpg
+
+        conn = await asyncpg.connect(self.url)
+        try:
+            return await conn.fetch(sql, *args)
+        finally:
+            await conn.close()
+
+    async def tables(self) -> set[str]:
+        return {r[0] for r in await self._fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+
+    async def versions(self) -> list[tuple]:
+        return [tuple(r) for r in await self._fetch("SELECT component, version, name FROM schema_version ORDER BY version")]
+
+
+@pytest.fixture
+async def pg(pg_cluster):
+    return _Postgres(await pg_cluster.new_database())
+
+
+def test_the_postgres_list_is_the_sqlite_list_step_for_step():
+    check_migrations(PG_MIGRATIONS)
+    assert [(m.version, m.name) for m in PG_MIGRATIONS] == [(m.version, m.name) for m in MIGRATIONS]
+
+
+async def test_postgres_a_fresh_database_sets_itself_up_on_first_use_and_a_reopen_only_reads_its_version(pg):
+    store = PostgresSupportStore(pg.url)
+    try:
+        assert await store.schema_version() == 0
+        await store.create_conversation("cust_1")  # no explicit migrate(): first use does it
+        assert await store.schema_version() == len(PG_MIGRATIONS) == await store.migrate()
+        before = store.statements
+        assert await store.migrate() == len(PG_MIGRATIONS) and store.statements == before  # cached: no SQL at all
+    finally:
+        await store.close()
+    assert SUPPORT_TABLES | {"schema_version"} <= await pg.tables()
+    assert await pg.versions() == [("support", m.version, m.name) for m in PG_MIGRATIONS]
+    again = PostgresSupportStore(pg.url)
+    try:
+        await again.migrate()
+        assert again.statements == 1
+        await again.create_conversation("cust_1")
+    finally:
+        await again.close()
+    assert len(await pg.versions()) == len(PG_MIGRATIONS)
+    assert (await pg._fetch("SELECT COUNT(*) FROM conversations"))[0][0] == 2
+
+
+async def test_postgres_two_processes_migrating_one_database_at_once(pg):
+    stores = [PostgresSupportStore(pg.url) for _ in range(3)]
+    try:
+        assert await asyncio.gather(*(s.migrate() for s in stores)) == [len(PG_MIGRATIONS)] * 3
+    finally:
+        for store in stores:
+            await store.close()
+    assert len(await pg.versions()) == len(PG_MIGRATIONS)
+
+
+async def test_postgres_a_database_newer_than_the_code_is_refused(pg):
+    store = PostgresSupportStore(pg.url)
+    try:
+        await store.migrate()
+        async with store.connection() as conn:
+            await conn.execute("INSERT INTO schema_version VALUES ('support', $1, 'from the future', 'x')",
+                               len(PG_MIGRATIONS) + 1)
+    finally:
+        await store.close()
+    store = PostgresSupportStore(pg.url)
+    try:
+        with pytest.raises(MigrationError, match="newer"):
+            await store.create_conversation("cust_1")
+    finally:
+        await store.close()
+
+
+async def test_postgres_a_failing_migration_leaves_the_database_as_it_was(pg):
+    import asyncpg
+
+    class Broken(PostgresSupportStore):
+        migrations = (*PG_MIGRATIONS, Migration(len(PG_MIGRATIONS) + 1, "broken", ("CREATE TABLE extra (x int)", "NOT SQL")))
+
+    store = Broken(pg.url)
+    try:
+        with pytest.raises(asyncpg.PostgresSyntaxError):
+            await store.migrate()
+    finally:
+        await store.close()
+    assert await pg.tables() == set()
