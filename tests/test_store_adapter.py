@@ -58,6 +58,11 @@ async def test_conversations_round_trip(store):
     assert [c.id for c in await store.list_conversations(customer_id="cust_1")] == [conv.id]
     assert [c.id for c in await store.list_conversations(statuses=["open"])] == [other.id]
     assert await store.get_conversation("nope") is None
+    fork = await store.create_conversation("cust_1")
+    await store.update_conversation(fork.id, parent_id=conv.id, forked_at_turn=2)
+    again = await store.get_conversation(fork.id)
+    assert again is not None and (again.parent_id, again.forked_at_turn) == (conv.id, 2)
+    assert fork.id not in {c.id for c in (await store.metric_records(None, True)).conversations}  # forks stay out
 
 
 async def test_messages_and_the_bounded_reads(store):
