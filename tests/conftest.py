@@ -107,7 +107,11 @@ def pg_cluster():
     try:
         cluster = PostgresCluster().start()
     except ClusterError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    else:
+        problem = ""
+    if problem:
+        pytest.fail(problem, pytrace=False)
     try:
         yield cluster
     finally:
