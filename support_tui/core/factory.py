@@ -52,6 +52,10 @@ async def open_store(
     try:
         # The support records: the SQLite file, or PostgreSQL when a database URL is set (the shop stays on db).
         store = open_support_store(settings, db)
+    except BaseException:
+        await db.close()
+        raise
+    try:
         await store.migrate()
         fresh = not await history_loaded(store)
         if progress and fresh:
@@ -62,6 +66,7 @@ async def open_store(
                       for c in await shop.customers()}
             await load_history(store, today=await shop.today(), orders=orders)
     except BaseException:
+        await store.close()
         await db.close()
         raise
     return db, store, shop
@@ -84,8 +89,13 @@ async def open_engine(
     paths = (paths or DataPaths.default()).ensure()
     settings = settings or Settings.load(paths.config)
     db, store, shop = await open_store(paths, settings, progress)
+
+    async def close() -> None:
+        await store.close()
+        await db.close()
+
     engine = Engine(settings=settings, store=store, shop=shop, loader=lambda: load_parts(paths, settings, embedder),
-                    paths=paths, on_close=db.close)
+                    paths=paths, on_close=close)
     await engine.store.mark_interrupted_turns()
     engine.start_background(progress)
     if wait:

@@ -40,6 +40,10 @@ class SupportStore(Protocol):
         """
         ...
 
+    async def close(self) -> None:
+        """Release what the store holds of its own (a connection pool); a shared database is closed by its owner."""
+        ...
+
     # conversations -------------------------------------------------------------------------------
 
     async def create_conversation(

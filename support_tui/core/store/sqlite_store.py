@@ -249,6 +249,9 @@ class SQLiteSupportStore:
 
     # set-up --------------------------------------------------------------------------------------
 
+    async def close(self) -> None:
+        """Nothing of its own: the ``Database`` is shared with the shop and closed by whoever opened it."""
+
     async def migrate(self) -> int:
         if self._version is not None:
             return self._version
