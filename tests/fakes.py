@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from support_tui.core.settings import Settings
 from support_tui.tui.app import SupportConsole
 from support_tui.tui.scripted import CUSTOMERS, ScriptedEngine
@@ -10,11 +13,13 @@ __all__ = ["CUSTOMERS", "ScriptedEngine", "make_console", "say", "settle", "text
 
 
 def make_console(
-    engine: ScriptedEngine | None = None, *, customer_id: str | None = "cus_ada", demo: bool = True, mode: str = "auto"
+    engine: ScriptedEngine | None = None, *, customer_id: str | None = "cus_ada", demo: bool = True, mode: str = "auto",
+    export_dir: Path | None = None,
 ) -> tuple[SupportConsole, ScriptedEngine]:
-    """A console over a scripted engine, cursor blink off so frames are deterministic."""
+    """A console over a scripted engine, as the person "sam", cursor blink off so frames are deterministic."""
     engine = engine or ScriptedEngine(Settings(mode=mode))  # type: ignore[arg-type]
-    app = SupportConsole(engine, engine.settings, customer_id=customer_id, demo=demo)
+    app = SupportConsole(engine, engine.settings, customer_id=customer_id, demo=demo, person="sam",
+                         export_dir=export_dir or Path(tempfile.mkdtemp(prefix="support-tui-exports-")))
     app.cursor_blink = False
     return app, engine
 

@@ -7,7 +7,7 @@ import json
 
 from textual.widgets import DataTable, TextArea
 
-from support_tui.tui.screens.dialogs import JsonEditDialog, RatingDialog, ReasonDialog, TextEditDialog
+from support_tui.tui.screens.dialogs import JsonEditDialog, PickerDialog, RatingDialog, ReasonDialog, TextEditDialog
 from support_tui.tui.screens.trace import TraceDialog
 from support_tui.tui.widgets.conversation import ReplyBubble, SystemLine
 from support_tui.tui.widgets.tools import ToolCallCard
@@ -25,7 +25,7 @@ async def supervised_draft(pilot, engine) -> ReplyBubble:
     await pilot.press("ctrl+s")
     await settle(pilot)
     assert engine.called("set_mode")[0][0] == ("conv_001", "supervised")
-    assert "mode supervised" in pilot.app.screen.sub_title
+    assert pilot.app.screen.title == "SUPERVISED"
     await say(pilot, "where is my order?")
     draft = pilot.app.screen.query_one(ReplyBubble)
     assert draft.status == "draft" and draft.has_class("-draft")
@@ -41,7 +41,7 @@ async def test_supervised_draft_is_approved_as_is():
         draft = await supervised_draft(pilot, engine)
         await pilot.press("a")
         await settle(pilot)
-        assert engine.called("approve_draft") == [((draft.message_id,), {"text": None})]
+        assert engine.called("approve_draft") == [((draft.message_id,), {"text": None, "by": "sam"})]
         assert draft.status == "sent" and not draft.has_class("-draft")
 
 
@@ -55,7 +55,7 @@ async def test_supervised_draft_is_edited_then_sent():
         app.screen.query_one(TextArea).text = "Edited: it ships tomorrow."
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert engine.called("approve_draft") == [((draft.message_id,), {"text": "Edited: it ships tomorrow."})]
+        assert engine.called("approve_draft") == [((draft.message_id,), {"text": "Edited: it ships tomorrow.", "by": "sam"})]
         assert draft.text == "Edited: it ships tomorrow." and draft.status == "sent"
 
 
@@ -68,7 +68,7 @@ async def test_supervised_draft_is_rejected_with_a_reason():
         assert isinstance(app.screen, ReasonDialog)
         await answer(pilot, "wrong order")
         await settle(pilot)
-        assert engine.called("reject_draft") == [((draft.message_id,), {"reason": "wrong order"})]
+        assert engine.called("reject_draft") == [((draft.message_id,), {"reason": "wrong order", "by": "sam"})]
         assert draft.status == "rejected"
         assert app.focused is app.screen.query_one("#composer")
         # A decided reply offers no draft keys: they are gone from the footer and do nothing.
@@ -111,7 +111,7 @@ async def test_pending_tool_call_is_approved():
         card = await pending_card(pilot)
         await pilot.press("a")
         await settle(pilot)
-        assert engine.called("resolve_tool_call") == [(("conv_001", "call_refund"), {"approve": True, "arguments": None, "reason": None})]
+        assert engine.called("resolve_tool_call") == [(("conv_001", card.call_id), {"approve": True, "arguments": None, "reason": None, "by": "sam"})]
         assert card.has_class("-ok") and not card.has_class("-pending-approval")
         assert "refund of $249.99 has been issued" in app.screen.query(ReplyBubble).last().text
 
@@ -132,11 +132,12 @@ async def test_pending_tool_call_arguments_are_edited_and_validated():
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert "must be a JSON object" in text_of(dialog.query_one("#json-error"))
-        dialog.query_one(TextArea).text = json.dumps({"order_id": "ORD-0990", "amount": 150})
+        edited = {"order_id": "ORD-0990", "amount": 150, "reason": "arrived broken"}
+        dialog.query_one(TextArea).text = json.dumps(edited)
         await pilot.press("ctrl+s")
         await settle(pilot)
         (args, kwargs), = engine.called("resolve_tool_call")
-        assert kwargs == {"approve": True, "arguments": {"order_id": "ORD-0990", "amount": 150}, "reason": None}
+        assert kwargs == {"approve": True, "arguments": edited, "reason": None, "by": "sam"}
 
 
 async def test_pending_tool_call_is_denied_with_a_reason():
@@ -148,7 +149,7 @@ async def test_pending_tool_call_is_denied_with_a_reason():
         await answer(pilot, "outside policy")
         await settle(pilot)
         (args, kwargs), = engine.called("resolve_tool_call")
-        assert kwargs == {"approve": False, "arguments": None, "reason": "outside policy"}
+        assert kwargs == {"approve": False, "arguments": None, "reason": "outside policy", "by": "sam"}
         assert card.has_class("-blocked") and "human_denied" in text_of(card.query_one(".tool-detail"))
 
 
@@ -174,11 +175,14 @@ async def test_escalate_by_hand_flags_the_queue():
         await pilot.press("f4")
         await pilot.pause()
         await answer(pilot, "VIP wants a manager")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # high, urgent, normal, low
         await settle(pilot)
-        assert engine.called("escalate") == [(("conv_001", "VIP wants a manager"), {})]
+        assert engine.called("escalate") == [(("conv_001", "VIP wants a manager"), {"priority": "urgent", "by": "sam"})]
         assert "VIP wants a manager" in text_of(app.screen.query(SystemLine).last())
         assert app.screen.query_one("#customer-card").has_class("-escalated")
-        assert str(app.screen.query_one("#queue").get_option_at_index(0).prompt).startswith("⚑")
+        row = app.screen.query_one("#queue").row_text(0)
+        assert row[1] == "⚑" and "urgent" in row
 
 
 async def test_switch_model_by_binding_and_by_command_palette():
@@ -193,7 +197,7 @@ async def test_switch_model_by_binding_and_by_command_palette():
         await say(pilot, "where is my order?")
         reply = app.screen.query_one(ReplyBubble)
         assert reply.model == "anthropic/claude-sonnet-4-5"
-        assert "model anthropic/claude-sonnet-4-5" in app.screen.sub_title
+        assert "anthropic/claude-sonnet-4-5" in app.screen.sub_title
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"offline")
@@ -205,7 +209,7 @@ async def test_switch_model_by_binding_and_by_command_palette():
 
 async def test_trace_modal_lists_every_event_and_copies_and_exports(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    app, engine = make_console()
+    app, engine = make_console(export_dir=tmp_path / "home" / "exports")
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         await say(pilot, "where is my order?")
@@ -220,8 +224,10 @@ async def test_trace_modal_lists_every_event_and_copies_and_exports(tmp_path, mo
         await pilot.press("c")
         assert json.loads(app.clipboard)[0]["kind"] == "turn_started"
         await pilot.press("x")
-        exported = json.loads((tmp_path / "trace-conv_001.json").read_text())
+        exported = json.loads((tmp_path / "home" / "exports" / "trace-conv_001.json").read_text())
         assert exported[-1]["kind"] == "turn_completed"
+        assert not (tmp_path / "trace-conv_001.json").exists()  # not wherever the console was started
+        assert any("home/exports/trace-conv_001.json" in str(n.message) for n in app._notifications)
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, TraceDialog)
@@ -262,17 +268,21 @@ async def test_scenario_picker_says_when_there_are_none(tmp_path, monkeypatch):
         assert any("No scenarios found" in str(n.message) for n in app._notifications)
 
 
-async def test_closing_in_demo_mode_asks_for_a_rating():
+async def test_closing_asks_for_the_outcome_then_in_demo_mode_a_rating():
     app, engine = make_console()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         await say(pilot, "where is my order?")
         await pilot.press("f9")
         await pilot.pause()
+        assert isinstance(app.screen, PickerDialog) and "how did it end" in app.screen.dialog_title
+        await pilot.press("down", "enter")  # resolved, abandoned, escalated elsewhere
+        await pilot.pause()
         assert isinstance(app.screen, RatingDialog)
         await pilot.press("4")
         await settle(pilot)
-        assert engine.called("close_conversation") == [(("conv_001",), {"outcome": "resolved"})]
+        assert engine.called("close_conversation") == [(("conv_001",), {"outcome": "abandoned", "by": "sam"})]
+        assert "Closed (abandoned) by sam" in text_of(app.screen.query(SystemLine).last())
         assert engine.called("rate") == [(("conv_001", 4), {"comment": None})]
 
 
@@ -282,6 +292,8 @@ async def test_every_rating_button_fits_in_the_dialog():
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         await pilot.press("f9")
+        await pilot.pause()
+        await pilot.press("enter")
         await pilot.pause()
         box = app.screen.query_one(".dialog-box").content_region
         for n in range(1, 6):

@@ -6,9 +6,14 @@ import json
 import re
 import sys
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from support_tui.cli import UserError
+
+if TYPE_CHECKING:
+    from support_tui.core.engine import SupportEngine
+    from support_tui.core.shop import CustomerSummary
+    from support_tui.core.store.records import ConversationInfo
 
 _UNSAFE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b.|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -16,6 +21,17 @@ _UNSAFE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|
 def plain(text: Any) -> str:
     """Untrusted text for a terminal: no escape sequences or control characters."""
     return _UNSAFE.sub("", str(text))
+
+
+def person() -> str:
+    """Who a person's actions are recorded as: ``$SUPPORT_TUI_AGENT``, else the login name."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("SUPPORT_TUI_AGENT") or getpass.getuser()
+    except (KeyError, OSError):
+        return "agent"
 
 
 def print_json(value: Any) -> None:
@@ -47,7 +63,7 @@ class StderrProgress:
 
 
 @asynccontextmanager
-async def engine_session(wait: bool = True) -> AsyncIterator[Any]:
+async def engine_session(wait: bool = True) -> AsyncIterator[SupportEngine]:
     """An engine on the default data directory, closed afterwards; start-up failures are user errors."""
     from support_tui.core.factory import open_engine
 
@@ -61,8 +77,20 @@ async def engine_session(wait: bool = True) -> AsyncIterator[Any]:
         await engine.close()
 
 
-async def require_customer(engine: Any, customer_id: str) -> dict[str, Any]:
+async def require_customer(engine: SupportEngine, customer_id: str) -> CustomerSummary:
     try:
         return await engine.customer_brief(customer_id)
     except LookupError:
         raise UserError(f"unknown customer {customer_id!r} (see `support-tui customers`)") from None
+
+
+async def require_conversation(engine: SupportEngine, conversation_id: str, customer_id: str | None = None) -> ConversationInfo:
+    """The conversation, or a usage error naming what is missing."""
+    try:
+        conv = await engine.get_conversation(conversation_id)
+    except LookupError:
+        conv = None
+    if conv is None or (customer_id is not None and conv.customer_id != customer_id):
+        owner = f" for customer {customer_id!r}" if customer_id is not None else ""
+        raise UserError(f"no conversation {conversation_id!r}{owner} (see `support-tui conversations`)")
+    return conv

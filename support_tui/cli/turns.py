@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from support_tui.cli import UserError
-from support_tui.cli._common import engine_session, plain, print_json, require_customer
+from support_tui.cli._common import engine_session, plain, print_json, require_conversation, require_customer
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,8 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     chat.add_argument("--model")
     chat.set_defaults(func=chat_command)
 
-    trace = sub.add_parser("trace", help="every event of every turn of a conversation")
-    trace.add_argument("conversation")
+    trace = sub.add_parser("trace", help="every event of every turn of a conversation (default: the latest)")
+    trace.add_argument("conversation", nargs="?", help="conversation id (default: the most recently active one)")
     trace.add_argument("--json", action="store_true")
     trace.set_defaults(func=trace_command)
 
@@ -44,9 +44,7 @@ def _check_text(text: str) -> None:
 async def _conversation(engine: Any, args: argparse.Namespace) -> Any:
     await require_customer(engine, args.customer)
     if args.conversation:
-        conv = await engine.store.get_conversation(args.conversation)
-        if conv is None or conv.customer_id != args.customer:
-            raise UserError(f"no conversation {args.conversation!r} for customer {args.customer!r}")
+        conv = await require_conversation(engine, args.conversation, args.customer)
     else:
         conv = await engine.open_conversation(args.customer, new=True)
     if args.model:
@@ -92,37 +90,63 @@ def _print_human(s: dict[str, Any]) -> None:
     print(f"(conversation {s['conversation_id']})", file=sys.stderr)
 
 
+def _read_line(interactive: bool) -> str | None:
+    """The next customer line: prompted at a terminal; piped input is read without a prompt."""
+    if interactive:
+        try:
+            return input("you> ")
+        except EOFError:
+            return None
+    line = sys.stdin.readline()
+    return line.rstrip("\n") if line else None
+
+
 async def chat_command(args: argparse.Namespace) -> int:
     from support_tui.core.events import EscalationRaised, ReplyCompleted, ReplyDelta, ReplyReset, RouteDecided, TurnCompleted
 
+    interactive = sys.stdin.isatty()
     async with engine_session() as engine:
         conv = await _conversation(engine, args)
         customer = await engine.customer_brief(args.customer)
-        print(f"Chatting as {plain(customer['name'])} in {conv.id}. Empty line or Ctrl-D to stop.", file=sys.stderr)
+        stop = "Empty line or Ctrl-D to stop." if interactive else "Reading messages from standard input."
+        print(f"Chatting as {plain(customer.name)} in {conv.id}. {stop}", file=sys.stderr)
         while True:
-            try:
-                line = input("you> ")
-            except EOFError:
+            line = _read_line(interactive)
+            if line is None:
                 break
             if not line.strip():
-                break
+                if interactive:
+                    break
+                continue
+            if not interactive:
+                print(f"you> {plain(line)}")
             try:
                 _check_text(line)
             except UserError:
                 print("[nothing to send: the line holds only control characters]", file=sys.stderr)
                 continue
+            agent, started = "support", False
             async for event in engine.run_turn(conv.id, line):
                 match event:
                     case RouteDecided():
+                        agent = event.agent
                         print(f"[{event.agent} {event.confidence:.2f}]", file=sys.stderr)
                     case EscalationRaised():
                         print(f"[escalated, {event.priority}: {plain(event.reason)}]", file=sys.stderr)
                     case ReplyDelta():
+                        if not started:  # every reply starts on its own line with who wrote it
+                            sys.stdout.write(f"{plain(agent)}> ")
+                            started = True
                         sys.stdout.write(plain(event.text))
                         sys.stdout.flush()
                     case ReplyReset():
                         sys.stdout.write("\n[the model failed; another answers]\n")
+                        started = False
                     case ReplyCompleted():
+                        if not started:
+                            sys.stdout.write(f"{plain(event.agent)}> {plain(event.text)}")
+                        if event.draft:
+                            sys.stdout.write("  [draft: waits for a person]")
                         print()
                     case TurnCompleted() if event.status == "failed":
                         print(f"[turn failed: {plain(event.error)}]", file=sys.stderr)
@@ -131,9 +155,14 @@ async def chat_command(args: argparse.Namespace) -> int:
 
 async def trace_command(args: argparse.Namespace) -> int:
     async with engine_session(wait=False) as engine:
-        conv = await engine.store.get_conversation(args.conversation)
-        if conv is None:
-            raise UserError(f"no conversation {args.conversation!r}")
+        if args.conversation:
+            conv = await require_conversation(engine, args.conversation)
+        else:
+            every = await engine.conversations(["open", "escalated", "resolved", "abandoned", "closed"])
+            if not every:
+                raise UserError("no conversations yet; `support-tui ask` or the console starts one")
+            conv = max(every, key=lambda c: c.updated_at)
+            print(f"(latest conversation {conv.id}, customer {conv.customer_id})", file=sys.stderr)
         events = await engine.trace(conv.id)
     if args.json:
         print_json([e.model_dump() for e in events])

@@ -2,27 +2,48 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 from functools import partial
-from typing import Any
+from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from support_tui.core.engine import SupportEngine
+from support_tui.core.settings import Settings
 from support_tui.tui.screens.console import ConsoleScreen
+
+APP_BINDINGS = [
+    Binding("f12", "metrics", "Metrics", show=False, tooltip="support metrics: resolution, escalations, reply times, CSAT, cost"),
+    Binding("ctrl+p", "command_palette", "Commands", show=False, tooltip="command palette: switch model, theme, metrics"),
+    Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="quit (asks first while a turn runs or a decision waits)"),
+]
+
+
+def default_person() -> str:
+    """Who decisions are recorded as: ``$SUPPORT_TUI_AGENT``, else the login name."""
+    try:
+        return os.environ.get("SUPPORT_TUI_AGENT") or getpass.getuser()
+    except (KeyError, OSError):
+        return "agent"
 
 
 class ModelCommands(Provider):
     """Command palette: switch the conversation's model."""
 
+    @property
+    def console(self) -> ConsoleScreen:
+        return self.app.console_screen  # type: ignore[attr-defined, no-any-return]
+
     def _models(self) -> list[str | None]:
-        console = getattr(self.app, "console_screen", None)
-        if console is None or console.conversation is None:
+        if self.console.conversation is None:
             return []
-        return [None, *console.engine.available_models()]
+        return [None, *self.console.engine.available_models()]
 
     def _run(self, model: str | None) -> None:
-        self.app.console_screen.run_worker(self.app.console_screen.set_model(model), group="action", exit_on_error=False)
+        self.console.run_worker(self.console.set_model(model), group="action", exit_on_error=False)
 
     async def discover(self) -> Hits:
         for model in self._models():
@@ -43,31 +64,54 @@ class SupportConsole(App):
     CSS_PATH = "app.tcss"
     TITLE = "Support console"
     COMMANDS = App.COMMANDS | {ModelCommands}
-    BINDINGS = [Binding("f12", "metrics", "Metrics", show=False)]
+    BINDINGS = APP_BINDINGS
 
     cursor_blink: bool = True
     """Cursor blink of every text input; tests and screenshots turn it off for stable frames."""
 
-    def __init__(self, engine: Any, settings: Any, *, customer_id: str | None = None, demo: bool = False) -> None:
+    def __init__(self, engine: SupportEngine, settings: Settings, *, customer_id: str | None = None, demo: bool = False,
+                 person: str | None = None, export_dir: Path | None = None) -> None:
         super().__init__()
         self.engine = engine
         self.settings = settings
         self.customer_id = customer_id
         self.demo = demo
-        self.console_screen = ConsoleScreen(engine, settings, customer_id=customer_id, demo=demo)
+        if export_dir is None:
+            from support_tui.core.paths import data_home
+
+            export_dir = data_home() / "exports"
+        self.console_screen = ConsoleScreen(engine, settings, customer_id=customer_id, demo=demo,
+                                            person=person or default_person(), export_dir=export_dir)
 
     def get_default_screen(self) -> ConsoleScreen:
         return self.console_screen
 
     def action_metrics(self) -> None:
-        """Open the support metrics over the engine's database."""
-        if getattr(self.engine, "db", None) is None:
-            self.notify("Metrics need the engine's database; this engine has none.", severity="warning")
-            return
+        """Open the support metrics."""
         from support_tui.tui.screens.metrics import MetricsScreen
 
         self.push_screen(MetricsScreen(self.engine))
 
+    async def action_quit(self) -> None:
+        """Quit; while a turn runs or a decision waits, ask first."""
+        console = self.console_screen
+        waiting = console.waiting_decisions()
+        if not console.busy and not waiting:
+            self.exit()
+            return
+        from support_tui.tui.screens.dialogs import ConfirmDialog
+
+        what = [w for w in ("a turn is running" if console.busy else "",
+                            f"{waiting} decision{'s' if waiting != 1 else ''} wait{'s' if waiting == 1 else ''}" if waiting else "") if w]
+        question = f"{' and '.join(what).capitalize()}. Quit anyway? (A running turn is cancelled; waiting decisions stay in the store.)"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmDialog("Quit?", question, yes="Quit (y)", no="Stay (n)"), answered)
+
     def get_system_commands(self, screen):  # type: ignore[override]
         yield from super().get_system_commands(screen)
         yield SystemCommand("Metrics", "Support metrics: resolution, escalation, CSAT, response time, cost (F12)", self.action_metrics)
+        yield SystemCommand("Keys", "Every key of the console, by area (F1)", self.console_screen.action_help)

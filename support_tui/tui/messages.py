@@ -43,3 +43,11 @@ class ConversationPicked(Message):
     def __init__(self, conversation_id: str) -> None:
         super().__init__()
         self.conversation_id = conversation_id
+
+
+class StoreChanged(Message):
+    """An event from the engine's subscription: something in the store changed (any view, any turn)."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event

@@ -1,4 +1,4 @@
-"""What a person can do from the console: bindings, pickers, approvals, drafts, route override, scenarios."""
+"""What a person can do from the console: bindings, pickers, mode, take-over, model and route, trace, scenarios."""
 
 from __future__ import annotations
 
@@ -12,15 +12,18 @@ from textual.content import Content
 
 from support_tui.core.paths import fixtures_dir
 from support_tui.core.specialists import ROUTABLE
-from support_tui.tui.messages import DraftDecision, ToolDecision
-from support_tui.tui.screens.dialogs import JsonEditDialog, PickerDialog, RatingDialog, ReasonDialog, TextEditDialog
+from support_tui.tui.screens.dialogs import PickerDialog
+from support_tui.tui.screens.help import HelpScreen
 from support_tui.tui.screens.trace import TraceDialog
+from support_tui.tui.text import drawable
 from support_tui.tui.widgets.conversation import ReplyBubble
+from support_tui.tui.widgets.tools import ToolCallCard
 
 if TYPE_CHECKING:
     from support_tui.tui.screens.console import ConsoleScreen
 
 DEFAULT_MODEL = "__default__"
+TABS = ("tab-chat", "tab-customer", "tab-insight")
 
 
 def load_scenarios(folder: Path | None = None) -> list[dict[str, Any]]:
@@ -40,21 +43,26 @@ def load_scenarios(folder: Path | None = None) -> list[dict[str, Any]]:
     return scenarios
 
 
+# show=True only for what the footer always offers; the focused area (a tool card, a draft, the
+# queue) adds its own keys, and F1 lists them all.
 CONSOLE_BINDINGS = [
-    Binding("ctrl+o", "pick_customer", "Customer"),
-    Binding("ctrl+n", "new_conversation", "New conv", show=False),
-    Binding("ctrl+t", "toggle_speaker", "Cust/Agent"),
-    Binding("ctrl+s", "toggle_mode", "Supervised"),
-    Binding("ctrl+g", "focus_pending", "Pending"),
-    Binding("escape", "cancel_turn", "Cancel turn"),
-    Binding("f2", "pick_model", "Model"),
-    Binding("f3", "pick_route", "Route"),
-    Binding("f4", "escalate", "Escalate"),
-    Binding("f5", "toggle_takeover", "Take over"),
-    Binding("f6", "show_trace", "Trace"),
-    Binding("f7", "pick_scenario", "Scenario"),
-    Binding("f8", "next_step", "Next step"),
-    Binding("f9", "close_conversation", "Close"),
+    Binding("f1,question_mark", "help", "Help", tooltip="every key, by area (this screen)"),
+    Binding("ctrl+g", "focus_pending", "Pending", tooltip="jump to the oldest thing waiting for a decision: a tool call or a draft"),
+    Binding("ctrl+o", "pick_customer", "Customer", tooltip="pick a customer; start or resume their conversation"),
+    Binding("ctrl+n", "new_conversation", "New conversation", show=False, tooltip="a new conversation with this customer"),
+    Binding("ctrl+t", "toggle_speaker", "Customer/agent", show=False, tooltip="type as the customer or as the human agent"),
+    Binding("ctrl+s", "toggle_mode", "Auto/supervised", show=False, tooltip="auto or supervised mode (supervised: replies wait as drafts)"),
+    Binding("escape", "cancel_turn", "Cancel turn", show=False, tooltip="cancel the running turn (the customer's message is kept)"),
+    Binding("f2", "pick_model", "Model", show=False, tooltip="switch the model of this conversation (models without a key are marked)"),
+    Binding("f3", "pick_route", "Re-route", show=False, tooltip="re-run the customer's last request with another specialist"),
+    Binding("f4", "escalate", "Escalate", show=False, tooltip="escalate to a person, with a reason and a priority"),
+    Binding("f5", "toggle_takeover", "Take over", show=False, tooltip="take the conversation over / hand it back to the AI team"),
+    Binding("f6", "show_trace", "Trace", show=False, tooltip="every event of the conversation with timings; copy or export"),
+    Binding("f7", "pick_scenario", "Scenario", show=False, tooltip="pick a scripted scenario"),
+    Binding("f8", "next_step", "Next step", show=False, tooltip="send the scenario's next customer message"),
+    Binding("f9", "close_conversation", "Close", show=False, tooltip="close the conversation with an outcome (resolved, abandoned, escalated elsewhere)"),
+    Binding("f10", "next_tab", "Next tab", show=False, tooltip="narrow layout: Conversation → Customer & queue → Insight"),
+    Binding("shift+f10", "next_tab(-1)", "Previous tab", show=False, tooltip="narrow layout: the tab before"),
 ]
 
 
@@ -72,14 +80,17 @@ class ConsoleActions:
             self.notify("A turn is running; Esc cancels it.", severity="warning")
         return not self.busy
 
+    def action_help(self: ConsoleScreen) -> None:
+        self.app.push_screen(HelpScreen())
+
     # customers, conversations, speaker, mode ---------------------------------------------------------
 
     @work(group="dialog", exit_on_error=False)
     async def action_pick_customer(self: ConsoleScreen) -> None:
         customers = await self.engine.customers()
-        self.names.update({c["id"]: str(c.get("name", c["id"])) for c in customers})
-        items = [(c["id"], Content.assemble((str(c.get("name")), "bold"), f"  {c.get('tier', '')}",
-                                            (f"  {c.get('email', '')}", "dim"))) for c in customers]
+        self.names.update({c.id: c.name for c in customers})
+        items = [(c.id, Content.assemble((drawable(c.name), "bold"), f"  {c.tier}", (f"  {drawable(c.email or '')}", "dim")))
+                 for c in customers]
         chosen = await self.app.push_screen_wait(PickerDialog("Pick a customer", items, empty="No customers."))
         if chosen:
             self.open_customer(chosen)
@@ -93,35 +104,44 @@ class ConsoleActions:
 
     @work(group="action", exit_on_error=False)
     async def action_toggle_mode(self: ConsoleScreen) -> None:
-        if (cid := self._conversation_or_warn()) is None:
+        if (cid := self._conversation_or_warn()) is None or self.conversation is None:
             return
         mode = "auto" if self.conversation.mode == "supervised" else "supervised"
         await self.engine.set_mode(cid, mode)
-        await self.reload_conversation()
+        self.refresh_state()  # the engine publishes no event for a mode change
         self.notify(f"Mode: {mode}" + (" (AI replies wait as drafts)" if mode == "supervised" else ""))
 
     @work(group="action", exit_on_error=False)
     async def action_toggle_takeover(self: ConsoleScreen) -> None:
-        if (cid := self._conversation_or_warn()) is None:
+        if (cid := self._conversation_or_warn()) is None or self.conversation is None:
             return
         if self.conversation.handled_by == "human":
-            await self.engine.hand_back(cid)
-            await self.chat.add_system("Handed back to the AI.", "handoff")
+            await self.engine.hand_back(cid, by=self.person)
             self.speaker = "customer" if self.demo else self.speaker
         else:
-            await self.engine.take_over(cid)
-            await self.chat.add_system("A person took over; the AI stays quiet until handed back (F5).", "handoff")
+            await self.engine.take_over(cid, by=self.person)
             self.speaker = "agent"
-        await self.reload_conversation()
+        # The system line and the new state arrive as a ConversationChanged event.
 
     def action_focus_pending(self: ConsoleScreen) -> None:
-        targets = [*self.tools.pending(), *[b for b in self.query(ReplyBubble) if b.status == "draft"]]
+        targets: list[ToolCallCard | ReplyBubble] = sorted([*self.tools.pending(), *self.chat.drafts()], key=lambda w: w.waiting_since)
         if not targets:
             self.notify("Nothing waits for a decision.")
             return
-        self.query_one("#narrow-tabs").active = "tab-insight" if targets[0] in self.tools.pending() else "tab-chat"
-        targets[0].focus()
-        targets[0].scroll_visible()
+        target = targets[0]
+        self.show_tab("tab-insight" if isinstance(target, ToolCallCard) else "tab-chat")
+
+        def land() -> None:
+            target.focus()
+            target.scroll_visible(animate=False)
+
+        # The tab's panel becomes visible on the next refresh; focusing a hidden widget does nothing.
+        self.call_after_refresh(land)
+
+    def action_next_tab(self: ConsoleScreen, step: int = 1) -> None:
+        current = self.query_one("#narrow-tabs").active  # type: ignore[attr-defined]
+        index = TABS.index(current) if current in TABS else 0
+        self.show_tab(TABS[(index + step) % len(TABS)])
 
     def action_cancel_turn(self: ConsoleScreen) -> None:
         if self.busy:
@@ -129,12 +149,25 @@ class ConsoleActions:
 
     # model and route ------------------------------------------------------------------------------------
 
+    def model_notes(self: ConsoleScreen) -> dict[str, str]:
+        """Models whose provider has no key, with what answers instead."""
+        from support_tui.core.llm.chain import model_chain
+
+        notes = {}
+        for model in self.engine.available_models():
+            chain, skipped = model_chain(model, self.settings)
+            if skipped and skipped[0].startswith(f"{model}:"):
+                notes[model] = f"{skipped[0].split(': ', 1)[1]}; {chain[0]} answers instead"
+        return notes
+
     @work(group="dialog", exit_on_error=False)
     async def action_pick_model(self: ConsoleScreen) -> None:
         if self._conversation_or_warn() is None:
             return
+        notes = self.model_notes()
         items = [(DEFAULT_MODEL, Content("(each specialist's default)"))]
-        items += [(m, Content(m)) for m in self.engine.available_models()]
+        items += [(m, Content.assemble(m, (f"  no key: {notes[m]}" if m in notes else "", "$text-warning")))
+                  for m in self.engine.available_models()]
         chosen = await self.app.push_screen_wait(PickerDialog("Model for this conversation", items))
         if chosen:
             await self.set_model(None if chosen == DEFAULT_MODEL else chosen)
@@ -144,37 +177,32 @@ class ConsoleActions:
             return
         await self.engine.set_model(cid, model)
         self.model_in_use = model
-        await self.reload_conversation()
-        self.notify(f"Model: {model or 'specialist default'}")
+        self.refresh_state()  # the engine publishes no event for a model change
+        note = self.model_notes().get(model or "")
+        if note:
+            self.notify(f"{model}: {note}.", title="No key for this model", severity="warning", timeout=8)
+        else:
+            self.notify(f"Model: {model or 'specialist default'}")
 
-    @work(group="dialog", exit_on_error=False)
+    @work(group="dialog", exclusive=True, exit_on_error=False)
     async def action_pick_route(self: ConsoleScreen) -> None:
         if (cid := self._conversation_or_warn()) is None or not self._idle_or_warn():
             return
         items = [(name, Content(name.replace("_", " "))) for name in ROUTABLE]
-        chosen = await self.app.push_screen_wait(PickerDialog("Send the last message to…", items))
-        if chosen:
-            await self.chat.add_system(f"Re-running the last customer message with {chosen} (route override).", "handoff")
+        chosen = await self.app.push_screen_wait(PickerDialog("Re-run the customer's last request with…", items))
+        if chosen and self._idle_or_warn():
+            await self.chat.add_system(f"Re-running the customer's last request with {chosen} (route override).", "handoff")
             self.busy = True
             self.turn_text = None
             self.consume(self.engine.rerun_turn(cid, route_override=chosen))
 
-    @work(group="dialog", exit_on_error=False)
-    async def action_escalate(self: ConsoleScreen) -> None:
-        if (cid := self._conversation_or_warn()) is None:
-            return
-        reason = await self.app.push_screen_wait(ReasonDialog("Escalate to a person", "Why does this need a person?"))
-        if reason is not None:
-            await self.apply_event(await self.engine.escalate(cid, reason or "escalated by hand"))
-            await self.reload_conversation()
-
-    # trace, scenarios, closing --------------------------------------------------------------------------
+    # trace, scenarios --------------------------------------------------------------------------------
 
     @work(group="dialog", exit_on_error=False)
     async def action_show_trace(self: ConsoleScreen) -> None:
         if (cid := self._conversation_or_warn()) is None:
             return
-        await self.app.push_screen_wait(TraceDialog(cid, await self.engine.trace(cid)))
+        await self.app.push_screen_wait(TraceDialog(cid, await self.engine.trace(cid), self.export_dir))
 
     @work(group="dialog", exit_on_error=False)
     async def action_pick_scenario(self: ConsoleScreen) -> None:
@@ -208,66 +236,3 @@ class ConsoleActions:
         self.scenario_step += 1
         self.update_header()
         await self.start_turn(texts[self.scenario_step - 1])
-
-    @work(group="dialog", exit_on_error=False)
-    async def action_close_conversation(self: ConsoleScreen) -> None:
-        if (cid := self._conversation_or_warn()) is None or not self._idle_or_warn():
-            return
-        await self.engine.close_conversation(cid, "resolved")
-        await self.chat.add_system("Conversation closed (resolved).", "info")
-        if self.demo:
-            score = await self.app.push_screen_wait(RatingDialog("Rate this conversation"))
-            if score:
-                await self.engine.rate(cid, int(score))
-                self.notify(f"Thanks: rated {score}/5.")
-        await self.reload_conversation()
-
-    # decisions posted by cards ---------------------------------------------------------------------------
-
-    @work(group="dialog", exit_on_error=False)
-    async def on_tool_decision(self: ConsoleScreen, message: ToolDecision) -> None:
-        card = self.tools.card(message.call_id)
-        if (cid := self._conversation_or_warn()) is None or card is None or not self._idle_or_warn():
-            return
-        arguments: dict | None = None
-        reason: str | None = None
-        if message.action == "edit":
-            arguments = await self.app.push_screen_wait(JsonEditDialog(f"Edit arguments of {card.tool_name}", card.arguments))
-            if arguments is None:
-                return
-        elif message.action == "deny":
-            reason = await self.app.push_screen_wait(ReasonDialog(f"Deny {card.tool_name}", "Reason (goes back to the agent)"))
-            if reason is None:
-                return
-        approve = message.action != "deny"
-        card.resolved()
-        self.tools.update_subtitle()
-        await self.chat.add_system(f"{card.tool_name} {'approved' if approve else 'denied'} by a person"
-                                   + (" with edited arguments" if arguments else "") + (f": {reason}" if reason else ""), "handoff")
-        self.busy = True
-        self.turn_text = None
-        self.consume(self.engine.resolve_tool_call(cid, message.call_id, approve=approve, arguments=arguments, reason=reason))
-
-    @work(group="dialog", exit_on_error=False)
-    async def on_draft_decision(self: ConsoleScreen, message: DraftDecision) -> None:
-        bubble = self.chat.draft(message.message_id)
-        if bubble is None:
-            return
-        if message.action == "reject":
-            reason = await self.app.push_screen_wait(ReasonDialog("Reject the draft", "Reason (optional)"))
-            if reason is None:
-                return
-            await self.engine.reject_draft(message.message_id, reason or None)
-            bubble.set_status("rejected")
-            self.composer.focus()  # focus left on the rejected bubble kept its draft keys in the footer
-            return
-        text: str | None = None
-        if message.action == "edit":
-            text = await self.app.push_screen_wait(TextEditDialog("Edit the draft, then send", bubble.text))
-            if text is None:
-                return
-            bubble.text = text
-            await bubble.markdown.update(text)
-        await self.engine.approve_draft(message.message_id, text)
-        bubble.set_status("sent")
-        self.composer.focus()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
+import asyncio
+from pathlib import Path
+from typing import AsyncIterator
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,23 +14,44 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
+from support_tui.core.engine import SupportEngine
 from support_tui.core.events import (
-    EscalationRaised, Event, HandoffMade, KnowledgeRetrieved, ModelCalled, ModelFailed, Notice, ReplyCompleted,
-    ReplyDelta, ReplyReset, RouteDecided, SentimentScored, ToolCallFinished, ToolCallRequested, TurnCompleted,
-    TurnStarted,
+    ConversationChanged, EscalationRaised, Event, HandoffMade, KnowledgeRetrieved, ModelCalled, ModelFailed, Notice,
+    ReplyCompleted, ReplyDelta, ReplyReset, RouteDecided, SentimentScored, ToolCallFinished, ToolCallRequested,
+    TurnCompleted, TurnStarted,
 )
-from support_tui.core.store.support import ConversationInfo
-from support_tui.tui.messages import EngineEvent
+from support_tui.core.settings import Settings
+from support_tui.core.store.records import ConversationInfo
+from support_tui.tui.messages import EngineEvent, StoreChanged
 from support_tui.tui.screens.actions import CONSOLE_BINDINGS, ConsoleActions
+from support_tui.tui.screens.decisions import DecisionActions
 from support_tui.tui.screens.dialogs import settle_cursor
 from support_tui.tui.screens.opening import ConversationLoader
+from support_tui.tui.text import drawable
 from support_tui.tui.widgets.conversation import ConversationView, MessageBubble, ReplyBubble
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
-from support_tui.tui.widgets.sidebar import ConversationQueue, CustomerCard, StatusLine
+from support_tui.tui.widgets.queue import ConversationQueue
+from support_tui.tui.widgets.sidebar import CustomerCard, StatusLine
 from support_tui.tui.widgets.tools import ToolsPanel
 
+REFRESHING = {"conversation_changed", "escalation_raised", "turn_started", "reply_completed", "turn_completed"}
+"""Events after which the store holds something the card, the title or the queue show."""
 
-class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
+CHANGE_LINES = {
+    "reopened": ("Reopened: the customer wrote again.", "warning"),
+    "closed": ("Closed ({detail}) by {by}.", "info"),
+    "taken_over": ("{by} took over; the AI stays quiet until handed back (F5).", "handoff"),
+    "handed_back": ("{by} handed the conversation back to the AI team.", "handoff"),
+    "call_approved": ("{by} approved {detail}.", "handoff"),
+    "call_denied": ("{by} denied {detail} (the reason goes to the agent and the trace only).", "handoff"),
+    "draft_edited": ("{by} edited the draft, then sent it.", "handoff"),
+    "draft_rejected": ("{by} rejected the draft.", "handoff"),
+    "case_updated": ("The case was updated: {detail}", "info"),
+}
+"""What a ConversationChanged says in the conversation (the rest only change state)."""
+
+
+class ConsoleScreen(ConsoleActions, DecisionActions, ConversationLoader, Screen):
     """Customer and queue on the left, the conversation in the centre, the four insight panels on the right."""
 
     BINDINGS = CONSOLE_BINDINGS
@@ -44,18 +67,25 @@ class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
     model_in_use: var[str | None] = var(None)
     """The model of the latest call or reply (which model answered)."""
 
-    def __init__(self, engine: Any, settings: Any, *, customer_id: str | None = None, demo: bool = False) -> None:
+    def __init__(self, engine: SupportEngine, settings: Settings, *, customer_id: str | None = None, demo: bool = False,
+                 person: str = "agent", export_dir: Path | None = None) -> None:
         super().__init__()
         self.engine = engine
         self.settings = settings
         self.start_customer = customer_id
         self.demo = demo
+        self.person = person
+        """The supervising person's agent id: who decisions are recorded as."""
+        self.export_dir = export_dir
         self.names: dict[str, str] = {}
+        self.seen: dict[str, int] = {}
+        """The newest message id a person has had on screen, per conversation (the queue's unread mark)."""
         self.active_agent: str | None = None
         self.reply: ReplyBubble | None = None
         self.turn_bubble: MessageBubble | None = None
         self.turn_text: str | None = None
-        self.queued_text: str | None = None
+        self.queued: list[tuple[str, MessageBubble]] = []
+        """Messages typed before the engine was ready or while a turn ran, sent in order."""
         self.scenario: dict | None = None
         self.scenario_step = 0
         self.set_reactive(ConsoleScreen.speaker, "customer" if demo else "agent")
@@ -103,10 +133,11 @@ class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
         self.watch_speaker(self.speaker)
         self.update_header()
         self.composer.focus()
-        self.ready = bool(getattr(self.engine, "ready", False))
+        self._follow = asyncio.create_task(self.follow_engine(self.engine.subscribe()))
+        self.ready = self.engine.ready
         if not self.ready:
             self.await_ready()
-        self.names = {c["id"]: str(c.get("name", c["id"])) for c in await self.engine.customers()}
+        self.names = {c.id: c.name for c in await self.engine.customers()}
         await self.refresh_queue()
         if self.start_customer:
             self.open_customer(self.start_customer)
@@ -123,6 +154,12 @@ class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
         # On the status line, not the screen: a class on the screen restyles every widget
         # below it (measured: 0.25 s of blocked event loop per toggle mid-conversation).
         self.status.set_class(busy, "-busy")
+        if not busy and self.queued:
+            self.call_after_refresh(self.send_queued)
+
+    def watch_ready(self, ready: bool) -> None:
+        if ready and self.queued:
+            self.call_after_refresh(self.send_queued)
 
     def watch_conversation(self, conversation: ConversationInfo | None) -> None:
         # On the widgets that show them, not the screen: a class on the screen restyles every
@@ -136,29 +173,38 @@ class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
         self.update_header()
 
     def update_header(self) -> None:
+        """Mode and model first: at 80 columns the header cuts from the right."""
         conv = self.conversation
         model = self.model_in_use or (conv.model if conv else None) or "specialist default"
         mode = conv.mode if conv else self.settings.mode
-        who = self.names.get(conv.customer_id, conv.customer_id) if conv else "no conversation"
-        self.title = "Support console"
+        who = drawable(self.names.get(conv.customer_id, conv.customer_id)) if conv else "no conversation"
+        status = f" · {conv.status}" if conv and conv.status != "open" else ""
         step = ""
         if self.scenario is not None:
             step = f" · {self.scenario['id']} step {self.scenario_step}/{len(self.scenario['customer_texts'])}"
-        self.sub_title = f"{who} · model {model} · mode {mode}{step}"
+        self.title = mode.upper()
+        self.sub_title = f"{model} · {who}{status}{step}"
+
+    def show_tab(self, tab: str) -> None:
+        """In the narrow layout, show one of the three areas (the classes change now, not on the next message)."""
+        self.query_one("#narrow-tabs", Tabs).active = tab
+        for name in ("chat", "customer", "insight"):
+            self.set_class(tab == f"tab-{name}", f"-show-{name}")
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
-        for name in ("chat", "customer", "insight"):
-            self.set_class(event.tab.id == f"tab-{name}", f"-show-{name}")
+        if event.tab.id:
+            self.show_tab(event.tab.id)
 
-    async def refresh_queue(self) -> None:
-        conversations = await self.engine.conversations(["open", "escalated"])
-        current = self.conversation.id if self.conversation else None
-        self.query_one(ConversationQueue).show(conversations, self.names, current)
+    def waiting_decisions(self) -> int:
+        return len(self.tools.pending()) + len(self.chat.drafts())
 
-    async def reload_conversation(self) -> None:
-        if self.conversation is not None:
-            self.conversation = await self.engine.get_conversation(self.conversation.id)
-            await self.refresh_queue()
+    def update_badges(self) -> None:
+        """Pending decisions on the narrow tabs: drafts on Conversation, tool calls on Insight."""
+        drafts, calls = len(self.chat.drafts()), len(self.tools.pending())
+        tabs = self.query_one("#narrow-tabs", Tabs)
+        tabs.query_one("#tab-chat", Tab).label = f"Conversation ◆{drafts}" if drafts else "Conversation"
+        tabs.query_one("#tab-insight", Tab).label = f"Insight ◆{calls}" if calls else "Insight"
+        self.tools.update_subtitle()
 
     # turns ------------------------------------------------------------------------------------------
 
@@ -172,26 +218,33 @@ class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
             return
         event.input.clear()
         if self.speaker == "agent":
-            message_id = await self.engine.send_human_message(self.conversation.id, text)
-            await self.chat.add_message("human", text, message_id=message_id)
-            return
-        if self.busy:
-            event.input.value = text
-            self.notify("A turn is running; Esc cancels it.", severity="warning")
+            message_id = await self.engine.send_human_message(self.conversation.id, text, by=self.person)
+            await self.chat.add_message("human", text, message_id=message_id, agent=self.person)
             return
         await self.start_turn(text)
 
-    async def start_turn(self, text: str) -> None:
+    async def start_turn(self, text: str, bubble: MessageBubble | None = None) -> None:
         assert self.conversation is not None
-        if not self.ready:
-            self.queued_text = text
-            self.turn_bubble = await self.chat.add_message("customer", text, status="queued")
-            self.notify("Queued: it is sent when the knowledge base is loaded.")
+        if not self.ready or self.busy:
+            self.queued.append((text, await self.chat.add_message("customer", text, status="queued")))
+            self.status.queued = len(self.queued)
+            self.notify("Queued: sent when the knowledge base is loaded." if not self.ready else "Queued: sent when this turn ends.")
             return
-        self.turn_bubble = self.turn_bubble if self.queued_text else await self.chat.add_message("customer", text)
-        self.queued_text, self.turn_text = None, text
+        self.turn_bubble = bubble or await self.chat.add_message("customer", text)
+        self.chat.mark_stale_drafts()
+        self.update_badges()
+        self.turn_text = text
         self.busy = True
         self.consume(self.engine.run_turn(self.conversation.id, text, actor="customer"))
+
+    async def send_queued(self) -> None:
+        if not self.queued or not self.ready or self.busy or self.conversation is None:
+            return
+        text, bubble = self.queued.pop(0)
+        self.status.queued = len(self.queued)
+        bubble.remove_class("-queued")
+        bubble.set_status("sent")
+        await self.start_turn(text, bubble)
 
     @work(exclusive=True, group="turn", exit_on_error=False)
     async def consume(self, events: AsyncIterator[Event]) -> None:
@@ -199,15 +252,24 @@ class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
         async for event in events:
             self.post_message(EngineEvent(event))
 
+    async def follow_engine(self, queue: asyncio.Queue[Event]) -> None:
+        """Every event the engine emits, from any view or turn: the one source of refreshes.
+
+        A task for the screen's lifetime, not a worker: workers are what tests and screenshots wait to finish.
+        """
+        try:
+            while True:
+                self.post_message(StoreChanged(await queue.get()))
+        finally:
+            self.engine.unsubscribe(queue)
+
+    def on_unmount(self) -> None:
+        self._follow.cancel()
+
     @work(group="ready", exit_on_error=False)
     async def await_ready(self) -> None:
         await self.engine.wait_ready()
         self.ready = True
-        if self.queued_text and self.conversation is not None:
-            if self.turn_bubble is not None:
-                self.turn_bubble.remove_class("-queued")
-                self.turn_bubble.set_status("sent")
-            await self.start_turn(self.queued_text)
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place where a worker's end is handled: clear busy, report failures, keep the text."""
@@ -233,10 +295,35 @@ class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
             self.reply = None
         if self.turn_bubble is not None:
             self.turn_bubble.add_class(f"-{status}")
+        self.tools.cancel_running()
         await self.chat.add_system(line, "warning" if status == "cancelled" else "error")
+        self.refresh_state()
 
     async def on_engine_event(self, message: EngineEvent) -> None:
         await self.apply_event(message.event)
+
+    async def on_store_changed(self, message: StoreChanged) -> None:
+        """Any view's change reaches the store and then this screen: state lines, then one refresh."""
+        event = message.event
+        current = self.conversation
+        if isinstance(event, ConversationChanged) and current is not None and event.conversation_id == current.id:
+            line = CHANGE_LINES.get(event.change)
+            if line is not None:
+                text, level = line
+                await self.chat.add_system(text.format(by=event.by or "A person", detail=event.detail or event.change), level)
+            self.apply_change(event)
+        if event.kind in REFRESHING:
+            self.refresh_state()
+
+    def apply_change(self, event: ConversationChanged) -> None:
+        """What a change means for bubbles already drawn (idempotent: live and replayed alike)."""
+        if event.change in ("draft_edited", "draft_sent", "draft_rejected") and event.detail.startswith("message "):
+            head = event.detail.removeprefix("message ").split(":", 1)[0]
+            bubble = self.chat.draft(int(head)) if head.isdigit() else None
+            if bubble is not None:
+                if event.change == "draft_edited":
+                    bubble.edited_by = event.by or "a person"
+                bubble.refresh_header()
 
     async def apply_event(self, event: Event, *, replayed: bool = False) -> None:
         """Turn one engine event into state. Replayed (stored) events update the panels only."""
@@ -260,7 +347,6 @@ class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
                 self.query_one(RoutingPanel).add_handoff(packet)
                 if live:
                     await self.chat.add_system(f"Escalated to a person ({event.priority}, rule {event.rule}): {event.reason}", "error")
-                    await self.reload_conversation()
             case KnowledgeRetrieved():
                 await self.query_one(KnowledgePanel).show(event.query, event.snippets)
             case ModelCalled():
@@ -271,6 +357,7 @@ class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
                 await self.tools.requested(event)
             case ToolCallFinished():
                 await self.tools.finished(event)
+                self.update_badges()
                 if live and event.status == "pending_approval":
                     await self.chat.add_system(f"{event.name} waits for approval (rule {event.rule}). Ctrl+G to decide.", "warning")
             case ReplyDelta() if live:
@@ -288,6 +375,11 @@ class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
                     reply = self.reply or await self.chat.start_reply(event.agent, event.model)
                     await reply.complete(event.text, message_id=event.message_id, agent=event.agent, model=event.model, draft=event.draft)
                     self.reply = None
+                if (bubble := self.chat.draft(event.message_id)) is not None:
+                    bubble.waiting_since = event.at
+                self.update_badges()
+            case ConversationChanged():
+                self.apply_change(event)
             case Notice() if live:
                 await self.chat.add_system(event.message, event.level)
             case TurnCompleted():
@@ -295,8 +387,7 @@ class ConsoleScreen(ConsoleActions, ConversationLoader, Screen):
                 self.status.latency_ms = event.timings_ms.get("total", 0.0)
                 self.status.turns += 1
                 if live:
-                    self.busy = False
                     if event.status in ("cancelled", "failed"):
                         await self.interrupt_turn(event.status, f"Turn {event.status}{': ' + event.error if event.error else ''}")
                     self.turn_bubble = None
-                    await self.reload_conversation()
+                    self.busy = False

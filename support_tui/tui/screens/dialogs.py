@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -61,6 +61,7 @@ class PickerDialog(Dialog):
                 yield Input(placeholder="Type to filter", id="picker-filter")
             if self.items:
                 yield OptionList(*self._options(""), id="picker-options")
+                yield Static("", id="picker-no-match", classes="placeholder")
             else:
                 yield Static(Content(self.empty), classes="placeholder")
             help_text = "Type to filter · ↑↓ moves · Enter picks · Esc cancels" if filtered else "Enter picks · Esc cancels"
@@ -68,6 +69,8 @@ class PickerDialog(Dialog):
 
     def on_mount(self) -> None:
         super().on_mount()
+        for hint in self.query("#picker-no-match"):
+            hint.display = False
         if self.query("#picker-filter"):
             self.query_one("#picker-filter", Input).focus()
 
@@ -83,6 +86,10 @@ class PickerDialog(Dialog):
         options.add_options(self._options(event.value))
         if options.option_count:
             options.highlighted = 0
+        hint = self.query_one("#picker-no-match", Static)
+        hint.display = not options.option_count
+        options.display = bool(options.option_count)
+        hint.update(Content(f"Nothing matches {event.value!r}. Backspace widens the search; Esc cancels."))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -133,19 +140,27 @@ class TextEditDialog(Dialog):
                 yield Button("Send (Ctrl+S)", variant="success", id="edit-save", compact=True)
                 yield Button("Cancel (Esc)", id="edit-cancel", compact=True)
 
-    def action_save(self) -> None:
+    async def action_save(self) -> None:
         self.dismiss(self.query_one(TextArea).text)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.action_save() if event.button.id == "edit-save" else self.dismiss(None)
+        if event.button.id == "edit-save":
+            await self.action_save()
+        else:
+            self.dismiss(None)
+
+
+ArgumentCheck = Callable[[dict[str, Any]], Awaitable[list[str]]]
+"""Why edited arguments could not run (the engine's schema and policy check); empty when they could."""
 
 
 class JsonEditDialog(TextEditDialog):
-    """Edit a tool call's arguments as JSON; only a valid JSON object is accepted."""
+    """Edit a tool call's arguments as JSON; approval needs a JSON object that passes the engine's check."""
 
-    def __init__(self, title: str, arguments: dict[str, Any]) -> None:
+    def __init__(self, title: str, arguments: dict[str, Any], check: ArgumentCheck | None = None) -> None:
         super().__init__(title, json.dumps(arguments, indent=2, ensure_ascii=False, sort_keys=True))
+        self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box -tall"):
@@ -155,7 +170,7 @@ class JsonEditDialog(TextEditDialog):
                 yield Button("Approve with these (Ctrl+S)", variant="success", id="edit-save", compact=True)
                 yield Button("Cancel (Esc)", id="edit-cancel", compact=True)
 
-    def action_save(self) -> None:
+    async def action_save(self) -> None:
         error = self.query_one("#json-error", Static)
         try:
             value = json.loads(self.query_one(TextArea).text)
@@ -165,7 +180,40 @@ class JsonEditDialog(TextEditDialog):
         if not isinstance(value, dict):
             error.update(Content("Arguments must be a JSON object."))
             return
+        problems = await self.check(value) if self.check is not None else []
+        if problems:
+            # Nothing runs: the person fixes the arguments here or cancels.
+            error.update(Content("These arguments cannot run, so they cannot be approved:\n" + "\n".join(f"• {p}" for p in problems)))
+            return
         self.dismiss(value)
+
+
+class ConfirmDialog(Dialog):
+    """A yes/no question; y or Enter confirms, n or Esc declines."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n", "answer(False)", "No")]
+
+    def __init__(self, title: str, question: str, yes: str = "Yes (y)", no: str = "No (n)") -> None:
+        super().__init__(title)
+        self.question, self.yes, self.no = question, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(Content(self.question))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.yes, variant="error", id="confirm-yes", compact=True)
+                yield Button(self.no, id="confirm-no", compact=True)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#confirm-no", Button).focus()
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "confirm-yes")
 
 
 class RatingDialog(Dialog):

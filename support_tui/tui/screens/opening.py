@@ -1,4 +1,5 @@
-"""Opening a conversation: resume or start one for a customer, or pick one from the queue, and redraw."""
+"""Opening a conversation and following the store: draw it from stored messages and its trace; one refresh
+path (conversation, customer card, queue) that engine events drive."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from support_tui.core.events import Usage
-from support_tui.core.store.support import ConversationInfo
+from support_tui.core.store.records import ConversationInfo
 from support_tui.tui.messages import ConversationPicked
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
+from support_tui.tui.widgets.queue import ConversationQueue, queue_row
 from support_tui.tui.widgets.sidebar import CustomerCard
 
 if TYPE_CHECKING:
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class ConversationLoader:
-    """Mixed into ConsoleScreen: draws a conversation from stored messages and rebuilds panels from its trace."""
+    """Mixed into ConsoleScreen: draws a conversation and keeps card, title and queue in step with the store."""
 
     @work(exclusive=True, group="open", exit_on_error=False)
     async def open_customer(self: ConsoleScreen, customer_id: str, new: bool = False) -> None:
@@ -29,22 +31,59 @@ class ConversationLoader:
 
     async def show_conversation(self: ConsoleScreen, conv: ConversationInfo) -> None:
         """Draw a conversation from its stored messages, and rebuild the panels from its trace."""
+        if self.busy:
+            self.workers.cancel_group(self, "turn")
         self.conversation, self.model_in_use, self.active_agent, self.reply = conv, None, None, None
-        self.status.usage, self.status.turns, self.status.latency_ms = Usage(), 0, 0.0
+        self.turn_bubble, self.queued = None, []
+        self.status.usage, self.status.turns, self.status.latency_ms, self.status.queued = Usage(), 0, 0.0, 0
         await self.chat.clear()
         self.query_one(RoutingPanel).clear()
         self.query_one(SentimentPanel).clear()
         await self.query_one(KnowledgePanel).clear()
         await self.tools.clear()
-        self.query_one(CustomerCard).show(await self.engine.customer_card(conv.customer_id))
-        for m in await self.engine.messages(conv.id):
+        messages = await self.engine.messages(conv.id)
+        for m in messages:
             await self.chat.add_message(m.role, m.text, agent=m.agent, model=m.model, status=m.status, message_id=m.id)
         for event in await self.engine.trace(conv.id):
             await self.apply_event(event, replayed=True)
+        self.chat.mark_stale_drafts()
         waiting = {p.call_id for p in await self.engine.pending_tool_calls(conv.id)}
         for card in self.tools.pending():
             if card.call_id not in waiting:
                 card.resolved()
         self.tools.update_subtitle()
-        await self.refresh_queue()
+        self.update_badges()
+        self.mark_seen(conv.id, messages)
+        await self.refresh_now()
         self.composer.focus()
+
+    def mark_seen(self: ConsoleScreen, conversation_id: str, messages: list) -> None:
+        if messages:
+            self.seen[conversation_id] = max(m.id for m in messages)
+
+    @work(exclusive=True, group="refresh", exit_on_error=False)
+    async def refresh_state(self: ConsoleScreen) -> None:
+        """Re-read the open conversation, its customer card and the queue (several events make one refresh)."""
+        await self.refresh_now()
+
+    async def refresh_now(self: ConsoleScreen) -> None:
+        if self.conversation is not None:
+            conv = await self.engine.get_conversation(self.conversation.id)
+            if self.conversation is not None and conv.id == self.conversation.id:
+                self.conversation = conv
+                self.query_one(CustomerCard).show(await self.engine.customer_card(conv.customer_id))
+        await self.refresh_queue()
+
+    async def refresh_queue(self: ConsoleScreen) -> None:
+        """One row per open or escalated conversation, with what a person needs to pick the next one."""
+        conversations = await self.engine.conversations(["open", "escalated"])
+        current = self.conversation
+        rows = []
+        for rank, conv in enumerate(conversations):
+            messages = await self.engine.messages(conv.id)
+            if current is not None and conv.id == current.id:
+                self.mark_seen(conv.id, messages)
+            pending = len(await self.engine.pending_tool_calls(conv.id))
+            name = self.names.get(conv.customer_id, conv.customer_id)
+            rows.append(queue_row(conv, name, messages, pending, self.seen.get(conv.id), rank))
+        self.query_one(ConversationQueue).show(rows, current.id if current else None)

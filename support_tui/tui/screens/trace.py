@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from support_tui.core.events import Event
 from support_tui.tui.screens.dialogs import Dialog
+from support_tui.tui.text import drawable
 
 
 def summarize(event: Event) -> str:
@@ -45,6 +46,8 @@ def summarize(event: Event) -> str:
             return f"reset ({event.model})"
         case "reply_completed":
             return f"{'draft ' if event.draft else ''}{event.agent} via {event.model}: {event.text}"
+        case "conversation_changed":
+            return f"{event.change} by {event.by or 'the customer/engine'} → {event.status}" + (f": {event.detail}" if event.detail else "")
         case "notice":
             return f"{event.level} {event.code}: {event.message}"
         case "turn_completed":
@@ -65,7 +68,7 @@ class TraceDialog(Dialog):
         Binding("x", "export", "Export JSON"),
     ]
 
-    def __init__(self, conversation_id: str, events: list[Event], export_dir: Path | None = None) -> None:
+    def __init__(self, conversation_id: str, events: list[Event], export_dir: Path) -> None:
         super().__init__(f"Trace · {conversation_id} · {len(events)} events")
         self.conversation_id = conversation_id
         self.events = events
@@ -88,7 +91,7 @@ class TraceDialog(Dialog):
             # Text cells: a string cell would be parsed as markup, and events carry customer text.
             table.add_row(
                 Text(f"{event.at - start:.0f}", justify="right"), Text(f"{event.at - previous:.0f}", justify="right"),
-                Text(event.turn_id[-10:]), Text(event.kind), Text(summarize(event)[:110]), key=str(index),
+                Text(event.turn_id[-10:]), Text(event.kind), Text(drawable(summarize(event))[:110]), key=str(index),
             )
             previous = event.at
         if not self.events:
@@ -99,18 +102,19 @@ class TraceDialog(Dialog):
         if event.row_key.value is None:
             return
         chosen = self.events[int(event.row_key.value)]
-        self.query_one("#trace-detail", Static).update(Content(chosen.model_dump_json(indent=2)))
+        self.query_one("#trace-detail", Static).update(Content(drawable(chosen.model_dump_json(indent=2))))
 
     def action_copy(self) -> None:
         self.app.copy_to_clipboard(trace_json(self.events))
         self.notify(f"Copied {len(self.events)} events to the clipboard.")
 
     def action_export(self) -> None:
-        folder = self.export_dir or Path.cwd()
-        path = folder / f"trace-{self.conversation_id}.json"
+        """Into the data directory's exports/, never wherever the console happened to be started."""
+        path = self.export_dir / f"trace-{self.conversation_id}.json"
         try:
+            self.export_dir.mkdir(parents=True, exist_ok=True)
             path.write_text(trace_json(self.events), encoding="utf-8")
         except OSError as exc:
             self.notify(f"Could not write {path}: {exc}", severity="error")
             return
-        self.notify(f"Trace exported to {path}")
+        self.notify(f"Trace exported to {path}", timeout=8)

@@ -10,19 +10,25 @@ from textual.widgets import Button, Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from support_tui.tui.messages import DraftDecision
+from support_tui.tui.text import drawable, literal
 
 ROLE_TITLES = {"customer": "Customer", "ai": "AI", "human": "Agent", "system": "System"}
 
 
-def message_header(role: str, agent: str | None, model: str | None, status: str) -> Content:
-    """Who wrote a message: role, and for the AI which specialist and which model answered."""
+def message_header(role: str, agent: str | None, model: str | None, status: str, *,
+                   edited_by: str | None = None, stale: bool = False) -> Content:
+    """Who wrote a message: role, for the AI which specialist and model, and a person's edit."""
     parts: list[str | tuple[str, str]] = [(ROLE_TITLES.get(role, role), "bold")]
+    if edited_by:
+        parts = [("AI draft edited by ", "bold"), (drawable(edited_by), "bold $text-success")]
     if agent:
-        parts += [" · ", (agent, "italic")]
+        parts += [" · ", (drawable(agent), "italic")]
     if model:
-        parts += [" · ", (model, "dim")]
+        parts += [" · ", (drawable(model), "dim")]
     if status != "sent":
         parts += ["  ", (f"[{status}]", "bold reverse")]
+    if stale and status == "draft":
+        parts += ["  ", ("[stale: the customer wrote since]", "bold $text-warning")]
     return Content.assemble(*parts)
 
 
@@ -46,13 +52,20 @@ class MessageBubble(Vertical):
         self.model = model
         self.status = status
         self.message_id = message_id
+        self.edited_by: str | None = None
+        """The person who edited this AI draft before it was sent."""
+        self.stale = False
+        """A draft the customer wrote after: it is not sent without a look."""
+
+    def header(self) -> Content:
+        return message_header(self.role, self.agent, self.model, self.status, edited_by=self.edited_by, stale=self.stale)
 
     def compose(self) -> ComposeResult:
-        yield Static(message_header(self.role, self.agent, self.model, self.status), classes="bubble-header")
+        yield Static(self.header(), classes="bubble-header")
         if self.role == "ai":
-            yield Markdown(self.text, classes="bubble-body")
+            yield Markdown(drawable(self.text), classes="bubble-body")
         else:
-            yield Static(Content(self.text), classes="bubble-body")
+            yield Static(literal(self.text), classes="bubble-body")
 
     STATUS_CLASSES = ("-draft", "-rejected", "-queued", "-streaming", "-cancelled", "-failed")
 
@@ -60,13 +73,17 @@ class MessageBubble(Vertical):
         self.status = status
         self.remove_class(*self.STATUS_CLASSES)
         self.set_class(status != "sent", f"-{status}")
-        self.query_one(".bubble-header", Static).update(message_header(self.role, self.agent, self.model, status))
+        self.refresh_header()
+
+    def refresh_header(self) -> None:
+        self.set_class(self.stale and self.status == "draft", "-stale")
+        self.query_one(".bubble-header", Static).update(self.header())
 
     def set_text(self, text: str) -> None:
         """Replace literal text (a customer message as the engine stored it)."""
         self.text = text
         if self.role != "ai":
-            self.query_one(".bubble-body", Static).update(Content(text))
+            self.query_one(".bubble-body", Static).update(literal(text))
 
 
 class ReplyBubble(MessageBubble):
@@ -83,6 +100,8 @@ class ReplyBubble(MessageBubble):
                  message_id: int | None = None) -> None:
         super().__init__("ai", text, agent=agent, model=model, status=status, message_id=message_id)
         self._stream: MarkdownStream | None = None
+        self.waiting_since = 0.0
+        """When the draft began waiting for a person (event time, ms): Ctrl+G goes to the oldest first."""
         self.add_class(f"-{status}")
 
     def compose(self) -> ComposeResult:
@@ -100,7 +119,7 @@ class ReplyBubble(MessageBubble):
         if self._stream is None:
             self._stream = Markdown.get_stream(self.markdown)
         self.text += fragment
-        await self._stream.write(fragment)
+        await self._stream.write(drawable(fragment))
 
     async def reset(self) -> None:
         """The model failed mid-stream: what was streamed is void."""
@@ -119,8 +138,13 @@ class ReplyBubble(MessageBubble):
         self.remove_class("-streaming")
         if text != self.text:
             self.text = text
-            await self.markdown.update(text)
+            await self.markdown.update(drawable(text))
         self.set_status("draft" if draft else "sent")
+
+    async def replace_text(self, text: str) -> None:
+        """A person's edit of the draft."""
+        self.text = text
+        await self.markdown.update(drawable(text))
 
     async def interrupt(self, status: str) -> None:
         """The turn was cancelled or failed while this reply streamed."""
@@ -140,6 +164,8 @@ class ReplyBubble(MessageBubble):
 
     def action_decide(self, action: str) -> None:
         if self.status == "draft" and self.message_id is not None:
+            if action == "send" and self.stale:
+                action = "edit"  # the customer wrote since: the person sees the text before it goes
             self.post_message(DraftDecision(self.message_id, action))  # type: ignore[arg-type]
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -151,7 +177,7 @@ class SystemLine(Static):
     """A hand-off, an escalation or a notice, inline in the conversation."""
 
     def __init__(self, text: str, level: str = "info") -> None:
-        super().__init__(Content.assemble(("── ", "dim"), text), classes=f"system-line -{level}")
+        super().__init__(Content.assemble(("── ", "dim"), literal(text)), classes=f"system-line -{level}")
 
 
 class ConversationView(VerticalScroll):
@@ -201,3 +227,15 @@ class ConversationView(VerticalScroll):
     def last_customer(self) -> MessageBubble | None:
         bubbles = [b for b in self.query(MessageBubble) if b.role == "customer"]
         return bubbles[-1] if bubbles else None
+
+    def drafts(self) -> list[ReplyBubble]:
+        return [b for b in self.query(ReplyBubble) if b.status == "draft"]
+
+    def mark_stale_drafts(self) -> None:
+        """Drafts written before the newest customer message answer something older."""
+        bubbles = list(self.query(MessageBubble))
+        last_customer = max((i for i, b in enumerate(bubbles) if b.role == "customer"), default=-1)
+        for i, bubble in enumerate(bubbles):
+            if isinstance(bubble, ReplyBubble) and bubble.status == "draft" and i < last_customer and not bubble.stale:
+                bubble.stale = True
+                bubble.refresh_header()

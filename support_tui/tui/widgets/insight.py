@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from support_tui.core.events import HandoffPacket, RouteDecided, SentimentScored, Snippet
 from support_tui.core.specialists import ROUTABLE
+from support_tui.tui.text import clip, drawable
 
 BAR_WIDTH = 14
 SPARK = "▁▂▃▄▅▆▇█"
@@ -21,12 +22,6 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
     full, rest = divmod(eighths, 8)
     partial = " ▏▎▍▌▋▊▉"[rest] if rest else ""
     return ("█" * full + partial).ljust(width, "·")
-
-
-def clip(text: str, width: int) -> str:
-    """One line of at most ``width`` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class RoutingPanel(VerticalScroll):
@@ -140,11 +135,11 @@ class SnippetCard(Static):
         super().__init__(self.describe(False), classes="snippet")
 
     def describe(self, used: bool) -> Content:
-        excerpt = " ".join(self.snippet.text.split())
+        excerpt = " ".join(drawable(self.snippet.text).split())
         if len(excerpt) > 180:
             excerpt = excerpt[:179] + "…"
         return Content.assemble(
-            ("✓ used  " if used else "", "bold $success"), (self.snippet.title, "bold"),
+            ("✓ used  " if used else "", "bold $success"), (drawable(self.snippet.title), "bold"),
             (f"  {self.snippet.score:.2f}", "$accent"), ("  " + self.snippet.chunk_id, "dim"), "\n", excerpt,
         )
 

@@ -1,18 +1,18 @@
-"""The left column and the status line: customer card, conversation queue, tokens/cost/latency."""
+"""The left column's customer card and the status line (tokens, cost, latency)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 
 from support_tui.core.events import Usage
-from support_tui.core.store.support import ConversationInfo
-from support_tui.tui.messages import ConversationPicked
+from support_tui.core.shop import CustomerCard as CardData
+from support_tui.tui.text import drawable
 
 PRIORITY_STYLE = {"urgent": "bold $error", "high": "$error", "normal": "$warning", "low": "$text-muted"}
 
@@ -21,7 +21,7 @@ def money(value: Any) -> str:
     try:
         return f"${float(value):,.2f}"
     except (TypeError, ValueError):
-        return str(value)
+        return "—" if value is None else str(value)
 
 
 def tokens(count: int) -> str:
@@ -36,69 +36,39 @@ def tokens(count: int) -> str:
 class CustomerCard(VerticalScroll):
     """Who the customer is: tier, value, recent orders, open tickets, and what memory holds."""
 
-    def compose(self):
+    def compose(self) -> ComposeResult:
         yield Static(Content("No customer selected. Ctrl+O picks one."), id="card-body")
 
     def on_mount(self) -> None:
         self.border_title = "Customer"
 
-    def show(self, card: dict[str, Any]) -> None:
+    def show(self, card: CardData) -> None:
+        who = card.customer
         parts: list[str | tuple[str, str] | Content] = [
-            (str(card.get("name", "?")), "bold"), "\n",
-            (str(card.get("tier", "")).upper(), "bold $accent"), "  LTV ", money(card.get("lifetime_value")), "\n",
-            (str(card.get("email") or ""), "dim"), "  ", (str(card.get("phone") or ""), "dim"), "\n",
+            (drawable(who.name), "bold"), "\n",
+            (who.tier.upper(), "bold $accent"), "  LTV ", money(who.lifetime_value), "\n",
+            (drawable(who.email or ""), "dim"), "  ", (drawable(card.phone or ""), "dim"), "\n",
         ]
-        orders = card.get("recent_orders") or []
         parts += ["\n", ("Recent orders", "bold underline"), "\n"]
-        for order in orders[:5]:
-            parts += [f"{order.get('order_id', '')}  ", (f"{order.get('status', '')}", "italic"),
-                      f"  {money(order.get('total'))}", "\n"]
-        if not orders:
+        for order in card.recent_orders[:5]:
+            parts += [f"{drawable(order.order_id)}  ", (drawable(order.status), "italic"), f"  {money(order.total)}", "\n"]
+        if not card.recent_orders:
             parts += [("none", "dim"), "\n"]
-        tickets = card.get("open_tickets") or []
+        for fact in card.facts[:3]:
+            parts += [("• ", "dim"), drawable(fact), "\n"]
         parts += ["\n", ("Open tickets", "bold underline"), "\n"]
-        for ticket in tickets[:5]:
+        for ticket in card.open_tickets[:5]:
+            priority = str(ticket.get("priority") or "")
             parts += [f"{ticket.get('conversation_id', '')}  {ticket.get('status', '')}  ",
-                      (str(ticket.get("priority") or ""), PRIORITY_STYLE.get(ticket.get("priority") or "", "")),
-                      ("  " + str(ticket.get("agent") or ""), "dim"), "\n"]
-        if not tickets:
+                      (priority, PRIORITY_STYLE.get(priority, "")), ("  " + drawable(str(ticket.get("agent") or "")), "dim"), "\n"]
+        if not card.open_tickets:
             parts += [("none", "dim"), "\n"]
-        memory = card.get("memory") or []
         parts += ["\n", ("Memory", "bold underline"), "\n"]
-        for item in memory[:5]:
-            parts += ["• ", str(item.get("summary", "")), "\n"]
-        if not memory:
+        for item in card.memory[:5]:
+            parts += ["• ", drawable(str(item.get("summary", ""))), "\n"]
+        if not card.memory:
             parts += [("nothing remembered", "dim")]
         self.query_one("#card-body", Static).update(Content.assemble(*parts))
-
-
-class ConversationQueue(OptionList):
-    """Open and escalated conversations; escalated first, flagged with their priority."""
-
-    def on_mount(self) -> None:
-        self.border_title = "Queue"
-
-    def show(self, conversations: list[ConversationInfo], names: dict[str, str], current: str | None) -> None:
-        highlighted = self.highlighted
-        self.clear_options()
-        for conv in conversations:
-            escalated = conv.status == "escalated"
-            prompt = Content.assemble(
-                ("⚑ " if escalated else "  ", "bold $error"),
-                (f"{conv.priority or '':<6} ", PRIORITY_STYLE.get(conv.priority or "", "dim")),
-                (names.get(conv.customer_id, conv.customer_id), "bold" if conv.id == current else ""),
-                (f"  {conv.status}", "dim"),
-                ("  human" if conv.handled_by == "human" else "", "$warning"),
-            )
-            self.add_option(Option(prompt, id=conv.id))
-        self.border_subtitle = f"{len(conversations)} open"
-        if highlighted is not None and conversations:
-            self.highlighted = min(highlighted, len(conversations) - 1)
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        if event.option.id:
-            self.post_message(ConversationPicked(event.option.id))
 
 
 class StatusLine(Static):
@@ -110,6 +80,8 @@ class StatusLine(Static):
     usage: reactive[Usage] = reactive(Usage)
     latency_ms: reactive[float] = reactive(0.0)
     turns: reactive[int] = reactive(0)
+    queued: reactive[int] = reactive(0)
+    """Messages typed during a turn, sent when it ends."""
 
     def render(self) -> Content:
         state: tuple[str, str]
@@ -121,7 +93,7 @@ class StatusLine(Static):
             state = ("● ready", "$success")
         speaker = "customer" if self.speaker == "customer" else "agent"
         return Content.assemble(
-            state, (" │ as ", "dim"), (speaker, "bold"),
+            state, (f" +{self.queued} queued" if self.queued else "", "$warning"), (" │ as ", "dim"), (speaker, "bold"),
             # Compact counts: at 160 columns the centre is 72 wide and "32,307/765" pushed the turn count off.
             (" │ tok ", "dim"), f"{tokens(self.usage.prompt_tokens)}/{tokens(self.usage.completion_tokens)}",
             (" │ ", "dim"), f"${self.usage.cost_usd:.4f}",

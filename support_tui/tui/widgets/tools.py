@@ -10,38 +10,45 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Collapsible, Static
+from textual.widgets._collapsible import CollapsibleTitle
 
 from support_tui.core.events import ToolCallFinished, ToolCallRequested
 from support_tui.tui.messages import ToolDecision
+from support_tui.tui.text import literal
 
-STATUS_STYLE = {"ok": "$success", "error": "$error", "blocked": "$error", "pending_approval": "bold $warning", "running": "$accent"}
+STATUS_STYLE = {"ok": "$success", "error": "$error", "blocked": "$error", "pending_approval": "bold $warning", "running": "$accent",
+                "cancelled": "$text-muted"}
 
 
-def pretty(value: Any) -> str:
-    """Pretty JSON for a tool's arguments or result (repr for what JSON cannot hold)."""
+def pretty(value: Any) -> Content:
+    """Pretty JSON for a tool's arguments or result (repr for what JSON cannot hold), shown literally."""
     try:
-        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+        return literal(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str))
     except (TypeError, ValueError):
-        return repr(value)
+        return literal(repr(value))
 
 
 class ToolCallCard(Vertical):
-    """One call. Pending approval: Approve (a), Edit arguments (e), Deny (d)."""
+    """One call, one Tab stop (Enter opens or folds it). Pending approval: Approve (a), Edit arguments (e), Deny (d)."""
 
     can_focus = True
     BINDINGS = [
         Binding("a", "decide('approve')", "Approve"),
         Binding("e", "decide('edit')", "Edit args"),
         Binding("d", "decide('deny')", "Deny"),
+        Binding("enter", "toggle", "Open/fold", show=False),
     ]
 
-    def __init__(self, call_id: str, name: str, arguments: dict[str, Any]) -> None:
+    def __init__(self, call_id: str, name: str, arguments: dict[str, Any], turn_id: str = "") -> None:
         super().__init__(classes="tool-call -running")
         self.call_id = call_id
         self.tool_name = name
         self.arguments = arguments
+        self.turn_id = turn_id
         self.status = "running"
         self.duration_ms = 0.0
+        self.waiting_since = 0.0
+        """When the call began waiting for a person (event time, ms): Ctrl+G goes to the oldest first."""
         self.detail: Content = Content.assemble(("arguments ", "dim"), pretty(arguments))
 
     def title(self) -> Content:
@@ -57,17 +64,26 @@ class ToolCallCard(Vertical):
             yield Button("Edit (e)", variant="primary", id="tool-edit", compact=True)
             yield Button("Deny (d)", variant="error", id="tool-deny", compact=True)
 
+    def on_mount(self) -> None:
+        # The card is the Tab stop; a focusable title inside it made every card cost two Tabs.
+        self.query_one(CollapsibleTitle).can_focus = False
+
+    def action_toggle(self) -> None:
+        collapsible = self.query_one(Collapsible)
+        collapsible.collapsed = not collapsible.collapsed
+
     def finish(self, event: ToolCallFinished) -> None:
         self.remove_class(f"-{self.status.replace('_', '-')}")
         self.status = event.status
         self.arguments = event.arguments
         self.duration_ms = event.duration_ms
         self.add_class(f"-{event.status.replace('_', '-')}")
+        self.waiting_since = event.at if event.status == "pending_approval" else 0.0
         parts: list[str | tuple[str, str]] = [("arguments ", "dim"), pretty(event.arguments)]
         if event.rule:
             parts += ["\n", ("rule ", "dim"), (event.rule, "bold $warning")]
         if event.error:
-            parts += ["\n", ("why ", "dim"), event.error]
+            parts += ["\n", ("why ", "dim"), literal(event.error)]
         if event.result is not None:
             parts += ["\n", ("result ", "dim"), pretty(event.result)]
         self.detail = Content.assemble(*parts)
@@ -79,9 +95,13 @@ class ToolCallCard(Vertical):
 
     def resolved(self) -> None:
         """A person decided; the engine's next events carry the outcome."""
-        self.remove_class("-pending-approval")
-        self.status = "running"
-        self.add_class("-running")
+        self.set_running("running")
+
+    def set_running(self, status: str) -> None:
+        """Show the card as ``running`` (decided, outcome to come) or ``cancelled`` (its turn ended first)."""
+        self.remove_class("-pending-approval", "-running", "-cancelled")
+        self.status = status
+        self.add_class(f"-{status}")
         self.query_one(Collapsible).title = self.title()  # type: ignore[assignment]
 
     def action_decide(self, action: str) -> None:
@@ -93,11 +113,35 @@ class ToolCallCard(Vertical):
         self.action_decide((event.button.id or "").removeprefix("tool-"))
 
 
+class TurnSeparator(Static):
+    """A rule between the calls of one turn and the next."""
+
+    def __init__(self, turn_id: str, label: str) -> None:
+        super().__init__(Content.assemble(("── ", "dim"), (label, "dim italic"), (" ──", "dim")), classes="turn-separator")
+        self.turn_id = turn_id
+
+
 class ToolsPanel(VerticalScroll):
-    """Every tool call of the conversation, newest last."""
+    """Every tool call of the conversation, newest last, one separator per turn."""
 
     def on_mount(self) -> None:
         self.border_title = "Tools"
+        self.turns = 0
+
+    async def _mount_card(self, event: ToolCallRequested | ToolCallFinished) -> ToolCallCard:
+        cards = list(self.query(ToolCallCard))
+        if not cards or cards[-1].turn_id != event.turn_id:
+            self.turns += 1
+            await self.mount(TurnSeparator(event.turn_id, f"turn {self.turns}"))
+        card = ToolCallCard(event.call_id, event.name, event.arguments, event.turn_id)
+        await self.mount(card)
+        return card
+
+    def cancel_running(self) -> None:
+        """The turn ended (cancelled or failed) before these calls reported back."""
+        for card in self.query(ToolCallCard):
+            if card.status == "running":
+                card.set_running("cancelled")
 
     def card(self, call_id: str) -> ToolCallCard | None:
         for card in self.query(ToolCallCard):
@@ -107,15 +151,13 @@ class ToolsPanel(VerticalScroll):
 
     async def requested(self, event: ToolCallRequested) -> None:
         if self.card(event.call_id) is None:
-            card = ToolCallCard(event.call_id, event.name, event.arguments)
-            await self.mount(card)
+            card = await self._mount_card(event)
             self.call_after_refresh(card.scroll_visible, animate=False)
 
     async def finished(self, event: ToolCallFinished) -> None:
         card = self.card(event.call_id)
         if card is None:
-            card = ToolCallCard(event.call_id, event.name, event.arguments)
-            await self.mount(card)
+            card = await self._mount_card(event)
         card.finish(event)
         self.update_subtitle()
 
@@ -129,4 +171,5 @@ class ToolsPanel(VerticalScroll):
 
     async def clear(self) -> None:
         await self.remove_children()
+        self.turns = 0
         self.update_subtitle()

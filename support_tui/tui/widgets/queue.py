@@ -1,0 +1,172 @@
+"""The conversation queue: one two-line row per open or escalated conversation; sortable and filterable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+
+from support_tui.tui.messages import ConversationPicked
+from support_tui.tui.text import clip, drawable
+from support_tui.tui.widgets.sidebar import PRIORITY_STYLE
+
+SORTS = ("priority", "recent", "waiting")
+"""priority: escalated first, by priority (the engine's order); recent: newest message first;
+waiting: conversations with a decision waiting first."""
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """What one queue row says about a conversation."""
+
+    conversation_id: str
+    customer: str
+    status: str
+    priority: str | None
+    last_at: str
+    """ISO time of the newest message (or the conversation's last change)."""
+    subject: str
+    """The customer's first request, or the specialist when there is none yet."""
+    unread: bool
+    """A customer message arrived since a person last had this conversation open."""
+    waiting: int
+    """Tool calls and drafts waiting for a person's decision."""
+    human: bool
+    """A person took the conversation over."""
+    rank: int
+    """Position in the engine's order (escalated first, by priority)."""
+
+    def matches(self, words: list[str]) -> bool:
+        hay = f"{self.conversation_id} {self.customer} {self.status} {self.priority or ''} {self.subject}".lower()
+        return all(w in hay for w in words)
+
+
+def short_id(conversation_id: str) -> str:
+    """The last 6 characters are enough to tell conversations apart on screen."""
+    return conversation_id.removeprefix("conv_")[-6:]
+
+
+def clock(iso: str, today: str) -> str:
+    """``2026-11-26T09:14:03...`` → ``09:14`` on ``today`` (a date), else ``11-26``."""
+    if len(iso) < 16:
+        return iso
+    return iso[11:16] if iso[:10] == today else iso[5:10]
+
+
+class ConversationQueue(Vertical):
+    """Open and escalated conversations. ``/`` filters, ``s`` changes the order, Enter opens."""
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rows: list[QueueRow] = []
+        self.current: str | None = None
+        self.sort = SORTS[0]
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter: id, name, subject, status", id="queue-filter", compact=True)
+        yield OptionList(id="queue-options")
+
+    def on_mount(self) -> None:
+        self.border_title = "Queue"
+        self.query_one("#queue-filter").display = False
+
+    @property
+    def options(self) -> OptionList:
+        return self.query_one("#queue-options", OptionList)
+
+    def show(self, rows: list[QueueRow], current: str | None) -> None:
+        self.rows, self.current = rows, current
+        self._redraw()
+
+    def _ordered(self) -> list[QueueRow]:
+        words = self.query_one("#queue-filter", Input).value.lower().split()
+        rows = [r for r in self.rows if r.matches(words)]
+        if self.sort == "recent":
+            rows.sort(key=lambda r: r.last_at, reverse=True)
+        elif self.sort == "waiting":
+            rows.sort(key=lambda r: (-r.waiting, not r.unread, r.rank))
+        else:
+            rows.sort(key=lambda r: r.rank)
+        return rows
+
+    def _prompt(self, row: QueueRow) -> Content:
+        active = row.conversation_id == self.current
+        flags = Content.assemble(
+            ("▶" if active else " ", "bold $accent"),
+            ("⚑" if row.status == "escalated" else " ", "bold $error"),
+            ("●" if row.unread else " ", "bold $accent"),
+            (f"◆{row.waiting}" if row.waiting else "  ", "bold $warning"),
+        )
+        name_style = "bold $text-accent" if active else "bold"
+        today = max((r.last_at[:10] for r in self.rows), default="")
+        first = Content.assemble(flags, " ", (clip(row.customer, 22).ljust(22), name_style), (" " + clock(row.last_at, today), "dim"))
+        second = Content.assemble(
+            "  ", (short_id(row.conversation_id), "dim"), " ", (row.status, "italic"),
+            (f" {row.priority}" if row.priority else "", PRIORITY_STYLE.get(row.priority or "", "")),
+            (" human" if row.human else "", "$warning"), ("  " + clip(row.subject, 40), ""),
+        )
+        return Content("\n").join([first, second])
+
+    def _redraw(self) -> None:
+        options = self.options
+        highlighted = options.highlighted_option.id if options.highlighted_option else None
+        options.clear_options()
+        rows = self._ordered()
+        options.add_options([Option(self._prompt(r), id=r.conversation_id) for r in rows])
+        waiting = sum(1 for r in self.rows if r.waiting)
+        self.border_subtitle = f"{len(self.rows)} open · {waiting} waiting · by {self.sort}"
+        ids = [r.conversation_id for r in rows]
+        for wanted in (highlighted, self.current):
+            if wanted in ids:
+                options.highlighted = ids.index(wanted)
+                break
+
+    def action_filter(self) -> None:
+        box = self.query_one("#queue-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_sort(self) -> None:
+        self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
+        self._redraw()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._redraw()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            event.input.display = False
+        self.options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.post_message(ConversationPicked(event.option.id))
+
+    def row_text(self, index: int) -> str:
+        """The plain text of the row shown at ``index`` (for tests and screen readers)."""
+        return str(self.options.get_option_at_index(index).prompt)
+
+
+def queue_row(conv, customer: str, messages: list, pending: int, seen: int | None, rank: int) -> QueueRow:
+    """Build a row from a conversation, its messages and how many calls wait (``seen``: last message id read)."""
+    customer_messages = [m for m in messages if m.role == "customer"]
+    drafts = sum(1 for m in messages if m.status == "draft")
+    subject = customer_messages[0].text if customer_messages else (f"with {conv.agent}" if conv.agent else "no message yet")
+    last = messages[-1].created_at if messages else conv.updated_at
+    unread = bool(customer_messages) and (seen is None or customer_messages[-1].id > seen)
+    return QueueRow(conversation_id=conv.id, customer=drawable(customer), status=conv.status, priority=conv.priority,
+                    last_at=last, subject=drawable(subject), unread=unread, waiting=pending + drafts,
+                    human=conv.handled_by == "human", rank=rank)
