@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _ORDER_PATTERNS = (
     re.compile(r"\bORD[-\s]?(\d{3,})\b", re.IGNORECASE),
@@ -126,6 +130,20 @@ class Entities:
     intents: frozenset[str] = field(default_factory=frozenset)
     affirmative: bool = False
     negative: bool = False
+    ordinal: int | None = None
+    """"the second one" -> 1; "the last one" -> -1: a pick among the choices the agent just offered."""
+
+
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}
+_ORDINAL = re.compile(rf"\b(?:the\s+)?({'|'.join(_ORDINALS)})(?:\s+(?:one|order|item))?\b", re.IGNORECASE)
+
+
+def ordinal(text: str) -> int | None:
+    """The position a short answer picks ("the second one", "last one please"), or None."""
+    match = _ORDINAL.search(text)
+    if match is None or len(text.split()) > 8:
+        return None
+    return _ORDINALS[match.group(1).lower()]
 
 
 def order_ids(text: str) -> tuple[str, ...]:
@@ -188,7 +206,7 @@ def extract(text: str) -> Entities:
     name = _NAME_CHANGE.search(text)
     phone = _PHONE.search(_EMAIL.sub(" ", text))
     phone_text = phone.group(0).strip() if phone and sum(c.isdigit() for c in phone.group(0)) >= 7 else None
-    if phone_text and ("ORD" in text[max(0, phone.start() - 4):phone.start()].upper()):
+    if phone is not None and phone_text and "ORD" in text[max(0, phone.start() - 4):phone.start()].upper():
         phone_text = None
     # A question is not a yes ("ok, but what about the other order?"), unless it is a very short one.
     yes = bool(_YES.search(text)) and ("?" not in text or len(text.split()) <= 4)
@@ -207,11 +225,12 @@ def extract(text: str) -> Entities:
         intents=intents(text) | ({"change_address"} if address(text) else set()),
         affirmative=yes and not no,
         negative=no,
+        ordinal=ordinal(text),
     )
 
 
-def _unique(items) -> tuple:
-    seen: list = []
+def _unique(items: Iterable[T]) -> tuple[T, ...]:
+    seen: list[T] = []
     for item in items:
         if item not in seen:
             seen.append(item)

@@ -33,8 +33,8 @@ def order_state(order: dict[str, Any], request: Request) -> str:
 def lookup_order(o: ToolOutcome, request: Request) -> list[str]:
     order = _order(o)
     oid = order.get("order_id") or o.arguments.get("order_id")
-    if request.last("track_shipment") and request.last("track_shipment").ok and \
-            request.last("track_shipment").arguments.get("order_id") == oid:
+    tracked = request.last("track_shipment")
+    if tracked is not None and tracked.ok and tracked.arguments.get("order_id") == oid:
         return []
     what = f" ({items(order.get('items'))})" if order.get("items") else ""
     return [f"Your order {oid}{what} {order_state(order, request)}."]
@@ -90,10 +90,10 @@ def create_return(o: ToolOutcome, request: Request) -> list[str]:
     kind = "exchange" if (r.get("kind") or o.arguments.get("kind")) == "exchange" else "return"
     what = f" of {items(r.get('items'))}" if r.get("items") else ""
     out = [f"Done — your {kind}{what} from order {oid} is started, with return number {r.get('rma_id')}."]
-    if r.get("label_url"):
-        out.append(f"Your prepaid return label is here: {r['label_url']}")
     if r.get("amount"):
         out.append(f"{money(r['amount'])} will be refunded once the item arrives back.")
+    if r.get("label_url"):  # last, so the link is not run into the next sentence
+        out.append(f"Your prepaid return label is here: {r['label_url']}")
     return out
 
 
@@ -110,8 +110,8 @@ def existing_returns(o: ToolOutcome, request: Request) -> list[str]:
     for x in (x for x in o.value("returns") or [] if isinstance(x, dict)):
         names = [n for n in _item_names(x.get("items")) if not words or _matches(n, words)]
         if names:
-            out.append(f"The {join([product(n) for n in names])} from order {x.get('order_id')} already has a return: "
-                       f"number {x.get('rma_id')}, {status(x.get('status') or 'open')}.")
+            out.append(f"The {join([product(n) for n in names])} from order {x.get('order_id')} already has a return, "
+                       f"number {x.get('rma_id')} ({status(x.get('status') or 'open')}).")
     if out:
         return out[:2]
     return [f"I couldn't find {'the ' + words[0] if words else 'an item'} among the items of "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from .request import Request, ToolOutcome
 
@@ -25,7 +25,13 @@ _STOP = frozenset(
 
 
 def order_id(request: Request) -> str | None:
-    ids = request.said.order_ids or request.remembered.order_ids
+    """The order the message is about: one it names, one it picks from the offered choices, or an earlier one."""
+    if request.said.order_ids:
+        return request.said.order_ids[0]
+    picked = request.picked_order_id
+    if picked:
+        return picked
+    ids = request.remembered.order_ids
     return ids[0] if ids else None
 
 
@@ -56,7 +62,10 @@ def _newest(orders: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(orders, key=lambda o: str(o.get("placed_at") or ""), reverse=True)
 
 
-def _resolve(request: Request, choose) -> tuple[str | None, list[PlannedCall]]:
+Chooser = Callable[[list[dict[str, Any]]], "dict[str, Any] | None"]
+
+
+def _resolve(request: Request, choose: Chooser) -> tuple[str | None, list[PlannedCall]]:
     """An order id from the words, else from this turn's order list, else a call to list them."""
     known = order_id(request)
     if known:
@@ -140,7 +149,8 @@ def returns_refunds(request: Request, found: frozenset[str]) -> list[PlannedCall
     def by_product(orders: list[dict[str, Any]]) -> dict[str, Any] | None:
         hits = [o for o in orders if words and any(_matches(n, words) for n in _names(o.get("items")))]
         delivered = [o for o in orders if o.get("status") == "delivered"]
-        return (hits or (delivered if len(delivered) == 1 else []) or [None])[0]
+        found = hits or (delivered if len(delivered) == 1 else [])
+        return found[0] if found else None
 
     if request.said.products and not request.said.order_ids:
         # "a defective phone case" points at its order better than an order named earlier in the
@@ -233,7 +243,7 @@ def billing_payment(request: Request, found: frozenset[str]) -> list[PlannedCall
     if charges is None and not about_charges:
         return []  # a promo code or a gift card: the knowledge base answers it
     if charges is None:
-        calls = [("explain_charges", {"order_id": oid} if oid else {})]
+        calls: list[PlannedCall] = [("explain_charges", {"order_id": oid} if oid else {})]
         if re.search(r"payment method|card on file|history|invoices|statement", request.latest, re.IGNORECASE):
             calls.append(("get_billing_history", {"limit": 10}))
         return calls

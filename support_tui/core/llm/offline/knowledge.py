@@ -42,9 +42,11 @@ def answers(snippets: list[KbSnippet]) -> list[KbAnswer]:
 
 
 def _stem(word: str) -> str:
+    """A crude stem: "shipping", "ships" and "shipped" all give "ship"."""
     for suffix in ("ing", "ed", "es", "s", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            return word[:-1] if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "ls" else word
     return word
 
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .entities import extract
+from .request import Request
 
 _GREETING = re.compile(
     r"^\W*(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))(?:\s+there)?"
@@ -80,3 +81,11 @@ def read(text: str) -> Reading:
     general = (bool(_QUESTION.search(plain)) and not own and not about_product and not asking_us
                and "human" not in found.intents)
     return Reading(general=general)
+
+
+def read_turn(request: Request) -> Reading:
+    """The message in its conversation: a pick among the choices just offered ("the second one") continues
+    that question, whatever it looks like on its own."""
+    if request.picked_order_id:
+        return Reading()
+    return read(request.latest)

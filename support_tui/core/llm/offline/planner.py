@@ -7,7 +7,7 @@ from typing import Any, Callable
 from support_tui.core.turn.confirmation import is_affirmative
 
 from . import flows
-from .message import read
+from .message import read_turn
 from .request import Request
 
 PlannedCall = tuple[str, dict[str, Any]]
@@ -83,7 +83,7 @@ def plan(request: Request) -> list[PlannedCall]:
             return _offered(request, [proposal])  # exactly the call the customer confirmed
         if request.said.negative:
             return []
-    reading = read(request.latest)
+    reading = read_turn(request)
     if reading.greeting or reading.thanks or reading.off_topic or reading.general:
         return []  # answered from the knowledge base, without the customer's records
     if request.route_clarify and not request.outcomes and not request.said.intents:

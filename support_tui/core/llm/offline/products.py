@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .entities import DEVICE_WORDS
 from .humanize import join, money, product
@@ -45,9 +46,9 @@ def _compatibility(name: str, compat: list[str], request: Request) -> str:
     return f"The product details for the {name} don't list compatibility, so I can't confirm it."
 
 
-def _variants(name: str, variants: list[dict], asked: set[str]) -> list[str]:
+def _variants(name: str, variants: list[dict[str, Any]], asked: set[str]) -> list[str]:
     """Sizes and colours the customer named, with stock; or every variant when the one asked for is missing."""
-    def label(v: dict) -> str:
+    def label(v: dict[str, Any]) -> str:
         return " ".join(str(v[k]) for k in ("colour", "size") if v.get(k))
 
     named = {w for v in variants for k in ("colour", "size") if v.get(k) for w in _question_words(str(v[k]))}
@@ -80,7 +81,7 @@ def get_product(o: ToolOutcome, request: Request) -> list[str]:
     ports = [c for c in compat if asked & _question_words(c) - {"usb", "wi", "fi"}] if not asked_compat else []
     if ports:  # "does it have Thunderbolt 4?" is answered by the listing's connections
         out.append(f"Yes — the {name} has {join(ports)}.")
-    specs = p.get("specs") if isinstance(p.get("specs"), dict) else {}
+    specs: dict[str, Any] = p["specs"] if isinstance(p.get("specs"), dict) else {}
     answered = [k for k, v in specs.items() if asked & _question_words(f"{k.replace('_', ' ')} {v}")]
     if answered and not asked_compat:
         out.append(f"The {name} listing says: " + "; ".join(_spec(k, specs[k]) for k in answered) + ".")

@@ -14,6 +14,7 @@ import support_tui.core.offline_env  # noqa: F401  (must run before litellm is i
 
 import litellm
 from litellm import CustomLLM
+from litellm.types.llms.openai import ChatCompletionUsageBlock
 from litellm.types.utils import GenericStreamingChunk, ModelResponse
 
 from .planner import plan
@@ -65,7 +66,7 @@ def decide(messages: list[Any], tools: list[Any] | None) -> OfflineAnswer:
         text = "" if calls else write_reply(request)
     except Exception:  # the last link of every fallback chain must always answer
         calls, text = [], _SAFE_REPLY
-    tool_calls = [
+    tool_calls: list[dict[str, Any]] = [
         {
             "id": f"call_{request.calls_so_far + i}",
             "type": "function",
@@ -105,7 +106,10 @@ def stream_chunks(answer: OfflineAnswer) -> list[GenericStreamingChunk]:
         chunks.append(GenericStreamingChunk(text=piece, tool_use=None, is_finished=False, finish_reason="",
                                             usage=None, index=0))
     chunks.append(GenericStreamingChunk(text="", tool_use=None, is_finished=True, finish_reason=answer.finish_reason,
-                                        usage=answer.usage(), index=0))
+                                        usage=ChatCompletionUsageBlock(prompt_tokens=answer.prompt_tokens,
+                                                                       completion_tokens=answer.completion_tokens,
+                                                                       total_tokens=answer.usage()["total_tokens"]),
+                                        index=0))
     return chunks
 
 
@@ -122,27 +126,29 @@ def to_model_response(answer: OfflineAnswer, model: str, messages: list[Any]) ->
     )
 
 
-def _tools(optional_params: dict | None) -> list[Any] | None:
-    return (optional_params or {}).get("tools")
+def _tools(optional_params: dict[str, Any] | None) -> list[Any] | None:
+    tools = (optional_params or {}).get("tools")
+    return tools if isinstance(tools, list) else None
 
 
 class OfflineSupportModel(CustomLLM):
     """A deterministic support agent: reads the engine's prompt and tool results, answers without a network."""
 
-    def completion(self, model: str, messages: list, *args: Any, optional_params: dict | None = None,
+    def completion(self, model: str, messages: list[Any], *args: Any, optional_params: dict[str, Any] | None = None,
                    **kwargs: Any) -> ModelResponse:
         return to_model_response(decide(messages, _tools(optional_params)), model, messages)
 
-    async def acompletion(self, model: str, messages: list, *args: Any, optional_params: dict | None = None,
+    async def acompletion(self, model: str, messages: list[Any], *args: Any, optional_params: dict[str, Any] | None = None,
                           **kwargs: Any) -> ModelResponse:
         return self.completion(model, messages, optional_params=optional_params)
 
-    def streaming(self, model: str, messages: list, *args: Any, optional_params: dict | None = None,
+    def streaming(self, model: str, messages: list[Any], *args: Any, optional_params: dict[str, Any] | None = None,
                   **kwargs: Any) -> Iterator[GenericStreamingChunk]:
         yield from stream_chunks(decide(messages, _tools(optional_params)))
 
-    async def astreaming(self, model: str, messages: list, *args: Any, optional_params: dict | None = None,
-                         **kwargs: Any) -> AsyncIterator[GenericStreamingChunk]:
+    # LiteLLM iterates astreaming's result with ``async for``; its stub types it as a coroutine.
+    async def astreaming(self, model: str, messages: list[Any], *args: Any,  # type: ignore[override]
+                         optional_params: dict[str, Any] | None = None, **kwargs: Any) -> AsyncIterator[GenericStreamingChunk]:
         for chunk in stream_chunks(decide(messages, _tools(optional_params))):
             yield chunk
             await asyncio.sleep(0)
@@ -157,5 +163,5 @@ def register_offline_provider() -> OfflineSupportModel:
     handler = OfflineSupportModel()
     others = [item for item in litellm.custom_provider_map if item.get("provider") != PROVIDER]
     litellm.custom_provider_map = [*others, {"provider": PROVIDER, "custom_handler": handler}]
-    litellm.utils.custom_llm_setup()
+    litellm.utils.custom_llm_setup()  # type: ignore[no-untyped-call]
     return handler

@@ -65,6 +65,22 @@ class Request:
     prompt_chars: int = 0
     said: Entities = field(default_factory=Entities)
     remembered: Entities = field(default_factory=Entities)
+    previous_reply: str = ""
+    """The agent's last reply before the latest message (the question a short answer continues)."""
+
+    @property
+    def offered_order_ids(self) -> tuple[str, ...]:
+        """The orders the previous reply offered as choices: those in its closing question, else all it named."""
+        question = next((s for s in reversed(re.split(r"(?<=[.!])\s+", self.previous_reply)) if s.rstrip().endswith("?")), "")
+        return extract(question).order_ids or extract(self.previous_reply).order_ids
+
+    @property
+    def picked_order_id(self) -> str | None:
+        """The order a short answer picks from the previous reply's choices ("the second one")."""
+        choices, n = self.offered_order_ids, self.said.ordinal
+        if n is None or not choices or n >= len(choices):
+            return None
+        return choices[n]
 
     @property
     def today(self) -> date:
@@ -84,7 +100,8 @@ class Request:
     def proposal_call(self) -> tuple[str, dict[str, Any]] | None:
         """The pending proposal's exact call: ``{"call": {"tool", "arguments"}}`` (or the older ``name``)."""
         p = self.pending_proposal or {}
-        call = p.get("call") if isinstance(p.get("call"), dict) else p
+        inner = p.get("call")
+        call: dict[str, Any] = inner if isinstance(inner, dict) else p
         name = call.get("tool") or call.get("name")
         return (str(name), dict(call.get("arguments") or {})) if name else None
 
@@ -223,6 +240,8 @@ def read_request(messages: list[Any], tools: list[Any] | None) -> Request:
     if user_at >= 0:
         request.latest = text_of(plain[user_at].get("content"))
         request.earlier_user = [text_of(m.get("content")) for m in plain[:user_at] if m.get("role") == "user"]
+        request.previous_reply = next((text_of(m.get("content")) for m in reversed(plain[:user_at])
+                                       if m.get("role") == "assistant" and m.get("content")), "")
     results = {str(m.get("tool_call_id")): m for m in plain[user_at + 1:] if m.get("role") == "tool"}
     for message in plain[user_at + 1:]:
         if message.get("role") == "assistant" and message.get("tool_calls"):

@@ -8,7 +8,7 @@ from typing import Any
 from .facts import RENDERERS
 from .humanize import join, money
 from .knowledge import best_answer, best_section, steps
-from .message import Reading, clauses, read
+from .message import Reading, clauses, read, read_turn
 from .request import Request, ToolOutcome
 
 HELP_AREAS = "your orders and deliveries, returns and refunds, payments, your account, and our products"
@@ -43,7 +43,7 @@ class Act:
 
 def plan_acts(request: Request) -> list[Act]:
     """Decide what the reply does, from the message and this turn's typed facts."""
-    reading = read(request.latest)
+    reading = read_turn(request)
     if request.escalated:
         return _handing_over(request)
     if request.proposal_call and request.said.negative and not request.outcomes:
@@ -171,7 +171,7 @@ def _choices(request: Request, o: ToolOutcome) -> list[Act]:
     ok_statuses, shipped_why, delivered_why, verb = _POSSIBLE[wanted]
     possible = [x for x in orders if x.get("status") in ok_statuses]
     if wanted == "return":
-        possible = [x for x in possible if _days_since(x, request) is None or _days_since(x, request) <= 30]
+        possible = [x for x in possible if (_days_since(x, request) or 0) <= 30]
     acts: list[Act] = []
     others = [x for x in orders if x not in possible]
     for x in others[:2]:
