@@ -28,11 +28,7 @@ from support_tui.core.specialists import ROUTABLE
 
 SHIPPED = load_scenarios()
 
-KNOWN_ENGINE_BUGS: dict[str, str] = {
-    "product-laptop-ports": "offline model: the catalogue has a 'Vantage 15 Laptop' and the customer's own 'Vantage 15"
-    " Creator Laptop'; the planner picks the first match instead of the one the customer bought, and reads"
-    " 'Thunderbolt' as a product name rather than a spec to look up",
-}
+KNOWN_ENGINE_BUGS: dict[str, str] = {}
 """Scenarios that fail because of the engine or the offline model, not the scenario; owners are told."""
 
 
@@ -42,7 +38,7 @@ KNOWN_ENGINE_BUGS: dict[str, str] = {
 def test_shipped_scenarios_load_and_are_named_by_their_files():
     stems = sorted(p.stem for p in scenarios_dir().glob("*.json"))
     assert sorted(s.id for s in SHIPPED) == stems
-    assert len(SHIPPED) >= 30
+    assert len(SHIPPED) >= 60
 
 
 def test_the_five_seed_scenarios_are_there_word_for_word():
@@ -156,6 +152,24 @@ def test_a_turn_that_meets_its_expectations_has_no_failures():
         handoff=False, status="completed",
     )
     assert check_turn(expect, _summary()) == []
+
+
+def test_a_cited_date_counts_as_a_customer_reads_it_not_only_as_a_raw_iso_date():
+    calls = [{"name": "track_shipment", "arguments": {"order_id": "ORD-67890"}, "status": "ok", "rule": None, "error": None,
+              "result": {"estimated_delivery": "2026-12-02"}}]
+    expect = TurnExpect(reply_cites=["track_shipment.estimated_delivery"])
+    for reply in ("It should arrive on Wednesday 2 December.", "It should arrive on December 2.", "ETA 2026-12-02"):
+        assert check_turn(expect, _summary(tool_calls=calls, reply=reply)) == [], reply
+    (miss,) = check_turn(expect, _summary(tool_calls=calls, reply="It should arrive on Thursday 3 December."))
+    assert "does not cite track_shipment.estimated_delivery" in miss
+
+
+def test_shipped_scenarios_cover_the_conversations_customers_have():
+    """Greetings, off-topic and general questions, several requests at once, answers to a clarifying
+    question, calm and upset requests for a person, a person's denial, and multi-turn conversations."""
+    tags = {t for s in SHIPPED for t in s.tags}
+    assert tags >= {"conversation", "general", "multi-request", "clarify", "escalation", "approval"}
+    assert sum(len(s.steps) > 1 for s in SHIPPED) >= 20
 
 
 def test_each_wrong_expectation_is_named_with_what_happened():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import date
 from typing import Any
 
 from support_tui.core.scenarios.model import ReadCheck, TurnExpect
@@ -12,6 +14,18 @@ _MISSING: Any = object()
 
 def _has(haystack: str, needle: str) -> bool:
     return needle.lower() in haystack.lower()
+
+
+def _cited(reply: str, value: Any) -> bool:
+    """The value is in the reply as given, or (a date or timestamp) the way a customer reads it: "2 December"."""
+    text = str(value)
+    if _has(reply, text):
+        return True
+    try:
+        day = date.fromisoformat(text[:10]) if re.match(r"\d{4}-\d{2}-\d{2}", text) else None
+    except ValueError:
+        day = None
+    return day is not None and any(_has(reply, form) for form in (f"{day.day} {day:%B}", f"{day:%B} {day.day}"))
 
 
 def _dig(value: Any, path: list[str]) -> Any:
@@ -147,7 +161,7 @@ def check_turn(expect: TurnExpect, turn: dict[str, Any]) -> list[str]:
         value = _dig(ok.get("result"), keys) if ok else _MISSING
         if value is _MISSING or value in (None, ""):
             out.append(f"no successful {tool} call with {'.'.join(keys)} to cite (calls: {done})")
-        elif not _has(reply, str(value)):
+        elif not _cited(reply, value):
             out.append(f"the reply does not cite {cite} ({value!r}): {reply[:300]!r}")
     docs = {k["doc_id"] for k in turn.get("kb") or []}
     for doc in expect.kb_docs:
