@@ -98,6 +98,13 @@ class ForkRun(BaseModel):
     """The specialist the message was sent to (None: the router decided)."""
     replayed: list[ReplayedCall] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
+    """The fork's first turn (the notice saying where it came from), then turn N's events."""
+
+    @property
+    def turn_events(self) -> list[Event]:
+        """Turn N's events, as it ran again."""
+        first = self.events[0].turn_id if self.events else None
+        return [e for e in self.events if e.turn_id != first]
 
 
 @dataclass(frozen=True)
