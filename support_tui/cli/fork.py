@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("--models", help="two models, comma-separated, e.g. openai/gpt-4o,anthropic/claude-sonnet-4-5")
     compare.add_argument("--routes", help="two specialists, comma-separated, e.g. returns_refunds,order_tracking")
     compare.add_argument("--json", action="store_true", help="print one JSON object")
+    compare.add_argument("--view", action="store_true", help="show both sides in the console's compare screen")
     compare.set_defaults(func=compare_command)
 
     scenario = sub.add_parser("scenario", help="scripted scenarios made from conversations")
@@ -108,7 +109,11 @@ async def compare_command(args: argparse.Namespace) -> int:
             comparison = await engine.compare(args.conversation, turn=args.turn, models=models or None, routes=routes or None)
         except (LookupError, ValueError) as exc:
             raise UserError(str(exc)) from None
-    if args.json:
+    if args.view:
+        from support_tui.tui.screens.compare import CompareApp, CompareScreen
+
+        await CompareApp(CompareScreen(comparison=comparison)).run_async()
+    elif args.json:
         print_json(comparison.to_dict())
     else:
         print(render_comparison(comparison.to_dict(), width=shutil.get_terminal_size((160, 40)).columns))
