@@ -16,7 +16,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import support_tui.core.offline_env  # noqa: E402,F401
 
-NAMES = ("engine", "retrieval", "load", "console", "longconv")
+NAMES = ("engine", "retrieval", "load", "console", "cli", "longconv")
 
 
 def machine() -> str:
@@ -50,6 +50,10 @@ def run_one(name: str) -> dict[str, float]:
         import console
 
         return console.run()
+    if name == "cli":
+        import console
+
+        return console.run_cli()
     if name == "longconv":
         import longconv
 

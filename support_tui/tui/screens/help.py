@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -18,6 +23,8 @@ def key_label(key: str) -> str:
     def one(k: str) -> str:
         if k in names:
             return names[k]
+        if len(k) == 1:
+            return k  # a, e, d: what the person presses
         return "+".join(p.upper() if len(p) == 1 or p[0] == "f" and p[1:].isdigit() else p.capitalize() for p in k.split("+"))
 
     return " / ".join(one(k.strip()) for k in key.split(","))
@@ -45,14 +52,24 @@ def help_sections() -> list[tuple[str, list[Binding]]]:
     ]
 
 
-def help_text() -> Content:
-    lines: list[Content] = []
+def help_table() -> Group:
+    """Keys and what they do, by area; descriptions wrap under themselves, not under the keys. Our own text only."""
+    parts: list[Text | Table] = []
     for title, bindings in help_sections():
-        lines.append(Content.styled(title, "bold underline $text-primary"))
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True, style="bold", width=12)
+        table.add_column()
         for b in bindings:
-            lines.append(Content.assemble((f"  {key_label(b.key):<18}", "bold $text-accent"), b.tooltip or b.description))
-        lines.append(Content(""))
-    return Content("\n").join(lines)
+            table.add_row(Text(key_label(b.key)), Text(b.tooltip or b.description))
+        parts += [Text(title, style="bold underline"), table, Text("")]
+    return Group(*parts)
+
+
+def help_plain(width: int = 100) -> str:
+    """The help as plain text (for tests and ``--help``-like uses)."""
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(help_table())
+    return console.export_text()
 
 
 class HelpScreen(Dialog):
@@ -66,5 +83,5 @@ class HelpScreen(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box -wide", id="help-box"):
             with VerticalScroll():
-                yield Static(help_text(), id="help-text")
+                yield Static(help_table(), id="help-text")
             yield Static(Content("↑↓ scroll · Esc closes"), classes="dialog-help")

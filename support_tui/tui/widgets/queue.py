@@ -113,8 +113,11 @@ class ConversationQueue(Vertical):
         second = Content.assemble(
             "  ", (short_id(row.conversation_id), "dim"), " ", (row.status, "italic"),
             (f" {row.priority}" if row.priority else "", PRIORITY_STYLE.get(row.priority or "", "")),
-            (" human" if row.human else "", "$warning"), ("  " + clip(row.subject, 40), ""),
+            (" human" if row.human else "", "$warning"),
         )
+        # One line each: the subject gets what the row leaves (a wrapped row read as two conversations).
+        room = max((self.options.scrollable_content_region.width or 34) - second.cell_length - 3, 8)
+        second = Content.assemble(second, "  ", clip(row.subject, room))
         return Content("\n").join([first, second])
 
     def _redraw(self) -> None:
