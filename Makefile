@@ -40,6 +40,10 @@ bench: $(STAMP)
 eval: $(STAMP)
 	$(VENV)/bin/support-tui eval routing --data ../shared/eval/routing-dev.jsonl
 	$(VENV)/bin/support-tui eval scenarios
+	$(VENV)/bin/support-tui eval replies
+	$(VENV)/bin/support-tui eval escalation --data fixtures/eval/escalation.jsonl
+	$(VENV)/bin/support-tui eval escalation --data fixtures/eval/escalation-holdout.jsonl
+	$(VENV)/bin/support-tui eval routing --data fixtures/eval/routing-holdout.jsonl
 	$(VENV)/bin/support-tui eval tau --shop taubench-retail --tasks ../shared/taubench-retail/tasks_train.jsonl --agent gold
 	$(VENV)/bin/support-tui eval tau --shop taubench-retail --tasks ../shared/taubench-retail/tasks_dev.jsonl --agent gold
 	$(PY) benchmarks/tau_gold.py
