@@ -28,10 +28,9 @@ from support_tui.core.turn.handoffs import Handoffs
 from support_tui.core.turn.parts import TurnParts
 from support_tui.core.turn.prompts import HISTORY_LIMIT
 from support_tui.core.turn.reply import ReplyWriter
+from support_tui.core.turn.retrieval import embed, retrieve, search_query
 from support_tui.core.turn.state import Turn
 
-FOLLOW_UP_WORDS = 3
-"""A message this short is read with the one before it when searching the knowledge base."""
 
 
 class CustomerTurn:
@@ -57,14 +56,11 @@ class CustomerTurn:
         # One bounded read of the conversation serves retrieval, routing and the prompt's history.
         messages = await parts.store.recent_messages(turn.conv.id, HISTORY_LIMIT)
         earlier = [m.text for m in messages if m.role == "customer" and m.turn_id != turn.turn_id]
-        # A bare follow-up ("yes", "ok thanks") says nothing to search the KB with: it is read
-        # together with the customer's previous message.
-        query = f"{earlier[-1]} {text}" if len(text.split()) <= FOLLOW_UP_WORDS and earlier else text
-        vectors = await embedder.aencode([text] if query == text else [text, query])
-        vector, query_vector = vectors[0], vectors[-1]
+        query = search_query(text, earlier)
+        vector, queries, query_vectors = await embed(embedder, text, query)
         t = turn.stage("embed", t)
-        # Retrieval needs only the vector: it runs while routing and escalation are decided.
-        search = asyncio.ensure_future(kb.search(query, k=parts.settings.kb_top_k, vector=query_vector))
+        # Retrieval needs only the vectors: it runs while routing and escalation are decided.
+        search = asyncio.ensure_future(retrieve(kb, queries, query_vectors, parts.settings.kb_top_k))
         try:
             decision = self._route(router.route_vector(vector, text, RoutingContext(current_agent=turn.state.agent, previous_texts=earlier)), text, route_override)
             async with aclosing(self._decide_and_reply(text, vector, decision, messages, sentiment, trend, query, search, t)) as events:
