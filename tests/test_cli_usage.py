@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 
@@ -43,6 +44,24 @@ def test_chat_skips_a_line_of_control_characters(home, capsys, monkeypatch):
     captured = capsys.readouterr()
     assert "nothing to send" in captured.err and "Traceback" not in captured.err
     assert "1Z999AA10123456784" in captured.out
+
+
+def test_chat_with_piped_input_echoes_each_line_and_labels_each_reply(home, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("where is my order ORD-67890?\n"))
+    assert main(["chat", "--customer", "cust_12345"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "you> where is my order ORD-67890?"
+    assert lines[1].startswith("order_tracking> ") and "1Z999AA10123456784" in out
+
+
+def test_trace_without_an_id_shows_the_latest_conversation(home, capsys):
+    assert main(["ask", "where is my order ORD-67890?", "--customer", "cust_12345"]) == 0
+    conversation = re.search(r"\(conversation (\S+)\)", capsys.readouterr().err).group(1)
+    assert main(["trace"]) == 0
+    captured = capsys.readouterr()
+    assert f"latest conversation {conversation}" in captured.err
+    assert "turn_started" in captured.out and "turn_completed" in captured.out
 
 
 @pytest.mark.parametrize("argv, says", [

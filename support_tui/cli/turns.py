@@ -161,7 +161,8 @@ async def trace_command(args: argparse.Namespace) -> int:
             every = await engine.conversations(["open", "escalated", "resolved", "abandoned", "closed"])
             if not every:
                 raise UserError("no conversations yet; `support-tui ask` or the console starts one")
-            conv = max(every, key=lambda c: c.updated_at)
+            # Real conversations before the generated history (whose dates are moved up to today).
+            conv = max(every, key=lambda c: (not c.is_fixture, c.updated_at))
             print(f"(latest conversation {conv.id}, customer {conv.customer_id})", file=sys.stderr)
         events = await engine.trace(conv.id)
     if args.json:
