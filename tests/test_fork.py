@@ -98,3 +98,12 @@ async def test_a_fork_of_a_turn_that_does_not_exist_says_so(engine, returned):
         await engine.fork("conv_nope", turn=1)
     with pytest.raises(ValueError, match="unknown specialist"):
         await engine.fork(returned.id, turn=1, route="nobody")
+
+
+async def test_later_messages_in_a_fork_run_on_its_sandbox_never_the_live_shop(engine, returned):
+    fork = await engine.fork(returned.id, turn=1)  # the proposal again, on a sandbox
+    live_before = await _returns(engine)
+    events = await _turn(engine, fork.conversation_id, "yes")
+    ran = [e for e in events if isinstance(e, ToolCallFinished) and e.name == "create_return"]
+    assert ran and ran[-1].status == "ok"  # the fork's yes ran its return...
+    assert await _returns(engine) == live_before  # ...on the fork's sandbox, not the live shop

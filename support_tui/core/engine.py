@@ -20,7 +20,7 @@ from support_tui.core.store.protocol import SupportStore
 from support_tui.core.store.records import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage, utcnow
 from support_tui.core.textsafety import CleanText, clean_message
 from support_tui.core.turn.compare import Comparison, Side, compare_turn
-from support_tui.core.turn.fork import ForkRun, fork_turn
+from support_tui.core.turn.fork import ForkRun, conversation_parts, fork_turn
 from support_tui.core.turn.lifecycle import CLOSED, TurnRunner
 from support_tui.core.turn.parts import TurnParts
 from support_tui.core.turn.tools import ENGINE_RULES, ToolRunner
@@ -404,16 +404,29 @@ class Engine:
     ) -> AsyncIterator[Event]:
         if actor == "human":
             return self._human_turn(conversation_id, text)
-        return self._published(self.turns.customer_message(conversation_id, text, route_override=self._agent(route_override)))
+        route = self._agent(route_override)
+        return self._on(conversation_id, lambda turns: turns.customer_message(conversation_id, text, route_override=route))
 
     def rerun_turn(self, conversation_id: str, *, route_override: str | None = None) -> AsyncIterator[Event]:
-        return self._published(self.turns.rerun(conversation_id, route_override=self._agent(route_override)))
+        route = self._agent(route_override)
+        return self._on(conversation_id, lambda turns: turns.rerun(conversation_id, route_override=route))
+
+    async def _on(
+        self, conversation_id: str, turn: Callable[[TurnRunner], AsyncGenerator[Event, None]]
+    ) -> AsyncGenerator[Event, None]:
+        """A turn on the conversation's own parts (a fork runs on its sandbox), published as it goes."""
+        conv = await self.get_conversation(conversation_id)
+        async with conversation_parts(self.parts, conv) as parts:
+            turns = self.turns if parts is self.parts else TurnRunner(parts, self.wait_ready)
+            async with aclosing(self._published(turn(turns))) as events:
+                async for event in events:
+                    yield event
 
     def resolve_tool_call(
         self, conversation_id: str, call_id: str, *, approve: bool, arguments: dict[str, Any] | None = None,
         reason: str | None = None, by: str | None = None,
     ) -> AsyncIterator[Event]:
-        return self._published(self.turns.resolve_call(
+        return self._on(conversation_id, lambda turns: turns.resolve_call(
             conversation_id, call_id, approve=approve, arguments=arguments, reason=reason, by=by))
 
     async def check_tool_arguments(self, conversation_id: str, call_id: str, arguments: dict[str, Any]) -> list[str]:

@@ -18,8 +18,9 @@ How a fork is made (``fork_turn``), and what it does not do:
   copies of the messages before turn N and a first "fork" turn in its trace that says where it came
   from. Turn N then runs again through the normal ``TurnRunner`` on the sandbox, with the chosen model
   or specialist. The parent's records and the live shop are never written.
-- Only turn N runs on the sandbox, which is dropped afterwards: a later message typed into a fork
-  runs on the live shop like any conversation's.
+- Later turns of a fork (a new message, a re-run, a person's decision) run on a fresh sandbox too,
+  rebuilt by replaying the parent's calls before turn N and then the fork's own
+  (``conversation_parts``): a fork never writes to the live shop.
 - A fork writes nothing to the customer's memory, and its prompt remembers only what was remembered
   before turn N (never the parent itself).
 """
@@ -27,9 +28,10 @@ How a fork is made (``fork_turn``), and what it does not do:
 from __future__ import annotations
 
 import json
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, AsyncGenerator, Awaitable, Callable, Sequence, cast
+from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -356,3 +358,22 @@ async def run_again(
     """Turn N's customer message, run through the normal turn lifecycle on ``parts``."""
     async for event in TurnRunner(parts, ready).customer_message(conversation_id, point.message.text, route_override=route):
         yield event
+
+
+@asynccontextmanager
+async def conversation_parts(parts: TurnParts, conversation: ConversationInfo) -> AsyncIterator[TurnParts]:
+    """The parts a conversation's turns run on: the live shop, or for a fork, its own sandbox.
+
+    A fork never writes to the live shop: each of its later turns (a new message, a re-run, a
+    person's decision) runs on a fresh sandbox rebuilt by replaying the parent's calls before the
+    fork point and then the fork's own.
+    """
+    if conversation.parent_id is None or conversation.forked_at_turn is None:
+        yield parts
+        return
+    point = await fork_point(parts.store, conversation.parent_id, conversation.forked_at_turn)
+    own = await parts.store.events(conversation.id)
+    async with parts.shop.sandbox(fresh=True) as sandbox:
+        ctx = CallContext(customer_id=conversation.customer_id, conversation_id=conversation.id)
+        await replay_calls(sandbox, [*point.prior, *own], ctx)
+        yield replace(parts, store=fork_store(parts.store, parts.store, point), shop=sandbox)
