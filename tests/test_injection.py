@@ -91,7 +91,7 @@ def world(template_home, shared_embedder, tmp_path_factory):
 
 
 async def _learn_customers(w: World) -> None:
-    db = w.engine.db
+    db = w.engine.shop.db
     rows = await db.fetchall("SELECT id, name, email, phone FROM customers WHERE id != ?", (ATTACKER,))
     me = await db.fetchone("SELECT name FROM customers WHERE id = ?", (ATTACKER,))
     w.others = {
@@ -104,7 +104,7 @@ async def _learn_customers(w: World) -> None:
 
 
 async def _snapshot(engine) -> list:
-    return [tuple(tuple(r) for r in await engine.db.fetchall(f"SELECT * FROM {t} ORDER BY rowid")) for t in WRITE_TABLES]
+    return [tuple(tuple(r) for r in await engine.shop.db.fetchall(f"SELECT * FROM {t} ORDER BY rowid")) for t in WRITE_TABLES]
 
 
 def _outputs(events) -> str:

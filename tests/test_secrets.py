@@ -71,7 +71,7 @@ async def test_key_echoed_by_a_provider_reaches_no_log_trace_or_export(wired, ca
 
     stored = await engine.trace(conv.id)
     turns = await engine.store.turns(conv.id)
-    rows = await engine.db.fetchall("SELECT data FROM events WHERE conversation_id = ?", (conv.id,))
+    rows = await engine.shop.db.fetchall("SELECT data FROM events WHERE conversation_id = ?", (conv.id,))
     places = {
         "live events": "".join(e.model_dump_json() for e in events),
         "stored trace": "".join(r["data"] for r in rows) + "".join(e.model_dump_json() for e in stored),
