@@ -504,3 +504,69 @@ async def test_a_new_question_on_an_escalated_case_is_acknowledged_with_nothing_
     assert made == []  # the order and its charges were gathered when the case was escalated
     assert "added your question about the app or website not working to your case" in reply
     assert "ORD-67890" not in reply and "sorry" not in reply.lower()
+
+
+LATE_AND_TWICE = "my order is late and I was also charged twice"
+DOUBLE_CHARGE = {"charges": [{"charge_id": "ch_1", "order_id": "ORD-67890", "amount": 249.99, "created_at": "2026-11-20T10:00:00"},
+                             {"charge_id": "ch_2", "order_id": "ORD-67890", "amount": 249.99, "created_at": "2026-11-20T10:02:00"}],
+                 "duplicates": [{"order_id": "ORD-67890", "charge_ids": ["ch_1", "ch_2"], "amount": 249.99}]}
+REFUND_QUOTE = {"action": "refund", "order_id": "ORD-67890", "amount": 249.99,
+                "summary": "I'll refund $249.99 on order ORD-67890 to your Visa ending 4242."}
+
+
+def billing_and_orders(name: str, arguments: dict) -> ToolResult:
+    if name == "issue_refund":
+        return {"status": "blocked", "result": {"proposal": REFUND_QUOTE}, "error": "Not done yet.", "rule": "customer_confirmation"}
+    if name == "list_orders":
+        return ok({"orders": [{**ORDER["order"], "placed_at": "2026-11-20T10:00:00", "estimated_delivery": "2026-11-28"}]})
+    if name == "lookup_order":
+        return ok({"order": {**ORDER["order"], "carrier": "UPS", "estimated_delivery": "2026-11-28"}})
+    return ok(DOUBLE_CHARGE)
+
+
+def test_a_message_is_split_into_its_requests_each_with_its_specialist() -> None:
+    from support_tui.core.llm.offline.parts import split
+
+    assert [(p.text, p.owner) for p in split(LATE_AND_TWICE)] == [
+        ("my order is late", "order_tracking"), ("I was also charged twice", "billing_payment")]
+    assert [p.owner for p in split("cancel my order, and can you reset my password")] == ["order_tracking", "technical_support"]
+    # A piece that asks for nothing of its own stays with the request before it.
+    assert [p.text for p in split("return the shoes and socks please")] == ["return the shoes and socks please"]
+
+
+async def test_two_requests_the_specialist_can_read_are_both_answered_and_the_yes_question_comes_last() -> None:
+    messages = [system("billing_payment"), {"role": "user", "content": LATE_AND_TWICE}]
+    made, reply, _ = await run(messages, tools_for("billing_payment"), billing_and_orders)
+    assert {"explain_charges", "issue_refund", "lookup_order"} <= {c["name"] for c in made}
+    assert "$249.99 twice" in reply and "on its way with UPS and should arrive on Saturday 28 November" in reply
+    assert reply.endswith("Shall I go ahead?")
+
+
+async def test_a_request_for_another_specialist_is_named_offered_and_a_yes_takes_it_up() -> None:
+    first = [system("order_tracking"), {"role": "user", "content": "Where is my order ORD-67890? Also I was charged twice"}]
+    made, reply, _ = await run(first, tools_for("order_tracking"), tracking_answer)
+    assert [c["name"] for c in made] == ["track_shipment", "lookup_order"]
+    assert "on Saturday 28 November" in reply
+    assert reply.endswith("You also asked about being charged twice. "
+                          "Shall I pass you to our billing and payment specialist for that now?")
+    then = [system("order_tracking"), first[1], {"role": "assistant", "content": reply}, {"role": "user", "content": "yes please"}]
+    calls, _, _, _ = await call(then, tools_for("order_tracking"))
+    assert [(c["name"], c["arguments"]["agent"]) for c in calls] == [("transfer_to_specialist", "billing_payment")]
+    # The specialist it goes to reads the request the yes took up, not the bare "yes please".
+    made, reply, _ = await run([system("billing_payment"), *then[1:]], tools_for("billing_payment"), billing_and_orders)
+    assert [c["name"] for c in made][:2] == ["explain_charges", "issue_refund"] and "$249.99 twice" in reply
+
+
+async def test_a_request_waiting_behind_a_confirmation_is_offered_once_the_action_is_done() -> None:
+    first = [system("billing_payment"), {"role": "user", "content": "I was charged twice and I want to return the headphones"}]
+    _, reply, _ = await run(first, tools_for("billing_payment"), billing_and_orders)
+    assert "You also asked about a return. I'll pass you to our returns and refunds specialist for that once this is done." in reply
+    assert reply.endswith("Shall I go ahead?")
+    call_args = {"order_id": "ORD-67890", "amount": 249.99, "reason": "duplicate charge"}
+    then = [system("billing_payment", proposal("issue_refund", call_args, REFUND_QUOTE["summary"], 249.99)),
+            first[1], {"role": "assistant", "content": reply}, {"role": "user", "content": "yes"}]
+    refunded = ok({"order_id": "ORD-67890", "amount": 249.99, "refund_id": "rf_1"})
+    made, reply, _ = await run(then, tools_for("billing_payment"), lambda n, a: refunded)
+    assert [c["name"] for c in made] == ["issue_refund"]
+    assert reply.endswith("Now for your other question, about a return. "
+                          "Shall I pass you to our returns and refunds specialist for that now?")

@@ -78,6 +78,9 @@ _INTENTS: dict[str, tuple[str, ...]] = {
                      "new number", "mobile number"),
 }
 
+_LATE = re.compile(r"\b(?:late|delayed|overdue|never (?:came|arrived|turned up|showed up)|still waiting|"
+                   r"(?:hasn't|has not|haven't|have not|didn't|did not|not) (?:come|arrived|received|got|turned up))\b")
+
 _YES = re.compile(
     r"^\s*(?:yes|yeah|yep|yup|sure|ok|okay|please do|go ahead|confirm|confirmed|do it|correct|"
     r"that's right|that is right|sounds good|y)\b|\b(?:go ahead|yes please|please proceed|i confirm)\b",
@@ -177,6 +180,8 @@ def intents(text: str) -> frozenset[str]:
     found = {name for name, cues in _INTENTS.items() if any(cue in low for cue in cues)}
     if "charg" in low and re.search(r"\b(?:twice|two times|double|2x|same amount again)\b", low):
         found.add("duplicate_charge")
+    if _LATE.search(low) and not found & {"refund", "refund_status", "return", "exchange"}:
+        found.add("track")  # "my order is late": a delivery question, though no tracking word is in it
     return frozenset(found)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .humanize import day, items, join, money, on_day, product, status
@@ -78,9 +79,12 @@ def check_return_eligibility(o: ToolOutcome, request: Request) -> list[str]:
         ago = f" (it was delivered {days} days ago" + (f", within our {r['window_days']}-day window)" if r.get("window_days") else ")") \
             if isinstance(days, int) and days > 1 else ""
         return [f"Order {oid} can still be returned{ago}."]
-    reason = str(r.get("reason") or "").rstrip(".")
+    reason = re.sub(r"\s*\((?:status|state): [^)]*\)", "", str(r.get("reason") or "")).rstrip(".")
+    if oid and reason.startswith(str(oid)):
+        reason = "it" + reason[len(str(oid)):]  # "ORD-1 has not been delivered" -> "it has not been delivered"
     if reason:
-        return [f"Order {oid} can't be returned: {reason[0].lower() + reason[1:]}."]
+        first = reason[0].lower() if reason[1:2].islower() else reason[0]  # "The item" -> "the item"; "RMA" stays
+        return [f"Order {oid} can't be returned: {first + reason[1:]}."]
     return [f"Order {oid} can't be returned."]
 
 

@@ -8,6 +8,7 @@ from support_tui.core.turn.confirmation import is_affirmative
 
 from . import flows
 from .message import read_turn
+from .parts import DOMAINS, OWNERS, READS, readable, side_parts
 from .request import Request
 
 PlannedCall = tuple[str, dict[str, Any]]
@@ -15,27 +16,6 @@ PlannedCall = tuple[str, dict[str, Any]]
 
 MAX_ROUNDS = 4
 """Tool rounds the offline model takes before it writes; the engine allows a few more."""
-
-DOMAINS: dict[str, frozenset[str]] = {
-    "order_tracking": frozenset({"track", "cancel", "change_address"}),
-    "returns_refunds": frozenset({"return", "exchange", "refund", "refund_status", "defective"}),
-    "product_info": frozenset({"compatible", "product_question"}),
-    "billing_payment": frozenset({"charge", "duplicate_charge", "refund"}),
-    "technical_support": frozenset({"password", "login", "crash"}),
-    "account_management": frozenset({"change_name", "change_email", "change_phone", "change_address"}),
-}
-"""The intents each specialist handles itself."""
-
-_OWNERS = (
-    ("duplicate_charge", "billing_payment"), ("refund_status", "returns_refunds"),
-    ("return", "returns_refunds"), ("exchange", "returns_refunds"), ("defective", "returns_refunds"),
-    ("refund", "returns_refunds"), ("cancel", "order_tracking"), ("track", "order_tracking"),
-    ("password", "technical_support"), ("login", "technical_support"), ("crash", "technical_support"),
-    ("change_name", "account_management"), ("change_email", "account_management"),
-    ("change_phone", "account_management"), ("compatible", "product_info"),
-    ("product_question", "product_info"), ("charge", "billing_payment"),
-)
-"""Which specialist a stray intent belongs to, strongest signal first."""
 
 _FLOWS = {
     "order_tracking": flows.order_tracking,
@@ -60,7 +40,7 @@ def transfer_target(request: Request) -> str | None:
     found = request.said.intents
     if found & DOMAINS[request.specialist]:
         return None
-    for intent, owner in _OWNERS:
+    for intent, owner in OWNERS:
         if intent in found and owner != request.specialist:
             return owner
     return None
@@ -97,7 +77,19 @@ def plan(request: Request) -> list[PlannedCall]:
         if _offered(request, [call]):
             return [call]
     flow = _FLOWS.get(request.specialist) or _guess_flow(request)
-    return _offered(request, flow(request, intents(request)) if flow else [])
+    return _offered(request, [*(flow(request, intents(request)) if flow else []), *_side_reads(request)])
+
+
+def _side_reads(request: Request) -> list[PlannedCall]:
+    """Look-ups for the requests of the message that belong to another specialist but that this one can
+    read ("my order is late and I was charged twice" at billing: the order, by its own order tools)."""
+    calls: list[PlannedCall] = []
+    for part in side_parts(request):
+        owner_flow = _FLOWS.get(part.owner or "")
+        if owner_flow and readable(request, part):
+            calls += [(name, args) for name, args in owner_flow(request, part.intents)
+                      if name in READS and request.offers(name)]
+    return calls
 
 
 def _offered(request: Request, calls: list[PlannedCall]) -> list[PlannedCall]:
@@ -120,7 +112,7 @@ def _guess_flow(request: Request) -> Callable[[Request, frozenset[str]], list[Pl
 
 
 def _topic(found: frozenset[str]) -> str:
-    for intent, _ in _OWNERS:
+    for intent, _ in OWNERS:
         if intent in found:
             return intent.replace("_", " ")
     return "another topic"

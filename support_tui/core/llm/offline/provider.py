@@ -17,6 +17,7 @@ from litellm import CustomLLM
 from litellm.types.llms.openai import ChatCompletionUsageBlock
 from litellm.types.utils import GenericStreamingChunk, ModelResponse
 
+from .parts import take_up_offer
 from .planner import plan
 from .request import read_request
 from .writer import write_reply
@@ -62,6 +63,7 @@ def decide(messages: list[Any], tools: list[Any] | None) -> OfflineAnswer:
     """Plan the next tool calls for these messages, or write the reply when none are left."""
     request = read_request(messages, tools)
     try:
+        take_up_offer(request)
         calls = plan(request)
         text = "" if calls else write_reply(request)
     except Exception:  # the last link of every fallback chain must always answer

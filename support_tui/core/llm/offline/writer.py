@@ -9,6 +9,7 @@ from .facts import RENDERERS
 from .humanize import join, money
 from .knowledge import best_answer, best_section, steps
 from .message import Reading, clauses, read, read_turn
+from .parts import ACTIONS, OFFER, PROMISE, Part, promised, readable, side_parts, team_name
 from .request import Request, ToolOutcome
 
 HELP_AREAS = "your orders and deliveries, returns and refunds, payments, your account, and our products"
@@ -62,6 +63,7 @@ def plan_acts(request: Request) -> list[Act]:
         acts += _general_clauses(request)
     if not any(a.kind in ("answer", "confirm", "propose", "clarify") for a in acts):
         acts.append(_clarify(request))
+    acts = _with_other_requests(request, acts)
     if not any(a.text.rstrip().endswith("?") for a in acts):
         acts.append(_anything_else())
     return acts
@@ -252,6 +254,41 @@ def _clarify(request: Request) -> Act:
         first, second = request.route_options[:2]
         return Act("clarify", f"Just so I help with the right thing: is this about {_TOPICS[first]} or {_TOPICS[second]}?")
     return Act("clarify", _ASK.get(request.specialist, "Could you tell me a little more about what you need?"))
+
+
+def _with_other_requests(request: Request, acts: list[Act]) -> list[Act]:
+    """Every other request of the message answered, or named and taken next; the reply's question last.
+
+    A request this specialist could read is already answered by its facts; one the knowledge base
+    answers gets that answer; any other is named, with an offer to pass it to its specialist (or, when
+    the reply already asks for a yes, a promise to do so once that is done).
+    """
+    extra: list[Act] = []
+    asking = any(a.text.rstrip().endswith("?") for a in acts)
+    for part in side_parts(request):
+        if readable(request, part):
+            continue
+        answer = None if part.intents & ACTIONS else best_answer(part.text, request.snippets, minimum=2)
+        if answer and all(answer.text != a.text for a in acts):
+            extra.append(Act("answer", answer.text))
+            continue
+        if part.owner is None:
+            continue
+        then = PROMISE if asking else OFFER
+        extra.append(Act("pass_on" if asking else "propose",
+                         f"You also asked about {_part_subject(part)}. {then.format(team=team_name(part.owner))}"))
+        asking = True
+    if any(o.ok and o.name in request.confirm_tools for o in request.outcomes):
+        waiting = promised(request)
+        if waiting is not None and waiting.owner:
+            extra.append(Act("propose", f"Now for your other question, about {_part_subject(waiting)}. "
+                                        f"{OFFER.format(team=team_name(waiting.owner))}"))
+    questions = [a for a in acts if a.kind in ("confirm", "propose", "clarify") and a.text.rstrip().endswith("?")]
+    return [a for a in acts if a not in questions] + extra + questions
+
+
+def _part_subject(part: Part) -> str:
+    return next((words for intent, words in _SUBJECTS if intent in part.intents), "your other question")
 
 
 _UPSET_RULES = ("negative_sentiment", "vip_negative", "abusive", "policy_blocked", "repeated_failure")
