@@ -8,7 +8,7 @@ import pytest
 
 from support_tui.cli import main
 from support_tui.core.escalation import EscalationSignals, assess_opening, evaluate
-from support_tui.core.human_request import HumanRequestDetector
+from support_tui.core.human_request import HumanRequestDetector, rule_says_request
 
 REQUESTS = [
     "how do i contact a human agent",
@@ -49,6 +49,16 @@ async def test_the_verdict_names_the_rule_and_calm_openings_stay_with_the_ai(det
     assert verdict is not None and verdict.rule == "human_requested" and verdict.reason == "the customer asked to speak to a person"
     for text in ORDINARY:
         assert assess_opening(text, human_request=await detector.detect(text)) is None, text
+
+
+def test_doubting_anyone_is_there_a_complaints_manager_and_a_request_in_one_sentence_ask_for_a_person() -> None:
+    for text in ("Is anyone actually there?", "is somebody even reading these messages",
+                 "Where do I send a letter to your complaints manager?", "im done with the bot. human. now.",
+                 "I'm fed up of talking to a chatbot"):
+        assert rule_says_request(text), text
+    # A plain greeting, a complaint about a delivery, or someone's manager are not.
+    for text in ("hello, anyone there?", "I want to complain about my delivery", "my manager ordered this. where is it?"):
+        assert not rule_says_request(text), text
 
 
 def test_swearing_in_a_polite_request_is_not_an_escalation() -> None:

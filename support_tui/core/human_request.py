@@ -67,6 +67,10 @@ _RULE = re.compile(
     r" (a |an |your |the |any )?(phone|telephone|contact|support|customer (service|care|support)) (number|line)s?\b"
     r"|\bnumber (to|i can|i could|we can) (call|ring|phone|reach)\b|\bhotline\b|\bhelpline\b"
     r"|\bnot (a |an |with a |with an |to a |to an )?(bot|robot|machine|ai|chatbot)\b|\bescalate (this|it|my case|me)\b"
+    r"|\b(done|finished|fed up|sick|tired)\s+(with|of)\s+(the |this |your |talking to (a |the |this )?)?"
+    r"(bot|robot|machine|ai|chatbot|automated (replies|answers|system))\b"
+    r"|\b(any(one|body)|some(one|body))\s+(actually|really|even)\s+(there|here|reading|listening|on the other end)\b"
+    r"|\bcomplaints?\s+(manager|department|dept|team|officer)\b"
     r"|^\W*(human|agent|operator|representative|rep|real person|live agent|person|manager|supervisor)s?\W*"
     r"(please|pls|plz|now|asap)?\W*$",
     re.IGNORECASE,
@@ -106,8 +110,9 @@ def load_human_request_exemplars(path: Path = EXEMPLARS_FILE) -> HumanRequestExe
 
 
 def rule_says_request(text: str) -> bool:
-    """The wording alone asks for a person (and is not a look-alike such as "in person")."""
-    return bool(_RULE.search(text)) and not _NOT_A_REQUEST.search(text)
+    """The wording alone asks for a person (and is not a look-alike such as "in person"), in the whole
+    message or in one of its sentences ("im done with the bot. human. now.")."""
+    return any(bool(_RULE.search(t)) and not _NOT_A_REQUEST.search(t) for t in (text, *segments(text)))
 
 
 def segments(text: str) -> list[str]:
