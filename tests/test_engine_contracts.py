@@ -128,7 +128,7 @@ async def test_a_customer_message_reopens_a_closed_conversation_everywhere(engin
     card = await engine.customer_card(SARAH)
     assert conv.id in [t["conversation_id"] for t in card.open_tickets]
     assert (await engine.metrics()).outcomes["open"] == open_before + 1
-    assert [e.change for e in await engine.trace(conv.id) if isinstance(e, ConversationChanged)] == ["closed", "reopened"]
+    assert [e.change for e in await engine.trace(conv.id) if isinstance(e, ConversationChanged)] == ["closed", "rated", "reopened"]
 
 
 async def test_closing_takes_an_outcome(engine):

@@ -56,7 +56,9 @@ def test_the_cycle_finder_finds_a_cycle():
 
 
 def test_no_import_circles_anywhere():
-    graph = grimp.build_graph("support_tui", include_external_packages=False)
+    # Imports under ``if TYPE_CHECKING:`` never run (a mixin naming its host screen for the type
+    # checker); every import that runs, at the top of a module or inside a function, counts.
+    graph = grimp.build_graph("support_tui", include_external_packages=False, exclude_type_checking_imports=True)
     edges = {m: set(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
     assert _cycles(edges) == []
 

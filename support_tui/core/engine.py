@@ -504,11 +504,14 @@ class Engine:
     async def set_model(self, conversation_id: str, model: str | None) -> None:
         await self.get_conversation(conversation_id)
         await self.store.update_conversation(conversation_id, model=model)
+        await self._change(conversation_id, "model_changed", by=None, detail=model or "each specialist's default")
 
     async def set_mode(self, conversation_id: str, mode: str) -> None:
         if mode not in ("auto", "supervised"):
             raise ValueError("mode is auto or supervised")
+        await self.get_conversation(conversation_id)
         await self.store.update_conversation(conversation_id, mode=mode)
+        await self._change(conversation_id, "mode_changed", by=None, detail=mode)
 
     def available_models(self) -> list[str]:
         from support_tui.core.llm import available_models
@@ -518,6 +521,7 @@ class Engine:
     async def rate(self, conversation_id: str, score: int, comment: str | None = None) -> None:
         await self.get_conversation(conversation_id)
         await self.store.rate(conversation_id, score, comment)
+        await self._change(conversation_id, "rated", by=None, detail=f"{score}/5" + (f": {comment}" if comment else ""))
 
     async def close_conversation(self, conversation_id: str, outcome: str = "resolved", *, by: str | None = None) -> None:
         if outcome not in OUTCOMES:

@@ -82,9 +82,10 @@ async def open_engine(
 ) -> Engine:
     """Open (and on first use initialise) a data directory: database, fixtures, KB, router, models.
 
-    The database and fixtures are ready when this returns. The embedding model, the router's
-    exemplars and the KB load in the background unless ``wait``; turns wait for them, so a
-    console can draw its first frame at once.
+    The database and fixtures are ready when this returns. With ``wait`` the embedding model, the
+    router's exemplars and the KB are loaded too; without it nothing heavy starts until the caller
+    asks (``wait_ready`` or ``start_background``, or the first turn), so a console draws its first
+    frame before any of it competes for the cores.
     """
     paths = (paths or DataPaths.default()).ensure()
     settings = settings or Settings.load(paths.config)
@@ -97,8 +98,8 @@ async def open_engine(
     engine = Engine(settings=settings, store=store, shop=shop, loader=lambda: load_parts(paths, settings, embedder),
                     paths=paths, on_close=close)
     await engine.store.mark_interrupted_turns()
-    engine.start_background(progress)
     if wait:
+        engine.start_background(progress)
         try:
             await engine.wait_ready()
         except BaseException:

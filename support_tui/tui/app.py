@@ -8,18 +8,13 @@ from functools import partial
 from pathlib import Path
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from support_tui.core.engine import SupportEngine
 from support_tui.core.settings import Settings
+from support_tui.tui.keys import APP_BINDINGS
 from support_tui.tui.screens.console import ConsoleScreen
 
-APP_BINDINGS = [
-    Binding("f12", "metrics", "Metrics", show=False, tooltip="support metrics: resolution, escalations, reply times, CSAT, cost"),
-    Binding("ctrl+p", "command_palette", "Commands", show=False, tooltip="command palette: switch model, theme, metrics"),
-    Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="quit (asks first while a turn runs or a decision waits)"),
-]
 
 
 def default_person() -> str:

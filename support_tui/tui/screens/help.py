@@ -32,8 +32,7 @@ def key_label(key: str) -> str:
 
 def help_sections() -> list[tuple[str, list[Binding]]]:
     """Every area's bindings, in the order a person meets them."""
-    from support_tui.tui.app import APP_BINDINGS
-    from support_tui.tui.screens.actions import CONSOLE_BINDINGS
+    from support_tui.tui.keys import APP_BINDINGS, CONSOLE_BINDINGS
     from support_tui.tui.screens.trace import TraceDialog
     from support_tui.tui.widgets.conversation import ReplyBubble
     from support_tui.tui.widgets.queue import ConversationQueue
