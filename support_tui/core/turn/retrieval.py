@@ -48,15 +48,19 @@ async def embed(embedder: Encoder, text: str, query: str) -> tuple[Any, list[str
 
 
 async def retrieve(kb: Retriever, queries: Sequence[str], vectors: Sequence[Any], k: int) -> list[Snippet]:
-    """The best ``k`` snippets; with several requests, each one's best come first, in turn."""
+    """The best ``k`` snippets; with several requests, each request's best one is among them.
+
+    Each request's top hit comes first (the most relevant first), then the rest by relevance.
+    """
     if len(queries) == 1:
         return await kb.search(queries[0], k=k, vector=vectors[0])
     found = await asyncio.gather(*(kb.search(q, k=k, vector=v) for q, v in zip(queries, vectors)))
+    tops = sorted((hits[0] for hits in found if hits), key=lambda s: -s.score)
+    rest = sorted((s for hits in found for s in hits[1:]), key=lambda s: -s.score)
     merged: list[Snippet] = []
     seen: set[str] = set()
-    for rank in range(k):
-        for hits in found:
-            if rank < len(hits) and hits[rank].chunk_id not in seen:
-                seen.add(hits[rank].chunk_id)
-                merged.append(hits[rank])
-    return merged[: max(k, 2 * len(queries))]
+    for snippet in (*tops, *rest):
+        if snippet.chunk_id not in seen:
+            seen.add(snippet.chunk_id)
+            merged.append(snippet)
+    return merged[: max(k, len(queries))]
