@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from support_tui.core.escalation import assess_opening
-from support_tui.core.evaluation import DatasetError
+from support_tui.core.evaluation import DatasetError, json_lines
 from support_tui.core.human_request import HumanRequestDetector
 
 
@@ -73,22 +72,8 @@ class EscalationReport:
 
 def load_escalation_cases(path: Path) -> list[EscalationCase]:
     """Read JSON lines of ``{"text": str, "escalate": bool}``; any problem raises ``DatasetError``."""
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: cannot read ({exc})") from None
     cases: list[EscalationCase] = []
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path}:{number}: not JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise DatasetError(f"{path}:{number}: expected an object with 'text' and 'escalate'")
+    for number, row in json_lines(path, "an object with 'text' and 'escalate'"):
         text, escalate = row.get("text"), row.get("escalate")
         if not isinstance(text, str) or not text.strip():
             raise DatasetError(f"{path}:{number}: missing or empty 'text' field")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from support_tui.core.specialists import ROUTABLE
 
@@ -117,15 +117,17 @@ class LabelledMessage:
     label: str
 
 
-def load_labelled(path: Path, field: str = "text", labels: Sequence[str] = ROUTABLE) -> list[LabelledMessage]:
-    """Read JSON lines with ``field`` and ``label``; any problem raises ``DatasetError``."""
+def json_lines(path: Path, expected: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each non-blank line; a missing file, bad JSON or a non-object raises ``DatasetError``.
+
+    ``expected`` names the fields, for the message ("an object with 'text' and 'label'").
+    """
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise DatasetError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DatasetError(f"{path}: cannot read ({exc})") from None
-    out: list[LabelledMessage] = []
     for number, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
@@ -134,7 +136,14 @@ def load_labelled(path: Path, field: str = "text", labels: Sequence[str] = ROUTA
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{path}:{number}: not JSON ({exc.msg})") from None
         if not isinstance(row, dict):
-            raise DatasetError(f"{path}:{number}: expected an object with {field!r} and 'label'")
+            raise DatasetError(f"{path}:{number}: expected {expected}")
+        yield number, row
+
+
+def load_labelled(path: Path, field: str = "text", labels: Sequence[str] = ROUTABLE) -> list[LabelledMessage]:
+    """Read JSON lines with ``field`` and ``label``; any problem raises ``DatasetError``."""
+    out: list[LabelledMessage] = []
+    for number, row in json_lines(path, f"an object with {field!r} and 'label'"):
         text, label = row.get(field), row.get("label")
         if not isinstance(text, str) or not text.strip():
             raise DatasetError(f"{path}:{number}: missing or empty {field!r} field")
