@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from support_tui.cli import main
-from support_tui.core.reply_checks import (
+from support_tui.core.evaluation.replies import (
     RULES,
     ReplyTurn,
     Violation,

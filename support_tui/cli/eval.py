@@ -134,7 +134,7 @@ def register_escalation(suites: argparse._SubParsersAction) -> None:
 
 
 def escalation_command(args: argparse.Namespace) -> int:
-    from support_tui.core.escalation_eval import evaluate_openings, load_escalation_cases
+    from support_tui.core.evaluation.escalation import evaluate_openings, load_escalation_cases
     from support_tui.core.human_request import HumanRequestDetector
     from support_tui.core.kb.embedder import Embedder
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from support_tui.cli import UserError
 from support_tui.core.evaluation import DatasetError
-from support_tui.core.reply_checks import RULES, ReplyCase, TurnReport, check_reply, load_reply_cases, rule_counts
+from support_tui.core.evaluation.replies import RULES, ReplyCase, TurnReport, check_reply, load_reply_cases, rule_counts
 
 
 def register_replies(suites: argparse._SubParsersAction) -> None:

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from support_tui.core.evaluation import DatasetError
+from support_tui.core.evaluation.routing import DatasetError
 from support_tui.core.paths import PROJECT_ROOT
 
 RULES: dict[str, str] = {

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from support_tui.core.escalation import assess_opening
-from support_tui.core.evaluation import DatasetError, json_lines
+from support_tui.core.evaluation.routing import DatasetError, json_lines
 from support_tui.core.human_request import HumanRequestDetector
 
 
