@@ -570,3 +570,14 @@ async def test_a_request_waiting_behind_a_confirmation_is_offered_once_the_actio
     assert [c["name"] for c in made] == ["issue_refund"]
     assert reply.endswith("Now for your other question, about a return. "
                           "Shall I pass you to our returns and refunds specialist for that now?")
+
+
+def test_a_yes_to_a_question_offering_one_order_picks_that_order() -> None:
+    from support_tui.core.llm.offline.request import Request
+
+    offer = ("Order ORD-10001 hasn't been delivered yet, so it can't be returned until it arrives. "
+             "Would you like me to return order ORD-10002 (ArmorFlex case)?")
+    request = Request(latest="yes", previous_reply=offer, said=extract("yes"))
+    assert request.picked_order_id == "ORD-10002"
+    two = Request(latest="yes", previous_reply="Which order would you like to return: ORD-10002 or ORD-10003?", said=extract("yes"))
+    assert two.picked_order_id is None  # a yes does not choose between two

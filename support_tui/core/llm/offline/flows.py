@@ -14,7 +14,8 @@ _REASONS = (
     ("defective", "defective"), ("broken", "defective"), ("not working", "defective"),
     ("stopped working", "defective"), ("doesn't work", "defective"), ("faulty", "defective"),
     ("damaged", "damaged"), ("cracked", "damaged"), ("wrong size", "wrong size"),
-    ("too small", "wrong size"), ("too big", "wrong size"), ("different size", "wrong size"),
+    ("too small", "wrong size"), ("too big", "wrong size"), ("doesn't fit", "wrong size"), ("does not fit", "wrong size"),
+    ("too tight", "wrong size"), ("too loose", "wrong size"), ("different size", "wrong size"),
     ("wrong item", "wrong item"), ("changed my mind", "changed mind"), ("don't need", "no longer needed"),
 )
 _STOP = frozenset(

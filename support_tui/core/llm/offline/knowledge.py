@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .request import KbSnippet
 
 _ANSWER = re.compile(r"^#{2}\s+Answer\s+(.*?)(?=\s#{1,6}\s|$)", re.DOTALL)
+_ANNOUNCES = re.compile(r"(?:here is|here's|here are|the following|read on|see below)\b", re.IGNORECASE)
 _STEP = re.compile(r"(?:^|\s)(\d+)[.)]\s+")
 _HEADING = re.compile(r"#{1,6}\s+[^#]*?(?=\s\d+[.)]\s)")
 _STOP = frozenset(
@@ -101,6 +102,8 @@ def best_section(question: str, snippets: list[KbSnippet], minimum: int = 2) -> 
     for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", best[1]):
         if sentence.endswith(":") or re.search(r"\s-\s|^-|:$|\|", sentence) or not sentence.endswith((".", "!", "?")):
             break
+        if _ANNOUNCES.match(sentence):
+            break  # "Here is how we put it right." announces what follows; on its own it answers nothing
         whole.append(sentence)
     return " ".join(whole[:2]) or None
 

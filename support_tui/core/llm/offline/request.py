@@ -78,6 +78,8 @@ class Request:
     def picked_order_id(self) -> str | None:
         """The order a short answer picks from the previous reply's choices ("the second one")."""
         choices, n = self.offered_order_ids, self.said.ordinal
+        if n is None and len(choices) == 1 and self.said.affirmative and len(self.latest.split()) <= 6:
+            n = 0  # "yes" to "Would you like me to return order ORD-1?" takes the one order offered
         if n is None or not choices or n >= len(choices):
             return None
         return choices[n]

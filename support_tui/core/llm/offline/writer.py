@@ -182,7 +182,9 @@ def _choices(request: Request, o: ToolOutcome) -> list[Act]:
             why = "was delivered more than 30 days ago, so it is outside our return window"
         acts.append(Act("answer", f"Order {x.get('order_id')} ({_items(x)}) {why}."))
     if len(others) > 2:
-        acts.append(Act("answer", f"Your {len(others) - 2} other orders can't either, for the same kind of reason."))
+        rest = len(others) - 2
+        acts.append(Act("answer", f"Your other order can't be either, for the same kind of reason." if rest == 1
+                        else f"Your {rest} other orders can't be either, for the same kind of reason."))
     if not possible:
         return acts
     listed = join([f"{x.get('order_id')} ({_items(x)})" for x in possible], "or")
