@@ -18,6 +18,9 @@ FOLLOW_UP_WORDS = 3
 MIN_REQUEST_WORDS = 3
 """A part of a message shorter than this is not a request of its own."""
 MAX_REQUESTS = 3
+PER_REQUEST = 3
+"""With several requests, each keeps its best three snippets (an answer section is often second or third)."""
+MAX_SNIPPETS = 8
 
 _SENTENCE = re.compile(r"(?<=[?.!])\s+")
 _JOINED = re.compile(r",?\s+(?:and|also|plus)\s+(?=(?:how|what|when|where|why|which|who|can|could|do|does|is|are|will|would|should|i|my)\b)",
@@ -48,19 +51,19 @@ async def embed(embedder: Encoder, text: str, query: str) -> tuple[Any, list[str
 
 
 async def retrieve(kb: Retriever, queries: Sequence[str], vectors: Sequence[Any], k: int) -> list[Snippet]:
-    """The best ``k`` snippets; with several requests, each request's best one is among them.
+    """The best ``k`` snippets; with several requests, every request's best three are among them.
 
-    Each request's top hit comes first (the most relevant first), then the rest by relevance.
+    Rank by rank (each request's best, then each one's second ...), the more relevant first within
+    a rank: a request whose snippets score lower overall still gets its answer in.
     """
     if len(queries) == 1:
         return await kb.search(queries[0], k=k, vector=vectors[0])
     found = await asyncio.gather(*(kb.search(q, k=k, vector=v) for q, v in zip(queries, vectors)))
-    tops = sorted((hits[0] for hits in found if hits), key=lambda s: -s.score)
-    rest = sorted((s for hits in found for s in hits[1:]), key=lambda s: -s.score)
     merged: list[Snippet] = []
     seen: set[str] = set()
-    for snippet in (*tops, *rest):
-        if snippet.chunk_id not in seen:
-            seen.add(snippet.chunk_id)
-            merged.append(snippet)
-    return merged[: max(k, len(queries))]
+    for rank in range(k):
+        for snippet in sorted((hits[rank] for hits in found if rank < len(hits)), key=lambda s: -s.score):
+            if snippet.chunk_id not in seen:
+                seen.add(snippet.chunk_id)
+                merged.append(snippet)
+    return merged[: min(max(k, PER_REQUEST * len(queries)), MAX_SNIPPETS)]
