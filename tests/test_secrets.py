@@ -10,7 +10,7 @@ import pytest
 
 import support_tui.core.llm  # noqa: F401  (LiteLLM's environment first)
 from fake_provider import error, fake_provider, text, tool_call  # noqa: F401
-from support_tui.core.events import ReplyCompleted, ToolCallFinished
+from support_tui.core.events import ReplyCompleted, ToolCallFinished, TurnStarted
 from support_tui.core.factory import open_engine
 from support_tui.core.llm.client import describe_error
 from support_tui.core.llm.redact import scrub_secrets
@@ -160,7 +160,8 @@ async def test_redact_pii_strips_the_wire_but_not_the_store(wired):
     messages = await engine.messages(conv.id)
     assert [m.text for m in messages if m.role == "customer"] == [PII_MESSAGE]
     stored = await engine.trace(conv.id)
-    assert stored[0].text == PII_MESSAGE
+    started = [e for e in stored if isinstance(e, TurnStarted) and e.actor == "customer"]
+    assert [e.text for e in started] == [PII_MESSAGE]
     stored_call = next(e for e in stored if isinstance(e, ToolCallFinished) and e.name == "get_account")
     assert stored_call.result["customer"]["email"] == sarah_email
 
