@@ -21,7 +21,7 @@ from support_tui.core.store.records import ConversationInfo, MemoryEntry, Pendin
 from support_tui.core.textsafety import CleanText, clean_message
 from support_tui.core.turn.compare import Comparison, Side, compare_turn
 from support_tui.core.turn.fork import ForkRun, conversation_parts, fork_turn
-from support_tui.core.turn.lifecycle import CLOSED, TurnRunner
+from support_tui.core.turn.lifecycle import TurnRunner
 from support_tui.core.turn.parts import TurnParts
 from support_tui.core.turn.tools import ENGINE_RULES, ToolRunner
 
@@ -559,9 +559,4 @@ class Engine:
         return await compute_metrics(self.store, self.shop.tools(), since=since, until=until, include_fixture=include_fixture)
 
 
-def is_closed(conversation: ConversationInfo) -> bool:
-    """A customer message on this conversation would reopen it."""
-    return conversation.status in CLOSED
-
-
-__all__ = ["Engine", "OUTCOMES", "Progress", "SupportEngine", "ConversationChanged", "is_closed"]
+__all__ = ["Engine", "OUTCOMES", "Progress", "SupportEngine", "ConversationChanged"]

@@ -21,7 +21,7 @@ from support_tui.core.shop import CallContext
 from support_tui.core.store.records import new_id
 from support_tui.core.store.sqlite_store import scratch_support_store
 from support_tui.core.turn.fork import (
-    ReplayedCall, Ready, copy_conversation, fork_point, fork_store, replay_calls, run_again, state_before,
+    ReplayedCall, Ready, copy_conversation, fork_memory, fork_point, replay_calls, run_again, state_before,
 )
 from support_tui.core.turn.parts import TurnParts
 from support_tui.core.turn.summary import summarise_turn
@@ -134,7 +134,7 @@ async def compare_turn(parts: TurnParts, conversation_id: str, turn: int, sides:
             async with base.sandbox() as shop, scratch_support_store() as scratch:
                 conv = await copy_conversation(scratch, point, state, model=side.model, conversation_id=conversation,
                                                linked=False)
-                side_parts = replace(parts, store=fork_store(scratch, parts.store, point), shop=shop)
+                side_parts = replace(parts, store=scratch, memory=fork_memory(parts.store, point), shop=shop)
                 route = side.route or point.original_override
                 events = [e async for e in run_again(side_parts, conv.id, point, route, ready)]
             runs.append(SideRun(side=side, events=events, summary=summarise_turn(events)))

@@ -22,7 +22,7 @@ async def finish_turn(parts: TurnParts, turn: Turn) -> TurnCompleted:
     await store.update_conversation(turn.conv.id, **fields)
     if turn.status not in ("cancelled", "failed") and turn.actor == "customer":
         status = "escalated" if turn.escalated else turn.conv.status
-        await store.remember(turn.conv.customer_id, turn.conv.id, memory.memory_summary(turn.state.notes, turn.agent, status))
+        await parts.remembered.remember(turn.conv.customer_id, turn.conv.id, memory.memory_summary(turn.state.notes, turn.agent, status))
     now = time.perf_counter()
     turn.timings["persist"] = round((now - persist_started) * 1000, 3)
     turn.timings["total"] = round((now - turn.started) * 1000, 3)

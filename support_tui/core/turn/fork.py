@@ -31,7 +31,7 @@ import json
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence, cast
+from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -240,14 +240,10 @@ async def replay_calls(shop: Shop, prior: Sequence[Event], ctx: CallContext) -> 
     return replayed
 
 
-class ForkStore:
-    """The support store as a fork's turn sees it: memory only from before the fork point, none written.
+class ForkMemory:
+    """Customer memory as a fork's turn sees it: only what was remembered before the fork point, none written."""
 
-    Everything else goes to ``records`` (the real store for a fork, a scratch one for a comparison).
-    """
-
-    def __init__(self, records: SupportStore, memories_from: SupportStore, parent_id: str, before: str) -> None:
-        self._records = records
+    def __init__(self, memories_from: SupportStore, parent_id: str, before: str) -> None:
         self._memories_from = memories_from
         self._parent_id = parent_id
         self._before = before
@@ -260,13 +256,10 @@ class ForkStore:
         kept = [m for m in entries if m.conversation_id != self._parent_id and m.created_at < self._before]
         return kept[:limit]
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._records, name)
 
-
-def fork_store(records: SupportStore, memories_from: SupportStore, point: ForkPoint) -> SupportStore:
-    """``ForkStore`` typed as the Protocol it forwards (every other method is the records' own)."""
-    return cast(SupportStore, ForkStore(records, memories_from, point.parent.id, point.message.created_at))
+def fork_memory(memories_from: SupportStore, point: ForkPoint) -> ForkMemory:
+    """The memory a fork of ``point`` reads from ``memories_from``."""
+    return ForkMemory(memories_from, point.parent.id, point.message.created_at)
 
 
 async def copy_conversation(
@@ -345,7 +338,7 @@ async def fork_turn(
         replayed = await replay_calls(sandbox, point.prior, ctx)
         for event in await record_fork_turn(parts.store, conv, fork_line(point, replayed)):
             emit(event)
-        forked = replace(parts, store=fork_store(parts.store, parts.store, point), shop=sandbox)
+        forked = replace(parts, memory=fork_memory(parts.store, point), shop=sandbox)
         async for event in run_again(forked, conv.id, point, route, ready):
             emit(event)
     return ForkRun(parent_id=point.parent.id, conversation_id=conv.id, turn=turn, text=point.message.text,
@@ -376,4 +369,4 @@ async def conversation_parts(parts: TurnParts, conversation: ConversationInfo) -
     async with parts.shop.sandbox(fresh=True) as sandbox:
         ctx = CallContext(customer_id=conversation.customer_id, conversation_id=conversation.id)
         await replay_calls(sandbox, [*point.prior, *own], ctx)
-        yield replace(parts, store=fork_store(parts.store, parts.store, point), shop=sandbox)
+        yield replace(parts, memory=fork_memory(parts.store, point), shop=sandbox)

@@ -11,6 +11,7 @@ from support_tui.core.settings import Settings
 from support_tui.core.shop import Shop
 from support_tui.core.specialists import Team
 from support_tui.core.store.protocol import SupportStore
+from support_tui.core.store.records import MemoryEntry
 from support_tui.core.turn.meta_tools import ESCALATE, TRANSFER
 
 
@@ -46,6 +47,18 @@ class Models(Protocol):
         ...
 
 
+class Memory(Protocol):
+    """What is remembered of a customer's conversations (the store's, or a fork's view of it)."""
+
+    async def remember(self, customer_id: str, conversation_id: str, summary: str) -> None:
+        """Keep the line remembered about a conversation."""
+        ...
+
+    async def memories(self, customer_id: str, limit: int = 5) -> list[MemoryEntry]:
+        """The latest lines remembered about a customer's conversations."""
+        ...
+
+
 class HumanRequests(Protocol):
     """Recognises a request for a person by meaning."""
 
@@ -67,6 +80,12 @@ class TurnParts:
     router: Router | None = None
     models: Models | None = None
     human_requests: HumanRequests | None = None
+    memory: Memory | None = None
+    """Customer memory; None: the store's own (a fork reads only the past and writes nothing)."""
+
+    @property
+    def remembered(self) -> Memory:
+        return self.memory if self.memory is not None else self.store
 
     def offered_tools(self, specialist: str) -> tuple[str, ...]:
         """The shop's tools for a specialist, then the engine's own (transfer only between routable ones)."""

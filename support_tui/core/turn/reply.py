@@ -83,7 +83,7 @@ class ReplyWriter:
         return self._handoffs
 
     async def _memories(self) -> list[str]:
-        entries = await self.parts.store.memories(self.turn.conv.customer_id)
+        entries = await self.parts.remembered.memories(self.turn.conv.customer_id)
         return [f"{m.created_at[:10]} {m.summary}" for m in entries if m.conversation_id != self.turn.conv.id]
 
     async def _prompt(self, snippets: Sequence[Snippet] = (), clarify: Sequence[str] = (), memories: Sequence[str] = ()) -> tuple[str, tuple[str, ...]]:
