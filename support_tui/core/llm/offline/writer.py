@@ -301,7 +301,10 @@ def _handing_over(request: Request) -> list[Act]:
     """The hand-over to a person: an apology only for an upset customer, a plain "of course" for a calm request."""
     from support_tui.core.sentiment import score_message
 
-    body = [a for a in _facts(request) if a.kind == "answer"]
+    # The look-ups made for the colleague's packet are told to the customer only when the message
+    # asked about them: "I want to speak to a human" gets no order status it did not ask for.
+    asked = request.said.intents - {"human"}
+    body = [a for a in _facts(request) if a.kind == "answer"] if asked else []
     rule = (request.escalation or {}).get("rule")
     compound, signals = score_message(request.latest) if request.latest else (0.0, [])
     upset = rule in _UPSET_RULES or compound <= -0.3 or bool(
