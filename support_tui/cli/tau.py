@@ -1,4 +1,4 @@
-"""``support-tui eval tau``: tau-bench tasks on a shop (``--agent gold`` replays each task's gold actions)."""
+"""``support-tui eval tau``: tau-bench tasks on a shop (``--agent gold`` replays gold actions; a model runs the engine)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 from support_tui.cli import UserError
 
 SHOPS = ("taubench-retail",)
+DEFAULT_USER_MODEL = "openai/gpt-4o"
+"""tau-bench's own default user model."""
 
 
 def register_tau(suites: argparse._SubParsersAction) -> None:
@@ -22,12 +24,19 @@ def register_tau(suites: argparse._SubParsersAction) -> None:
         "of the shop's data per task. --agent gold replays each task's gold actions through the shop's argument "
         "checks, policy rules and tools, each write counted as confirmed by the user, and prints their outputs, "
         "any call a rule blocked, and the orders and users they changed. Exit status 1 when a call was blocked "
-        "or a task differs from --reference.",
+        "or a task differs from --reference. --agent MODEL runs the engine with that model on every specialist "
+        "against a user simulated by --user-model from each task's instruction, and reports each task's reward "
+        "(1 when the orders and users it changed equal the gold replay's and every output string was said), "
+        "pass^1, tokens and cost. Needs the models' keys (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...).",
     )
     tau.add_argument("--shop", choices=SHOPS, default="taubench-retail", help="the shop (default: taubench-retail)")
     tau.add_argument("--tasks", type=Path, required=True, help="tasks as JSON lines")
-    tau.add_argument("--agent", default="gold", help="gold, or a model name (not in this build yet)")
-    tau.add_argument("--user-model", default=None, help="the model simulating the user (with --agent MODEL)")
+    tau.add_argument("--agent", default="gold", help="gold, or a LiteLLM model string such as openai/gpt-4o")
+    tau.add_argument("--user-model", default=DEFAULT_USER_MODEL,
+                     help=f"the model simulating the user, with --agent MODEL (default: {DEFAULT_USER_MODEL})")
+    tau.add_argument("--max-turns", type=int, default=None, metavar="N",
+                     help="customer messages per task before the conversation is cut off (default: 20)")
+    tau.add_argument("--limit", type=int, default=None, metavar="N", help="run only the first N tasks")
     tau.add_argument("--data-dir", type=Path, default=None,
                      help="folder with users.json, orders.json, products.json (default: $SUPPORT_TUI_TAUBENCH_DIR or "
                      "../shared/taubench-retail)")
@@ -45,13 +54,14 @@ async def tau_command(args: argparse.Namespace) -> int:
     )
 
     if args.agent != "gold":
-        raise UserError(f"--agent {args.agent}: running a model on tau-bench tasks is not implemented in this build "
-                        "(it needs the engine's shop wiring); --agent gold replays the gold actions")
+        _check_models(args.agent, args.user_model)
     try:
-        tasks = load_tasks(args.tasks)
+        tasks = load_tasks(args.tasks)[:args.limit] if args.limit is not None else load_tasks(args.tasks)
         data = RetailData.load(args.data_dir)
     except (TaskFileError, DataDirError) as exc:
         raise UserError(str(exc)) from None
+    if args.agent != "gold":
+        return await _model_command(args, tasks, data)
     reference = _load_reference(args.reference) if args.reference else None
 
     def show(r: TaskReplay) -> None:
@@ -98,3 +108,93 @@ def _load_reference(path: Path) -> dict[Any, dict[str, Any]]:
     if not all(isinstance(row, dict) and "task_id" in row for row in rows):
         raise UserError(f"{path}: expected reference/replay.py's output (one JSON object with task_id per line)")
     return {row["task_id"]: row for row in rows}
+
+
+def _check_models(agent: str, user_model: str) -> None:
+    """A usage error, before anything opens, when a model cannot answer here (a key is missing)."""
+    from support_tui.core.llm.chain import model_chain
+    from support_tui.core.settings import OFFLINE_MODEL, Settings
+
+    if "/" not in agent:
+        raise UserError(f"--agent {agent}: a model is provider/name, such as openai/gpt-4o (or gold)")
+    if user_model == OFFLINE_MODEL or "/" not in user_model:
+        raise UserError(f"--user-model {user_model}: the user is played by a model such as openai/gpt-4o "
+                        "(the offline model cannot play a customer)")
+    bare = Settings(fallback_models=[])
+    for flag, model in (("--agent", agent), ("--user-model", user_model)):
+        if model == OFFLINE_MODEL:
+            continue
+        _, skipped = model_chain(model, bare)
+        if skipped:
+            missing = skipped[0].split(": ", 1)[-1]
+            raise UserError(f"{flag} {model}: {missing}; export the provider's key (and its *_API_BASE for another "
+                            "server) to run tau-bench tasks with a model, or use --agent gold")
+
+
+async def _model_command(args: argparse.Namespace, raw_tasks: list[dict[str, Any]], data: Any) -> int:
+    """The engine with ``--agent`` against a user played by ``--user-model``, task by task."""
+    from dataclasses import replace
+
+    from pydantic import ValidationError
+
+    from support_tui.cli._common import StderrProgress, plain
+    from support_tui.cli.console import shop_home
+    from support_tui.core.evaluation.tau_model import (
+        MAX_USER_TURNS, TauTask, TauTaskRun, eval_settings, evaluate_tasks, model_summary, policy_team, timer,
+    )
+    from support_tui.core.evaluation.tau_user import ModelUser
+    from support_tui.core.factory import open_engine
+    from support_tui.core.store.sqlite import Database
+    from support_tui.shops.taubench_retail import open_taubench_shop
+
+    try:
+        tasks = [TauTask.model_validate(t) for t in raw_tasks]
+    except ValidationError as exc:
+        raise UserError(f"{args.tasks}: a task needs task_id, user_id and actions ({exc.errors()[0]['msg']})") from None
+    paths, settings = shop_home("taubench-retail")
+    try:
+        engine = await open_engine(paths, eval_settings(settings), progress=StderrProgress())
+    except RuntimeError as exc:
+        raise UserError(str(exc), code=1) from exc
+    policy_file = data.folder / "policy.md"
+    policy = policy_file.read_text(encoding="utf-8") if policy_file.is_file() else ""
+    db = await Database.in_memory()
+    try:
+        base = await open_taubench_shop(db, data=data, require_lookup=True)
+        parts = replace(engine.parts, team=policy_team(engine.parts.team, policy))
+        models = engine.parts.models
+        if models is None:
+            raise UserError("the engine's model client did not load", code=1)
+
+        def user_for(task: TauTask) -> ModelUser:
+            return ModelUser(models, args.user_model, task.instruction)
+
+        def show(run: TauTaskRun) -> None:
+            said = sum(run.outputs.values())
+            cost = run.agent_usage.cost_usd + run.user_usage.cost_usd
+            line = (f"task {plain(str(run.task_id))}: reward {run.reward:g} (state "
+                    f"{'equal to' if run.state_matches else 'differs from'} the gold replay, outputs {said}/"
+                    f"{len(run.outputs)}), {run.user_turns} user turns, {len(run.calls)} tool calls, ended "
+                    f"{run.ended}, ${cost:.4f}")
+            if run.error:
+                line += f"; {plain(run.error)}"
+            print(line, flush=True)
+
+        print(f"Running {len(tasks)} tasks: agent {args.agent}, user {args.user_model}…", file=sys.stderr, flush=True)
+        elapsed = timer()
+        runs = await evaluate_tasks(tasks, parts=parts, base=base, agent=args.agent, users=user_for,
+                                    max_user_turns=args.max_turns or MAX_USER_TURNS,
+                                    on_result=None if args.json else show)
+    finally:
+        await db.close()
+        await engine.close()
+    totals = model_summary(runs, elapsed(), args.agent, args.user_model)
+    if args.json:
+        print(json.dumps({"tasks": [r.to_dict() for r in runs], "summary": totals}, ensure_ascii=False))
+    else:
+        a, u = totals["agent_usage"], totals["user_usage"]
+        print(f"{totals['tasks']} tasks, pass^1 {totals['pass^1']:.3f} ({totals['reward']:g}/{totals['tasks']}), "
+              f"agent {a['prompt_tokens']:,}+{a['completion_tokens']:,} tokens, user {u['prompt_tokens']:,}+"
+              f"{u['completion_tokens']:,} tokens, cost ${totals['cost_usd']:.4f}, {totals['errors']} errors, "
+              f"{totals['fallback_replies']} replies by a fallback, {totals['seconds']:.1f} s")
+    return 0
