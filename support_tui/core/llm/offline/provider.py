@@ -20,6 +20,8 @@ from litellm.types.utils import GenericStreamingChunk, ModelResponse
 from .parts import take_up_offer
 from .planner import plan
 from .request import read_request
+from .retail import is_retail, plan_retail
+from .retail_reply import write_retail
 from .writer import write_reply
 
 litellm.suppress_debug_info = True
@@ -63,9 +65,13 @@ def decide(messages: list[Any], tools: list[Any] | None) -> OfflineAnswer:
     """Plan the next tool calls for these messages, or write the reply when none are left."""
     request = read_request(messages, tools)
     try:
-        take_up_offer(request)
-        calls = plan(request)
-        text = "" if calls else write_reply(request)
+        if is_retail(request):
+            calls = plan_retail(request)
+            text = "" if calls else write_retail(request)
+        else:
+            take_up_offer(request)
+            calls = plan(request)
+            text = "" if calls else write_reply(request)
     except Exception:  # the last link of every fallback chain must always answer
         calls, text = [], _SAFE_REPLY
     tool_calls: list[dict[str, Any]] = [
