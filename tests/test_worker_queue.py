@@ -1,0 +1,141 @@
+"""The queue of turns in the store, on both backends: atomic enqueue, claims, leases, fencing, one reply per message."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.pg import BACKENDS, support_store
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request, tmp_path):
+    async with support_store(request.param, request, tmp_path) as s:
+        await s.migrate()
+        yield s
+
+
+async def test_a_message_is_stored_and_queued_together_and_an_unknown_conversation_writes_nothing(store):
+    conv = await store.create_conversation("cust_1")
+    queued = await store.enqueue_customer_message(conv.id, "where is my order?")
+    [message] = await store.messages(conv.id)
+    assert (message.id, message.role, message.text) == (queued.message_id, "customer", "where is my order?")
+    [job] = await store.turn_jobs(conv.id)
+    assert (job.message_id, job.status, job.attempts) == (queued.message_id, "queued", 0)
+
+    with pytest.raises(LookupError):
+        await store.enqueue_customer_message("conv_missing", "hello")
+    assert len(await store.turn_jobs()) == 1
+    assert await store.messages("conv_missing") == []
+
+
+async def test_one_turn_per_conversation_at_a_time_in_message_order(store):
+    a = await store.create_conversation("cust_a")
+    b = await store.create_conversation("cust_b")
+    a1 = await store.enqueue_customer_message(a.id, "first")
+    a2 = await store.enqueue_customer_message(a.id, "second")
+    b1 = await store.enqueue_customer_message(b.id, "other customer")
+
+    first = await store.claim_turn_job("w1", 30)
+    other = await store.claim_turn_job("w2", 30)
+    assert (first.message_id, other.message_id) == (a1.message_id, b1.message_id)
+    assert first.turn_id and first.turn_id != other.turn_id
+    assert await store.claim_turn_job("w3", 30) is None  # a's second message waits for its first turn
+    # The customer's message now belongs to the claim's turn.
+    assert (await store.get_message(a1.message_id)).turn_id == first.turn_id
+
+    assert await store.finish_turn_job(first, "done")
+    nxt = await store.claim_turn_job("w3", 30)
+    assert nxt.message_id == a2.message_id and nxt.attempts == 1
+    assert [j.status for j in await store.turn_jobs(a.id)] == ["done", "running"]
+
+
+async def test_a_lapsed_lease_is_claimed_again_and_the_old_claim_can_no_longer_change_the_job(store):
+    conv = await store.create_conversation("cust_1")
+    queued = await store.enqueue_customer_message(conv.id, "refund please")
+    dead = await store.claim_turn_job("w1", 0.2)
+    assert await store.claim_turn_job("w2", 30) is None  # the lease still holds
+    assert await store.renew_turn_job(dead, 0.2)
+    await asyncio.sleep(0.4)
+
+    again = await store.claim_turn_job("w2", 30)
+    assert (again.message_id, again.attempts, again.worker) == (queued.message_id, 2, "w2")
+    assert again.turn_id != dead.turn_id and not again.answered
+    # The first worker comes back: its claim is fenced off.
+    assert not await store.renew_turn_job(dead, 30)
+    assert not await store.finish_turn_job(dead, "done")
+    assert not await store.release_turn_job(dead)
+    assert await store.finish_turn_job(again, "done")
+    [job] = await store.turn_jobs(conv.id)
+    assert (job.status, job.worker, job.lease_expires) == ("done", "w2", None)
+
+
+async def test_a_message_keeps_one_reply_and_a_claim_after_it_says_it_is_answered(store):
+    conv = await store.create_conversation("cust_1")
+    queued = await store.enqueue_customer_message(conv.id, "hello")
+    first = await store.claim_turn_job("w1", 0.2)
+    reply = await store.add_message(conv.id, "ai", "Hi!", turn_id=first.turn_id, reply_to=queued.message_id)
+    await asyncio.sleep(0.4)  # the worker died between its reply and its finish
+
+    again = await store.claim_turn_job("w2", 30)
+    assert again.answered
+    duplicate = await store.add_message(conv.id, "ai", "Hi again!", turn_id=again.turn_id, reply_to=queued.message_id)
+    assert duplicate == reply
+    replies = [m for m in await store.messages(conv.id) if m.role == "ai"]
+    assert [(m.text, m.reply_to) for m in replies] == [("Hi!", queued.message_id)]
+    # Ordinary messages carry no reply_to and are never merged.
+    await store.add_message(conv.id, "ai", "one")
+    await store.add_message(conv.id, "ai", "two")
+    assert len([m for m in await store.messages(conv.id) if m.role == "ai"]) == 3
+
+
+async def test_claims_that_lapse_too_often_fail_instead_of_killing_every_worker(store):
+    conv = await store.create_conversation("cust_1")
+    await store.enqueue_customer_message(conv.id, "a message that crashes workers")
+    for attempt in (1, 2):
+        job = await store.claim_turn_job(f"w{attempt}", 0.05, max_attempts=2)
+        assert job.attempts == attempt
+        await asyncio.sleep(0.15)
+    assert await store.claim_turn_job("w3", 30, max_attempts=2) is None
+    [job] = await store.turn_jobs(conv.id)
+    assert job.status == "failed" and "gave up after 2" in job.error
+
+
+async def test_a_released_claim_waits_for_the_next_worker_without_using_up_an_attempt(store):
+    conv = await store.create_conversation("cust_1")
+    await store.enqueue_customer_message(conv.id, "hello")
+    job = await store.claim_turn_job("w1", 30)
+    assert await store.release_turn_job(job)
+    again = await store.claim_turn_job("w2", 30)
+    assert again.attempts == 1 and again.worker == "w2"
+
+
+async def test_concurrent_claimers_never_hold_one_conversation_twice(store):
+    convs = [await store.create_conversation(f"cust_{i}") for i in range(6)]
+    for conv in convs:
+        for n in range(3):
+            await store.enqueue_customer_message(conv.id, f"message {n}")
+    held: dict[str, str] = {}
+    order: dict[str, list[int]] = {c.id: [] for c in convs}
+    overlaps = []
+
+    async def worker(name: str) -> None:
+        while True:
+            job = await store.claim_turn_job(name, 30)
+            if job is None:
+                if not await store.turn_jobs(statuses=("queued", "running")):
+                    return
+                await asyncio.sleep(0.01)
+                continue
+            if job.conversation_id in held:
+                overlaps.append(job.conversation_id)
+            held[job.conversation_id] = name
+            order[job.conversation_id].append(job.message_id)
+            await asyncio.sleep(0.005)
+            del held[job.conversation_id]
+            assert await store.finish_turn_job(job, "done")
+
+    await asyncio.wait_for(asyncio.gather(*(worker(f"w{i}") for i in range(4))), 60)
+    assert overlaps == []
+    assert all(ids == sorted(ids) and len(ids) == 3 for ids in order.values())
