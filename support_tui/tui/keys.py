@@ -25,6 +25,7 @@ CONSOLE_BINDINGS = [
     Binding("f4", "escalate", "Escalate", show=False, tooltip="escalate to a person, with a reason and a priority"),
     Binding("f5", "toggle_takeover", "Take over", show=False, tooltip="take the conversation over / hand it back to the AI team"),
     Binding("f6", "show_trace", "Trace", show=False, tooltip="every event of the conversation with timings; copy or export"),
+    Binding("shift+f6", "fork_or_compare", "Fork/compare", show=False, tooltip="pick a turn, then compare it with another specialist or model side by side, or fork it into a new linked conversation"),
     Binding("f7", "pick_scenario", "Scenario", show=False, tooltip="pick a scripted scenario"),
     Binding("f8", "next_step", "Next step", show=False, tooltip="send the scenario's next customer message"),
     Binding("f9", "close_conversation", "Close", show=False, tooltip="close the conversation with an outcome (resolved, abandoned, escalated elsewhere)"),

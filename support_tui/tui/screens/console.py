@@ -24,6 +24,7 @@ from support_tui.core.settings import Settings
 from support_tui.core.store.records import ConversationInfo
 from support_tui.tui.messages import EngineEvent, StoreChanged
 from support_tui.tui.screens.actions import CONSOLE_BINDINGS, ConsoleActions
+from support_tui.tui.screens.debugging import ForkCompareActions
 from support_tui.tui.screens.decisions import DecisionActions
 from support_tui.tui.screens.dialogs import settle_cursor
 from support_tui.tui.screens.opening import ConversationLoader
@@ -51,7 +52,7 @@ CHANGE_LINES = {
 """What a ConversationChanged says in the conversation (the rest only change state)."""
 
 
-class ConsoleScreen(ConsoleActions, DecisionActions, ConversationLoader, Screen):
+class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, ConversationLoader, Screen):
     """Customer and queue on the left, the conversation in the centre, the four insight panels on the right."""
 
     BINDINGS = CONSOLE_BINDINGS
