@@ -164,3 +164,28 @@ def test_cli_refuses_a_model_without_its_key(capsys):
     assert "OPENAI_API_KEY not set" in capsys.readouterr().err
     assert main(["eval", "tau", "--tasks", tasks, "--agent", "openai/gpt-4o", "--user-model", "offline/support-agent"]) == 2
     assert "cannot play a customer" in capsys.readouterr().err
+
+
+async def test_cli_runs_the_model_path_end_to_end(fake_provider, monkeypatch, template_home, capsys):
+    """``eval tau --agent openai/gpt-4o --user-model openai/gpt-4o-mini --json`` with both models on the loopback
+    server: the gold JSON shape plus reward, pass^1 and usage."""
+    import os
+
+    from support_tui.cli import build_parser
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-tau")
+    monkeypatch.setenv("OPENAI_API_BASE", fake_provider.openai_base)
+    home = Path(os.environ["SUPPORT_TUI_HOME"]) / "shops" / "taubench-retail"
+    home.mkdir(parents=True)
+    shutil.copytree(template_home / "kb.lance", home / "kb.lance")  # no re-indexing of the knowledge base
+    script_agent(fake_provider, "no longer needed")
+    fake_provider.script("gpt-4o-mini", *(text(line) for line in USER_LINES), text(STOP))
+    args = build_parser().parse_args(["eval", "tau", "--tasks", str(SHARED / "tasks_dev.jsonl"), "--limit", "1",
+                                      "--agent", AGENT, "--user-model", "openai/gpt-4o-mini", "--json"])
+    assert await args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    (task,) = out["tasks"]
+    assert {"task_id", "results", "blocked", "changed"} <= set(task) and task["reward"] == 1.0
+    assert task["conversation"][0] == {"role": "user", "text": USER_LINES[0]} and task["ended"] == "user_stop"
+    assert out["summary"]["pass^1"] == 1.0 and out["summary"]["user_usage"]["prompt_tokens"] == 33
+    assert out["summary"]["agent"] == AGENT and out["summary"]["tasks"] == 1
