@@ -67,6 +67,8 @@ class FakeProvider:
     requests: list[Recorded] = field(default_factory=list)
     scripts: dict[str, deque[Behaviour]] = field(default_factory=lambda: defaultdict(deque))
     closing: asyncio.Event = field(default_factory=asyncio.Event)
+    delay_s: float = 0.0
+    """Seconds every request waits before it is answered (a slow model)."""
 
     @property
     def openai_base(self) -> str:
@@ -93,6 +95,8 @@ class FakeProvider:
         body = await request.json()
         self.requests.append(Recorded(request.path, dict(request.headers), body))
         wire = "anthropic" if request.path.endswith("/messages") else "openai"
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         b = self._next(body.get("model", ""))
         if b.kind == "error":
             key = request.headers.get("x-api-key") or request.headers.get("Authorization", "")

@@ -17,6 +17,7 @@ from support_tui.core.shop import CallContext, CustomerCard, CustomerSummary, Sh
 from support_tui.core.specialists import Team, default_team
 from support_tui.core.state import ConversationState
 from support_tui.core.store.protocol import SupportStore
+from support_tui.core.store.queue import QueuedMessage, TurnJob
 from support_tui.core.store.records import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage, utcnow
 from support_tui.core.textsafety import CleanText, clean_message
 from support_tui.core.turn.compare import Comparison, Side, compare_turn
@@ -117,6 +118,18 @@ class SupportEngine(Protocol):
 
     def rerun_turn(self, conversation_id: str, *, route_override: str | None = None) -> AsyncIterator[Event]:
         """The customer's last real request again, perhaps with another specialist."""
+        ...
+
+    async def submit_message(self, conversation_id: str, text: str) -> QueuedMessage:
+        """A customer's message from the channel, cleaned, stored and its turn queued for a worker in one write.
+
+        ``LookupError`` for an unknown conversation, ``EmptyMessage`` (a ``ValueError``) for an empty
+        one; nothing is stored then.
+        """
+        ...
+
+    def run_queued_turn(self, job: TurnJob) -> AsyncIterator[Event]:
+        """The turn of a queued message that a worker claimed (the message is stored already)."""
         ...
 
     def resolve_tool_call(
@@ -410,6 +423,14 @@ class Engine:
     def rerun_turn(self, conversation_id: str, *, route_override: str | None = None) -> AsyncIterator[Event]:
         route = self._agent(route_override)
         return self._on(conversation_id, lambda turns: turns.rerun(conversation_id, route_override=route))
+
+    async def submit_message(self, conversation_id: str, text: str) -> QueuedMessage:
+        cleaned = self.clean(text)
+        queued = await self.store.enqueue_customer_message(conversation_id, cleaned.text)
+        return queued.model_copy(update={"notices": tuple(message for _, message in cleaned.notices)})
+
+    def run_queued_turn(self, job: TurnJob) -> AsyncIterator[Event]:
+        return self._on(job.conversation_id, lambda turns: turns.queued_message(job))
 
     async def _on(
         self, conversation_id: str, turn: Callable[[TurnRunner], AsyncGenerator[Event, None]]

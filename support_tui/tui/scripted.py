@@ -19,6 +19,7 @@ from support_tui.core.settings import Settings
 from support_tui.core.shop import CardOrder, CustomerCard, CustomerSummary, ToolOutcome
 from support_tui.core.specialists import ROUTABLE
 from support_tui.core.store.records import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage
+from support_tui.core.store.queue import QueuedMessage, TurnJob
 from support_tui.core.turn.tools import ENGINE_RULES
 from support_tui.shops.northwind.policy import RULES as SHOP_RULES
 from support_tui.shops.northwind.tools import TOOLS
@@ -62,6 +63,8 @@ class ScriptedEngine:
         self.message_log: dict[str, list[StoredMessage]] = {}
         self.events: dict[str, list[Event]] = {}
         self.pending: dict[str, PendingToolCall] = {}
+        self.queued: list[int] = []
+        """Customer messages submitted through the channel and not yet run (``run_queued_turn``)."""
         self.subscribers: list[asyncio.Queue[Event]] = []
         self._ids = itertools.count(1)
         self._clock = itertools.count()
@@ -237,6 +240,21 @@ class ScriptedEngine:
         last = [m for m in self.message_log.get(conversation_id, []) if m.role == "customer" and m.text.lower().strip(" .!") not in yes][-1]
         turn_id = f"turn_{next(self._ids)}"
         return self._emit(conversation_id, self._script(conversation_id, turn_id, last.id, last.text, route_override))
+
+    async def submit_message(self, conversation_id: str, text: str) -> QueuedMessage:
+        self._record("submit_message", conversation_id, text)
+        if conversation_id not in self.records:
+            raise LookupError(f"no conversation {conversation_id!r}")
+        stored = self._store(conversation_id, "customer", text)
+        self.queued.append(stored.id)
+        return QueuedMessage(message_id=stored.id, conversation_id=conversation_id, text=text, created_at=STAMP)
+
+    def run_queued_turn(self, job: TurnJob) -> AsyncIterator[Event]:
+        self._record("run_queued_turn", job.message_id)
+        message = self._message(job.message_id)
+        self.queued.remove(job.message_id)
+        turn_id = job.turn_id or f"turn_{next(self._ids)}"
+        return self._emit(job.conversation_id, self._script(job.conversation_id, turn_id, message.id, message.text, None))
 
     async def check_tool_arguments(self, conversation_id: str, call_id: str, arguments: dict[str, Any]) -> list[str]:
         self._record("check_tool_arguments", conversation_id, call_id, arguments)

@@ -31,6 +31,7 @@ import asyncpg
 
 from support_tui.core.events import Event, event_from_json
 from support_tui.core.store.migrations import Migration, pending
+from support_tui.core.store.postgres_queue import QUEUE_MIGRATION, PostgresTurnQueue
 from support_tui.core.store.records import (
     METRIC_EVENT_KINDS,
     ConversationInfo,
@@ -294,7 +295,7 @@ class Connection:
 # the adapter --------------------------------------------------------------------------------------------
 
 
-class PostgresSupportStore:
+class PostgresSupportStore(PostgresTurnQueue):
     """The support records in PostgreSQL, through an asyncpg pool opened on first use.
 
     ``statements`` and ``rows_read`` count what it sends and reads, as ``Database`` does for SQLite,
@@ -458,14 +459,18 @@ class PostgresSupportStore:
         agent: str | None = None,
         model: str | None = None,
         status: str = "sent",
+        reply_to: int | None = None,
     ) -> int:
         now = utcnow()
         async with self.transaction() as tx:
             message_id = await tx.fetchval(
-                "INSERT INTO messages (conversation_id, turn_id, role, text, agent, model, status, created_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                conversation_id, turn_id, role, text, agent, model, status, now,
+                "INSERT INTO messages (conversation_id, turn_id, role, text, agent, model, status, created_at, reply_to)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                " ON CONFLICT (reply_to) WHERE reply_to IS NOT NULL DO NOTHING RETURNING id",
+                conversation_id, turn_id, role, text, agent, model, status, now, reply_to,
             )
+            if message_id is None:  # this queued message already has its reply: keep that one
+                return int(await tx.fetchval("SELECT id FROM messages WHERE reply_to = $1", reply_to))
             await tx.execute("UPDATE conversations SET updated_at = $1 WHERE id = $2", now, conversation_id)
         return int(message_id)
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from support_tui.core.events import Event
+from support_tui.core.store.queue import DEFAULT_MAX_ATTEMPTS, QueuedMessage, TurnJob
 from support_tui.core.store.records import (
     ConversationInfo,
     FixtureHistory,
@@ -81,10 +82,14 @@ class SupportStore(Protocol):
         agent: str | None = None,
         model: str | None = None,
         status: str = "sent",
+        reply_to: int | None = None,
     ) -> int:
         """Store a message (and touch the conversation's ``updated_at``); returns its id.
 
-        Ids grow with every message, so ordering by id is ordering by arrival.
+        Ids grow with every message, so ordering by id is ordering by arrival. ``reply_to`` marks a
+        queued turn's reply with the customer's message it answers: a message keeps one reply, so a
+        second one (a turn run again after its worker was thought dead) is not stored and the first
+        one's id is returned.
         """
         ...
 
@@ -200,4 +205,38 @@ class SupportStore(Protocol):
         ``build(first_message_id)`` makes the records (its message ids start at the first free id).
         A no-op returning 0 when the history's first conversation is already stored.
         """
+        ...
+
+    # queued turns (the customer channel and its workers) ------------------------------------------
+
+    async def enqueue_customer_message(self, conversation_id: str, text: str) -> QueuedMessage:
+        """Store a customer's message and queue its turn in one transaction (``LookupError``, nothing
+        written, when there is no such conversation)."""
+        ...
+
+    async def claim_turn_job(
+        self, worker: str, lease_s: float, *, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    ) -> TurnJob | None:
+        """Claim the oldest queued message of a conversation with no turn running (or whose claim lapsed)
+        for ``worker`` for ``lease_s`` seconds, with a fresh ``turn_id``; None when nothing waits.
+
+        Claims that lapsed ``max_attempts`` times are marked failed instead. Two workers never hold
+        one conversation at once, and a conversation's messages are claimed in the order they arrived.
+        """
+        ...
+
+    async def renew_turn_job(self, job: TurnJob, lease_s: float) -> bool:
+        """Extend this claim's lease to ``lease_s`` seconds from now; False when the claim is no longer this one's."""
+        ...
+
+    async def finish_turn_job(self, job: TurnJob, status: str, error: str | None = None) -> bool:
+        """End this claim ``done`` or ``failed``; False (and nothing changes) when the claim is no longer this one's."""
+        ...
+
+    async def release_turn_job(self, job: TurnJob) -> bool:
+        """Give this claim back unfinished (a worker stopping): the message waits for the next claim."""
+        ...
+
+    async def turn_jobs(self, conversation_id: str | None = None, *, statuses: tuple[str, ...] = ()) -> list[TurnJob]:
+        """Queued turns, oldest message first: of one conversation or all, optionally in these statuses."""
         ...

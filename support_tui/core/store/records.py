@@ -98,6 +98,8 @@ class StoredMessage(Record):
     status: str
     """sent, draft, rejected or superseded."""
     created_at: str
+    reply_to: int | None = None
+    """For a queued turn's reply: the customer's message it answers (the store keeps one reply per message)."""
 
 
 class PendingToolCall(Record):

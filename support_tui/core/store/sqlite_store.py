@@ -36,6 +36,7 @@ from support_tui.core.store.records import (
     utcnow,
 )
 from support_tui.core.store.sqlite import Database, Transaction, dumps, loads
+from support_tui.core.store.sqlite_queue import QUEUE_MIGRATION, SQLiteTurnQueue
 
 COMPONENT = "support"
 """This store's rows in ``schema_version`` (a shop in the same database can keep its own)."""
@@ -237,7 +238,7 @@ def metric_reader(path: Path | str) -> Callable[[datetime | None, bool], MetricR
 # the adapter ------------------------------------------------------------------------------------------
 
 
-class SQLiteSupportStore:
+class SQLiteSupportStore(SQLiteTurnQueue):
     """The support records in SQLite, on a shared ``Database`` (one connection, WAL)."""
 
     migrations: tuple[Migration, ...] = MIGRATIONS
@@ -357,15 +358,19 @@ class SQLiteSupportStore:
         agent: str | None = None,
         model: str | None = None,
         status: str = "sent",
+        reply_to: int | None = None,
     ) -> int:
         db = await self._ready()
         now = utcnow()
         async with db.transaction() as tx:
             cur = await tx.execute(
-                "INSERT INTO messages (conversation_id, turn_id, role, text, agent, model, status, created_at)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                (conversation_id, turn_id, role, text, agent, model, status, now),
+                "INSERT INTO messages (conversation_id, turn_id, role, text, agent, model, status, created_at, reply_to)"
+                " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (reply_to) WHERE reply_to IS NOT NULL DO NOTHING",
+                (conversation_id, turn_id, role, text, agent, model, status, now, reply_to),
             )
+            if cur.rowcount == 0:  # this queued message already has its reply: keep that one
+                rows = await tx.execute_fetchall("SELECT id FROM messages WHERE reply_to = ?", (reply_to,))
+                return int(rows[0][0])
             await tx.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
             return cur.lastrowid or 0
 

@@ -55,7 +55,9 @@ class CustomerTurn:
         kb, embedder, router, _ = parts.loaded()
         # One bounded read of the conversation serves retrieval, routing and the prompt's history.
         messages = await parts.store.recent_messages(turn.conv.id, HISTORY_LIMIT)
-        earlier = [m.text for m in messages if m.role == "customer" and m.turn_id != turn.turn_id]
+        if turn.message_id is not None:  # messages queued after this one wait for their own turns
+            messages = [m for m in messages if m.id <= turn.message_id]
+        earlier = [m.text for m in messages if m.role == "customer" and m.turn_id != turn.turn_id and m.id != turn.message_id]
         query = search_query(text, earlier)
         vector, queries, query_vectors = await embed(embedder, text, query)
         t = turn.stage("embed", t)

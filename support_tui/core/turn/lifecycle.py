@@ -15,6 +15,7 @@ from typing import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from support_tui.core.events import ConversationChanged, Event, Notice, TurnStarted
 from support_tui.core.events import ChangeKind
 from support_tui.core.shop import ToolCall, canonical_arguments
+from support_tui.core.store.queue import TurnJob
 from support_tui.core.store.support import ConversationInfo, PendingToolCall
 from support_tui.core.textsafety import clean_message
 from support_tui.core.turn.customer import CustomerTurn
@@ -82,7 +83,22 @@ class TurnRunner:
         cleaned = clean_message(text, self.parts.settings.max_message_chars)
         turn = Turn(conv, "customer")
         message_id = await self.parts.store.add_message(conv.id, "customer", cleaned.text, turn_id=turn.turn_id)
+        turn.message_id = message_id
         async with aclosing(self._frame(turn, message_id, cleaned.text, cleaned.notices, self._customer_body(cleaned.text, route_override))) as events:
+            async for event in events:
+                yield event
+
+    async def queued_message(self, job: TurnJob) -> AsyncGenerator[Event, None]:
+        """The turn of a customer's message the channel already stored and queued, under a worker's claim.
+
+        The turn takes the claim's ``turn_id``, and its reply is stored as the one reply to the message.
+        """
+        conv = await self.conversation(job.conversation_id)
+        message = await self.parts.store.get_message(job.message_id)
+        if message is None or message.conversation_id != conv.id or message.role != "customer":
+            raise LookupError(f"no customer message {job.message_id} in conversation {conv.id!r}")
+        turn = Turn(conv, "customer", turn_id=job.turn_id, queued_message=message.id)
+        async with aclosing(self._frame(turn, message.id, message.text, [], self._customer_body(message.text, None))) as events:
             async for event in events:
                 yield event
 

@@ -205,7 +205,7 @@ class ReplyWriter:
         draft = turn.conv.mode == "supervised"
         message_id = await self.parts.store.add_message(
             turn.conv.id, "ai", text, turn_id=turn.turn_id, agent=turn.agent, model=result.model,
-            status="draft" if draft else "sent",
+            status="draft" if draft else "sent", reply_to=turn.queued_message,
         )
         yield turn.make(
             ReplyCompleted, message_id=message_id, text=text, agent=turn.agent or "", model=result.model,

@@ -20,10 +20,16 @@ TurnStatus = str
 class Turn:
     """One turn in flight; ``events`` is the trace that gets stored when it ends."""
 
-    def __init__(self, conversation: ConversationInfo, actor: str) -> None:
+    def __init__(
+        self, conversation: ConversationInfo, actor: str, *, turn_id: str | None = None, queued_message: int | None = None
+    ) -> None:
         self.conv = conversation
         self.actor = actor
-        self.turn_id = f"turn_{uuid.uuid4().hex[:12]}"
+        self.turn_id = turn_id or f"turn_{uuid.uuid4().hex[:12]}"
+        self.queued_message = queued_message
+        """The customer's message this queued turn answers (a worker's claim); its reply is stored as the one reply to it."""
+        self.message_id: int | None = queued_message
+        """The customer's message the turn answers: the history it reads ends there."""
         self.events: list[Any] = []
         self.state = ConversationState.load(conversation.state)
         self.timings: dict[str, float] = {}
