@@ -80,18 +80,13 @@ STORE_DAY = date(2026, 3, 15)
 """The day the store-only tests' fixture store is created (its dates are relative to it)."""
 
 
-@pytest.fixture
-async def db(tmp_path):
-    """The demo store alone (no KB, no engine) in a temporary database."""
-    from support_tui.core.store.sqlite import Database
-    from support_tui.shops.northwind import NorthwindShop
-    from support_tui.shops.northwind.fixtures import load_fixtures
+@pytest.fixture(params=("sqlite", "postgres"))
+async def db(request, tmp_path):
+    """The demo store alone (no KB, no engine) in a temporary database, once on SQLite and once on PostgreSQL."""
+    from tests.pg import shop_database
 
-    database = await Database.open(tmp_path / "store.db")
-    await NorthwindShop.open(database, load=False)
-    await load_fixtures(database, today=STORE_DAY)
-    yield database
-    await database.close()
+    async with shop_database(request.param, request, tmp_path, day=STORE_DAY) as database:
+        yield database
 
 
 async def run(engine, conversation_id: str, text: str, **kwargs):

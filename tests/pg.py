@@ -20,7 +20,8 @@ import tempfile
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator
+from datetime import date
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 PG_BIN = Path(os.environ.get("SUPPORT_TUI_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SERVER_USER = "postgres"
@@ -52,6 +53,7 @@ class PostgresCluster:
         self.data = self.dir / "data"
         self.port = 0
         self._names = itertools.count(1)
+        self._templates: dict[str, str] = {}
         if self._as_root:
             shutil.chown(self.dir, user=SERVER_USER)
 
@@ -100,17 +102,26 @@ class PostgresCluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
-    async def new_database(self, prefix: str = "test") -> str:
-        """Create an empty database of its own for one test; returns its URL."""
+    async def new_database(self, prefix: str = "test", *, template: str | None = None) -> str:
+        """Create a database of its own for one test (empty, or a copy of ``template``); returns its URL."""
         import asyncpg
 
         name = f"{prefix}_{os.getpid()}_{next(self._names)}_{int(time.time() * 1000) % 100000}"
         conn = await asyncpg.connect(self.url())
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         finally:
             await conn.close()
         return self.url(name)
+
+    async def copy_of(self, key: str, build: Callable[[str], Awaitable[None]]) -> str:
+        """A fresh database holding what ``build(url)`` made the first time ``key`` was asked for (a template
+        database kept for the run: loading the demo shop once, cloning it per test in a few ms)."""
+        if key not in self._templates:
+            url = await self.new_database(f"template_{key}")
+            await build(url)  # it must close its connections: a template is cloned only when nobody is on it
+            self._templates[key] = url.rsplit("/", 1)[-1]
+        return await self.new_database(key, template=self._templates[key])
 
 
 @asynccontextmanager
@@ -133,6 +144,40 @@ async def support_store(backend: str, request: Any, tmp_path: Path) -> AsyncIter
             await store.close()
     else:
         raise ValueError(f"no such backend {backend!r}")
+
+
+@asynccontextmanager
+async def shop_database(backend: str, request: Any, tmp_path: Path, *, day: date | None = None) -> AsyncIterator[Any]:
+    """A ``ShopDatabase`` of ``backend`` with the demo shop's tables (and its fixtures for ``day`` when given),
+    closed when the block ends: SQLite in ``tmp_path``, or a database of its own in the session's cluster."""
+    from support_tui.core.store import Database, PostgresShopDatabase
+    from support_tui.shops.northwind import NorthwindShop
+    from support_tui.shops.northwind.fixtures import load_fixtures
+
+    async def build(db: Any) -> None:
+        await NorthwindShop.open(db, load=False)
+        if day is not None:
+            await load_fixtures(db, today=day)
+
+    if backend == "sqlite":
+        db: Any = await Database.open(tmp_path / "store.db")
+        await build(db)
+    elif backend == "postgres":
+        async def template(url: str) -> None:
+            made = PostgresShopDatabase(url)
+            try:
+                await build(made)
+            finally:
+                await made.close()
+
+        url = await request.getfixturevalue("pg_cluster").copy_of(f"northwind_{day or 'empty'}".replace("-", ""), template)
+        db = PostgresShopDatabase(url)
+    else:
+        raise ValueError(f"no such backend {backend!r}")
+    try:
+        yield db
+    finally:
+        await db.close()
 
 
 def counters(store: Any) -> tuple[int, int]:

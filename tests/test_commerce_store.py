@@ -5,34 +5,23 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from datetime import date, datetime, timedelta
 
 import pytest
 
 from tests.conftest import STORE_DAY
+from tests.pg import BACKENDS, shop_database
 from support_tui.shops.northwind.fixtures import is_loaded, load_fixtures, store_today
 from support_tui.shops.northwind.generator import generate_store
-from support_tui.shops.northwind.shop import NorthwindShop
-from support_tui.core.store.sqlite import Database
 
 TODAY = STORE_DAY
 
 
-async def open_shop_db(path) -> Database:
-    """A database with the demo shop's tables and nothing in them (``Database.open`` creates no tables)."""
-    database = await Database.open(path)
-    await NorthwindShop.open(database, load=False)
-    return database
-
-
-@pytest.fixture
-async def db(tmp_path):
-    """The demo store alone (no KB, no engine, no support records) in a temporary database."""
-    database = await open_shop_db(tmp_path / "store.db")
-    await load_fixtures(database, today=STORE_DAY)
-    yield database
-    await database.close()
+@pytest.fixture(params=BACKENDS)
+async def empty_shop(request, tmp_path):
+    """A database with the demo shop's tables and nothing in them, on each backend."""
+    async with shop_database(request.param, request, tmp_path) as database:
+        yield database
 
 
 def _day(stamp: str) -> date:
@@ -73,22 +62,17 @@ def test_generated_dates_are_consistent_with_status():
         assert order["total"] == total
 
 
-async def test_load_is_idempotent_and_reset_reloads(tmp_path):
-    database = await open_shop_db(tmp_path / "s.db")
-    try:
-        assert not await is_loaded(database)
-        started = time.perf_counter()
-        counts = await load_fixtures(database, today=TODAY)
-        assert time.perf_counter() - started < 2.0
-        assert counts["orders"] >= 300 and await is_loaded(database)
-        assert await load_fixtures(database, today=TODAY) == {}
-        await database.write("DELETE FROM tracking_events WHERE order_id = 'ORD-67890'")
-        assert await load_fixtures(database, today=date(2026, 5, 1), reset=True)
-        assert await store_today(database) == date(2026, 5, 1)
-        assert await database.scalar("SELECT COUNT(*) FROM tracking_events WHERE order_id = 'ORD-67890'") > 0
-        assert await database.scalar("SELECT COUNT(*) FROM orders") == counts["orders"]
-    finally:
-        await database.close()
+async def test_load_is_idempotent_and_reset_reloads(empty_shop):
+    database = empty_shop
+    assert not await is_loaded(database)
+    counts = await load_fixtures(database, today=TODAY)
+    assert counts["orders"] >= 300 and await is_loaded(database)
+    assert await load_fixtures(database, today=TODAY) == {}
+    await database.write("DELETE FROM tracking_events WHERE order_id = 'ORD-67890'")
+    assert await load_fixtures(database, today=date(2026, 5, 1), reset=True)
+    assert await store_today(database) == date(2026, 5, 1)
+    assert await database.scalar("SELECT COUNT(*) FROM tracking_events WHERE order_id = 'ORD-67890'") > 0
+    assert await database.scalar("SELECT COUNT(*) FROM orders") == counts["orders"]
 
 
 async def test_sarah_johnson(db):
@@ -132,15 +116,11 @@ async def test_other_demo_customers(db):
     assert json.loads(rows["cust_56789"]["preferences"])["account_locked"] is True
 
 
-async def test_demo_dates_follow_the_store_day(tmp_path):
+async def test_demo_dates_follow_the_store_day(empty_shop):
     later = date(2027, 1, 2)
-    database = await open_shop_db(tmp_path / "later.db")
-    try:
-        await load_fixtures(database, today=later)
-        delivered = await database.scalar("SELECT delivered_at FROM orders WHERE id = 'ORD-67891'")
-        assert _day(delivered) == later - timedelta(days=5)
-    finally:
-        await database.close()
+    await load_fixtures(empty_shop, today=later)
+    delivered = await empty_shop.scalar("SELECT delivered_at FROM orders WHERE id = 'ORD-67891'")
+    assert _day(delivered) == later - timedelta(days=5)
 
 
 def test_cli_store_reset_and_customers(tmp_path, monkeypatch, capsys):

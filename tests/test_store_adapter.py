@@ -216,29 +216,3 @@ def test_the_settings_or_the_environment_choose_the_backend(tmp_path, monkeypatc
     monkeypatch.setenv(DATABASE_URL_ENV, "mysql://x@y/z")
     with pytest.raises(ValueError, match="postgresql://"):
         open_support_store(Settings(), db)
-
-
-async def test_open_store_keeps_the_support_records_in_postgres_and_the_shop_in_the_data_directory(
-    tmp_path, pg_cluster, monkeypatch
-):
-    import sqlite3
-
-    from support_tui.core.factory import open_store
-    from support_tui.core.paths import DataPaths
-    from support_tui.core.settings import Settings
-
-    url = await pg_cluster.new_database()
-    monkeypatch.setenv("SUPPORT_TUI_DATABASE_URL", url)
-    paths = DataPaths(tmp_path / "home")
-    db, store, shop = await open_store(paths, Settings())
-    try:
-        assert isinstance(store, PostgresSupportStore) and await store.fixture_history_loaded()
-        customer = (await shop.customers())[0].id
-        conv = await store.create_conversation(customer)
-        assert (await store.get_conversation(conv.id)).customer_id == customer
-    finally:
-        await db.close()
-        await store.close()
-    with sqlite3.connect(paths.database) as conn:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert "conversations" not in tables and tables  # the shop's tables, and no support records, in the file

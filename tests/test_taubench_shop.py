@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from support_tui.core.shop import CallContext, Shop, ShopError
-from support_tui.core.store.sqlite import Database
+from support_tui.core.store import Database, PostgresShopDatabase
 from support_tui.shops.taubench_retail import RetailData, TauRetailShop, open_taubench_shop
 from support_tui.shops.taubench_retail.replay import load_tasks, replay_tasks
+from tests.pg import BACKENDS
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "taubench-retail"
 pytestmark = pytest.mark.skipif(not (SHARED / "orders.json").is_file(), reason="no ../shared/taubench-retail")
@@ -41,11 +42,29 @@ def pristine() -> dict:
     return _reference()[0].load_data()
 
 
-@pytest.fixture
-async def shop(data):
-    db = await Database.open(":memory:")
-    yield await open_taubench_shop(db, data=data)
-    await db.close()
+async def tau_database(backend: str, request, data: RetailData) -> Any:
+    """An empty database (SQLite in memory), or a PostgreSQL one already holding the retail records."""
+    if backend == "sqlite":
+        return await Database.open(":memory:")
+
+    async def fill(url: str) -> None:
+        made = PostgresShopDatabase(url)
+        try:
+            await open_taubench_shop(made, data=data)
+        finally:
+            await made.close()
+
+    return PostgresShopDatabase(await request.getfixturevalue("pg_cluster").copy_of("taubench", fill))
+
+
+@pytest.fixture(params=BACKENDS)
+async def shop(request, data):
+    """The shop on each backend: the tools, rules and quotes run the same SQL on SQLite and PostgreSQL."""
+    db = await tau_database(request.param, request, data)
+    try:
+        yield await open_taubench_shop(db, data=data)
+    finally:
+        await db.close()
 
 
 def ctx(customer_id: str, conversation_id: str = "conv-1") -> CallContext:
@@ -311,15 +330,23 @@ async def test_quotes_say_what_changes_and_refuse_what_would_fail(shop, pristine
         await shop.quote("cancel_pending_order", cancel.model_copy(update={"order_id": delivered["order_id"]}), c)
 
 
-async def test_state_persists_in_sqlite_and_reset_reloads(tmp_path, data, pristine):
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_state_persists_and_reset_reloads(backend, request, tmp_path, data, pristine):
     order = _order(pristine, "pending")
-    db = await Database.open(tmp_path / "tau.db")
+
+    async def reopen() -> Any:
+        if backend == "sqlite":
+            return await Database.open(tmp_path / "tau.db")
+        return PostgresShopDatabase(url)
+
+    url = await request.getfixturevalue("pg_cluster").new_database() if backend == "postgres" else ""
+    db = await reopen()
     shop = await open_taubench_shop(db, data=data)
     args = shop.tools()["cancel_pending_order"].args(order_id=order["order_id"], reason="no longer needed")
     outcome = json.loads(await shop.run("cancel_pending_order", args, ctx(order["user_id"])))
     assert outcome["status"] == "cancelled"
     await db.close()
-    db = await Database.open(tmp_path / "tau.db")
+    db = await reopen()
     shop = await open_taubench_shop(db, data=data)
     assert (await shop.store.get("orders", order["order_id"]))["status"] == "cancelled"
     assert shop.action_line("cancel_pending_order", args.model_dump(), type("O", (), {"status": "ok"})()).startswith("Cancelled")

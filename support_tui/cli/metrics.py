@@ -50,15 +50,27 @@ def period(since: str | None, until: str | None) -> tuple[datetime | None, datet
     return (period_start(1, first) if first else None), (day_end(last) if last else None)
 
 
+def _settings(paths: DataPaths) -> Any:
+    """config.toml's settings: its ``database_url`` says where the records are (the environment variable wins)."""
+    from support_tui.core.settings import Settings
+
+    try:
+        return Settings.load(paths.config)
+    except ValueError as exc:  # a malformed config.toml (TOML or a field's type)
+        raise UserError(f"{paths.config}: {exc}") from None
+
+
 async def metrics_command(args: argparse.Namespace) -> int:
     from support_tui.core.factory import open_store
     from support_tui.core.metrics.figures import compute_metrics
 
     since, until = period(args.since, args.until)
-    db, store, shop = await open_store(DataPaths.default())
+    paths = DataPaths.default()
+    db, store, shop = await open_store(paths, _settings(paths))
     try:
         figures = await compute_metrics(store, shop.tools(), since=since, until=until, include_fixture=not args.exclude_fixture)
     finally:
+        await store.close()
         await db.close()
     if args.json:
         print_json(figures.model_dump(mode="json"))
@@ -135,15 +147,19 @@ def _port(text: str) -> int:
 def serve_command(args: argparse.Namespace) -> int:
     from support_tui.core.factory import open_store
     from support_tui.core.metrics.export import serve
-    from support_tui.core.store.sqlite_store import metric_reader
+    from support_tui.core.store.metric_readers import metric_reader_for
+
+    paths = DataPaths.default()
+    settings = _settings(paths)
 
     async def prepare() -> Any:
-        db, _store, shop = await open_store(DataPaths.default())
+        db, store, shop = await open_store(paths, settings)
+        await store.close()
         await db.close()
         return shop.tools()
 
-    tools = asyncio.run(prepare())  # a fresh data directory sets itself up first
-    read = metric_reader(DataPaths.default().database)
+    tools = asyncio.run(prepare())  # a fresh database sets itself up first
+    read = metric_reader_for(settings, paths.database)  # PostgreSQL when database_url is set
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"support-tui: warning: serving metrics on {args.host}, reachable from other machines", file=sys.stderr)
     try:

@@ -1,4 +1,9 @@
-"""``support-tui store reset`` and ``support-tui customers``: the demo store in the data directory."""
+"""``support-tui store reset|status`` and ``support-tui customers``: the demo store in the configured database.
+
+That is PostgreSQL when ``database_url`` is set (config.toml or ``$SUPPORT_TUI_DATABASE_URL``), so a
+reset there reloads the one shop every console and worker on that database serves; otherwise the
+data directory's SQLite file.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,14 @@ from datetime import date
 
 from support_tui.cli import UserError
 from support_tui.core.paths import DataPaths
+
+
+def database_problems() -> tuple[type[BaseException], ...]:
+    """What opening a configured database can fail with that the user fixes (shown as one line): a server
+    that is down, a database that does not exist, a bad URL. (asyncpg is imported only when needed.)"""
+    import asyncpg
+
+    return (OSError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,19 +46,27 @@ def _day(text: str) -> date:
 
 
 async def _open(*, load: bool = False):
-    """The database with the support records migrated and the demo shop's tables (loaded when ``load``)."""
-    from support_tui.core.store.sqlite import Database
-    from support_tui.core.store.sqlite_store import SQLiteSupportStore
+    """The shop's database with the support records migrated and the demo shop's tables (loaded when ``load``)."""
+    from support_tui.core.settings import Settings
+    from support_tui.core.store import open_shop_database, open_support_store
     from support_tui.shops.northwind.shop import NorthwindShop
 
     paths = DataPaths.default().ensure()
+    settings = Settings.load(paths.config)
     try:
-        db = await Database.open(paths.database)
+        db = await open_shop_database(settings, paths.database)
     except Exception as exc:
         raise UserError(f"cannot open the database at {paths.database}: {exc}") from exc
     try:
-        await SQLiteSupportStore(db).migrate()
+        store = open_support_store(settings, db)
+        try:
+            await store.migrate()
+        finally:
+            await store.close()
         shop = await NorthwindShop.open(db, load=load)
+    except database_problems() as exc:
+        await db.close()
+        raise UserError(f"cannot open the store at {db.location}: {exc}") from exc
     except BaseException:
         await db.close()
         raise
@@ -58,7 +79,7 @@ async def reset_store(args: argparse.Namespace) -> int:
         counts = await shop.reset(today=args.today)
     finally:
         await db.close()
-    print(f"Store reloaded in {db.path}: {counts['customers']} customers, {counts['products']} products, "
+    print(f"Store reloaded in {db.location}: {counts['customers']} customers, {counts['products']} products, "
           f"{counts['orders']} orders, {counts['charges']} charges, {counts['returns']} returns.")
     return 0
 
@@ -68,12 +89,12 @@ async def store_status(args: argparse.Namespace) -> int:
     try:
         day = await shop.loaded_for()
         if day is None:
-            print(f"No store in {db.path} yet; run `support-tui store reset`.")
+            print(f"No store in {db.location} yet; run `support-tui store reset`.")
             return 0
         counts = await shop.counts()
     finally:
         await db.close()
-    print(f"Store in {db.path}, created for {day.isoformat()}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    print(f"Store in {db.location}, created for {day.isoformat()}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
     return 0
 
 

@@ -6,8 +6,7 @@ import asyncio
 from typing import Any
 
 from support_tui.core.shop import Shop
-from support_tui.core.store import SupportStore, open_support_store
-from support_tui.core.store.sqlite import Database
+from support_tui.core.store import ShopDatabase, SupportStore, open_shop_database, open_support_store
 from support_tui.core.engine import Engine, Progress
 from support_tui.core.paths import DataPaths
 from support_tui.core.settings import Settings
@@ -38,19 +37,23 @@ async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None)
 
 async def open_store(
     paths: DataPaths, settings: Settings | None = None, progress: Progress | None = None
-) -> tuple[Database, SupportStore, Shop]:
-    """The data directory's database, its support records (migrated) and the configured shop, set up on first use.
+) -> tuple[ShopDatabase, SupportStore, Shop]:
+    """The shop's database, the support records (migrated) and the configured shop, set up on first use.
 
-    A fresh directory gets the shop's customers, catalogue and orders, and weeks of past conversations
-    marked as fixture data (so the metrics show something true).
+    With ``database_url`` set (config.toml or ``$SUPPORT_TUI_DATABASE_URL``) the shop's tables and
+    the support records both live in that PostgreSQL database, so every console and worker pointed
+    at it serves one shop; otherwise both are in the data directory's SQLite file. A fresh database
+    gets the shop's customers, catalogue and orders, and weeks of past conversations marked as
+    fixture data (so the metrics show something true). Several processes starting on one fresh
+    PostgreSQL database at once set it up once: each step runs under an advisory lock and looks
+    again before it writes.
     """
     from support_tui.core.metrics.history import history_loaded, load_history
     from support_tui.shops import open_shop
 
     settings = settings or Settings()
-    db = await Database.open(paths.ensure().database)
+    db = await open_shop_database(settings, paths.ensure().database)
     try:
-        # The support records: the SQLite file, or PostgreSQL when a database URL is set (the shop stays on db).
         store = open_support_store(settings, db)
     except BaseException:
         await db.close()

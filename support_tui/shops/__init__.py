@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from support_tui.core.shop import Shop
-    from support_tui.core.store.sqlite import Database
+    from support_tui.core.store.shop_database import ShopDatabase
 
 SHOPS = ("northwind", "taubench-retail")
 """The shops this build can serve, by the name ``config.toml`` and ``--shop`` use."""
 
 
-async def open_shop(name: str, db: "Database", *, return_window_days: int = 30) -> "Shop":
+async def open_shop(name: str, db: "ShopDatabase", *, return_window_days: int = 30) -> "Shop":
     """Open a shop by name on a database (its tables are created and loaded on first use)."""
     if name == "northwind":
         from support_tui.shops.northwind import NorthwindShop

@@ -8,11 +8,15 @@
   own migrations step for step with SQLite's.
 - ``migrations``: the shape of a versioned migration list; each adapter keeps its own.
 - ``open_support_store``: the adapter the settings choose (PostgreSQL when a database URL is set).
+- ``ShopDatabase`` (``shop_database``): the Protocol a shop's own tables are reached through; ``Database``
+  and ``PostgresShopDatabase`` (``shop_postgres``) implement it, ``shop_schema`` applies a shop's
+  versioned ``ShopSchema``; ``open_shop_database`` picks the one the settings choose.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from support_tui.core.settings import Settings
 from support_tui.core.store.postgres_store import PostgresSupportStore
@@ -35,6 +39,8 @@ from support_tui.core.store.records import (
     stored_time,
     utcnow,
 )
+from support_tui.core.store.shop_database import ShopDatabase, ShopSchema, ShopTransaction
+from support_tui.core.store.shop_postgres import PostgresShopDatabase
 from support_tui.core.store.sqlite import Database
 from support_tui.core.store.sqlite_store import SQLiteSupportStore
 
@@ -48,23 +54,39 @@ def database_url(settings: Settings) -> str | None:
     return os.environ.get(DATABASE_URL_ENV) or settings.database_url or None
 
 
-def open_support_store(settings: Settings, db: Database) -> SupportStore:
+def _checked(url: str) -> str:
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError(f"database_url must be a postgresql:// URL (got {url.split(':', 1)[0]}:...)")
+    return url
+
+
+def open_support_store(settings: Settings, db: ShopDatabase) -> SupportStore:
     """The support records' adapter: PostgreSQL at ``database_url(settings)`` when one is set, else SQLite on ``db``.
 
     Nothing is connected here: the adapter connects and migrates on first use (or ``migrate()``).
-    The shop's own tables stay on ``db`` either way, for now.
+    Without a URL ``db`` must be the data directory's SQLite ``Database`` (the records live beside the shop).
     """
     url = database_url(settings)
     if url:
-        if not url.startswith(("postgresql://", "postgres://")):
-            raise ValueError(f"database_url must be a postgresql:// URL (got {url.split(':', 1)[0]}:...)")
-        return PostgresSupportStore(url)
+        return PostgresSupportStore(_checked(url))
+    if not isinstance(db, Database):
+        raise TypeError("without a database_url the support records live in the SQLite Database, not in " + db.location)
     return SQLiteSupportStore(db)
+
+
+async def open_shop_database(settings: Settings, path: Path) -> ShopDatabase:
+    """The shop's database: PostgreSQL at ``database_url(settings)`` when one is set (nothing connects until the
+    first statement), else the SQLite file at ``path`` (opened here, WAL)."""
+    url = database_url(settings)
+    if url:
+        return PostgresShopDatabase(_checked(url))
+    return await Database.open(path)
 
 
 __all__ = [
     "DATABASE_URL_ENV", "ConversationInfo", "ConversationStatus", "Database", "FixtureHistory", "MemoryEntry",
-    "MetricConversation", "MetricMessage", "MetricRecords", "PendingToolCall", "PostgresSupportStore", "Rating",
-    "Record", "SQLiteSupportStore", "StoredMessage", "SupportStore", "TurnRecord", "TurnUsage", "database_url",
-    "new_id", "open_support_store", "stored_time", "utcnow",
+    "MetricConversation", "MetricMessage", "MetricRecords", "PendingToolCall", "PostgresShopDatabase",
+    "PostgresSupportStore", "Rating", "Record", "SQLiteSupportStore", "ShopDatabase", "ShopSchema", "ShopTransaction",
+    "StoredMessage", "SupportStore", "TurnRecord", "TurnUsage", "database_url", "new_id", "open_shop_database",
+    "open_support_store", "stored_time", "utcnow",
 ]

@@ -1,7 +1,8 @@
 """The embedded SQLite database (aiosqlite, WAL): one connection, a write lock and a statement counter.
 
 ``Database`` applies no schema: the support records' adapter (``sqlite_store``) runs its own
-migrations, and a shop that keeps tables here creates them when it opens.
+migrations, and a shop that keeps tables here applies its ``ShopSchema`` when it opens. It is the
+SQLite implementation of ``ShopDatabase`` (``shop_database``); its transaction is a ``ShopTransaction``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ import asyncio
 import json
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Literal
 
 import aiosqlite
+
+if TYPE_CHECKING:
+    from support_tui.core.store.shop_database import ShopSchema
 
 Row = aiosqlite.Row
 
@@ -52,6 +56,33 @@ class Transaction:
         self._db.statements += 1
         return await self._conn.executescript(sql)
 
+    # the ShopTransaction Protocol -----------------------------------------------------------------
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        return await self.execute_fetchall(sql, params)
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
+        rows = await self.execute_fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
+        cur = await self.execute(sql, params)
+        return max(cur.rowcount, 0)
+
+    async def write_many(self, sql: str, rows: Iterable[Iterable[Any]]) -> None:
+        await self.executemany(sql, [tuple(r) for r in rows])
+
+    async def lock_rows(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
+        # BEGIN IMMEDIATE took the database's write lock: no other writer, in any process, until commit.
+        return await self.execute_fetchall(sql, params)
+
+    async def advisory_lock(self, key: int) -> None:
+        """Nothing to take: BEGIN IMMEDIATE already serialises every writer of the file."""
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
 
@@ -63,6 +94,9 @@ class Database:
     transaction) and ``rows_read`` the rows its reads returned, so a test can show that a turn's cost
     does not grow with the conversation.
     """
+
+    dialect: Literal["sqlite"] = "sqlite"
+    """The SQL dialect (``ShopDatabase``)."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn
@@ -89,6 +123,11 @@ class Database:
         await conn.execute("PRAGMA busy_timeout=30000")
         return cls(conn, path)
 
+    @property
+    def location(self) -> str:
+        """The database file (``:memory:`` for a private copy)."""
+        return str(self.path)
+
     async def close(self) -> None:
         await self.conn.close()
 
@@ -97,8 +136,10 @@ class Database:
         """A private, empty database that lives in memory until closed (sandboxes of a shop)."""
         return await cls.open(":memory:")
 
-    async def copy(self) -> "Database":
-        """An in-memory copy of every table, taken with SQLite's backup API (a consistent snapshot)."""
+    async def copy(self, schema: "ShopSchema | None" = None) -> "Database":
+        """An in-memory copy of every table, taken with SQLite's backup API (a consistent snapshot).
+
+        ``schema`` is not needed here: the backup copies every table there is."""
         target = await Database.in_memory()
         try:
             await self.conn.backup(target.conn)
@@ -138,7 +179,6 @@ class Database:
                 await self.conn.commit()
 
     async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
-        """One statement in its own transaction; returns lastrowid."""
+        """One statement in its own transaction; returns how many rows it touched (ids: ``RETURNING``)."""
         async with self.transaction() as tx:
-            cur = await tx.execute(sql, tuple(params))
-            return cur.lastrowid or 0
+            return await tx.write(sql, tuple(params))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from support_tui.core.shop import ShopError
-from support_tui.core.store.sqlite import Database
+from support_tui.core.store.shop_database import ShopDatabase, ShopReader, ShopTransaction
 from support_tui.shops.northwind.fixtures import store_today
 
 ToolError = ShopError
@@ -17,13 +17,24 @@ ToolError = ShopError
 class ToolContext:
     """The conversation a call belongs to; every tool is scoped to ``customer_id``."""
 
-    db: Database
+    db: ShopDatabase
     customer_id: str
     conversation_id: str = ""
     window_days: int = 30
     """Returns are accepted within this many days of delivery."""
     today: date | None = None
     """The store's day; None means the day the store was created (``store_meta``)."""
+    tx: ShopTransaction | None = None
+    """Inside a write: the transaction whose row locks the reads run under (``locked``)."""
+
+    @property
+    def reader(self) -> ShopReader:
+        """Where reads go: the database, or inside a write its transaction (which sees its own locks)."""
+        return self.tx if self.tx is not None else self.db
+
+    def locked(self, tx: ShopTransaction) -> "ToolContext":
+        """The same call with its reads inside ``tx`` (a read-modify-write re-reads what it changes there)."""
+        return replace(self, tx=tx)
 
     async def day(self) -> date:
         """The calendar day policies measure from (return windows, delivery estimates)."""

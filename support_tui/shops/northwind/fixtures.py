@@ -10,7 +10,9 @@ from typing import Any
 
 from support_tui.shops.northwind.generator import SEED, StoreRows, at_day, generate_store, order_totals, stamp, tracking_events
 from support_tui.shops.northwind.schema import COMMERCE_TABLES
-from support_tui.core.store.sqlite import Database, dumps
+from support_tui.core.store.shop_database import ShopDatabase, ShopReader, ShopTransaction
+from support_tui.core.store.shop_schema import SETUP_LOCK
+from support_tui.core.store.sqlite import dumps
 from support_tui.core.paths import fixtures_dir
 
 DEMO_FILE = "demo_customers.json"
@@ -114,21 +116,24 @@ def read_demo(path: Path | None = None) -> dict[str, Any]:
     return data
 
 
-async def is_loaded(db: Database) -> bool:
+async def is_loaded(db: ShopReader) -> bool:
     """True once fixtures are in this database."""
     return await db.scalar("SELECT value FROM store_meta WHERE key = 'created_at'") is not None
 
 
-async def store_today(db: Database) -> date:
+async def store_today(db: ShopReader) -> date:
     """The store's calendar day: the day its fixtures were created (all their dates are relative to it)."""
     value = await db.scalar("SELECT value FROM store_meta WHERE key = 'created_at'")
     return date.fromisoformat(value) if value else date.today()
 
 
 async def load_fixtures(
-    db: Database, *, today: date | None = None, reset: bool = False, demo_path: Path | None = None, seed: int = SEED
+    db: ShopDatabase, *, today: date | None = None, reset: bool = False, demo_path: Path | None = None, seed: int = SEED
 ) -> dict[str, int]:
-    """Fill the store (generated rows plus demo customers); a no-op returning ``{}`` if already loaded."""
+    """Fill the store (generated rows plus demo customers); a no-op returning ``{}`` if already loaded.
+
+    One transaction under the set-up lock, so consoles and workers opening a fresh shared database at
+    once load it once: whoever comes second finds it loaded."""
     if not reset and await is_loaded(db):
         return {}
     today = today or date.today()
@@ -140,15 +145,18 @@ async def load_fixtures(
         {"key": "seed", "value": str(seed)},
         {"key": "loaded_at", "value": stamp(datetime.now())},
     ]
-    async with db.transaction() as conn:
+    async with db.transaction() as tx:
+        await tx.advisory_lock(SETUP_LOCK)
+        if not reset and await is_loaded(tx):
+            return {}
         for table in COMMERCE_TABLES:
-            await conn.execute(f"DELETE FROM {table}")
+            await tx.write(f"DELETE FROM {table}")
         for table in reversed(COMMERCE_TABLES):
-            await _insert(conn, table, rows.get(table, []))
+            await _insert(tx, table, rows.get(table, []))
     return {table: len(rows.get(table, [])) for table in reversed(COMMERCE_TABLES)}
 
 
-async def _insert(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
+async def _insert(tx: ShopTransaction, table: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     columns: list[str] = []
@@ -159,4 +167,4 @@ async def _insert(conn: Any, table: str, rows: list[dict[str, Any]]) -> None:
         for row in rows
     ]
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-    await conn.executemany(sql, values)
+    await tx.write_many(sql, values)

@@ -9,7 +9,8 @@ from typing import Any
 from support_tui.shops.northwind import args as a
 from support_tui.shops.northwind.context import ToolContext, ToolError, not_found, usd
 from support_tui.shops.northwind.generator import money
-from support_tui.core.store.sqlite import Row, loads
+from support_tui.core.store.shop_database import Row
+from support_tui.core.store.sqlite import loads
 
 PAID = ("captured", "settled")
 """Charge statuses that took the customer's money."""
@@ -19,23 +20,37 @@ LIVE_REFUNDS = ("processed", "pending", "pending_receipt")
 
 async def get_order(ctx: ToolContext, order_id: str) -> Row:
     """The customer's order, or the not-found error (another customer's order looks the same)."""
-    row = await ctx.db.fetchone("SELECT * FROM orders WHERE id = ? AND customer_id = ?", (order_id, ctx.customer_id))
+    row = await ctx.reader.fetchone("SELECT * FROM orders WHERE id = ? AND customer_id = ?", (order_id, ctx.customer_id))
     if row is None:
         raise not_found(order_id)
     return row
 
 
+async def lock_order(ctx: ToolContext, order_id: str) -> Row:
+    """Inside a write (``ctx.locked(tx)``): the customer's order, locked until the write commits.
+
+    Every write that moves money on an order takes this lock first and then re-reads what it
+    decides on (payments, refunds, returns, status), so two machines refunding the same order at
+    once are served one after the other and the second sees the first's refund."""
+    if ctx.tx is None:
+        raise RuntimeError("lock_order runs inside a transaction (ctx.locked(tx))")
+    rows = await ctx.tx.lock_rows("SELECT * FROM orders WHERE id = ? AND customer_id = ?", (order_id, ctx.customer_id))
+    if not rows:
+        raise not_found(order_id)
+    return rows[0]
+
+
 async def items_of(ctx: ToolContext, order_id: str) -> list[dict[str, Any]]:
-    rows = await ctx.db.fetchall("SELECT sku, name, quantity, price, product_id FROM order_items WHERE order_id = ? ORDER BY id", (order_id,))
+    rows = await ctx.reader.fetchall("SELECT sku, name, quantity, price, product_id FROM order_items WHERE order_id = ? ORDER BY id", (order_id,))
     return [dict(r) for r in rows]
 
 
 async def money_on(ctx: ToolContext, order_id: str) -> tuple[float, float]:
-    """What was paid for an order and what has been (or is being) refunded."""
-    paid = await ctx.db.scalar(
+    """What was paid for an order and what has been (or is being) refunded (inside a write: under its locks)."""
+    paid = await ctx.reader.scalar(
         f"SELECT COALESCE(SUM(amount), 0) FROM charges WHERE order_id = ? AND status IN {PAID}", (order_id,)
     )
-    refunded = await ctx.db.scalar(
+    refunded = await ctx.reader.scalar(
         f"SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE order_id = ? AND status IN {LIVE_REFUNDS}", (order_id,)
     )
     return money(paid), money(refunded)
@@ -43,7 +58,7 @@ async def money_on(ctx: ToolContext, order_id: str) -> tuple[float, float]:
 
 async def returned_skus(ctx: ToolContext, order_id: str) -> dict[str, str]:
     """SKU -> RMA of items already being returned or returned."""
-    rows = await ctx.db.fetchall("SELECT rma_id, items FROM returns WHERE order_id = ? AND status != 'cancelled'", (order_id,))
+    rows = await ctx.reader.fetchall("SELECT rma_id, items FROM returns WHERE order_id = ? AND status != 'cancelled'", (order_id,))
     return {item["sku"]: row["rma_id"] for row in rows for item in loads(row["items"], [])}
 
 
@@ -108,7 +123,7 @@ async def list_orders(ctx: ToolContext, args: a.ListOrders) -> dict[str, Any]:
     if args.status:
         sql += " AND status = ?"
         params.append(args.status)
-    rows = await ctx.db.fetchall(sql + " ORDER BY placed_at DESC LIMIT ?", (*params, args.limit))
+    rows = await ctx.reader.fetchall(sql + " ORDER BY placed_at DESC LIMIT ?", (*params, args.limit))
     orders = []
     for row in rows:
         names = [i["name"] for i in await items_of(ctx, row["id"])]
@@ -119,7 +134,7 @@ async def list_orders(ctx: ToolContext, args: a.ListOrders) -> dict[str, Any]:
 
 async def track_shipment(ctx: ToolContext, args: a.TrackShipment) -> dict[str, Any]:
     order = await get_order(ctx, args.order_id)
-    events = await ctx.db.fetchall("SELECT at, location, description FROM tracking_events WHERE order_id = ? ORDER BY at", (order["id"],))
+    events = await ctx.reader.fetchall("SELECT at, location, description FROM tracking_events WHERE order_id = ? ORDER BY at", (order["id"],))
     return {"order_id": order["id"], "status": order["status"], "carrier": order["carrier"],
             "tracking_number": order["tracking_number"], "shipped_at": order["shipped_at"],
             "estimated_delivery": order["estimated_delivery"], "delivered_at": order["delivered_at"],
@@ -142,7 +157,7 @@ async def search_products(ctx: ToolContext, args: a.SearchProducts) -> dict[str,
     words = [w for w in re.findall(r"[a-z0-9]+(?:[.+-][a-z0-9]+)*", args.query.lower()) if w not in STOPWORDS]
     weights = {"name": 3.0, "category": 2.0, "compatibility": 2.0, "other": 1.0}
     scored = []
-    for row in await ctx.db.fetchall("SELECT * FROM products"):
+    for row in await ctx.reader.fetchall("SELECT * FROM products"):
         text = _product_text(row)
         score = sum(w for word in words for field, w in weights.items() if word in text[field])
         if args.query.lower() in text["name"]:
@@ -159,20 +174,20 @@ async def get_product(ctx: ToolContext, args: a.GetProduct) -> dict[str, Any]:
     row = None
     if args.product_id:
         key = args.product_id.strip()
-        row = await ctx.db.fetchone(
+        row = await ctx.reader.fetchone(
             "SELECT * FROM products WHERE upper(id) = upper(?) OR upper(sku) = upper(?)"
             " OR id = (SELECT product_id FROM product_variants WHERE upper(sku) = upper(?))", (key, key, key))
     if row is None:
         name = (args.name or args.product_id or "").strip()
-        row = await ctx.db.fetchone("SELECT * FROM products WHERE lower(name) = lower(?)", (name,))
-        row = row or await ctx.db.fetchone("SELECT * FROM products WHERE name LIKE ? ORDER BY length(name) LIMIT 1", (f"%{name}%",))
+        row = await ctx.reader.fetchone("SELECT * FROM products WHERE lower(name) = lower(?)", (name,))
+        row = row or await ctx.reader.fetchone("SELECT * FROM products WHERE lower(name) LIKE lower(?) ORDER BY length(name), id LIMIT 1", (f"%{name}%",))
         if row is None:
             found = (await search_products(ctx, a.SearchProducts(query=name, limit=1)))["products"]
             if found:
-                row = await ctx.db.fetchone("SELECT * FROM products WHERE id = ?", (found[0]["product_id"],))
+                row = await ctx.reader.fetchone("SELECT * FROM products WHERE id = ?", (found[0]["product_id"],))
     if row is None:
         raise ToolError(f"No product matches '{args.product_id or args.name}'. Try search_products.")
-    variants = await ctx.db.fetchall("SELECT sku, colour, size, stock FROM product_variants WHERE product_id = ? ORDER BY sku", (row["id"],))
+    variants = await ctx.reader.fetchall("SELECT sku, colour, size, stock FROM product_variants WHERE product_id = ? ORDER BY sku", (row["id"],))
     return {"product": {
         "product_id": row["id"], "sku": row["sku"], "name": row["name"], "category": row["category"],
         "price": row["price"], "stock": row["stock"], "specs": loads(row["specs"], {}),
@@ -208,8 +223,8 @@ async def list_returns(ctx: ToolContext, args: a.ListReturns) -> dict[str, Any]:
         await get_order(ctx, args.order_id)
         where += " AND order_id = ?"
         params.append(args.order_id)
-    returns = await ctx.db.fetchall(f"SELECT * FROM returns WHERE {where} ORDER BY created_at DESC", params)
-    refunds = await ctx.db.fetchall(f"SELECT * FROM refunds WHERE {where} ORDER BY created_at DESC", params)
+    returns = await ctx.reader.fetchall(f"SELECT * FROM returns WHERE {where} ORDER BY created_at DESC", params)
+    refunds = await ctx.reader.fetchall(f"SELECT * FROM refunds WHERE {where} ORDER BY created_at DESC", params)
     return {
         "returns": [{"rma_id": r["rma_id"], "order_id": r["order_id"], "items": loads(r["items"], []), "reason": r["reason"],
                      "kind": r["kind"], "status": r["status"], "amount": r["amount"], "label_url": r["label_url"],
@@ -236,7 +251,7 @@ async def explain_charges(ctx: ToolContext, args: a.ExplainCharges) -> dict[str,
         await get_order(ctx, args.order_id)
         where += " AND order_id = ?"
         params.append(args.order_id)
-    rows = await ctx.db.fetchall(f"SELECT * FROM charges WHERE {where} ORDER BY created_at DESC LIMIT 50", params)
+    rows = await ctx.reader.fetchall(f"SELECT * FROM charges WHERE {where} ORDER BY created_at DESC LIMIT 50", params)
     groups: dict[tuple[str, float], list[Row]] = {}
     for row in rows:
         if row["status"] in PAID and row["order_id"]:
@@ -258,19 +273,19 @@ async def explain_charges(ctx: ToolContext, args: a.ExplainCharges) -> dict[str,
 
 
 async def get_billing_history(ctx: ToolContext, args: a.GetBillingHistory) -> dict[str, Any]:
-    charges = await ctx.db.fetchall("SELECT * FROM charges WHERE customer_id = ? ORDER BY created_at DESC LIMIT ?", (ctx.customer_id, args.limit))
-    refunds = await ctx.db.fetchall("SELECT * FROM refunds WHERE customer_id = ? ORDER BY created_at DESC LIMIT ?", (ctx.customer_id, args.limit))
-    methods = await ctx.db.fetchall("SELECT brand, last4, expiry, is_default FROM payment_methods WHERE customer_id = ? ORDER BY is_default DESC, id", (ctx.customer_id,))
+    charges = await ctx.reader.fetchall("SELECT * FROM charges WHERE customer_id = ? ORDER BY created_at DESC LIMIT ?", (ctx.customer_id, args.limit))
+    refunds = await ctx.reader.fetchall("SELECT * FROM refunds WHERE customer_id = ? ORDER BY created_at DESC LIMIT ?", (ctx.customer_id, args.limit))
+    methods = await ctx.reader.fetchall("SELECT brand, last4, expiry, is_default FROM payment_methods WHERE customer_id = ? ORDER BY is_default DESC, id", (ctx.customer_id,))
     return {"charges": [charge_view(r) for r in charges], "refunds": [refund_view(r) for r in refunds],
             "payment_methods": [{"brand": m["brand"], "last4": m["last4"], "expiry": m["expiry"], "default": bool(m["is_default"])}
                                 for m in methods]}
 
 
 async def get_account(ctx: ToolContext, args: a.GetAccount) -> dict[str, Any]:
-    row = await ctx.db.fetchone("SELECT * FROM customers WHERE id = ?", (ctx.customer_id,))
+    row = await ctx.reader.fetchone("SELECT * FROM customers WHERE id = ?", (ctx.customer_id,))
     if row is None:
         raise ToolError("No customer account is linked to this conversation.")
-    addresses = await ctx.db.fetchall("SELECT label, street, city, state, postal_code, country, is_default FROM addresses"
+    addresses = await ctx.reader.fetchall("SELECT label, street, city, state, postal_code, country, is_default FROM addresses"
                                       " WHERE customer_id = ? ORDER BY is_default DESC, id", (ctx.customer_id,))
     return {"customer": {
         "customer_id": row["id"], "name": row["name"], "email": row["email"], "phone": row["phone"], "tier": row["tier"],

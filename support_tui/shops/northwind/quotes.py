@@ -25,7 +25,7 @@ def _items_phrase(lines: list[QuoteLine]) -> str:
 
 
 async def _card(ctx: ToolContext, order: Any) -> str:
-    row = await ctx.db.fetchone(
+    row = await ctx.reader.fetchone(
         "SELECT brand, last4 FROM payment_methods WHERE id = ? AND customer_id = ?",
         (order["payment_method_id"], ctx.customer_id),
     )
@@ -33,11 +33,11 @@ async def _card(ctx: ToolContext, order: Any) -> str:
 
 
 async def _variant(ctx: ToolContext, sku: str) -> str:
-    row = await ctx.db.fetchone(
+    row = await ctx.reader.fetchone(
         "SELECT p.name, v.colour, v.size FROM product_variants v JOIN products p ON p.id = v.product_id"
         " WHERE upper(v.sku) = upper(?)", (sku,))
     if row is None:
-        row = await ctx.db.fetchone("SELECT name, NULL AS colour, NULL AS size FROM products WHERE upper(sku) = upper(?)", (sku,))
+        row = await ctx.reader.fetchone("SELECT name, NULL AS colour, NULL AS size FROM products WHERE upper(sku) = upper(?)", (sku,))
     if row is None:
         return sku
     options = ", ".join(x for x in (row["colour"], f"size {row['size']}" if row["size"] else None) if x)

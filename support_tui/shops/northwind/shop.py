@@ -1,4 +1,4 @@
-"""``NorthwindShop``: the demo shop behind the Shop Protocol, over its own tables in the database."""
+"""``NorthwindShop``: the demo shop behind the Shop Protocol, over its own tables in a ``ShopDatabase`` (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,15 @@ from support_tui.core.shop import (
     ToolCall,
     ToolOutcome,
 )
+from support_tui.core.store.shop_database import ShopDatabase
+from support_tui.core.store.shop_schema import apply_schema
 from support_tui.core.store.sqlite import Database
 from support_tui.shops.northwind import facts, policy, quotes
 from support_tui.shops.northwind.context import ToolContext
 from support_tui.shops.northwind.facts import STATUS_WORDS
 from support_tui.shops.northwind.fixtures import is_loaded, load_fixtures, store_today
 from support_tui.shops.northwind.generator import SEED
-from support_tui.shops.northwind.schema import SCHEMA
+from support_tui.shops.northwind.schema import NORTHWIND_SCHEMA
 from support_tui.shops.northwind.tools import RUNNERS, SPECIALIST_TOOLS, TOOLS
 
 
@@ -35,18 +37,15 @@ class NorthwindShop:
     name = "northwind"
     title = "Northwind Goods"
 
-    def __init__(self, db: Database, *, return_window_days: int = 30, today: date | None = None) -> None:
+    def __init__(self, db: ShopDatabase, *, return_window_days: int = 30, today: date | None = None) -> None:
         self.db = db
         self.return_window_days = return_window_days
         self._today = today
 
     @classmethod
-    async def open(cls, db: Database, *, return_window_days: int = 30, load: bool = True) -> "NorthwindShop":
-        """Apply the shop's schema; on first use load the demo customers, catalogue and orders."""
-        async with db.transaction() as conn:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    await conn.execute(statement)
+    async def open(cls, db: ShopDatabase, *, return_window_days: int = 30, load: bool = True) -> "NorthwindShop":
+        """Apply the shop's migrations; on first use load the demo customers, catalogue and orders."""
+        await apply_schema(db, NORTHWIND_SCHEMA)
         if load and not await is_loaded(db):
             await load_fixtures(db)
         return cls(db, return_window_days=return_window_days)
@@ -76,12 +75,14 @@ class NorthwindShop:
         """The shop on an in-memory copy of its tables; ``fresh``: the fixtures as loaded, on the shop's own day.
 
         A fresh copy regenerates the demo shop from its seed and creation day (``store_meta``), so it
-        equals what the live shop held before any conversation wrote to it.
+        equals what the live shop held before any conversation wrote to it. The copy is in-memory
+        SQLite whatever the live shop runs on (a PostgreSQL shop's rows are copied into it).
         """
+        copy: ShopDatabase
         if fresh:
             copy = await Database.in_memory()
         else:
-            copy = await self.db.copy()
+            copy = await self.db.copy(NORTHWIND_SCHEMA)
         try:
             shop = await NorthwindShop.open(copy, return_window_days=self.return_window_days, load=False)
             shop._today = self._today

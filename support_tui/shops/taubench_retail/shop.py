@@ -12,13 +12,14 @@ from pydantic import BaseModel
 from support_tui.core.shop import (
     CallContext, CustomerCard, CustomerSummary, Quote, RuleVerdict, ShopTool, ToolCall, ToolOutcome,
 )
+from support_tui.core.store.shop_database import ShopDatabase
 from support_tui.core.store.sqlite import Database
 from support_tui.shops.taubench_retail import card as cards
 from support_tui.shops.taubench_retail.data import RetailData
 from support_tui.shops.taubench_retail.operations import run_tool
 from support_tui.shops.taubench_retail.quotes import quote_call
 from support_tui.shops.taubench_retail.rules import RULES, check_call
-from support_tui.shops.taubench_retail.store import RetailStore
+from support_tui.shops.taubench_retail.store import TAU_SCHEMA, RetailStore
 from support_tui.shops.taubench_retail.tools import LOOKUPS, TOOLS
 
 TODAY = date(2024, 5, 15)
@@ -109,8 +110,9 @@ class TauRetailShop:
 
     @asynccontextmanager
     async def sandbox(self, *, fresh: bool = False) -> AsyncIterator["TauRetailShop"]:
-        """The shop on an in-memory copy of its tables; ``fresh``: the data files' records, nobody identified."""
-        copy = await Database.in_memory() if fresh else await self.store.db.copy()
+        """The shop on an in-memory SQLite copy of its tables (whatever the live shop runs on); ``fresh``: the
+        data files' records, nobody identified."""
+        copy: ShopDatabase = await Database.in_memory() if fresh else await self.store.db.copy(TAU_SCHEMA)
         try:
             store = RetailStore(copy, self.store.data)
             await store.ensure()
@@ -124,7 +126,7 @@ class TauRetailShop:
 
 
 async def open_taubench_shop(
-    db: Database, data_dir: Path | str | None = None, *, require_lookup: bool = False, data: RetailData | None = None
+    db: ShopDatabase, data_dir: Path | str | None = None, *, require_lookup: bool = False, data: RetailData | None = None
 ) -> TauRetailShop:
     """The shop on ``db``: its tables are created and filled from the data files when empty.
 

@@ -1,40 +1,56 @@
-"""The shop's own SQLite tables (``tau_users``, ``tau_orders``, ``tau_products``) and who each conversation identified."""
+"""The shop's own tables (``tau_users``, ``tau_orders``, ``tau_products``) and who each conversation identified, on SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
+from support_tui.core.store.migrations import Migration
+from support_tui.core.store.shop_database import ShopDatabase, ShopSchema, ShopTransaction
+from support_tui.core.store.shop_schema import SETUP_LOCK, apply_schema
 from support_tui.shops.taubench_retail.data import TABLES, Record, RetailData
-from support_tui.core.store.sqlite import Database
 
-SCHEMA = [
-    f"CREATE TABLE IF NOT EXISTS tau_{name} (id TEXT PRIMARY KEY, pos INTEGER NOT NULL, data TEXT NOT NULL)"
-    for name in TABLES
-] + ["CREATE TABLE IF NOT EXISTS tau_identified (conversation_id TEXT PRIMARY KEY, user_id TEXT NOT NULL)"]
-"""The shop's tables: each record's JSON text under its id, ``pos`` keeping the data file's order."""
+
+def _tables(text: str) -> tuple[str, ...]:
+    return tuple(
+        f"CREATE TABLE IF NOT EXISTS tau_{name} (id {text} PRIMARY KEY, pos INTEGER NOT NULL, data TEXT NOT NULL)"
+        for name in TABLES
+    ) + (f"CREATE TABLE IF NOT EXISTS tau_identified (conversation_id {text} PRIMARY KEY, user_id {text} NOT NULL)",)
+
+
+TAU_SCHEMA = ShopSchema(
+    component="taubench-retail",
+    # IF NOT EXISTS: a database made before the shop had migrations already has these tables.
+    sqlite=(Migration(1, "tau-bench retail records", _tables("TEXT")),),
+    postgresql=(Migration(1, "tau-bench retail records", _tables('TEXT COLLATE "C"')),),
+    tables=tuple(f"tau_{name}" for name in TABLES) + ("tau_identified",),
+)
+"""The shop's tables: each record's JSON text under its id, ``pos`` keeping the data file's order.
+The JSON stays TEXT on PostgreSQL too: a changed record is found by comparing its text with the file's."""
 
 
 class Tx:
-    """Reads and writes inside one transaction: what a write tool reads is what it changes."""
+    """Reads and writes inside one transaction: what a write tool reads is what it changes, locked until commit."""
 
-    def __init__(self, conn: Any) -> None:
-        self._conn = conn
+    def __init__(self, tx: ShopTransaction) -> None:
+        self._tx = tx
 
     async def get(self, table: str, key: str) -> Record | None:
-        rows = await self._conn.execute_fetchall(f"SELECT data FROM tau_{table} WHERE id = ?", (key,))
+        # Locked: a balance (a gift card's, say) read here and written back by put() cannot be
+        # changed by another machine in between.
+        rows = await self._tx.lock_rows(f"SELECT data FROM tau_{table} WHERE id = ?", (key,))
         return json.loads(rows[0][0]) if rows else None
 
     async def put(self, table: str, key: str, record: Record) -> None:
-        await self._conn.execute(f"UPDATE tau_{table} SET data = ? WHERE id = ?", (json.dumps(record), key))
+        await self._tx.write(f"UPDATE tau_{table} SET data = ? WHERE id = ?", (json.dumps(record), key))
 
 
 class RetailStore:
     """The retail records in the shop's tables, loaded from the data files on first use."""
 
-    def __init__(self, db: Database, data: RetailData) -> None:
+    def __init__(self, db: ShopDatabase, data: RetailData) -> None:
         self.db = db
         self.data = data
         self._ready = False
@@ -47,28 +63,26 @@ class RetailStore:
         async with self._lock:
             if self._ready:
                 return
-            # Inside the database's write transaction: executescript would commit whatever another
-            # task has open on the shared connection.
-            async with self.db.transaction() as conn:
-                for statement in SCHEMA:
-                    await conn.execute(statement)
-                rows = await conn.execute_fetchall("SELECT COUNT(*) FROM tau_orders")
-                if not rows[0][0]:
-                    await self._fill(conn)
+            await apply_schema(self.db, TAU_SCHEMA)
+            if not await self.db.scalar("SELECT COUNT(*) FROM tau_orders"):
+                async with self.db.transaction() as tx:
+                    await tx.advisory_lock(SETUP_LOCK)  # several processes on a fresh database fill it once
+                    if not await tx.scalar("SELECT COUNT(*) FROM tau_orders"):
+                        await self._fill(tx)
             self._ready = True
 
     async def reset(self) -> None:
         """Every table back to the data files' contents; no conversation has identified anyone."""
         await self.ensure()
-        async with self.db.transaction() as conn:
-            await self._fill(conn)
+        async with self.db.transaction() as tx:
+            await self._fill(tx)
 
-    async def _fill(self, conn: Any) -> None:
-        await conn.execute("DELETE FROM tau_identified")
+    async def _fill(self, tx: ShopTransaction) -> None:
+        await tx.write("DELETE FROM tau_identified")
         for name in TABLES:
-            await conn.execute(f"DELETE FROM tau_{name}")
+            await tx.write(f"DELETE FROM tau_{name}")
             rows = [(key, pos, text) for pos, (key, text) in enumerate(self.data.texts[name].items())]
-            await conn.executemany(f"INSERT INTO tau_{name} (id, pos, data) VALUES (?, ?, ?)", rows)
+            await tx.write_many(f"INSERT INTO tau_{name} (id, pos, data) VALUES (?, ?, ?)", rows)
 
     async def get(self, table: str, key: str) -> Record | None:
         """One record, or None."""
@@ -86,8 +100,8 @@ class RetailStore:
     async def transaction(self) -> AsyncIterator[Tx]:
         """One write transaction (committed on success, rolled back on any error)."""
         await self.ensure()
-        async with self.db.transaction() as conn:
-            yield Tx(conn)
+        async with self.db.transaction() as tx:
+            yield Tx(tx)
 
     async def identified(self, conversation_id: str) -> str | None:
         """The user a conversation identified with a look-up, if any."""
@@ -125,10 +139,10 @@ class RetailStore:
     async def rewind(self) -> None:
         """Put back every order and user that differs from the data files (a cheap reset between tasks)."""
         await self.ensure()
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM tau_identified")
+        async with self.db.transaction() as tx:
+            await tx.write("DELETE FROM tau_identified")
             for table in ("orders", "users"):
                 texts = self.data.texts[table]
-                rows = await conn.execute_fetchall(f"SELECT id, data FROM tau_{table}")
+                rows = await tx.fetchall(f"SELECT id, data FROM tau_{table}")
                 stale = [(texts[key], key) for key, text in rows if key in texts and text != texts[key]]
-                await conn.executemany(f"UPDATE tau_{table} SET data = ? WHERE id = ?", stale)
+                await tx.write_many(f"UPDATE tau_{table} SET data = ? WHERE id = ?", stale)

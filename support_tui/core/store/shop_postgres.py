@@ -1,0 +1,162 @@
+"""``PostgresShopDatabase``: a shop's tables in PostgreSQL (asyncpg pool), behind the ``ShopDatabase`` Protocol.
+
+Chosen with the support records' ``database_url``, so every console and worker pointed at one
+database serves one shop. Statements arrive with ``?`` placeholders (``numbered_placeholders``
+makes ``$1, $2``); a transaction is one pooled connection in ``READ COMMITTED``, and a
+read-modify-write locks the rows it reads (``lock_rows``: ``FOR UPDATE``). A sandbox copy is an
+in-memory SQLite database built from the shop's SQLite migrations and filled with these rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Literal
+
+import asyncpg
+
+from support_tui.core.store.postgres_store import display_url
+from support_tui.core.store.shop_database import Params, ShopSchema, numbered_placeholders
+
+if TYPE_CHECKING:
+    from support_tui.core.store.sqlite import Database
+
+
+class ShopDatabaseClosed(RuntimeError):
+    """The database was closed; nothing reopens it behind the caller's back."""
+
+
+def _affected(status: str) -> int:
+    """Rows a command touched, from its status tag (``UPDATE 3``, ``INSERT 0 1``)."""
+    last = str(status).rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class PostgresShopTransaction:
+    """The statements of one transaction on one pooled connection (``ShopTransaction``)."""
+
+    def __init__(self, db: "PostgresShopDatabase", conn: Any) -> None:
+        self._db = db
+        self._conn = conn
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        return await self._db._fetch(self._conn, sql, params)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Any | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def write(self, sql: str, params: Params = ()) -> int:
+        self._db.statements += 1
+        return _affected(await self._conn.execute(numbered_placeholders(sql), *params))
+
+    async def write_many(self, sql: str, rows: Iterable[Params]) -> None:
+        values = [tuple(r) for r in rows]
+        if values:
+            self._db.statements += 1
+            await self._conn.executemany(numbered_placeholders(sql), values)
+
+    async def lock_rows(self, sql: str, params: Params = ()) -> list[Any]:
+        return await self.fetchall(f"{sql} FOR UPDATE", params)
+
+    async def advisory_lock(self, key: int) -> None:
+        await self.write("SELECT pg_advisory_xact_lock(?)", (key,))
+
+
+class PostgresShopDatabase:
+    """A shop's tables in PostgreSQL at ``url``, through a pool opened on first use and ended by ``close()``.
+
+    ``statements`` and ``rows_read`` count what it sends and reads, as ``Database`` does for SQLite.
+    """
+
+    dialect: Literal["postgresql"] = "postgresql"
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, command_timeout: float = 60.0) -> None:
+        self.url = url
+        """``postgresql://user[:password]@host:port/db``."""
+        self.min_size, self.max_size, self.command_timeout = min_size, max_size, command_timeout
+        self.statements = 0
+        self.rows_read = 0
+        self._pool: Any = None
+        self._opening = asyncio.Lock()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"PostgresShopDatabase({self.location!r})"
+
+    @property
+    def location(self) -> str:
+        return display_url(self.url)
+
+    async def _open(self) -> Any:
+        if self._closed:
+            raise ShopDatabaseClosed(f"the shop database at {self.location} is closed")
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        self.url, min_size=self.min_size, max_size=self.max_size,
+                        command_timeout=self.command_timeout, server_settings={"application_name": "support-tui shop"},
+                    )
+        return self._pool
+
+    async def _fetch(self, conn: Any, sql: str, params: Params) -> list[Any]:
+        self.statements += 1
+        rows = list(await conn.fetch(numbered_placeholders(sql), *params))
+        self.rows_read += len(rows)
+        return rows
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        async with (await self._open()).acquire() as conn:
+            return await self._fetch(conn, sql, params)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Any | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def write(self, sql: str, params: Params = ()) -> int:
+        async with self.transaction() as tx:
+            return await tx.write(sql, params)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PostgresShopTransaction]:
+        async with (await self._open()).acquire() as conn, conn.transaction():
+            yield PostgresShopTransaction(self, conn)
+
+    async def copy(self, schema: ShopSchema) -> "Database":
+        """An in-memory SQLite database with ``schema``'s tables and this database's rows, read in one snapshot."""
+        from support_tui.core.store.shop_schema import apply_schema
+        from support_tui.core.store.sqlite import Database
+
+        target = await Database.in_memory()
+        try:
+            await apply_schema(target, schema)
+            async with (await self._open()).acquire() as conn, conn.transaction(isolation="repeatable_read",
+                                                                                 readonly=True):
+                tables = {t: await self._fetch(conn, f"SELECT * FROM {t}", ()) for t in schema.tables}
+            async with target.transaction() as tx:
+                for table, rows in tables.items():
+                    if rows:
+                        columns = list(rows[0].keys())
+                        await tx.write_many(
+                            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                            [tuple(r) for r in rows],
+                        )
+        except BaseException:
+            await target.close()
+            raise
+        return target
+
+    async def close(self) -> None:
+        self._closed = True
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
