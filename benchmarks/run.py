@@ -1,4 +1,4 @@
-"""Run the benchmarks (engine, retrieval, load, console, longconv; all by default) and print a table or JSON."""
+"""Run the benchmarks (engine, retrieval, load, console, cli, longconv, team; all by default) and print a table or JSON."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import support_tui.core.offline_env  # noqa: E402,F401
 
-NAMES = ("engine", "retrieval", "load", "console", "cli", "longconv")
+NAMES = ("engine", "retrieval", "load", "console", "cli", "longconv", "team")
 
 
 def machine() -> str:
@@ -58,6 +58,11 @@ def run_one(name: str) -> dict[str, float]:
         import longconv
 
         return longconv.run()
+    if name == "team":
+        import team
+
+        # 10,000 customers per configuration unless $SUPPORT_TUI_TEAM_ARGS says otherwise (e.g. "--customers 600").
+        return team.run(os.environ.get("SUPPORT_TUI_TEAM_ARGS", "").split())
     raise SystemExit(f"unknown benchmark {name!r}; choose from {', '.join(NAMES)}")
 
 
