@@ -189,3 +189,20 @@ async def test_cli_runs_the_model_path_end_to_end(fake_provider, monkeypatch, te
     assert task["conversation"][0] == {"role": "user", "text": USER_LINES[0]} and task["ended"] == "user_stop"
     assert out["summary"]["pass^1"] == 1.0 and out["summary"]["user_usage"]["prompt_tokens"] == 33
     assert out["summary"]["agent"] == AGENT and out["summary"]["tasks"] == 1
+
+
+async def test_a_transfer_to_a_person_ends_the_conversation(tau_engine, base, fake_provider, monkeypatch):
+    from support_tui.cli.tau import task_line
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-tau")
+    monkeypatch.setenv("OPENAI_API_BASE", fake_provider.openai_base)
+    fake_provider.script("gpt-4o", tool_call("transfer_to_human_agents", {"summary": "wants a cancellation"}),
+                         text("A colleague will take it from here."))
+    user = ScriptedUser(USER_LINES)
+    (result,) = await evaluate_tasks([task_zero()], parts=tau_engine.parts, base=base, agent=AGENT, users=lambda t: user)
+    assert result.ended == "transferred" and result.user_turns == 1 and user.heard == []  # not asked to answer
+    assert result.calls[0].output == "Transfer successful" and result.reward == 0.0  # the cancel never happened
+    assert task_line(result) == ("task 0: reward 0 (state differs from the gold replay, outputs 0/0), 1 customer message, "
+                                 f"1 tool call, ended transferred, ${result.agent_usage.cost_usd:.4f}")
+    assert result.agent_usage.cost_usd > 0  # LiteLLM prices gpt-4o's tokens
+    assert model_summary([result], 2.0, AGENT, "scripted")["transferred"] == 1

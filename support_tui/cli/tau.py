@@ -6,9 +6,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from support_tui.cli import UserError
+
+if TYPE_CHECKING:
+    from support_tui.core.evaluation.tau_model import TauTaskRun
 
 SHOPS = ("taubench-retail",)
 DEFAULT_USER_MODEL = "openai/gpt-4o"
@@ -110,6 +113,21 @@ def _load_reference(path: Path) -> dict[Any, dict[str, Any]]:
     return {row["task_id"]: row for row in rows}
 
 
+def task_line(run: "TauTaskRun") -> str:
+    """One task of a model run, in words."""
+    from support_tui.cli._common import plain
+
+    said = sum(run.outputs.values())
+    cost = run.agent_usage.cost_usd + run.user_usage.cost_usd
+    line = (f"task {plain(str(run.task_id))}: reward {run.reward:g} (state "
+            f"{'equal to' if run.state_matches else 'differs from'} the gold replay, outputs {said}/{len(run.outputs)}), "
+            f"{run.user_turns} customer message{'s' * (run.user_turns != 1)}, {len(run.calls)} tool call"
+            f"{'s' * (len(run.calls) != 1)}, ended {run.ended.replace('_', ' ')}, ${cost:.4f}")
+    if run.waiting_for_person:
+        line += f", {run.waiting_for_person} call(s) left waiting for a person"
+    return line + (f"; {plain(run.error)}" if run.error else "")
+
+
 def _check_models(agent: str, user_model: str) -> None:
     """A usage error, before anything opens, when a model cannot answer here (a key is missing)."""
     from support_tui.core.llm.chain import model_chain
@@ -137,7 +155,7 @@ async def _model_command(args: argparse.Namespace, raw_tasks: list[dict[str, Any
 
     from pydantic import ValidationError
 
-    from support_tui.cli._common import StderrProgress, plain
+    from support_tui.cli._common import StderrProgress
     from support_tui.cli.console import shop_home
     from support_tui.core.evaluation.tau_model import (
         MAX_USER_TURNS, TauTask, TauTaskRun, eval_settings, evaluate_tasks, model_summary, policy_team, timer,
@@ -170,15 +188,7 @@ async def _model_command(args: argparse.Namespace, raw_tasks: list[dict[str, Any
             return ModelUser(models, args.user_model, task.instruction)
 
         def show(run: TauTaskRun) -> None:
-            said = sum(run.outputs.values())
-            cost = run.agent_usage.cost_usd + run.user_usage.cost_usd
-            line = (f"task {plain(str(run.task_id))}: reward {run.reward:g} (state "
-                    f"{'equal to' if run.state_matches else 'differs from'} the gold replay, outputs {said}/"
-                    f"{len(run.outputs)}), {run.user_turns} user turns, {len(run.calls)} tool calls, ended "
-                    f"{run.ended}, ${cost:.4f}")
-            if run.error:
-                line += f"; {plain(run.error)}"
-            print(line, flush=True)
+            print(task_line(run), flush=True)
 
         print(f"Running {len(tasks)} tasks: agent {args.agent}, user {args.user_model}…", file=sys.stderr, flush=True)
         elapsed = timer()
@@ -196,5 +206,6 @@ async def _model_command(args: argparse.Namespace, raw_tasks: list[dict[str, Any
         print(f"{totals['tasks']} tasks, pass^1 {totals['pass^1']:.3f} ({totals['reward']:g}/{totals['tasks']}), "
               f"agent {a['prompt_tokens']:,}+{a['completion_tokens']:,} tokens, user {u['prompt_tokens']:,}+"
               f"{u['completion_tokens']:,} tokens, cost ${totals['cost_usd']:.4f}, {totals['errors']} errors, "
-              f"{totals['fallback_replies']} replies by a fallback, {totals['seconds']:.1f} s")
+              f"{totals['transferred']} transferred, {totals['fallback_replies']} replies by a fallback, "
+              f"{totals['seconds']:.1f} s")
     return 0

@@ -32,6 +32,9 @@ from support_tui.shops.taubench_retail.replay import replay_tasks
 MAX_USER_TURNS = 20
 """Customer messages per task before the conversation is cut off (tau-bench bounds its steps too)."""
 
+TRANSFER = "transfer_to_human_agents"
+"""The shop's hand-over tool: as in tau-bench, the conversation ends once it ran."""
+
 PASS_RULES = ("customer_confirmation",)
 """Stops that are a step of the normal path, not a block: every write is first proposed and confirmed."""
 
@@ -97,7 +100,7 @@ class TauTaskRun(BaseModel):
     conversation: list[Said] = Field(default_factory=list)
     user_turns: int = 0
     ended: str = "user_stop"
-    """``user_stop``, ``max_turns`` or ``error``."""
+    """``user_stop``, ``transferred`` (the agent handed the user to a person), ``max_turns`` or ``error``."""
     error: str | None = None
     agent_usage: Usage = Field(default_factory=Usage)
     user_usage: Usage = Field(default_factory=Usage)
@@ -143,13 +146,15 @@ def said_outputs(outputs: Sequence[str], agent_messages: Sequence[str]) -> dict[
 
 
 def eval_settings(base: Settings) -> Settings:
-    """The engine's settings for an evaluation: replies go out, only the agent answers (the offline model last).
+    """The engine's settings for an evaluation: replies go out, only the agent answers (the offline model last),
+    with a minute per model call (the policy makes long prompts).
 
     tau-bench has no person to approve a refund, so no amount waits for one; on an escalated case money
     still waits (the engine's ``human_approval``), and such calls are counted as ``waiting_for_person``.
     """
     return base.model_copy(update={"shop": "taubench-retail", "mode": "auto", "fallback_models": [],
                                    "approval_threshold": float("inf"),
+                                   "model_timeout_s": max(base.model_timeout_s, 60.0),
                                    "max_tool_rounds": max(base.max_tool_rounds, 10), "redact_pii": False})
 
 
@@ -210,6 +215,9 @@ async def run_task(
                 if reply is not None:
                     run.answered_by.append(reply.model)
                 run.conversation.append(Said(role="agent", text=text))
+                if any(c.name == TRANSFER and c.status == "ok" for c in _calls(events)):
+                    run.ended = "transferred"
+                    break
                 message = await user.reply(text)
         except (UserSimulationError, RuntimeError) as exc:
             run.ended, run.error = "error", str(exc)
@@ -259,6 +267,7 @@ def model_summary(runs: Sequence[TauTaskRun], seconds: float, agent: str, user_m
         "blocked": sum(len(r.to_dict()["blocked"]) for r in runs),
         "errors": sum(r.ended == "error" for r in runs),
         "max_turns": sum(r.ended == "max_turns" for r in runs),
+        "transferred": sum(r.ended == "transferred" for r in runs),
         "fallback_replies": sum(m != agent for r in runs for m in r.answered_by),
         "agent_usage": agent_usage.model_dump(),
         "user_usage": user_usage.model_dump(),
