@@ -245,7 +245,8 @@ async def test_a_take_over_by_another_view_reaches_this_console():
         await settle(pilot)
         assert app.screen.conversation.handled_by == "human" and app.screen.composer.has_class("-human-active")
         assert "lee took over" in text_of(app.screen.query(SystemLine).last())
-        assert "human" in app.screen.query_one("#queue").row_text(0)
+        assert "held by lee" in app.screen.query_one("#queue").row_text(0)
+        assert "held by lee" in app.screen.sub_title
 
 
 async def test_queue_rows_say_who_when_what_and_what_waits():

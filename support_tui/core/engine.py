@@ -19,6 +19,7 @@ from support_tui.core.state import ConversationState
 from support_tui.core.store.protocol import SupportStore
 from support_tui.core.store.queue import QueuedMessage, TurnJob
 from support_tui.core.store.records import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage, utcnow
+from support_tui.core.team import CallDecided, ChangeFollower, ConversationHeld, WaitingCall, waiting_calls
 from support_tui.core.textsafety import CleanText, clean_message
 from support_tui.core.turn.compare import Comparison, Side, compare_turn
 from support_tui.core.turn.fork import ForkRun, conversation_parts, fork_turn
@@ -157,11 +158,21 @@ class SupportEngine(Protocol):
         ...
 
     async def take_over(self, conversation_id: str, *, by: str | None = None) -> None:
-        """A person handles the conversation; the AI stops replying."""
+        """A person handles the conversation and claims it in the store; the AI stops replying.
+        ``ConversationHeld`` (nothing changes) when another person's claim holds it."""
         ...
 
     async def hand_back(self, conversation_id: str, *, by: str | None = None) -> None:
-        """The AI team handles the conversation again."""
+        """The AI team handles the conversation again and the claim is released.
+        ``ConversationHeld`` (nothing changes) when another person's claim holds it."""
+        ...
+
+    async def approvals(self) -> list[WaitingCall]:
+        """Every call waiting for a person, across conversations, oldest first, with its quote."""
+        ...
+
+    async def pending_call(self, call_id: str) -> PendingToolCall | None:
+        """One call that waited for a person, whatever its status now (None: no such call)."""
         ...
 
     async def escalate(self, conversation_id: str, reason: str, *, priority: str = "high", by: str | None = None) -> Event:
@@ -253,6 +264,7 @@ class Engine:
         self._ready = asyncio.Event()
         self._ready_task: asyncio.Task[None] | None = None
         self._subscribers: list[asyncio.Queue[Event]] = []
+        self._follower = ChangeFollower(store, self._publish, settings.change_poll_s)
         self.ready_error: str | None = None
 
     # readiness -----------------------------------------------------------------------------
@@ -313,6 +325,7 @@ class Engine:
             raise RuntimeError(f"the engine could not start: {self.ready_error}")
 
     async def close(self) -> None:
+        await self._follower.stop()
         if self._ready_task and not self._ready_task.done():
             self._ready_task.cancel()
             try:
@@ -327,6 +340,9 @@ class Engine:
     def subscribe(self) -> "asyncio.Queue[Event]":
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=10_000)
         self._subscribers.append(queue)
+        # A view that follows the engine follows the store too: other consoles' and workers' writes
+        # arrive as ConversationChanged("synced") on this same queue.
+        self._follower.start()
         return queue
 
     def unsubscribe(self, queue: "asyncio.Queue[Event]") -> None:
@@ -508,14 +524,32 @@ class Engine:
                                              state=state.dump())
 
     async def take_over(self, conversation_id: str, *, by: str | None = None) -> None:
-        await self._hold(conversation_id, by or "human")
+        await self.get_conversation(conversation_id)
+        who = by or "human"
+        holder = await self.store.claim_conversation(conversation_id, who)  # one conditional write: one winner
+        if holder != who:
+            raise ConversationHeld(conversation_id, holder or "someone")
+        await self._hold(conversation_id, who)
         await self.store.add_message(conversation_id, "system", "A person took over the conversation.")
         await self._change(conversation_id, "taken_over", by=by)
 
     async def hand_back(self, conversation_id: str, *, by: str | None = None) -> None:
+        conv = await self.get_conversation(conversation_id)
+        who = by or "human"
+        if conv.held_by is not None and conv.held_by != who:
+            raise ConversationHeld(conversation_id, conv.held_by)
+        if conv.held_by is not None and not await self.store.release_conversation(conversation_id, who):
+            holder = (await self.get_conversation(conversation_id)).held_by
+            raise ConversationHeld(conversation_id, holder or "someone")
         await self._hold(conversation_id, None)
         await self.store.add_message(conversation_id, "system", "The conversation was handed back to the AI team.")
         await self._change(conversation_id, "handed_back", by=by)
+
+    async def approvals(self) -> list[WaitingCall]:
+        return await waiting_calls(self.store, self.shop)
+
+    async def pending_call(self, call_id: str) -> PendingToolCall | None:
+        return await self.store.get_pending_call(call_id)
 
     async def escalate(self, conversation_id: str, reason: str, *, priority: str = "high", by: str | None = None) -> Event:
         event = await self.turns.escalate_by_hand(conversation_id, reason, priority=priority, by=by)
@@ -580,4 +614,4 @@ class Engine:
         return await compute_metrics(self.store, self.shop.tools(), since=since, until=until, include_fixture=include_fixture)
 
 
-__all__ = ["Engine", "OUTCOMES", "Progress", "SupportEngine", "ConversationChanged"]
+__all__ = ["CallDecided", "ConversationChanged", "ConversationHeld", "Engine", "OUTCOMES", "Progress", "SupportEngine"]

@@ -272,7 +272,10 @@ ChangeKind = Literal[
     "model_changed",
     "mode_changed",
     "rated",
+    "synced",
 ]
+"""``synced``: the store reported a write to the conversation (from this process or another: a colleague's
+console, a worker); published by the change feed, never stored; views re-read what they show."""
 
 
 class ConversationChanged(_Event):

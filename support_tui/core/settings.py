@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -41,10 +43,19 @@ class Settings(BaseModel):
     route_min_confidence: float = 0.35
     """Below this, the router asks a clarifying question (and repeated low confidence escalates)."""
     database_url: str | None = None
-    """Keep the support records (conversations, messages, turns, trace, approvals, ratings, memory) in
-    PostgreSQL, shared by a team: ``postgresql://user@host:port/db``. ``$SUPPORT_TUI_DATABASE_URL``
-    overrides it. Unset (the default): the data directory's SQLite file. The shop's own tables stay
-    in that SQLite file either way, for now."""
+    """Keep the shop's tables (customers, catalogue, orders, refunds) and the support records
+    (conversations, messages, turns, trace, approvals, ratings, memory) in PostgreSQL, shared by a
+    team: ``postgresql://user@host:port/db``. ``$SUPPORT_TUI_DATABASE_URL`` overrides it. Unset (the
+    default): the data directory's SQLite file holds both."""
+    kb_path: str | None = None
+    """A LanceDB folder for the knowledge base that several workers share (a path on shared storage);
+    unset: ``<data dir>/kb.lance``. Either way the index is synced with ``kb/`` by content hash."""
+
+    agent_id: str | None = None
+    """Who this person is on a team (their agent id): decisions, take-overs and claims are recorded as
+    them. ``--agent`` on the command line wins; unset, ``$SUPPORT_TUI_AGENT``, else the login name."""
+    change_poll_s: float = 1.0
+    """How often a console on the SQLite file looks for other processes' writes (PostgreSQL pushes them)."""
 
     @classmethod
     def load(cls, path: Path | None) -> "Settings":
@@ -53,3 +64,19 @@ class Settings(BaseModel):
             return cls()
         with path.open("rb") as fh:
             return cls.model_validate(tomllib.load(fh))
+
+
+AGENT_ENV = "SUPPORT_TUI_AGENT"
+"""The environment variable naming the person, when neither ``--agent`` nor ``agent_id`` does."""
+
+
+def agent_identity(settings: Settings | None = None, override: str | None = None) -> str:
+    """The person decisions are recorded as: ``override`` (``--agent``), else config ``agent_id``, else
+    ``$SUPPORT_TUI_AGENT``, else the login name (``agent`` when there is none)."""
+    for name in (override, settings.agent_id if settings else None, os.environ.get(AGENT_ENV)):
+        if name and name.strip():
+            return name.strip()
+    try:
+        return getpass.getuser() or "agent"
+    except (KeyError, OSError):
+        return "agent"

@@ -20,6 +20,7 @@ from support_tui.core.shop import CardOrder, CustomerCard, CustomerSummary, Tool
 from support_tui.core.specialists import ROUTABLE
 from support_tui.core.store.records import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage
 from support_tui.core.store.queue import QueuedMessage, TurnJob
+from support_tui.core.team import CallDecided, ConversationHeld, WaitingCall, why_it_waits
 from support_tui.core.turn.tools import ENGINE_RULES
 from support_tui.shops.northwind.policy import RULES as SHOP_RULES
 from support_tui.shops.northwind.tools import TOOLS
@@ -273,13 +274,15 @@ class ScriptedEngine:
     ) -> AsyncIterator[Event]:
         self._record("resolve_tool_call", conversation_id, call_id, approve=approve, arguments=arguments, reason=reason, by=by)
         call = self.pending[call_id]
+        if call.status != "pending":
+            raise CallDecided(call)
         args = arguments or call.arguments
         if approve and arguments is not None:
             try:
                 TOOLS[call.name].args.model_validate(arguments)
             except ValidationError as exc:
                 raise ValueError(f"invalid arguments for {call.name}: {exc.error_count()} problem(s)") from None
-        self.pending[call_id] = call.model_copy(update={"status": "approved" if approve else "denied"})
+        self.pending[call_id] = call.model_copy(update={"status": "approved" if approve else "denied", "decided_by": by})
         turn_id = f"turn_{next(self._ids)}"
         base: dict[str, Any] = {"turn_id": turn_id, "conversation_id": conversation_id}
         changed = ConversationChanged(**base, change="call_approved" if approve else "call_denied", status=self.records[conversation_id].status,
@@ -435,13 +438,32 @@ class ScriptedEngine:
 
     async def take_over(self, conversation_id: str, *, by: str | None = None) -> None:
         self._record("take_over", conversation_id, by=by)
-        self._update(conversation_id, handled_by="human")
+        holder = self.records[conversation_id].held_by
+        if holder not in (None, by or "human"):
+            raise ConversationHeld(conversation_id, holder)
+        self._update(conversation_id, handled_by="human", held_by=by or "human")
         self._change(conversation_id, "taken_over", by)
 
     async def hand_back(self, conversation_id: str, *, by: str | None = None) -> None:
         self._record("hand_back", conversation_id, by=by)
-        self._update(conversation_id, handled_by="ai")
+        holder = self.records[conversation_id].held_by
+        if holder not in (None, by or "human"):
+            raise ConversationHeld(conversation_id, holder)
+        self._update(conversation_id, handled_by="ai", held_by=None)
         self._change(conversation_id, "handed_back", by)
+
+    async def approvals(self) -> list[WaitingCall]:
+        waiting = []
+        for call in self.pending.values():
+            if call.status == "pending":
+                conv = self.records[call.conversation_id]
+                name = next((c.name for c in self.customer_list if c.id == conv.customer_id), conv.customer_id)
+                waiting.append(WaitingCall(call=call, customer_id=conv.customer_id, customer=name, quote=None,
+                                           why=why_it_waits(call), held_by=conv.held_by))
+        return waiting
+
+    async def pending_call(self, call_id: str) -> PendingToolCall | None:
+        return self.pending.get(call_id)
 
     async def escalate(self, conversation_id: str, reason: str, *, priority: str = "high", by: str | None = None) -> Event:
         self._record("escalate", conversation_id, reason, priority=priority, by=by)

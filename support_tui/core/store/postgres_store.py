@@ -24,7 +24,7 @@ import asyncio
 import json
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, AsyncIterator, Callable, Iterable, Sequence
+from typing import Any, AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -42,6 +42,7 @@ from support_tui.core.store.records import (
     MetricRecords,
     PendingToolCall,
     Rating,
+    StoreChange,
     StoredMessage,
     TurnRecord,
     TurnUsage,
@@ -55,6 +56,9 @@ Row = Any
 
 COMPONENT = "support"
 """This store's rows in ``schema_version`` (a shop in the same database can keep its own)."""
+
+CHANGES_CHANNEL = "support_changes"
+"""The LISTEN/NOTIFY channel the store's triggers notify with a conversation id on every write to it."""
 
 MIGRATION_LOCK = 0x5355_5050_4F52_5401
 """The advisory lock key every migrator of a database takes (``pg_advisory_xact_lock``)."""
@@ -167,6 +171,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE conversations ADD COLUMN forked_at_turn INTEGER",
         "CREATE INDEX conversations_parent ON conversations(parent_id) WHERE parent_id IS NOT NULL",
     )),
+    Migration(4, "a team on one store: claims on conversations, who decided a call, a change feed", (
+        "ALTER TABLE conversations ADD COLUMN held_by TEXT",
+        "ALTER TABLE pending_tool_calls ADD COLUMN decided_by TEXT",
+        # Every write to a conversation, its messages or its pending calls notifies CHANGES_CHANNEL with
+        # the conversation's id, whichever process or code path makes it; NOTIFY is delivered at commit
+        # and repeats within one transaction are delivered once.
+        f"""CREATE FUNCTION support_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('{CHANGES_CHANNEL}', to_jsonb(NEW) ->> TG_ARGV[0]);
+            RETURN NULL;
+        END $$""",
+        *(f"CREATE TRIGGER {table}_notify AFTER INSERT OR UPDATE ON {table}"
+          f" FOR EACH ROW EXECUTE FUNCTION support_notify_change('{key}')"
+          for table, key in (("conversations", "id"), ("messages", "conversation_id"),
+                             ("pending_tool_calls", "conversation_id"))),
+    )),
+    Migration(5, "queued turns: customers' messages wait in turn_jobs for a worker; one reply per message", QUEUE_MIGRATION),
 )
 """The support schema in PostgreSQL, oldest first, step for step with ``sqlite_store.MIGRATIONS``.
 Never edit a shipped migration: append one (and the same step to the SQLite list)."""
@@ -672,6 +693,53 @@ class PostgresSupportStore(PostgresTurnQueue):
                     "SELECT setval(pg_get_serial_sequence('messages', 'id'), (SELECT MAX(id) FROM messages))"
                 )
         return len(history.conversations)
+
+    # a team on one store: claims, decisions, the change feed ----------------------------------------
+
+    async def claim_conversation(self, conversation_id: str, holder: str) -> str | None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "UPDATE conversations SET held_by = $1, updated_at = $2 WHERE id = $3 AND (held_by IS NULL OR held_by = $1)",
+                holder, utcnow(), conversation_id,
+            )
+            row = await tx.fetchrow("SELECT held_by FROM conversations WHERE id = $1", conversation_id)
+        return None if row is None else row["held_by"]
+
+    async def release_conversation(self, conversation_id: str, holder: str) -> bool:
+        return await self._execute(
+            "UPDATE conversations SET held_by = NULL, updated_at = $1 WHERE id = $2 AND held_by = $3",
+            utcnow(), conversation_id, holder,
+        ) > 0
+
+    async def get_pending_call(self, call_id: str) -> PendingToolCall | None:
+        row = await self._fetchrow(f"SELECT {_PENDING} FROM pending_tool_calls WHERE call_id = $1", call_id)
+        return None if row is None else _pending(row)
+
+    async def decide_pending_call(self, call_id: str, status: str, by: str, note: str | None = None) -> bool:
+        return await self._execute(
+            "UPDATE pending_tool_calls SET status = $1, note = $2, decided_by = $3, resolved_at = $4"
+            " WHERE call_id = $5 AND status = 'pending'",
+            status, note, by, utcnow(), call_id,
+        ) > 0
+
+    async def changes(self, poll_s: float = 1.0) -> AsyncGenerator[StoreChange, None]:
+        # A connection of its own, outside the pool: a listening connection stays checked out for good.
+        await self.migrate()
+        while True:
+            arrived: asyncio.Queue[str | None] = asyncio.Queue()  # one per connection: a stale end stays with it
+            try:
+                conn = await asyncpg.connect(self.url, server_settings={"application_name": "support-tui feed"})
+            except (OSError, asyncio.TimeoutError, asyncpg.PostgresError):
+                await asyncio.sleep(poll_s)  # the server is away: try again (writes meanwhile are not replayed)
+                continue
+            conn.add_termination_listener(lambda _conn, q=arrived: q.put_nowait(None))
+            try:
+                await conn.add_listener(CHANGES_CHANNEL, lambda _c, _pid, _ch, payload, q=arrived: q.put_nowait(payload))
+                while (payload := await arrived.get()) is not None:
+                    yield StoreChange(conversation_id=payload)
+            finally:
+                await asyncio.shield(conn.close(timeout=5))
+            await asyncio.sleep(poll_s)  # the server went away: listen again once it is back
 
 
 async def _insert(tx: Connection, table: str, rows: list[dict[str, Any]]) -> None:

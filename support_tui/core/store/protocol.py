@@ -11,7 +11,7 @@ turn), and an adapter backs each with an index, so a turn costs the same at mess
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import Any, AsyncGenerator, Callable, Protocol, Sequence, runtime_checkable
 
 from support_tui.core.events import Event
 from support_tui.core.store.queue import DEFAULT_MAX_ATTEMPTS, QueuedMessage, TurnJob
@@ -22,6 +22,7 @@ from support_tui.core.store.records import (
     MetricRecords,
     PendingToolCall,
     Rating,
+    StoreChange,
     StoredMessage,
     TurnRecord,
 )
@@ -205,6 +206,32 @@ class SupportStore(Protocol):
         ``build(first_message_id)`` makes the records (its message ids start at the first free id).
         A no-op returning 0 when the history's first conversation is already stored.
         """
+        ...
+
+    # a team on one store: claims, decisions, the change feed ----------------------------------------
+
+    async def claim_conversation(self, conversation_id: str, holder: str) -> str | None:
+        """Claim the conversation for ``holder`` in one conditional write (it succeeds when nobody holds it,
+        or ``holder`` already does); returns who holds it afterwards (None: no such conversation)."""
+        ...
+
+    async def release_conversation(self, conversation_id: str, holder: str) -> bool:
+        """Drop ``holder``'s claim (a conditional write); False when ``holder`` did not hold it."""
+        ...
+
+    async def get_pending_call(self, call_id: str) -> PendingToolCall | None:
+        """One call that waited for a person, whatever its status now, or None."""
+        ...
+
+    async def decide_pending_call(self, call_id: str, status: str, by: str, note: str | None = None) -> bool:
+        """Record a person's decision on a call still ``pending``, in one conditional write; False when it
+        was no longer pending (another person decided first), and then nothing changes."""
+        ...
+
+    def changes(self, poll_s: float = 1.0) -> AsyncGenerator[StoreChange, None]:
+        """Every committed write to a conversation, its messages or its pending calls, by any process, as it
+        happens (PostgreSQL: LISTEN/NOTIFY; SQLite: a change counter polled every ``poll_s``). Runs until
+        closed (``aclose``); changes made before it started are not replayed."""
         ...
 
     # queued turns (the customer channel and its workers) ------------------------------------------

@@ -82,6 +82,9 @@ class ConversationInfo(Record):
     """The conversation this one was forked from (None: a customer's own conversation)."""
     forked_at_turn: int | None = None
     """The parent's customer turn (1-based) this fork re-ran, when ``parent_id`` is set."""
+    held_by: str | None = None
+    """The person (agent id) whose claim holds the conversation after a take-over (None: nobody's).
+    Set and cleared only by ``claim_conversation`` / ``release_conversation``, atomically in the store."""
 
 
 class StoredMessage(Record):
@@ -118,6 +121,8 @@ class PendingToolCall(Record):
     """pending, approved, denied ..."""
     note: str | None
     created_at: str
+    decided_by: str | None = None
+    """The person whose decision (``decide_pending_call``) ended the wait; None while it waits."""
 
 
 class TurnRecord(Record):
@@ -138,6 +143,12 @@ class TurnRecord(Record):
     cost_usd: float
     started_at: str
     ended_at: str | None
+
+
+class StoreChange(Record):
+    """A committed write to a conversation, its messages or its pending calls, by any process on the store."""
+
+    conversation_id: str
 
 
 class MemoryEntry(Record):

@@ -11,7 +11,7 @@ import sqlite3
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Sequence
+from typing import Any, AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 
 RowLike = Any
 """A ``sqlite3.Row`` (aiosqlite's or sqlite3's): mapping-like, not a ``Mapping``."""
@@ -28,6 +28,7 @@ from support_tui.core.store.records import (
     MetricRecords,
     PendingToolCall,
     Rating,
+    StoreChange,
     StoredMessage,
     TurnRecord,
     TurnUsage,
@@ -46,6 +47,23 @@ SCHEMA_VERSION_TABLE = (
     " component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL,"
     " PRIMARY KEY (component, version))"
 )
+
+def _change_triggers() -> list[str]:
+    """Triggers that mark a conversation changed on every write to it, its messages or its pending calls,
+    whichever process or code path makes the write."""
+    statements = []
+    for table, key in (("conversations", "id"), ("messages", "conversation_id"), ("pending_tool_calls", "conversation_id")):
+        for when in ("INSERT", "UPDATE"):
+            # No REPLACE or upsert here: inside a trigger the outer statement's conflict rule applies
+            # (an upsert's ABORT), so the mark is an UPDATE and an INSERT that cannot conflict.
+            statements.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_{when.lower()}_mark AFTER {when} ON {table} BEGIN"
+                f" UPDATE change_marks SET seq = (SELECT MAX(seq) FROM change_marks) + 1 WHERE conversation_id = NEW.{key};"
+                f" INSERT INTO change_marks (conversation_id, seq) SELECT NEW.{key}, (SELECT COALESCE(MAX(seq), 0) + 1"
+                f" FROM change_marks) WHERE NOT EXISTS (SELECT 1 FROM change_marks WHERE conversation_id = NEW.{key}); END"
+            )
+    return statements
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "support records", (
@@ -149,6 +167,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         "ALTER TABLE conversations ADD COLUMN forked_at_turn INTEGER",
         "CREATE INDEX IF NOT EXISTS conversations_parent ON conversations(parent_id) WHERE parent_id IS NOT NULL",
     )),
+    Migration(4, "a team on one store: claims on conversations, who decided a call, a change feed", (
+        "ALTER TABLE conversations ADD COLUMN held_by TEXT",
+        "ALTER TABLE pending_tool_calls ADD COLUMN decided_by TEXT",
+        # One row per conversation with the counter value of its latest write: bounded, and a poll
+        # reads only what changed since the last counter it saw.
+        "CREATE TABLE IF NOT EXISTS change_marks (conversation_id TEXT PRIMARY KEY, seq INTEGER NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS change_marks_seq ON change_marks(seq)",
+        *_change_triggers(),
+    )),
+    Migration(5, "queued turns: customers' messages wait in turn_jobs for a worker; one reply per message", QUEUE_MIGRATION),
 )
 """The support schema, oldest first. Never edit a shipped migration: append one."""
 
@@ -595,6 +623,55 @@ class SQLiteSupportStore(SQLiteTurnQueue):
             await self._insert_events(tx, history.events)
             await _insert(tx, "ratings", [r.model_dump() for r in history.ratings])
         return len(history.conversations)
+
+    # a team on one store: claims, decisions, the change feed ----------------------------------------
+
+    async def claim_conversation(self, conversation_id: str, holder: str) -> str | None:
+        db = await self._ready()
+        async with db.transaction() as tx:
+            await tx.execute(
+                "UPDATE conversations SET held_by = ?, updated_at = ? WHERE id = ? AND (held_by IS NULL OR held_by = ?)",
+                (holder, utcnow(), conversation_id, holder),
+            )
+            rows = await tx.execute_fetchall("SELECT held_by FROM conversations WHERE id = ?", (conversation_id,))
+        return rows[0][0] if rows else None
+
+    async def release_conversation(self, conversation_id: str, holder: str) -> bool:
+        db = await self._ready()
+        async with db.transaction() as tx:
+            cur = await tx.execute(
+                "UPDATE conversations SET held_by = NULL, updated_at = ? WHERE id = ? AND held_by = ?",
+                (utcnow(), conversation_id, holder),
+            )
+            return cur.rowcount > 0
+
+    async def get_pending_call(self, call_id: str) -> PendingToolCall | None:
+        db = await self._ready()
+        row = await db.fetchone("SELECT * FROM pending_tool_calls WHERE call_id = ?", (call_id,))
+        return None if row is None else _pending(row)
+
+    async def decide_pending_call(self, call_id: str, status: str, by: str, note: str | None = None) -> bool:
+        db = await self._ready()
+        async with db.transaction() as tx:
+            cur = await tx.execute(
+                "UPDATE pending_tool_calls SET status = ?, note = ?, decided_by = ?, resolved_at = ?"
+                " WHERE call_id = ? AND status = 'pending'",
+                (status, note, by, utcnow(), call_id),
+            )
+            return cur.rowcount > 0
+
+    async def changes(self, poll_s: float = 1.0) -> AsyncGenerator[StoreChange, None]:
+        # Other processes' commits are visible to the next read (WAL): poll the counter the triggers keep.
+        db = await self._ready()
+        last = int(await db.scalar("SELECT COALESCE(MAX(seq), 0) FROM change_marks"))
+        while True:
+            await asyncio.sleep(poll_s)
+            rows = await db.fetchall(
+                "SELECT conversation_id, seq FROM change_marks WHERE seq > ? ORDER BY seq", (last,)
+            )
+            for row in rows:
+                last = max(last, int(row["seq"]))
+                yield StoreChange(conversation_id=row["conversation_id"])
 
 
 async def _insert(tx: Transaction, table: str, rows: list[dict[str, Any]]) -> None:

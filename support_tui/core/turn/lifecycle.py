@@ -17,6 +17,7 @@ from support_tui.core.events import ChangeKind
 from support_tui.core.shop import ToolCall, canonical_arguments
 from support_tui.core.store.queue import TurnJob
 from support_tui.core.store.support import ConversationInfo, PendingToolCall
+from support_tui.core.team import CallDecided
 from support_tui.core.textsafety import clean_message
 from support_tui.core.turn.customer import CustomerTurn
 from support_tui.core.turn.finish import finish_turn
@@ -161,6 +162,9 @@ class TurnRunner:
         conv = await self.conversation(conversation_id)
         pending = next((p for p in await self.parts.store.pending_calls(conv.id) if p.call_id == call_id), None)
         if pending is None:
+            decided = await self.parts.store.get_pending_call(call_id)
+            if decided is not None and decided.conversation_id == conv.id:
+                raise CallDecided(decided)
             raise LookupError(f"no pending tool call {call_id!r} in this conversation")
         args = dict(arguments) if arguments is not None else dict(pending.arguments)
         turn = Turn(conv, "supervisor")
@@ -172,6 +176,11 @@ class TurnRunner:
                 raise ValueError("; ".join(problems))
         verb = "approved" if approve else "denied"
         who = by or "a person"
+        await self.ready()
+        # One conditional write decides: two people approving at once (two consoles, the command line)
+        # cannot both run the call; the second learns who was first and nothing else happens.
+        if not await self.parts.store.decide_pending_call(call_id, verb, who, reason):
+            raise CallDecided(await self.parts.store.get_pending_call(call_id) or pending)
         text = f"{who} {verb} {pending.name}"
         async with aclosing(self._frame(turn, None, text, [], self._resolve_body(writer, pending, args, approve, reason, by))) as events:
             async for event in events:

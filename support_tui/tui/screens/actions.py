@@ -92,14 +92,23 @@ class ConsoleActions:
 
     @work(group="action", exit_on_error=False)
     async def action_toggle_takeover(self: ConsoleScreen) -> None:
-        if (cid := self._conversation_or_warn()) is None or self.conversation is None:
+        from support_tui.core.team import ConversationHeld  # with the store: not before the console's first frame
+
+        if (cid := self._conversation_or_warn()) is None or (conv := self.conversation) is None:
             return
-        if self.conversation.handled_by == "human":
-            await self.engine.hand_back(cid, by=self.person)
-            self.speaker = "customer" if self.demo else self.speaker
-        else:
-            await self.engine.take_over(cid, by=self.person)
-            self.speaker = "agent"
+        try:
+            if conv.held_by is not None and conv.held_by != self.person:
+                raise ConversationHeld(cid, conv.held_by)
+            if conv.handled_by == "human":
+                await self.engine.hand_back(cid, by=self.person)
+                self.speaker = "customer" if self.demo else self.speaker
+            else:
+                await self.engine.take_over(cid, by=self.person)  # the store's claim decides who gets it
+                self.speaker = "agent"
+        except ConversationHeld as held:
+            self.notify(f"{drawable(held.holder)} holds this conversation; nothing changed. Only they can hand it back.",
+                        title="Held by a colleague", severity="warning", markup=False)
+            self.refresh_state()
         # The system line and the new state arrive as a ConversationChanged event.
 
     def action_focus_pending(self: ConsoleScreen) -> None:

@@ -81,6 +81,8 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
         self.names: dict[str, str] = {}
         self.seen: dict[str, int] = {}
         """The newest message id a person has had on screen, per conversation (the queue's unread mark)."""
+        self.drawn = 0
+        """The newest stored message id of the open conversation that is drawn (or known to this console)."""
         self.active_agent: str | None = None
         self.reply: ReplyBubble | None = None
         self.turn_bubble: MessageBubble | None = None
@@ -180,6 +182,8 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
         mode = conv.mode if conv else self.settings.mode
         who = drawable(self.names.get(conv.customer_id, conv.customer_id)) if conv else "no conversation"
         status = f" · {conv.status}" if conv and conv.status != "open" else ""
+        if conv and conv.held_by:
+            status += f" · held by {drawable(conv.held_by)}"
         step = ""
         if self.scenario is not None:
             step = f" · {self.scenario['id']} step {self.scenario_step}/{len(self.scenario['customer_texts'])}"
@@ -220,6 +224,7 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
         event.input.clear()
         if self.speaker == "agent":
             message_id = await self.engine.send_human_message(self.conversation.id, text, by=self.person)
+            self.drawn = max(self.drawn, message_id)
             await self.chat.add_message("human", text, message_id=message_id, agent=self.person)
             return
         await self.start_turn(text)
@@ -313,6 +318,8 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
                 text, level = line
                 await self.chat.add_system(text.format(by=event.by or "A person", detail=event.detail or event.change), level)
             self.apply_change(event)
+            if event.change == "synced":  # the store's feed: perhaps another console's or a worker's write
+                self.catch_up()
         if event.kind in REFRESHING:
             self.refresh_state()
 
@@ -333,6 +340,7 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
         live = not replayed
         match event:
             case TurnStarted():
+                self.drawn = max(self.drawn, event.message_id or 0)
                 if live and self.turn_bubble is not None and event.text != self.turn_bubble.text:
                     self.turn_bubble.set_text(event.text)
             case SentimentScored():
@@ -370,6 +378,7 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
             case ReplyReset() if live and self.reply is not None:
                 await self.reply.reset()
             case ReplyCompleted():
+                self.drawn = max(self.drawn, event.message_id)
                 self.model_in_use = event.model
                 self.query_one(KnowledgePanel).mark_used(event.used_snippets)
                 if live:

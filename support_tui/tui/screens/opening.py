@@ -54,6 +54,7 @@ class ConversationLoader:
         self.tools.update_subtitle()
         self.update_badges()
         self.mark_seen(conv.id, messages)
+        self.drawn = max((m.id for m in messages), default=0)
         await self.refresh_now()
         self.composer.focus()
 
@@ -73,6 +74,32 @@ class ConversationLoader:
                 self.conversation = conv
                 self.query_one(CustomerCard).show(await self.engine.customer_card(conv.customer_id))
         await self.refresh_queue()
+
+    @work(exclusive=True, group="catch-up", exit_on_error=False)
+    async def catch_up(self: ConsoleScreen) -> None:
+        """What others (a colleague's console, a worker) wrote to the open conversation since it was drawn:
+        their messages, and drafts and calls they decided. Never during this console's own turn."""
+        conv = self.conversation
+        if self.busy or conv is None:
+            return
+        messages = await self.engine.messages(conv.id)
+        if self.conversation is None or self.conversation.id != conv.id or self.busy:
+            return
+        for m in messages:
+            # System lines are this console's own (it drew them from the change events).
+            if m.id > self.drawn and m.role != "system":
+                await self.chat.add_message(m.role, m.text, agent=m.agent, model=m.model, status=m.status, message_id=m.id)
+        self.drawn = max([self.drawn, *(m.id for m in messages)])
+        stored = {m.id: m.status for m in messages}
+        for bubble in self.chat.drafts():
+            if bubble.message_id is not None and stored.get(bubble.message_id, "draft") != "draft":
+                bubble.set_status(stored[bubble.message_id])
+        waiting = {p.call_id for p in await self.engine.pending_tool_calls(conv.id)}
+        for card in self.tools.pending():
+            if card.call_id not in waiting:
+                card.resolved()
+        self.chat.mark_stale_drafts()
+        self.update_badges()
 
     async def refresh_queue(self: ConsoleScreen) -> None:
         """One row per open or escalated conversation, with what a person needs to pick the next one."""

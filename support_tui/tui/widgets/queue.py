@@ -40,6 +40,8 @@ class QueueRow:
     """A person took the conversation over."""
     rank: int
     """Position in the engine's order (escalated first, by priority)."""
+    held_by: str | None = None
+    """The person whose claim holds the conversation (a take-over on any console)."""
 
     def matches(self, words: list[str]) -> bool:
         hay = f"{self.conversation_id} {self.customer} {self.status} {self.priority or ''} {self.subject}".lower()
@@ -113,7 +115,7 @@ class ConversationQueue(Vertical):
         second = Content.assemble(
             "  ", (short_id(row.conversation_id), "dim"), " ", (row.status, "italic"),
             (f" {row.priority}" if row.priority else "", PRIORITY_STYLE.get(row.priority or "", "")),
-            (" human" if row.human else "", "$warning"),
+            (f" held by {clip(row.held_by, 14)}" if row.held_by else " human" if row.human else "", "$warning"),
         )
         # One line each: the subject gets what the row leaves (a wrapped row read as two conversations).
         room = max((self.options.scrollable_content_region.width or 34) - second.cell_length - 3, 8)
@@ -172,4 +174,4 @@ def queue_row(conv, customer: str, messages: list, pending: int, seen: int | Non
     unread = bool(customer_messages) and (seen is None or customer_messages[-1].id > seen)
     return QueueRow(conversation_id=conv.id, customer=drawable(customer), status=conv.status, priority=conv.priority,
                     last_at=last, subject=drawable(subject), unread=unread, waiting=pending + drafts,
-                    human=conv.handled_by == "human", rank=rank)
+                    human=conv.handled_by == "human", rank=rank, held_by=drawable(conv.held_by) if conv.held_by else None)
