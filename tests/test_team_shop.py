@@ -249,3 +249,40 @@ async def test_serve_metrics_reads_the_configured_postgres(tmp_path, pg_cluster)
     read = metric_reader_for(settings, tmp_path / "home" / "support.db")
     records = await asyncio.to_thread(read, None, True)  # the exporter calls it from its own thread
     assert len(records.conversations) == expected > 0
+
+
+@pytest.fixture
+async def pg_engine(engine_home, pg_cluster, shared_embedder):
+    """A ready engine (the knowledge base already ingested in its data directory) whose shop and support
+    records are in a fresh PostgreSQL database."""
+    from support_tui.core.factory import open_engine
+    from support_tui.core.paths import DataPaths
+    from support_tui.core.settings import Settings
+
+    settings = Settings(database_url=await pg_cluster.new_database())
+    engine = await open_engine(DataPaths(engine_home), settings, embedder=shared_embedder)
+    try:
+        yield engine
+    finally:
+        await engine.close()
+
+
+async def test_fork_and_compare_on_a_postgres_shop_run_on_sandboxes(pg_engine):
+    from support_tui.core.events import ReplyCompleted, ToolCallFinished
+
+    engine = pg_engine
+    assert isinstance(engine.shop.db, PostgresShopDatabase)
+    conv = await engine.open_conversation("cust_12345", new=True)
+    [e async for e in engine.run_turn(conv.id, "I received a defective phone case and want to return it for a refund")]
+    second = [e async for e in engine.run_turn(conv.id, "yes")]
+    assert any(isinstance(e, ToolCallFinished) and e.name == "create_return" and e.status == "ok" for e in second)
+    live = await engine.shop.db.scalar("SELECT COUNT(*) FROM returns WHERE customer_id = 'cust_12345'")
+
+    fork = await engine.fork(conv.id, turn=2)
+    assert any(isinstance(e, ToolCallFinished) and e.name == "create_return" and e.status == "ok" for e in fork.events)
+    assert await engine.shop.db.scalar("SELECT COUNT(*) FROM returns WHERE customer_id = 'cust_12345'") == live
+
+    comparison = await engine.compare(conv.id, turn=1, routes=["order_tracking", "billing_payment"])
+    assert [r.summary["route"]["agent"] for r in comparison.runs] == ["order_tracking", "billing_payment"]
+    assert all(any(isinstance(e, ReplyCompleted) for e in r.events) for r in comparison.runs)
+    assert await engine.shop.db.scalar("SELECT COUNT(*) FROM returns WHERE customer_id = 'cust_12345'") == live

@@ -54,11 +54,13 @@ class ProgressBar:
 
 
 def _open_kb():
+    from support_tui.core.factory import kb_folder
     from support_tui.core.kb import Embedder, KnowledgeBase
     from support_tui.core.paths import DataPaths
+    from support_tui.core.settings import Settings
 
     paths = DataPaths.default().ensure()
-    return KnowledgeBase(paths.lancedb, Embedder())
+    return KnowledgeBase(kb_folder(paths, Settings.load(paths.config)), Embedder())  # kb_path: a shared index
 
 
 async def _run_ingest(kb, source: Path | None, progress: Callable[[int, int, str], None]) -> str:
@@ -67,9 +69,12 @@ async def _run_ingest(kb, source: Path | None, progress: Callable[[int, int, str
     source = source or kb_source_dir()
     if not source.is_dir():
         raise UserError(f"knowledge-base folder not found: {source}")
+    from support_tui.core.kb.shared import index_hash, ingesting
+
     print(f"ingesting {source} into {kb.path}", file=sys.stderr)
-    report = await kb.ingest(source, progress=progress)
-    return report.summary()
+    async with ingesting(kb):  # one writer at a time on an index several workers share
+        report = await kb.ingest(source, progress=progress)
+    return f"{report.summary()}; index {await index_hash(kb)}"
 
 
 async def _ingest(args: argparse.Namespace) -> int:

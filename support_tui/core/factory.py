@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 from support_tui.core.shop import Shop
 from support_tui.core.store import ShopDatabase, SupportStore, open_shop_database, open_support_store
 from support_tui.core.engine import Engine, Progress
-from support_tui.core.paths import DataPaths
+from support_tui.core.paths import DataPaths, kb_source_dir
 from support_tui.core.settings import Settings
 
 
@@ -19,18 +20,37 @@ def _import_heavy() -> None:
     import support_tui.core.routing  # noqa: F401
 
 
+def kb_folder(paths: DataPaths, settings: Settings) -> Path:
+    """The LanceDB folder: config.toml's ``kb_path`` (an index several workers share), else ``<data dir>/kb.lance``."""
+    return Path(settings.kb_path).expanduser() if settings.kb_path else paths.lancedb
+
+
+SHARED_KB_REFRESH_S = 30.0
+"""How often an engine on a shared ``kb_path`` looks for a newer version of the index another process wrote."""
+
+
 async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None) -> tuple[Any, Any, Any, Any, Any]:
-    """The knowledge base, embedder, router, model client and human-request detector for a data directory."""
+    """The knowledge base, embedder, router, model client and human-request detector for a data directory.
+
+    The knowledge base is brought in line with ``kb/`` by content hash (``kb.shared.sync``): an index
+    built from other files is updated (only changed documents are embedded); one that matches is left
+    alone, so workers with the same ``kb/`` hold identical indexes. A shared ``kb_path`` is synced under
+    a lock file, empty or not; a data directory's own empty index is built by the engine (with progress).
+    """
     await asyncio.to_thread(_import_heavy)
     from support_tui.core.human_request import HumanRequestDetector
     from support_tui.core.kb.embedder import Embedder
+    from support_tui.core.kb.shared import sync
     from support_tui.core.kb.store import KnowledgeBase
     from support_tui.core.llm import ModelClient
     from support_tui.core.routing import EmbeddingRouter
 
     embedder = embedder or Embedder()
-    kb = KnowledgeBase(paths.lancedb, embedder)
+    shared = bool(settings.kb_path)
+    kb = KnowledgeBase(kb_folder(paths, settings), embedder, refresh_s=SHARED_KB_REFRESH_S if shared else None)
     await kb.open()
+    if shared or not await kb.is_empty():
+        await sync(kb, kb_source_dir())
     router = EmbeddingRouter(embedder, fitted_dir=paths.router_dir)
     return kb, embedder, router, ModelClient(settings), HumanRequestDetector(embedder)
 

@@ -6,6 +6,7 @@ import asyncio
 import re
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -101,9 +102,12 @@ def _quote(value: str) -> str:
 class KnowledgeBase:
     """Support articles in a LanceDB folder: incremental ingest and hybrid search."""
 
-    def __init__(self, path: Path, embedder: Embedder) -> None:
+    def __init__(self, path: Path, embedder: Embedder, *, refresh_s: float | None = None) -> None:
         self.path = Path(path)
         self.embedder = embedder
+        self.refresh_s = refresh_s
+        """For an index other processes write (a shared ``kb_path``): look for their newer versions at most
+        this often; None reads the version opened (and what this process writes)."""
         self._db: Any = None
         self._table: Any = None
         self._indexed = False
@@ -118,11 +122,24 @@ class KnowledgeBase:
         import lancedb
 
         self.path.mkdir(parents=True, exist_ok=True)
-        self._db = await lancedb.connect_async(str(self.path))
+        refresh = None if self.refresh_s is None else timedelta(seconds=self.refresh_s)
+        self._db = await lancedb.connect_async(str(self.path), read_consistency_interval=refresh)
         try:
             self._table = await self._db.open_table(TABLE)
         except (ValueError, FileNotFoundError):
             return  # a new knowledge base: the first ingest creates the table
+        self._indexed = await self._has_vector_index()
+
+    async def reload(self) -> None:
+        """See what other processes wrote to the folder since it was opened (a table they made, rows they added)."""
+        await self._require_open()
+        if self._table is None:
+            try:
+                self._table = await self._db.open_table(TABLE)
+            except (ValueError, FileNotFoundError):
+                return
+        else:
+            await self._table.checkout_latest()
         self._indexed = await self._has_vector_index()
 
     @property
