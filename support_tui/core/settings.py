@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import os
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -49,6 +51,12 @@ class Settings(BaseModel):
     """A LanceDB folder for the knowledge base that several workers share (a path on shared storage);
     unset: ``<data dir>/kb.lance``. Either way the index is synced with ``kb/`` by content hash."""
 
+    agent_id: str | None = None
+    """Who this person is on a team (their agent id): decisions, take-overs and claims are recorded as
+    them. ``--agent`` on the command line wins; unset, ``$SUPPORT_TUI_AGENT``, else the login name."""
+    change_poll_s: float = 1.0
+    """How often a console on the SQLite file looks for other processes' writes (PostgreSQL pushes them)."""
+
     @classmethod
     def load(cls, path: Path | None) -> "Settings":
         """Read settings from a TOML file; a missing file means defaults."""
@@ -56,3 +64,19 @@ class Settings(BaseModel):
             return cls()
         with path.open("rb") as fh:
             return cls.model_validate(tomllib.load(fh))
+
+
+AGENT_ENV = "SUPPORT_TUI_AGENT"
+"""The environment variable naming the person, when neither ``--agent`` nor ``agent_id`` does."""
+
+
+def agent_identity(settings: Settings | None = None, override: str | None = None) -> str:
+    """The person decisions are recorded as: ``override`` (``--agent``), else config ``agent_id``, else
+    ``$SUPPORT_TUI_AGENT``, else the login name (``agent`` when there is none)."""
+    for name in (override, settings.agent_id if settings else None, os.environ.get(AGENT_ENV)):
+        if name and name.strip():
+            return name.strip()
+    try:
+        return getpass.getuser() or "agent"
+    except (KeyError, OSError):
+        return "agent"
