@@ -23,15 +23,12 @@ def plain(text: Any) -> str:
     return _UNSAFE.sub("", str(text))
 
 
-def person() -> str:
-    """Who a person's actions are recorded as: ``$SUPPORT_TUI_AGENT``, else the login name."""
-    import getpass
-    import os
+def person(engine: SupportEngine | None = None, agent: str | None = None) -> str:
+    """Who a person's actions are recorded as: ``--agent``, else config ``agent_id``, else
+    ``$SUPPORT_TUI_AGENT``, else the login name."""
+    from support_tui.core.settings import agent_identity
 
-    try:
-        return os.environ.get("SUPPORT_TUI_AGENT") or getpass.getuser()
-    except (KeyError, OSError):
-        return "agent"
+    return agent_identity(engine.settings if engine is not None else None, agent)
 
 
 def print_json(value: Any) -> None:

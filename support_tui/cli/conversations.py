@@ -57,7 +57,7 @@ async def rate_command(args: argparse.Namespace) -> int:
 async def close_command(args: argparse.Namespace) -> int:
     async with engine_session(wait=False) as engine:
         await require_conversation(engine, args.conversation)
-        await engine.close_conversation(args.conversation, args.outcome, by=person())
+        await engine.close_conversation(args.conversation, args.outcome, by=person(engine))
     print(f"Closed {args.conversation} as {args.outcome}")
     return 0
 
