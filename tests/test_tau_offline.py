@@ -48,6 +48,7 @@ async def test_email_then_order_status(retail):
                                              ("get_order_details", "ok")]
     assert "I found your account" in reply and "Order #W5442520 is pending (not shipped yet)" in reply
     assert "Gaming Mouse" in reply and "$663.85" in reply and "Visa credit card ending 9182" in reply
+    assert "Your account:" not in reply  # the email found the user; the profile was not asked for
 
 
 async def test_name_and_zip_then_every_order(retail):
@@ -109,3 +110,13 @@ def test_where_the_user_must_be_looked_up_first_it_asks_for_email_or_name_and_zi
              {"role": "tool", "tool_call_id": first.tool_calls[0]["id"], "content": json.dumps(blocked)}]
     answer = decide(chat, tools)
     assert not answer.tool_calls and answer.text == NEED_ID
+
+
+def test_giving_an_email_is_not_a_question_about_the_account():
+    from support_tui.core.llm.offline.request import Request
+    from support_tui.core.llm.offline.retail import read_asks
+
+    asks = read_asks(Request(latest="Hi, my email is olivia.ito5204@example.com. What's the status of order #W5442520?"))
+    assert not asks.account and asks.orders and asks.order_ids == ("#W5442520",)
+    assert asks.email == "olivia.ito5204@example.com"
+    assert read_asks(Request(latest="Which email address is on my account?")).account

@@ -26,6 +26,9 @@ MAX_PRODUCTS = 3
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ORDER = re.compile(r"#?\b(W\d{7})\b")
+_SAYS_EMAIL = re.compile(r"\b(?:my |the )?e-?mail(?: address)?(?: is|:)?\s*[\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+                         re.IGNORECASE)
+"""Giving an email to be found by is not a question about the account."""
 _ZIP = re.compile(r"\b(\d{5})\b")
 _PRODUCT_ID = re.compile(r"\b(\d{10})\b")
 _NAME = re.compile(r"\b(?i:my name is|name's|i am|i'm|im|this is|it's|it is)\s+([A-Z][a-z'-]+)\s+([A-Z][a-z'-]+)\b")
@@ -89,7 +92,7 @@ def read_asks(request: Request) -> Asks:
     return Asks(
         email=email, name_zip=name_zip, order_ids=orders[:MAX_ORDERS],
         product_ids=tuple(dict.fromkeys(_PRODUCT_ID.findall(without_zip)))[:MAX_PRODUCTS],
-        account=bool(_ACCOUNT.search(topic)), orders=bool(_ORDERS.search(topic)) or bool(orders),
+        account=bool(_ACCOUNT.search(_SAYS_EMAIL.sub(" ", topic))), orders=bool(_ORDERS.search(topic)) or bool(orders),
         products=bool(_PRODUCTS.search(topic)), write=bool(_WRITES.search(topic)), latest=request.latest,
     )
 
