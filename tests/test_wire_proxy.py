@@ -43,3 +43,14 @@ async def test_openai_models_reach_the_proxy_through_openai_api_base(fake_provid
     done = await reply(["openai/gpt-4o", OFFLINE_MODEL])
     assert done.reply.model == "openai/gpt-4o" and done.reply.text == "It shipped."
     assert fake_provider.requests[0].headers["Authorization"] == f"Bearer {VIRTUAL_KEY}"
+
+
+async def test_anthropic_models_reach_the_proxy_through_anthropic_api_base(fake_provider, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_BASE", fake_provider.anthropic_base)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", VIRTUAL_KEY)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    fake_provider.script("claude-sonnet-4-5", text("Your refund is on its way."))
+    done = await reply(["anthropic/claude-sonnet-4-5", OFFLINE_MODEL])
+    assert done.reply.model == "anthropic/claude-sonnet-4-5" and done.reply.text == "Your refund is on its way."
+    sent = fake_provider.requests[0]
+    assert sent.path == "/v1/messages" and sent.headers["x-api-key"] == VIRTUAL_KEY
