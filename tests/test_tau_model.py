@@ -113,6 +113,7 @@ async def test_a_correct_run_earns_reward_one(tau_engine, base, fake_provider, m
     # Every specialist prompt carries the shop's written policy; the agent model saw it and the look-up tools.
     sent = [r.body for r in fake_provider.calls("gpt-4o")]
     assert len(sent) == 6 and "## Policy" in sent[0]["messages"][0]["content"]
+    assert "## Knowledge base" not in sent[0]["messages"][0]["content"]  # the demo shop's documents stay out
     assert {"find_user_id_by_email", "cancel_pending_order"} <= {t["function"]["name"] for t in sent[0]["tools"]}
     out = result.to_dict()
     assert out["blocked"] == [] and out["actions"][-1] == {"name": "cancel_pending_order", "arguments": task.actions[0].arguments}

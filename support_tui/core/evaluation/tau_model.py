@@ -2,7 +2,8 @@
 
 Each task gets a fresh copy of the retail data (nobody identified: the agent must find the user by
 email or name and zip), an empty support store in memory, and the engine's own turn lifecycle with
-the agent model on every specialist. The simulated user opens, the engine answers, and so on until
+the agent model on every specialist (and no knowledge-base snippets: the agent knows the written
+policy, as tau-bench's does). The simulated user opens, the engine answers, and so on until
 the user writes the stop token or the turn limit is reached; the user's yes to a proposal goes
 through the engine's ``customer_confirmation`` rule like any customer's. Reward is 1 when the
 orders and users the conversation changed equal those the task's gold actions change, and every
@@ -19,7 +20,7 @@ from typing import Any, Callable, Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from support_tui.core.evaluation.tau_user import STOP, SimulatedUser, UserSimulationError
-from support_tui.core.events import Event, ReplyCompleted, ToolCallFinished, TurnCompleted, Usage
+from support_tui.core.events import Event, ReplyCompleted, Snippet, ToolCallFinished, TurnCompleted, Usage
 from support_tui.core.settings import Settings
 from support_tui.core.specialists import Specialist, Team
 from support_tui.core.store.sqlite_store import scratch_support_store
@@ -170,6 +171,14 @@ def policy_team(team: Team, policy: str) -> Team:
     return Team(members=members)
 
 
+class NoKnowledge:
+    """A knowledge base with nothing in it: the console's documents describe the demo shop, not this one,
+    and tau-bench's agent knows only the written policy."""
+
+    async def search(self, query: str, k: int = 4, *, vector: Any = None) -> list[Snippet]:
+        return []
+
+
 def _calls(events: Sequence[Event]) -> list[AgentCall]:
     out = []
     for e in events:
@@ -191,7 +200,7 @@ async def run_task(
     """One conversation between the engine (``agent`` on every specialist) and the simulated user, then the reward."""
     run = TauTaskRun(task_id=task.task_id, gold_changed=gold_changed)
     async with base.sandbox(fresh=True) as shop, scratch_support_store() as store:
-        runner = TurnRunner(replace(parts, store=store, shop=shop, memory=None), _ready)
+        runner = TurnRunner(replace(parts, store=store, shop=shop, memory=None, kb=NoKnowledge()), _ready)
         conv = await store.create_conversation(task.user_id, mode="auto", model=agent)
         try:
             message = await user.opening()
