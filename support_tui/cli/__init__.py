@@ -20,14 +20,20 @@ class UserError(Exception):
         self.code = code
 
 
-def build_parser() -> argparse.ArgumentParser:
+FAST_COMMANDS = {"console": "console", "demo": "console", "ask": "turns", "chat": "turns", "trace": "turns"}
+"""Commands run by importing only the module that registers them: the console's first frame and a cold
+``ask`` would otherwise wait for every command's imports (the evaluation, metrics and store modules)."""
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every command, or with ``only`` just the commands of that module of this package."""
     parser = argparse.ArgumentParser(
         prog="support-tui",
         description="A terminal console for supervising AI customer support (offline by default).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+        if info.name.startswith("_") or (only is not None and info.name != only):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         register = getattr(module, "register", None)
@@ -37,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    # No command opens the console; a known command needs only its own module; anything else
+    # (help, a typo, another command) gets the whole parser.
+    parser = build_parser(FAST_COMMANDS.get(words[0]) if words else "console")
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from support_tui.shops import SHOPS
 
 if TYPE_CHECKING:
+    from support_tui.core.engine import SupportEngine
     from support_tui.core.paths import DataPaths
     from support_tui.core.settings import Settings
 
@@ -29,27 +30,47 @@ async def console_command(args: argparse.Namespace) -> int:
     import os
 
     from support_tui.cli import UserError
-    from support_tui.core.factory import open_engine
+    from support_tui.tui.app import SupportConsole
 
     if args.demo:
         # The demo is offline whatever the shell holds: no keys reach a provider.
         for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
             os.environ.pop(key, None)
-    from support_tui.tui.app import SupportConsole
-
-    paths, settings = shop_home(args.shop)
-    engine = await open_engine(paths, settings, wait=False)
+    store = StoreOpener(args.shop)
+    app = SupportConsole(None, None, customer_id=args.customer, demo=args.demo, open_engine=store.open)
     try:
-        if args.customer:
-            try:
-                await engine.customer_brief(args.customer)
-            except LookupError:
-                raise UserError(f"unknown customer {args.customer!r} (see `support-tui customers`)") from None
-        app = SupportConsole(engine, engine.settings, customer_id=args.customer, demo=args.demo)
         await app.run_async()
     finally:
-        await engine.close()
+        if store.engine is not None:
+            await store.engine.close()
+    problem = app.console_screen.startup_problem
+    if problem is not None:
+        # The console left before its store opened: an unknown customer, a data directory that cannot open.
+        raise UserError(problem, code=app.return_code or 1)
     return 0
+
+
+class StoreOpener:
+    """Opens the shop's engine when the console asks (after its first frame) and keeps it for closing."""
+
+    def __init__(self, shop: str | None) -> None:
+        self.shop = shop
+        self.engine: "SupportEngine | None" = None
+
+    async def open(self) -> "SupportEngine":
+        import asyncio
+
+        # The settings and the engine's modules take a second to import: on a thread, so the console keeps drawing.
+        paths, settings = await asyncio.to_thread(self._settings_and_modules)
+        from support_tui.core.factory import open_engine  # loaded by now: only a look-up on the loop
+
+        self.engine = await open_engine(paths, settings, wait=False)
+        return self.engine
+
+    def _settings_and_modules(self) -> tuple["DataPaths", "Settings"]:
+        import support_tui.core.factory  # noqa: F401
+
+        return shop_home(self.shop)
 
 
 def shop_home(shop: str | None) -> tuple["DataPaths", "Settings"]:

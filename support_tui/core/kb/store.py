@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +15,7 @@ from support_tui.core import offline_env  # noqa: F401  (LANCEDB_LOG before lanc
 from support_tui.core.events import Snippet
 from support_tui.core.kb.chunking import Chunk, Document, chunk_document, read_corpus
 from support_tui.core.kb.embedder import DIMENSIONS, Embedder
+from support_tui.core.kb.ranking import RRF_K, fts_query, rrf_fuse  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,16 +34,10 @@ REFINE_FACTOR = 2
 caps recall@10 near 0.96 at 100k rows; refining lifts it to 1.0 for about 1 ms."""
 NPROBES = 20
 """IVF partitions visited per query (HNSW_SQ in LanceDB is IVF-partitioned too)."""
-RRF_K = 60
-"""The usual reciprocal-rank-fusion constant: a rank r contributes 1 / (RRF_K + r)."""
-_RRF_BEST = 2.0 / (RRF_K + 1)
-"""Fused score of a chunk ranked first by both searches; scores are divided by it (so 0..1)."""
 CANDIDATES = 3
 """Each search fetches ``k * CANDIDATES`` (at least 10) candidates before fusion."""
 
 _COLUMNS = ["doc_id", "chunk_id", "title", "text"]
-_FTS_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
-_FTS_OPERATORS = {"and", "or", "not"}
 
 ProgressFn = Callable[[int, int, str], None]
 """``progress(done, total, doc_id)`` after each document is embedded."""
@@ -74,25 +68,6 @@ class IngestReport:
             f"{self.added} added, {self.updated} updated, {self.removed} removed, {self.unchanged} unchanged; "
             f"{self.chunks} chunks ({self.embedded} embedded) in {self.seconds:.1f}s"
         )
-
-
-def fts_query(text: str) -> str:
-    """Plain words for the full-text index: quotes, colons, brackets and boolean operators dropped."""
-    words = [w.lower() for w in _FTS_WORD.findall(text)]
-    return " ".join(w for w in words if w not in _FTS_OPERATORS)[:500]
-
-
-def rrf_fuse(rankings: list[list[dict[str, Any]]], k: int) -> list[tuple[float, dict[str, Any]]]:
-    """Reciprocal-rank fusion of ranked row lists (keyed by chunk_id), best first, scores 0..1."""
-    scores: dict[str, float] = {}
-    rows: dict[str, dict[str, Any]] = {}
-    for ranking in rankings:
-        for rank, row in enumerate(ranking, start=1):
-            cid = row["chunk_id"]
-            scores[cid] = scores.get(cid, 0.0) + 1.0 / (RRF_K + rank)
-            rows.setdefault(cid, row)
-    best = sorted(scores, key=lambda cid: (-scores[cid], cid))[:k]
-    return [(round(scores[cid] / _RRF_BEST, 4), rows[cid]) for cid in best]
 
 
 def _quote(value: str) -> str:

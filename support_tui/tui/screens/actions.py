@@ -10,11 +10,9 @@ from textual import work
 from textual.content import Content
 
 from support_tui.core.paths import fixtures_dir
-from support_tui.core.specialists import ROUTABLE
 from support_tui.tui.keys import CONSOLE_BINDINGS
 from support_tui.tui.screens.dialogs import PickerDialog
 from support_tui.tui.screens.help import HelpScreen
-from support_tui.tui.screens.trace import TraceDialog
 from support_tui.tui.text import drawable
 from support_tui.tui.widgets.conversation import ReplyBubble
 from support_tui.tui.widgets.tools import ToolCallCard
@@ -176,6 +174,8 @@ class ConsoleActions:
     async def action_pick_route(self: ConsoleScreen) -> None:
         if (cid := self._conversation_or_warn()) is None or not self._idle_or_warn():
             return
+        from support_tui.core.specialists import ROUTABLE
+
         items = [(name, Content(name.replace("_", " "))) for name in ROUTABLE]
         chosen = await self.app.push_screen_wait(PickerDialog("Re-run the customer's last request with…", items))
         if chosen and self._idle_or_warn():
@@ -190,6 +190,8 @@ class ConsoleActions:
     async def action_show_trace(self: ConsoleScreen) -> None:
         if (cid := self._conversation_or_warn()) is None:
             return
+        from support_tui.tui.screens.trace import TraceDialog  # its table is not needed for the first frame
+
         await self.app.push_screen_wait(TraceDialog(cid, await self.engine.trace(cid), self.export_dir))
 
     @work(group="dialog", exit_on_error=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import AsyncIterator
+from typing import TYPE_CHECKING, AsyncIterator
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,26 +14,25 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
-from support_tui.core.engine import SupportEngine
-from support_tui.core.events import (
-    ConversationChanged, EscalationRaised, Event, HandoffMade, KnowledgeRetrieved, ModelCalled, ModelFailed, Notice,
-    ReplyCompleted, ReplyDelta, ReplyReset, RouteDecided, SentimentScored, ToolCallFinished, ToolCallRequested,
-    TurnCompleted, TurnStarted,
-)
-from support_tui.core.settings import Settings
-from support_tui.core.store.records import ConversationInfo
 from support_tui.tui.messages import EngineEvent, StoreChanged
 from support_tui.tui.screens.actions import CONSOLE_BINDINGS, ConsoleActions
 from support_tui.tui.screens.debugging import ForkCompareActions
 from support_tui.tui.screens.decisions import DecisionActions
 from support_tui.tui.screens.dialogs import settle_cursor
 from support_tui.tui.screens.opening import ConversationLoader
+from support_tui.tui.screens.startup import EngineOpener, EngineStartup, settle_heap
 from support_tui.tui.text import drawable
 from support_tui.tui.widgets.conversation import ConversationView, MessageBubble, ReplyBubble
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
 from support_tui.tui.widgets.queue import ConversationQueue
 from support_tui.tui.widgets.sidebar import CustomerCard, StatusLine
 from support_tui.tui.widgets.tools import ToolsPanel
+
+if TYPE_CHECKING:  # the console draws its first frame before the engine's modules load
+    from support_tui.core.engine import SupportEngine
+    from support_tui.core.events import ConversationChanged, Event
+    from support_tui.core.settings import Settings
+    from support_tui.core.store.records import ConversationInfo
 
 REFRESHING = {"conversation_changed", "escalation_raised", "turn_started", "reply_completed", "turn_completed"}
 """Events after which the store holds something the card, the title or the queue show."""
@@ -52,7 +51,7 @@ CHANGE_LINES = {
 """What a ConversationChanged says in the conversation (the rest only change state)."""
 
 
-class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, ConversationLoader, Screen):
+class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionActions, ConversationLoader, Screen):
     """Customer and queue on the left, the conversation in the centre, the four insight panels on the right."""
 
     BINDINGS = CONSOLE_BINDINGS
@@ -68,10 +67,19 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
     model_in_use: var[str | None] = var(None)
     """The model of the latest call or reply (which model answered)."""
 
-    def __init__(self, engine: SupportEngine, settings: Settings, *, customer_id: str | None = None, demo: bool = False,
-                 person: str = "agent", export_dir: Path | None = None) -> None:
-        super().__init__()
-        self.engine = engine
+    def __init__(self, engine: SupportEngine | None, settings: Settings | None, *, customer_id: str | None = None,
+                 demo: bool = False, person: str = "agent", export_dir: Path | None = None,
+                 open_engine: EngineOpener | None = None) -> None:
+        """``engine`` and its ``settings``, or None, None and ``open_engine``: the console draws first, then
+        opens the store (and reads the settings) after its first frame."""
+        # The narrow layout's first tab is a class from the start: added on mount it restyled every widget.
+        super().__init__(classes="-show-chat")
+        if (engine is None) == (open_engine is None):
+            raise ValueError("give the console an engine or a way to open one, not both")
+        self._engine = engine
+        self._opener = open_engine
+        self.early = []
+        self._follow: asyncio.Task[None] | None = None
         self.settings = settings
         self.start_customer = customer_id
         self.demo = demo
@@ -94,20 +102,23 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
         self.set_reactive(ConsoleScreen.speaker, "customer" if demo else "agent")
 
     def compose(self) -> ComposeResult:
+        # From the command line the side columns mount just after the first frame (they start hidden in the
+        # narrow layout); with an engine given (tests, screenshots) everything mounts at once.
+        later = self.mount_later if self._engine is None else (lambda widget: widget)
         yield Header()
         yield Tabs(Tab("Conversation", id="tab-chat"), Tab("Customer & queue", id="tab-customer"),
                    Tab("Insight", id="tab-insight"), id="narrow-tabs")
         with Horizontal(id="main"):
-            with Vertical(id="left-column"):
+            with later(Vertical(id="left-column")):
                 yield CustomerCard(id="customer-card")
                 yield ConversationQueue(id="queue")
             with Vertical(id="center-column"):
                 yield ConversationView(id="conversation")
                 yield StatusLine(id="status-line").data_bind(ConsoleScreen.ready, ConsoleScreen.busy, ConsoleScreen.speaker)
                 yield Input(placeholder="Type a message and press Enter", id="composer")
-            with VerticalScroll(id="right-column"):
+            with later(VerticalScroll(id="right-column")):
                 yield RoutingPanel(id="routing")
-                yield SentimentPanel(self.settings.escalation_sentiment, id="sentiment")
+                yield SentimentPanel(self.settings.escalation_sentiment if self.settings else None, id="sentiment")
                 yield KnowledgePanel(id="knowledge")
                 yield ToolsPanel(id="tools")
         yield Footer(compact=True)
@@ -132,20 +143,26 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
 
     async def on_mount(self) -> None:
         settle_cursor(self)
-        self.add_class("-show-chat")
         self.watch_speaker(self.speaker)
         self.update_header()
         self.composer.focus()
+        if self._engine is None:
+            self.open_after_first_frame()
+            return
+        await self.follow_store()
+        if self.start_customer:
+            self.open_customer(self.start_customer)
+        elif self.demo:
+            self.action_pick_customer()
+
+    async def follow_store(self) -> None:
+        """Follow the engine's events, start its heavy parts loading, and fill the queue."""
         self._follow = asyncio.create_task(self.follow_engine(self.engine.subscribe()))
         self.ready = self.engine.ready
         if not self.ready:
             self.await_ready()
         self.names = {c.id: c.name for c in await self.engine.customers()}
         await self.refresh_queue()
-        if self.start_customer:
-            self.open_customer(self.start_customer)
-        elif self.demo:
-            self.action_pick_customer()
 
     # state -> view -------------------------------------------------------------------------------
 
@@ -157,6 +174,8 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
         # On the status line, not the screen: a class on the screen restyles every widget
         # below it (measured: 0.25 s of blocked event loop per toggle mid-conversation).
         self.status.set_class(busy, "-busy")
+        if not busy:
+            settle_heap()
         if not busy and self.queued:
             self.call_after_refresh(self.send_queued)
 
@@ -167,8 +186,8 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
     def watch_conversation(self, conversation: ConversationInfo | None) -> None:
         # On the widgets that show them, not the screen: a class on the screen restyles every
         # widget below it (measured: a 0.5 s re-layout when a conversation became escalated).
-        card = self.query_one(CustomerCard)
-        card.set_class(conversation is not None and conversation.status == "escalated", "-escalated")
+        # A query, not query_one: from the command line the card mounts just after the first frame.
+        self.query(CustomerCard).set_class(conversation is not None and conversation.status == "escalated", "-escalated")
         self.composer.set_class(conversation is not None and conversation.handled_by == "human", "-human-active")
         self.update_header()
 
@@ -179,7 +198,7 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
         """Mode and model first: at 80 columns the header cuts from the right."""
         conv = self.conversation
         model = self.model_in_use or (conv.model if conv else None) or "specialist default"
-        mode = conv.mode if conv else self.settings.mode
+        mode = conv.mode if conv else (self.settings.mode if self.settings else "support console")
         who = drawable(self.names.get(conv.customer_id, conv.customer_id)) if conv else "no conversation"
         status = f" · {conv.status}" if conv and conv.status != "open" else ""
         if conv and conv.held_by:
@@ -219,6 +238,10 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
         if not text:
             return
         if self.conversation is None:
+            if not self.store_open and self.start_customer and self.speaker == "customer":
+                event.input.clear()
+                await self.hold_until_open(text)
+                return
             self.notify("Pick a customer first (Ctrl+O).", severity="warning")
             return
         event.input.clear()
@@ -270,7 +293,8 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
             self.engine.unsubscribe(queue)
 
     def on_unmount(self) -> None:
-        self._follow.cancel()
+        if self._follow is not None:
+            self._follow.cancel()
 
     @work(group="ready", exit_on_error=False)
     async def await_ready(self) -> None:
@@ -312,7 +336,7 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
         """Any view's change reaches the store and then this screen: state lines, then one refresh."""
         event = message.event
         current = self.conversation
-        if isinstance(event, ConversationChanged) and current is not None and event.conversation_id == current.id:
+        if event.kind == "conversation_changed" and current is not None and event.conversation_id == current.id:
             line = CHANGE_LINES.get(event.change)
             if line is not None:
                 text, level = line
@@ -335,6 +359,13 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
 
     async def apply_event(self, event: Event, *, replayed: bool = False) -> None:
         """Turn one engine event into state. Replayed (stored) events update the panels only."""
+        # Imported here: events arrive only once the engine (and with it this module) has loaded.
+        from support_tui.core.events import (
+            ConversationChanged, EscalationRaised, HandoffMade, KnowledgeRetrieved, ModelCalled, ModelFailed, Notice,
+            ReplyCompleted, ReplyDelta, ReplyReset, RouteDecided, SentimentScored, ToolCallFinished, ToolCallRequested,
+            TurnCompleted, TurnStarted,
+        )
+
         if self.conversation is None or event.conversation_id != self.conversation.id:
             return
         live = not replayed
@@ -393,7 +424,7 @@ class ConsoleScreen(ConsoleActions, ForkCompareActions, DecisionActions, Convers
             case Notice() if live:
                 await self.chat.add_system(event.message, event.level)
             case TurnCompleted():
-                self.status.usage = self.status.usage + event.usage
+                self.status.usage = event.usage if self.status.usage is None else self.status.usage + event.usage
                 self.status.latency_ms = event.timings_ms.get("total", 0.0)
                 self.status.turns += 1
                 if live:

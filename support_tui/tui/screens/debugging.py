@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.content import Content
 
-from support_tui.tui.screens.compare import CompareScreen
 from support_tui.tui.screens.dialogs import PickerDialog
 from support_tui.tui.text import drawable
 
@@ -47,6 +46,9 @@ class ForkCompareActions:
         if not other:
             return
         if way.startswith("compare"):
+            # The compare screen comes with the engine's modules: imported here, not before the console's first frame.
+            from support_tui.tui.screens.compare import CompareScreen
+
             sides = {"models" if way == "compare_models" else "routes": [None, other]}
             await self.app.push_screen(CompareScreen(self.engine, cid, turn, **sides))  # type: ignore[arg-type]
             return

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, OptionList, Static, TextArea
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 
@@ -134,14 +134,21 @@ class TextEditDialog(Dialog):
         self.text = text
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import TextArea  # with the first edit: not needed for the console's first frame
+
         with Vertical(classes="dialog-box -tall"):
             yield TextArea(self.text, soft_wrap=True, id="edit-text")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Send (Ctrl+S)", variant="success", id="edit-save", compact=True)
                 yield Button("Cancel (Esc)", id="edit-cancel", compact=True)
 
+    def edited_text(self) -> str:
+        from textual.widgets import TextArea
+
+        return self.query_one("#edit-text", TextArea).text
+
     async def action_save(self) -> None:
-        self.dismiss(self.query_one(TextArea).text)
+        self.dismiss(self.edited_text())
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -163,6 +170,8 @@ class JsonEditDialog(TextEditDialog):
         self.check = check
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import TextArea
+
         with Vertical(classes="dialog-box -tall"):
             yield TextArea(self.text, show_line_numbers=True, id="edit-text")
             yield Static("", id="json-error")
@@ -173,7 +182,7 @@ class JsonEditDialog(TextEditDialog):
     async def action_save(self) -> None:
         error = self.query_one("#json-error", Static)
         try:
-            value = json.loads(self.query_one(TextArea).text)
+            value = json.loads(self.edited_text())
         except json.JSONDecodeError as exc:
             error.update(Content(f"Invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"))
             return

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from support_tui.core.events import Usage
-from support_tui.core.store.records import ConversationInfo
 from support_tui.tui.messages import ConversationPicked
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
 from support_tui.tui.widgets.queue import ConversationQueue, queue_row
 from support_tui.tui.widgets.sidebar import CustomerCard
 
 if TYPE_CHECKING:
+    from support_tui.core.store.records import ConversationInfo
     from support_tui.tui.screens.console import ConsoleScreen
 
 
@@ -35,7 +34,7 @@ class ConversationLoader:
             self.workers.cancel_group(self, "turn")
         self.conversation, self.model_in_use, self.active_agent, self.reply = conv, None, None, None
         self.turn_bubble, self.queued = None, []
-        self.status.usage, self.status.turns, self.status.latency_ms, self.status.queued = Usage(), 0, 0.0, 0
+        self.status.usage, self.status.turns, self.status.latency_ms, self.status.queued = None, 0, 0.0, 0
         await self.chat.clear()
         self.query_one(RoutingPanel).clear()
         self.query_one(SentimentPanel).clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,9 +13,11 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
-from support_tui.core.events import Event
 from support_tui.tui.screens.dialogs import Dialog
 from support_tui.tui.text import drawable
+
+if TYPE_CHECKING:
+    from support_tui.core.events import Event
 
 
 def summarize(event: Event) -> str:

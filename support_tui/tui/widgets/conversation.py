@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Button, Static
 
 from support_tui.tui.messages import DraftDecision
 from support_tui.tui.text import drawable, literal
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
+    from textual.widgets.markdown import MarkdownStream
 
 ROLE_TITLES = {"customer": "Customer", "ai": "AI", "human": "Agent", "system": "System"}
 
@@ -63,6 +68,9 @@ class MessageBubble(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(self.header(), classes="bubble-header")
         if self.role == "ai":
+            # Imported with the first AI message: Markdown's parser is not needed for the console's first frame.
+            from textual.widgets import Markdown
+
             yield Markdown(drawable(self.text), classes="bubble-body")
         else:
             yield Static(literal(self.text), classes="bubble-body")
@@ -113,11 +121,14 @@ class ReplyBubble(MessageBubble):
 
     @property
     def markdown(self) -> Markdown:
+        from textual.widgets import Markdown
+
         return self.query_one(Markdown)
 
     async def append(self, fragment: str) -> None:
         if self._stream is None:
-            self._stream = Markdown.get_stream(self.markdown)
+            markdown = self.markdown
+            self._stream = type(markdown).get_stream(markdown)
         self.text += fragment
         await self._stream.write(drawable(fragment))
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
-from support_tui.core.events import HandoffPacket, RouteDecided, SentimentScored, Snippet
-from support_tui.core.specialists import ROUTABLE
 from support_tui.tui.text import clip, drawable
+
+if TYPE_CHECKING:
+    from support_tui.core.events import HandoffPacket, RouteDecided, SentimentScored, Snippet
 
 BAR_WIDTH = 14
 SPARK = "▁▂▃▄▅▆▇█"
@@ -36,7 +39,8 @@ class RoutingPanel(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Routing"
         self.handoffs: list[HandoffPacket] = []
-        self.show_scores({}, None)
+        # The specialists' names come with the engine's modules: drawn after the first frame.
+        self.call_after_refresh(self.show_scores, {}, None)
 
     def clear(self) -> None:
         self.handoffs = []
@@ -46,6 +50,8 @@ class RoutingPanel(VerticalScroll):
         self.query_one("#route-history", Static).update("")
 
     def show_scores(self, scores: dict[str, float], active: str | None) -> None:
+        from support_tui.core.specialists import ROUTABLE
+
         lines = []
         for name in ROUTABLE:
             score = scores.get(name, 0.0)
@@ -76,7 +82,8 @@ class RoutingPanel(VerticalScroll):
 class SentimentPanel(VerticalScroll):
     """A gauge of the current compound score with the escalation threshold, and the trend as a sparkline."""
 
-    def __init__(self, threshold: float, **kwargs) -> None:
+    def __init__(self, threshold: float | None, **kwargs) -> None:
+        """``threshold`` None: the console has no settings yet (the store opens after the first frame)."""
         super().__init__(**kwargs)
         self.threshold = threshold
 
@@ -99,11 +106,12 @@ class SentimentPanel(VerticalScroll):
         def cell(value: float) -> int:
             return round((min(max(value, -1.0), 1.0) + 1) / 2 * (width - 1))
 
-        mark = cell(self.threshold)
+        threshold = -2.0 if self.threshold is None else self.threshold
+        mark = cell(threshold) if self.threshold is not None else -1
         parts: list[tuple[str, str]] = []
         for i in range(width):
             value = -1 + 2 * i / (width - 1)
-            style = "$error" if value <= self.threshold else ("$success" if value > 0.05 else "$text-muted")
+            style = "$error" if value <= threshold else ("$success" if value > 0.05 else "$text-muted")
             char = "┃" if i == mark else "─"
             if compound is not None and i == cell(compound):
                 char, style = "●", f"bold {style}"

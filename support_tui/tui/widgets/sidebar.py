@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -10,9 +10,11 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from support_tui.core.events import Usage
-from support_tui.core.shop import CustomerCard as CardData
 from support_tui.tui.text import drawable
+
+if TYPE_CHECKING:  # the console draws its first frame before the engine's modules load
+    from support_tui.core.events import Usage
+    from support_tui.core.shop import CustomerCard as CardData
 
 PRIORITY_STYLE = {"urgent": "bold $error", "high": "$error", "normal": "$warning", "low": "$text-muted"}
 
@@ -77,7 +79,8 @@ class StatusLine(Static):
     ready: reactive[bool] = reactive(False)
     busy: reactive[bool] = reactive(False)
     speaker: reactive[str] = reactive("customer")
-    usage: reactive[Usage] = reactive(Usage)
+    usage: reactive[Usage | None] = reactive(None)
+    """The conversation's tokens and cost so far (None: no turn yet)."""
     latency_ms: reactive[float] = reactive(0.0)
     turns: reactive[int] = reactive(0)
     queued: reactive[int] = reactive(0)
@@ -92,11 +95,12 @@ class StatusLine(Static):
         else:
             state = ("● ready", "$success")
         speaker = "customer" if self.speaker == "customer" else "agent"
+        usage = self.usage
         return Content.assemble(
             state, (f" +{self.queued} queued" if self.queued else "", "$warning"), (" │ as ", "dim"), (speaker, "bold"),
             # Compact counts: at 160 columns the centre is 72 wide and "32,307/765" pushed the turn count off.
-            (" │ tok ", "dim"), f"{tokens(self.usage.prompt_tokens)}/{tokens(self.usage.completion_tokens)}",
-            (" │ ", "dim"), f"${self.usage.cost_usd:.4f}",
+            (" │ tok ", "dim"), f"{tokens(usage.prompt_tokens if usage else 0)}/{tokens(usage.completion_tokens if usage else 0)}",
+            (" │ ", "dim"), f"${usage.cost_usd if usage else 0.0:.4f}",
             (" │ last ", "dim"), f"{self.latency_ms / 1000:.2f}s" if self.latency_ms else "—",
             (" │ turns ", "dim"), str(self.turns),
         )

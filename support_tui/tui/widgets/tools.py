@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,9 +12,11 @@ from textual.content import Content
 from textual.widgets import Button, Collapsible, Static
 from textual.widgets._collapsible import CollapsibleTitle
 
-from support_tui.core.events import ToolCallFinished, ToolCallRequested
 from support_tui.tui.messages import ToolDecision
 from support_tui.tui.text import literal
+
+if TYPE_CHECKING:
+    from support_tui.core.events import ToolCallFinished, ToolCallRequested
 
 STATUS_STYLE = {"ok": "$success", "error": "$error", "blocked": "$error", "pending_approval": "bold $warning", "running": "$accent",
                 "cancelled": "$text-muted"}
