@@ -167,9 +167,11 @@ async def test_every_decision_records_the_person_in_the_trace(engine):
     await engine.reject_draft(drafts[2], "wrong order", by="erin")
     await engine.take_over(conv.id, by="frank")
     await engine.hand_back(conv.id, by="frank")
+    await engine.escalate(conv.id, "needs a supervisor", priority="urgent", by="gina")
+    await engine.close_conversation(conv.id, "resolved", by="hank")
     assert [c for c in _changes(await engine.trace(conv.id)) if c[0] != "reopened"] == [
         ("draft_sent", "carol"), ("draft_edited", "dana"), ("draft_rejected", "erin"),
-        ("taken_over", "frank"), ("handed_back", "frank"),
+        ("taken_over", "frank"), ("handed_back", "frank"), ("escalated", "gina"), ("closed", "hank"),
     ]
 
 
