@@ -348,3 +348,37 @@ async def test_two_consoles_on_one_sqlite_file_see_the_queue_live_by_polling(eng
     finally:
         await writer.close()
         await watcher.close()
+
+
+# the person, in the console ---------------------------------------------------------------------------------
+
+
+async def test_the_console_records_the_person_from_agent_then_config_and_refuses_a_held_take_over(monkeypatch):
+    from support_tui.cli import build_parser
+    from support_tui.tui.app import SupportConsole
+    from tests.fakes import ScriptedEngine, make_console, settle
+
+    monkeypatch.setenv("SUPPORT_TUI_AGENT", "env-person")
+    assert build_parser().parse_args(["console", "--agent", "zoe"]).agent == "zoe"
+    assert build_parser().parse_args(["demo"]).agent is None
+    configured = ScriptedEngine(Settings(agent_id="yara"))
+    assert SupportConsole(configured, configured.settings).console_screen.person == "yara"
+    assert SupportConsole(configured, configured.settings, person="zoe").console_screen.person == "zoe"
+    plain = ScriptedEngine(Settings())
+    assert SupportConsole(plain, plain.settings).console_screen.person == "env-person"
+
+    app, engine = make_console()  # the person "sam"
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await engine.take_over("conv_001", by="lee")  # another console
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert [k.get("by") for _, k in engine.called("take_over")] == ["lee"] and not engine.called("hand_back")
+        assert any("lee holds this conversation; nothing changed" in n.message for n in app._notifications)
+        assert app.screen.conversation.held_by == "lee" and "held by lee" in app.screen.sub_title
+        await engine.hand_back("conv_001", by="lee")
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert engine.called("take_over")[-1][1]["by"] == "sam" and app.screen.conversation.held_by == "sam"

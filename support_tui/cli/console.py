@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--shop", choices=SHOPS, default=None,
                        help="the shop to serve (default: config.toml's, else northwind); a shop other than the "
                        "configured one keeps its data apart, in <data dir>/shops/<shop>")
+        p.add_argument("--agent", metavar="NAME", help="who you are on the team: your decisions, take-overs and claims "
+                       "are recorded as NAME (default: config.toml's agent_id, else $SUPPORT_TUI_AGENT, else your login)")
         p.set_defaults(func=console_command, demo=name == "demo")
 
 
@@ -37,7 +39,8 @@ async def console_command(args: argparse.Namespace) -> int:
         for key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
             os.environ.pop(key, None)
     store = StoreOpener(args.shop)
-    app = SupportConsole(None, None, customer_id=args.customer, demo=args.demo, open_engine=store.open)
+    app = SupportConsole(None, None, customer_id=args.customer, demo=args.demo, person=args.agent or None,
+                         open_engine=store.open)
     try:
         await app.run_async()
     finally:

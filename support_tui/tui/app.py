@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,14 +17,6 @@ if TYPE_CHECKING:
     from support_tui.core.engine import SupportEngine
     from support_tui.core.settings import Settings
 
-
-
-def default_person() -> str:
-    """Who decisions are recorded as: ``$SUPPORT_TUI_AGENT``, else the login name."""
-    try:
-        return os.environ.get("SUPPORT_TUI_AGENT") or getpass.getuser()
-    except (KeyError, OSError):
-        return "agent"
 
 
 class ModelCommands(Provider):
@@ -82,7 +72,7 @@ class SupportConsole(App):
 
             export_dir = data_home() / "exports"
         self.console_screen = ConsoleScreen(engine, settings, customer_id=customer_id, demo=demo,
-                                            person=person or default_person(), export_dir=export_dir,
+                                            person=person, export_dir=export_dir,
                                             open_engine=open_engine)
 
     def get_default_screen(self) -> ConsoleScreen:

@@ -68,7 +68,7 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
     """The model of the latest call or reply (which model answered)."""
 
     def __init__(self, engine: SupportEngine | None, settings: Settings | None, *, customer_id: str | None = None,
-                 demo: bool = False, person: str = "agent", export_dir: Path | None = None,
+                 demo: bool = False, person: str | None = None, export_dir: Path | None = None,
                  open_engine: EngineOpener | None = None) -> None:
         """``engine`` and its ``settings``, or None, None and ``open_engine``: the console draws first, then
         opens the store (and reads the settings) after its first frame."""
@@ -83,8 +83,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         self.settings = settings
         self.start_customer = customer_id
         self.demo = demo
-        self.person = person
-        """The supervising person's agent id: who decisions are recorded as."""
+        self.person_override = person
+        """``--agent`` (or a test's person): wins over the settings' ``agent_id``."""
         self.export_dir = export_dir
         self.names: dict[str, str] = {}
         self.seen: dict[str, int] = {}
@@ -122,6 +122,14 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
                 yield KnowledgePanel(id="knowledge")
                 yield ToolsPanel(id="tools")
         yield Footer(compact=True)
+
+    @property
+    def person(self) -> str:
+        """The supervising person's agent id, who decisions are recorded as: ``--agent``, else config
+        ``agent_id``, else ``$SUPPORT_TUI_AGENT``, else the login name (read when first needed)."""
+        from support_tui.core.settings import agent_identity
+
+        return agent_identity(self.settings, self.person_override)
 
     # shortcuts to the parts ----------------------------------------------------------------------
 
