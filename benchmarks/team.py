@@ -199,7 +199,7 @@ async def _run(args: argparse.Namespace) -> dict[str, float]:
             got = await configuration(template, await cluster.new_database("team"), workers, RATES, args)
             results |= {f"pg_w{workers}.{k}": v for k, v in got.items()}
         if args.kill:
-            rate = max(2.0, results.get("pg_w2.sustained_turns_s", 8.0) * 0.6)
+            rate = round(max(2.0, results.get("pg_w2.sustained_turns_s", 8.0) * 0.6), 1)
             print(f"  postgres, 2 workers, one SIGKILLed and restarted at {args.step_seconds / 2:.0f} s, {rate:.1f} msg/s",
                   file=sys.stderr, flush=True)
             longer = argparse.Namespace(**{**vars(args), "step_seconds": args.step_seconds * 2})

@@ -161,3 +161,28 @@ async def test_a_worker_killed_mid_turn_leaves_the_turn_to_another_and_one_reply
     assert len(turns) == 2 and turns[-1]["status"] == "completed"  # the killed one stays behind in the trace
     replies = await _db_rows(url, f"SELECT id FROM messages WHERE role = 'ai' AND conversation_id = '{cid}'")
     assert len(replies) == 1
+
+
+async def test_sigterm_lets_the_running_turn_finish_then_the_worker_exits(pg_cluster, engine_home, tmp_path,
+                                                                          fake_provider):
+    fake_provider.delay_s = 3.0
+    url = await pg_cluster.new_database("term")
+    async with team(engine_home, url, tmp_path, OPENAI_API_KEY="sk-test",
+                    OPENAI_API_BASE=fake_provider.openai_base) as (procs, base):
+        worker = procs.start("worker", "worker", "--grace", "60")
+        await procs.wait_for_line("worker", "claiming turns")
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            opened = (await open_conversation(client)).json()
+            posted = await client.post(f"/api/conversations/{opened['conversation_id']}/messages",
+                                       json={"text": "Do you ship to Canada?"}, headers=bearer(opened["token"]))
+            deadline = time.monotonic() + 60
+            while not fake_provider.requests:
+                assert time.monotonic() < deadline, procs.log("worker")
+                await asyncio.sleep(0.05)
+            worker.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(worker.wait, 60) == 0
+            assert "stopped: 1 answered, 0 failed, 0 given back" in procs.log("worker")
+            messages = (await client.get(f"/api/conversations/{opened['conversation_id']}/messages",
+                                         headers=bearer(opened["token"]))).json()["messages"]
+            assert [m["role"] for m in messages] == ["customer", "ai"]
+            assert messages[1]["reply_to"] == posted.json()["message_id"]
