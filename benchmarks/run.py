@@ -51,9 +51,9 @@ def run_one(name: str) -> dict[str, float]:
 
         return console.run()
     if name == "cli":
-        import console
+        import cli
 
-        return console.run_cli()
+        return cli.run()
     if name == "longconv":
         import longconv
 

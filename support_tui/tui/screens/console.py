@@ -20,7 +20,7 @@ from support_tui.tui.screens.debugging import ForkCompareActions
 from support_tui.tui.screens.decisions import DecisionActions
 from support_tui.tui.screens.dialogs import settle_cursor
 from support_tui.tui.screens.opening import ConversationLoader
-from support_tui.tui.screens.startup import EngineOpener, EngineStartup, settle_heap
+from support_tui.tui.screens.startup import EngineOpener, EngineStartup
 from support_tui.tui.text import drawable
 from support_tui.tui.widgets.conversation import ConversationView, MessageBubble, ReplyBubble
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
@@ -182,8 +182,6 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         # On the status line, not the screen: a class on the screen restyles every widget
         # below it (measured: 0.25 s of blocked event loop per toggle mid-conversation).
         self.status.set_class(busy, "-busy")
-        if not busy:
-            settle_heap()
         if not busy and self.queued:
             self.call_after_refresh(self.send_queued)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from textual import work
@@ -20,14 +19,6 @@ after its first frame, so neither the engine's imports nor its start-up delay wh
 
 WITHOUT_ENGINE = frozenset({"help", "toggle_speaker", "next_tab", "focus_pending", "cancel_turn", "quit", "command_palette"})
 """Keys that work while the store is still opening; the others are shown dimmed until it is open."""
-
-
-def settle_heap() -> None:
-    """After a turn: move what survived it (the conversation's widgets and their render caches) out of the
-    collector's reach, as the engine does after start-up. Otherwise every full collection walks them all,
-    mid-turn, on the event loop (measured: 75-180 ms stalls by the fifth turn, 20-70 ms with this)."""
-    gc.collect(1)  # the young generations only: a few milliseconds
-    gc.freeze()
 
 
 class StoreNotOpen(RuntimeError):
