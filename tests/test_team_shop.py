@@ -168,25 +168,32 @@ async def test_a_fresh_database_opened_by_several_at_once_is_set_up_once(tmp_pat
             await db.close()
 
 
-async def test_two_engines_on_one_database_serve_one_shop(tmp_path, pg_cluster, shared_embedder):
-    """Two "machines" (two data directories, two engines) on one PostgreSQL database: a cancellation made
-    through one engine's shop is what the other's look-up reports, and their conversations are one list."""
+async def test_two_engines_on_one_database_serve_one_shop(tmp_path, template_home, pg_cluster, shared_embedder):
+    """Two "machines" (two data directories, two engines) on one PostgreSQL database: a cancellation the
+    customer confirms in a conversation on one is what the other's look-up reports, and the
+    conversation itself is in the other's queue."""
+    import shutil
+
+    from support_tui.core.events import ToolCallFinished
     from support_tui.core.factory import open_engine
     from support_tui.core.paths import DataPaths
     from support_tui.core.settings import Settings
 
     settings = Settings(database_url=await pg_cluster.new_database())
-    first = await open_engine(DataPaths(tmp_path / "m1"), settings, wait=False, embedder=shared_embedder)
-    second = await open_engine(DataPaths(tmp_path / "m2"), settings, wait=False, embedder=shared_embedder)
+    homes = [tmp_path / "m1", tmp_path / "m2"]
+    for home in homes:
+        shutil.copytree(template_home, home)  # each machine's own knowledge base; the shop is the database's
+    first, second = [await open_engine(DataPaths(h), settings, embedder=shared_embedder) for h in homes]
     try:
-        before = json.dumps(await second.shop.run("lookup_order", a.LookupOrder(order_id=PENDING), ctx("cust_45678")))
-        assert '"status": "pending"' in before
-        done = await first.shop.run("cancel_order", a.CancelOrder(order_id=PENDING, reason="not needed"), ctx("cust_45678"))
-        assert done["status"] == "cancelled"
-        seen = await second.shop.run("lookup_order", a.LookupOrder(order_id=PENDING), ctx("cust_45678"))
-        assert seen["order"]["status"] == "cancelled"
-        conv = await first.store.create_conversation("cust_45678")
-        assert (await second.store.get_conversation(conv.id)).customer_id == "cust_45678"
+        seen = await second.read_shop("cust_45678", "lookup_order", {"order_id": PENDING})
+        assert seen.result["order"]["status"] == "pending"
+        conv = await first.open_conversation("cust_45678", new=True)
+        [e async for e in first.run_turn(conv.id, f"Please cancel my order {PENDING}")]
+        yes = [e async for e in first.run_turn(conv.id, "yes")]
+        assert any(isinstance(e, ToolCallFinished) and e.name == "cancel_order" and e.status == "ok" for e in yes)
+        seen = await second.read_shop("cust_45678", "lookup_order", {"order_id": PENDING})
+        assert seen.status == "ok" and seen.result["order"]["status"] == "cancelled"
+        assert conv.id in {c.id for c in await second.conversations(["open", "escalated", "closed"])}
     finally:
         await first.close()
         await second.close()
