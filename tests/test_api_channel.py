@@ -151,3 +151,27 @@ async def test_the_chat_page_is_served_with_a_strict_policy(api):
     script = (await client.get("/chat/chat.js")).text
     assert "textContent" in script and "innerHTML" not in script
     assert (await client.get("/api/demo/customers")).status_code == 404  # not in demo mode
+
+
+async def test_a_turn_that_fails_tells_the_customer_once_and_marks_the_job_failed(engine, monkeypatch):
+    from support_tui.server.worker import TURN_FAILED, TurnWorker
+
+    conv = await engine.open_conversation("cust_12345", new=True)
+    queued = await engine.submit_message(conv.id, "hello")
+
+    def broken(job):
+        raise RuntimeError("the shop's database is away")
+
+    monkeypatch.setattr(engine, "run_queued_turn", broken)
+    worker = TurnWorker(engine, engine.store, name="w", poll_s=0.01)
+    task = asyncio.create_task(worker.run())
+    deadline = time.monotonic() + 30
+    while not (jobs := await engine.store.turn_jobs(conv.id, statuses=("failed",))):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    worker.stop()
+    await task
+    assert "RuntimeError: the shop's database is away" in jobs[0].error
+    visible = [(m.role, m.text, m.reply_to) for m in await engine.messages(conv.id)]
+    assert visible == [("customer", "hello", None), ("system", TURN_FAILED, queued.message_id)]
+    assert worker.counts.failed == 1

@@ -21,6 +21,9 @@ from support_tui.core.store.queue import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, 
 
 log = logging.getLogger("support_tui.worker")
 
+TURN_FAILED = "Sorry, something went wrong on our side and this message could not be answered. Please send it again."
+"""What the customer reads when their message's turn failed (the reason stays in the trace and the queue)."""
+
 
 def worker_name(index: int = 0) -> str:
     """``host:pid:index``: who holds a claim, as the queue records it."""
@@ -132,6 +135,8 @@ class TurnWorker:
         failed = status in ("failed", "cancelled")
         self.counts.failed += failed
         self.counts.answered += not failed
+        if failed:  # the customer is told, once (a reply stored before the failure stays the one reply)
+            await self.store.add_message(job.conversation_id, "system", TURN_FAILED, reply_to=job.message_id)
         await self.store.finish_turn_job(job, "failed" if failed else "done", error or None)
 
     async def _give_back(self, job: TurnJob) -> None:
