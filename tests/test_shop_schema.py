@@ -94,3 +94,16 @@ async def test_a_shop_schema_newer_than_the_code_is_refused(empty):
 ])
 def test_placeholders_are_numbered_outside_quotes_and_comments(sql, expected):
     assert numbered_placeholders(sql) == expected
+
+
+async def test_a_new_rows_id_comes_from_returning_on_both(empty):
+    await apply_schema(empty, NORTHWIND_SCHEMA)
+    async with empty.transaction() as tx:
+        await tx.write("INSERT INTO customers (id, name, email, tier, created_at) VALUES (?, ?, ?, ?, ?)",
+                       ("cust_x", "X", "x@example.com", "standard", "2026-03-15T10:00:00"))
+        ids = [await tx.scalar("INSERT INTO addresses (customer_id, street, city, postal_code, country)"
+                               " VALUES (?, ?, ?, ?, ?) RETURNING id", ("cust_x", f"{n} High St", "Leeds", "LS1", "UK"))
+               for n in (1, 2)]
+        touched = await tx.write("UPDATE addresses SET is_default = 1 WHERE customer_id = ?", ("cust_x",))
+    assert ids[1] > ids[0] >= 1 and touched == 2
+    assert await empty.scalar("SELECT street FROM addresses WHERE id = ?", (ids[1],)) == "2 High St"
