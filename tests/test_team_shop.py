@@ -240,6 +240,11 @@ def test_cli_store_names_an_unreachable_database(tmp_path, monkeypatch, capsys):
     assert main(["store", "status"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("support-tui: cannot open the store at postgresql://nobody@127.0.0.1:1/none") and "Traceback" not in err
+    monkeypatch.setenv("SUPPORT_TUI_DATABASE_URL", "postgresql://nobody:s3cret@127.0.0.1:1/none")
+    assert main(["metrics"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("support-tui: cannot open the records at postgresql://nobody:***@127.0.0.1:1/none")
+    assert "s3cret" not in err
 
 
 async def test_serve_metrics_reads_the_configured_postgres(tmp_path, pg_cluster):

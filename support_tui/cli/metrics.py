@@ -60,13 +60,32 @@ def _settings(paths: DataPaths) -> Any:
         raise UserError(f"{paths.config}: {exc}") from None
 
 
-async def metrics_command(args: argparse.Namespace) -> int:
+async def _open_store(paths: DataPaths, settings: Any) -> Any:
+    """``open_store``, with a database that cannot be reached (server down, no such database) said in one line."""
+    from support_tui.cli.store import database_problems
     from support_tui.core.factory import open_store
+    from support_tui.core.store import database_url
+
+    try:
+        return await open_store(paths, settings)
+    except database_problems() as exc:
+        where = database_url(settings) or paths.database
+        raise UserError(f"cannot open the records at {display(where)}: {exc}") from None
+
+
+def display(where: Any) -> str:
+    """A database URL with any password hidden, or a path."""
+    from support_tui.core.store.postgres_store import display_url
+
+    return display_url(where) if isinstance(where, str) else str(where)
+
+
+async def metrics_command(args: argparse.Namespace) -> int:
     from support_tui.core.metrics.figures import compute_metrics
 
     since, until = period(args.since, args.until)
     paths = DataPaths.default()
-    db, store, shop = await open_store(paths, _settings(paths))
+    db, store, shop = await _open_store(paths, _settings(paths))
     try:
         figures = await compute_metrics(store, shop.tools(), since=since, until=until, include_fixture=not args.exclude_fixture)
     finally:
@@ -145,7 +164,6 @@ def _port(text: str) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from support_tui.core.factory import open_store
     from support_tui.core.metrics.export import serve
     from support_tui.core.store.metric_readers import metric_reader_for
 
@@ -153,7 +171,7 @@ def serve_command(args: argparse.Namespace) -> int:
     settings = _settings(paths)
 
     async def prepare() -> Any:
-        db, store, shop = await open_store(paths, settings)
+        db, store, shop = await _open_store(paths, settings)
         await store.close()
         await db.close()
         return shop.tools()

@@ -52,7 +52,10 @@ async def _open(*, load: bool = False):
     from support_tui.shops.northwind.shop import NorthwindShop
 
     paths = DataPaths.default().ensure()
-    settings = Settings.load(paths.config)
+    try:
+        settings = Settings.load(paths.config)
+    except ValueError as exc:  # malformed TOML, or a field of the wrong type
+        raise UserError(f"{paths.config}: {exc}") from None
     try:
         db = await open_shop_database(settings, paths.database)
     except Exception as exc:
