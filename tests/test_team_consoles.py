@@ -382,3 +382,32 @@ async def test_the_console_records_the_person_from_agent_then_config_and_refuses
         await pilot.press("f5")
         await settle(pilot)
         assert engine.called("take_over")[-1][1]["by"] == "sam" and app.screen.conversation.held_by == "sam"
+
+
+async def test_a_burst_of_store_writes_makes_a_few_refreshes_that_finish(monkeypatch):
+    from support_tui.core.team import FEED_TURN
+    from tests.fakes import make_console, settle
+
+    app, engine = make_console()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        refreshes = 0
+        listed = engine.conversations
+
+        async def counted(statuses=None):
+            nonlocal refreshes
+            refreshes += 1
+            await asyncio.sleep(0.02)  # a refresh takes a while on a big store
+            return await listed(statuses)
+
+        monkeypatch.setattr(engine, "conversations", counted)
+        other = await engine.open_conversation("cus_bob")  # written "elsewhere": no event of its own
+        for _ in range(60):
+            engine._publish(ConversationChanged(turn_id=FEED_TURN, conversation_id=other.id, change="synced",
+                                                status="open"))
+            await asyncio.sleep(0.01)
+        await settle(pilot)
+        await pilot.pause(0.5)
+        await settle(pilot)
+        assert 1 <= refreshes <= 6, refreshes  # not one per write, and not cancelled forever
+        assert other.id in [r.conversation_id for r in app.screen.query_one("#queue").rows]

@@ -350,7 +350,9 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
             self.apply_change(event)
             if event.change == "synced":  # the store's feed: perhaps another console's or a worker's write
                 self.catch_up()
-        if event.kind in REFRESHING:
+        if event.kind == "conversation_changed" and event.change == "synced":
+            self.refresh_for_feed()
+        elif event.kind in REFRESHING:
             self.refresh_state()
 
     def apply_change(self, event: ConversationChanged) -> None:

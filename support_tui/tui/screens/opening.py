@@ -3,6 +3,7 @@ path (conversation, customer card, queue) that engine events drive."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -11,6 +12,9 @@ from support_tui.tui.messages import ConversationPicked
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
 from support_tui.tui.widgets.queue import ConversationQueue, queue_row
 from support_tui.tui.widgets.sidebar import CustomerCard
+
+FEED_REFRESH_GAP_S = 0.25
+"""The least time between two refreshes the store's feed asks for (a console's own changes refresh at once)."""
 
 if TYPE_CHECKING:
     from support_tui.core.store.records import ConversationInfo
@@ -65,6 +69,26 @@ class ConversationLoader:
     async def refresh_state(self: ConsoleScreen) -> None:
         """Re-read the open conversation, its customer card and the queue (several events make one refresh)."""
         await self.refresh_now()
+
+    def refresh_for_feed(self: ConsoleScreen) -> None:
+        """A refresh for the store's feed: one runs, at most one more waits. On a busy team store writes
+        arrive faster than a refresh takes; restarting it each time (``refresh_state``) would never finish."""
+        if getattr(self, "_feed_refreshing", False):
+            self._feed_dirty = True
+            return
+        self._feed_refreshing, self._feed_dirty = True, False
+        self.run_worker(self._refresh_for_feed(), group="feed-refresh", exit_on_error=False)
+
+    async def _refresh_for_feed(self: ConsoleScreen) -> None:
+        try:
+            while True:
+                self._feed_dirty = False
+                await self.refresh_now()
+                await asyncio.sleep(FEED_REFRESH_GAP_S)
+                if not self._feed_dirty:
+                    break
+        finally:
+            self._feed_refreshing = False
 
     async def refresh_now(self: ConsoleScreen) -> None:
         if self.conversation is not None:
