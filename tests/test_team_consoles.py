@@ -411,3 +411,23 @@ async def test_a_burst_of_store_writes_makes_a_few_refreshes_that_finish(monkeyp
         await settle(pilot)
         assert 1 <= refreshes <= 6, refreshes  # not one per write, and not cancelled forever
         assert other.id in [r.conversation_id for r in app.screen.query_one("#queue").rows]
+
+
+async def test_approving_a_call_a_colleague_decided_meanwhile_changes_nothing():
+    from tests.fakes import make_console, say, settle
+    from support_tui.tui.widgets.tools import ToolCallCard
+
+    app, engine = make_console()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await say(pilot, "I want a refund")
+        card = app.screen.query_one(ToolCallCard)
+        # Another console approved it; this one has not heard yet.
+        engine.pending[card.call_id] = engine.pending[card.call_id].model_copy(update={"status": "approved", "decided_by": "lee"})
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.press("a")
+        await settle(pilot)
+        assert not engine.called("resolve_tool_call")
+        assert any("already approved by lee; nothing changed" in n.message for n in app._notifications)
+        assert not card.has_class("-pending-approval")

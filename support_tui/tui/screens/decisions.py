@@ -47,6 +47,15 @@ class DecisionActions:
                 self.composer.focus()
                 return
         approve = message.action != "deny"
+        stored = await self.engine.pending_call(message.call_id)
+        if stored is not None and stored.status != "pending":  # a colleague decided it meanwhile (the store refuses anyway)
+            card.resolved()
+            self.update_badges()
+            who = f" by {stored.decided_by}" if stored.decided_by else ""
+            self.notify(f"{card.tool_name} was already {stored.status}{who}; nothing changed.", title="Decided elsewhere",
+                        severity="warning", markup=False)
+            self.composer.focus()
+            return
         card.resolved()
         self.update_badges()
         self.composer.focus()
