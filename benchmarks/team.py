@@ -6,7 +6,8 @@ answered by a loopback fake provider after 800 ms. The rate of customer messages
 step by step; a step is sustained when the p95 customer-visible latency (message posted -> reply
 on the stream) is at most 3 s and every message of the step was answered. Reported per worker
 count: the highest sustained turns/s, latencies, peak memory per worker, lost and duplicated
-replies (from the customers' streams and from the store). Also: one worker SIGKILLed and restarted
+replies (from the customers' streams and from the store). The customers left after the ladder then
+come at the highest sustained rate (the soak), to show it holds for all of them. Also: one worker SIGKILLed and restarted
 mid-load, and SQLite with one worker. ``--customers`` caps the customers of each configuration
 (default 10,000); ``--step-seconds`` is how long each rate is held.
 """
@@ -115,7 +116,7 @@ def step_figures(samples: list[Sample]) -> dict[str, float]:
 
 
 async def ladder(load: Load, rates: tuple[float, ...], step_s: float, budget: int, *,
-                 stop_on_failure: bool = True, during: Any = None) -> list[dict[str, float]]:
+                 stop_on_failure: bool = True, during: Any = None, first_step: int = 0) -> list[dict[str, float]]:
     """Customers at each rate in turn (two messages each), until a step fails or the budget is spent."""
     import aiohttp
 
@@ -124,7 +125,7 @@ async def ladder(load: Load, rates: tuple[float, ...], step_s: float, budget: in
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as http:
         started, used = time.perf_counter(), 0
-        for index, rate in enumerate(rates):
+        for index, rate in enumerate(rates, first_step):
             customers = min(budget - used, max(1, round(rate * step_s / len(QUESTIONS))))
             gap = len(QUESTIONS) / rate
             t0 = time.perf_counter()
@@ -167,12 +168,19 @@ async def configuration(template: Path, url: str | None, workers: int, rates: tu
 
         steps = await ladder(load, rates, args.step_seconds, args.customers, stop_on_failure=kill_at_s is None,
                              during=kill_one if kill_at_s is not None else None)
+        best = max((s for s in steps if s["sustained"]), key=lambda s: s["rate"], default=None)
+        left = args.customers - int(sum(s["customers"] for s in steps))
+        soak: dict[str, float] = {}
+        if kill_at_s is None and best is not None and left > 0:
+            # The rest of the customers at the highest sustained rate: does it hold for all of them?
+            print(f"    soak: {left} customers at {best['rate']} msg/s", file=sys.stderr, flush=True)
+            soak = (await ladder(load, (best["rate"],), left * len(QUESTIONS) / best["rate"], left,
+                                 first_step=len(steps)))[0]
         await asyncio.sleep(2)
         counts = await stack.store_counts()
         memory = stack.memory()
     finally:
         stack.stop()
-    best = max((s for s in steps if s["sustained"]), key=lambda s: s["achieved_turns_s"], default=None)
     worker_mb = [mb for name, mb in memory.items() if name.startswith("worker")]
     everything = step_figures(load.samples)
     return {
@@ -180,7 +188,10 @@ async def configuration(template: Path, url: str | None, workers: int, rates: tu
         "sustained_p95_s": best["p95_s"] if best else 0.0,
         "highest_rate_tried": steps[-1]["rate"] if steps else 0.0,
         "p95_s_at_highest": steps[-1]["p95_s"] if steps else 0.0,
-        "customers": sum(s["customers"] for s in steps), "messages": everything["messages"],
+        "soak_rate": soak.get("rate", 0.0), "soak_customers": soak.get("customers", 0.0),
+        "soak_turns_s": soak.get("achieved_turns_s", 0.0), "soak_p95_s": soak.get("p95_s", 0.0),
+        "soak_sustained": soak.get("sustained", 0.0),
+        "customers": sum(s["customers"] for s in steps) + soak.get("customers", 0.0), "messages": everything["messages"],
         "lost_replies": everything["lost"], "duplicated_replies_seen": everything["duplicated"],
         "client_errors": len(load.errors), "worker_peak_mb": max(worker_mb, default=0.0),
         "serve_peak_mb": memory.get("serve", 0.0), **{f"store_{k}": v for k, v in counts.items()},
