@@ -225,7 +225,8 @@ class SupportEngine(Protocol):
         ...
 
     def subscribe(self) -> "asyncio.Queue[Event]":
-        """A queue that receives every event the engine emits from now on."""
+        """A queue that receives every event the engine emits from now on, and a ``ConversationChanged`` of
+        kind ``synced`` for each write the store reports (another console's, a worker's, this engine's own)."""
         ...
 
     def unsubscribe(self, queue: "asyncio.Queue[Event]") -> None:
