@@ -81,7 +81,7 @@ class SupportConsole(App):
         width = self.size.width
         for floor, name in sorted(ConsoleScreen.HORIZONTAL_BREAKPOINTS, reverse=True):
             if width >= floor:
-                self.console_screen.add_class(name)
+                self.console_screen.set_class(True, name, update=False)  # styled by the first pass
                 break
         return self.console_screen
 
