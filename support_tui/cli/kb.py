@@ -31,10 +31,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 class ProgressBar:
     """A one-line progress bar on a terminal stream; plain lines when the stream is not a terminal."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, width: int = 30) -> None:
+        self.stream = stream or sys.stderr  # looked up now: a default bound at import outlives a redirected stderr
         self.width = width
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self._last_line = ""
 
     def __call__(self, done: int, total: int, doc_id: str) -> None:
