@@ -88,11 +88,15 @@ class SQLiteTurnQueue:
             if not rows:
                 return None
             message_id, turn_id = int(rows[0][0]), new_id("turn")
-            await tx.execute(
+            # Conditional as well as locked: the claim takes the row only while it is still free.
+            claimed = await tx.execute(
                 "UPDATE turn_jobs SET status = 'running', worker = ?, turn_id = ?, attempts = attempts + 1,"
-                f" lease_expires = {NOW} + ?, started_at = ? WHERE message_id = ?",
+                f" lease_expires = {NOW} + ?, started_at = ? WHERE message_id = ?"
+                f" AND (status = 'queued' OR (status = 'running' AND lease_expires < {NOW}))",
                 (worker, turn_id, lease_s, now, message_id),
             )
+            if claimed.rowcount == 0:
+                return None
             # The customer's message belongs to the turn that answers it now.
             await tx.execute("UPDATE messages SET turn_id = ? WHERE id = ?", (turn_id, message_id))
             job = await tx.execute_fetchall("SELECT * FROM turn_jobs WHERE message_id = ?", (message_id,))
