@@ -139,3 +139,27 @@ async def test_concurrent_claimers_never_hold_one_conversation_twice(store):
     await asyncio.wait_for(asyncio.gather(*(worker(f"w{i}") for i in range(4))), 60)
     assert overlaps == []
     assert all(ids == sorted(ids) and len(ids) == 3 for ids in order.values())
+
+
+async def test_a_process_starting_marks_dead_turns_but_never_one_a_worker_holds_under_a_live_lease(store):
+    conv = await store.create_conversation("cust_1")
+    queued = await store.enqueue_customer_message(conv.id, "where is my order?")
+    live = await store.claim_turn_job("w1", 30)
+    await store.start_turn(live.turn_id, conv.id, queued.message_id)
+    console = await store.create_conversation("cust_2")
+    console_message = await store.add_message(console.id, "customer", "hello")
+    await store.start_turn("turn_console", console.id, console_message)
+
+    # Another machine starts on a shared store: the worker's turn and a console turn that began just now stay.
+    assert await store.mark_interrupted_turns(grace_s=600) == 0
+    assert {t.status for t in await store.turns(conv.id)} == {"running"}
+    # A process on its own store: the console's turn is dead, the leased one is still not touched.
+    assert await store.mark_interrupted_turns() == 1
+    assert [t.status for t in await store.turns(console.id)] == ["interrupted"]
+    assert [t.status for t in await store.turns(conv.id)] == ["running"]
+
+    # Once the worker's lease lapses (it was killed), its turn is dead too.
+    assert await store.renew_turn_job(live, 0.1)
+    await asyncio.sleep(0.3)
+    assert await store.mark_interrupted_turns() == 1
+    assert [t.status for t in await store.turns(conv.id)] == ["interrupted"]

@@ -13,6 +13,10 @@ from support_tui.core.paths import DataPaths, kb_source_dir
 from support_tui.core.settings import Settings
 
 
+SHARED_STORE_GRACE_S = 600.0
+"""On a shared store, a running turn without a queue lease is taken as dead only this long after it started."""
+
+
 def _import_heavy() -> None:
     """Import LiteLLM, LanceDB and friends (a few seconds) off the event loop."""
     import support_tui.core.kb.store  # noqa: F401
@@ -120,7 +124,11 @@ async def open_engine(
 
     engine = Engine(settings=settings, store=store, shop=shop, loader=lambda: load_parts(paths, settings, embedder),
                     paths=paths, on_close=close)
-    await engine.store.mark_interrupted_turns()
+    # A turn a worker runs under a live lease is never marked. On a shared database a console's turn
+    # has no lease: another machine may be running it now, so only one older than any turn can last
+    # (every model in the chain timing out) is taken as dead.
+    grace = SHARED_STORE_GRACE_S if settings.database_url else 0.0
+    await engine.store.mark_interrupted_turns(grace_s=grace)
     if wait:
         engine.start_background(progress)
         try:

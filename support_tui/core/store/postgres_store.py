@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,7 +31,7 @@ import asyncpg
 
 from support_tui.core.events import Event, event_from_json
 from support_tui.core.store.migrations import Migration, pending
-from support_tui.core.store.postgres_queue import QUEUE_MIGRATION, PostgresTurnQueue
+from support_tui.core.store.postgres_queue import NOW as POSTGRES_NOW, QUEUE_MIGRATION, PostgresTurnQueue
 from support_tui.core.store.records import (
     METRIC_EVENT_KINDS,
     ConversationInfo,
@@ -565,9 +565,13 @@ class PostgresSupportStore(PostgresTurnQueue):
                 turn_id,
             )
 
-    async def mark_interrupted_turns(self) -> int:
+    async def mark_interrupted_turns(self, *, grace_s: float = 0.0) -> int:
+        started_before = (datetime.now(timezone.utc) - timedelta(seconds=grace_s)).isoformat(timespec="milliseconds")
         return await self._execute(
-            "UPDATE turns SET status = 'interrupted', ended_at = $1 WHERE status = 'running'", utcnow()
+            "UPDATE turns SET status = 'interrupted', ended_at = $1 WHERE status = 'running' AND started_at <= $2"
+            " AND NOT EXISTS (SELECT 1 FROM turn_jobs j WHERE j.turn_id = turns.id AND j.status = 'running'"
+            f" AND j.lease_expires >= {POSTGRES_NOW})",
+            utcnow(), started_before,
         )
 
     async def turns(self, conversation_id: str) -> list[TurnRecord]:

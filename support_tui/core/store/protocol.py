@@ -142,8 +142,13 @@ class SupportStore(Protocol):
         """
         ...
 
-    async def mark_interrupted_turns(self) -> int:
-        """Turns left ``running`` by a killed process become ``interrupted`` (they can be re-run); returns how many."""
+    async def mark_interrupted_turns(self, *, grace_s: float = 0.0) -> int:
+        """Turns left ``running`` by a killed process become ``interrupted`` (they can be re-run); returns how many.
+
+        A turn a worker runs under a live queue lease is never touched (another machine is running
+        it). ``grace_s`` leaves alone turns that started less than that many seconds ago: on a store
+        shared by several machines a console's turn has no lease, so only an old one is known dead.
+        """
         ...
 
     async def turns(self, conversation_id: str) -> list[TurnRecord]:

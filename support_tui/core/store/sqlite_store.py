@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 
@@ -37,7 +37,7 @@ from support_tui.core.store.records import (
     utcnow,
 )
 from support_tui.core.store.sqlite import Database, Transaction, dumps, loads
-from support_tui.core.store.sqlite_queue import QUEUE_MIGRATION, SQLiteTurnQueue
+from support_tui.core.store.sqlite_queue import NOW as SQLITE_NOW, QUEUE_MIGRATION, SQLiteTurnQueue
 
 COMPONENT = "support"
 """This store's rows in ``schema_version`` (a shop in the same database can keep its own)."""
@@ -490,10 +490,17 @@ class SQLiteSupportStore(SQLiteTurnQueue):
                 ),
             )
 
-    async def mark_interrupted_turns(self) -> int:
+    async def mark_interrupted_turns(self, *, grace_s: float = 0.0) -> int:
         db = await self._ready()
+        now = datetime.now(timezone.utc)
+        started_before = (now - timedelta(seconds=grace_s)).isoformat(timespec="milliseconds")
         async with db.transaction() as tx:
-            cur = await tx.execute("UPDATE turns SET status='interrupted', ended_at=? WHERE status='running'", (utcnow(),))
+            cur = await tx.execute(
+                "UPDATE turns SET status='interrupted', ended_at=? WHERE status='running' AND started_at <= ?"
+                " AND NOT EXISTS (SELECT 1 FROM turn_jobs j WHERE j.turn_id = turns.id AND j.status = 'running'"
+                f" AND j.lease_expires >= {SQLITE_NOW})",
+                (utcnow(), started_before),
+            )
             return cur.rowcount
 
     async def turns(self, conversation_id: str) -> list[TurnRecord]:
