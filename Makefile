@@ -30,7 +30,10 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# PostgreSQL 15 (the store tests run on both backends) and Chromium (the web chat's browser test)
+# are installed from Debian's packages when missing.
 test: $(STAMP)
+	bash tests/system_deps.sh
 	$(MAKE) --no-print-directory typecheck
 	$(PY) -m pytest
 

@@ -45,7 +45,7 @@ class PostgresCluster:
         if missing:
             raise ClusterError(
                 f"PostgreSQL 15 server binaries not found in {PG_BIN} (missing {', '.join(missing)}): install the"
-                " Debian package with `apt-get update && apt-get install -y postgresql` (.ci/run does), or set"
+                " Debian package with `apt-get update && apt-get install -y postgresql` (`make test` does, through tests/system_deps.sh), or set"
                 " SUPPORT_TUI_PG_BIN to the folder holding initdb and pg_ctl."
             )
         self._as_root = os.geteuid() == 0

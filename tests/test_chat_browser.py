@@ -25,7 +25,7 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 async def browser_page(tmp_path: Path) -> AsyncIterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install it with `apt-get install -y chromium chromium-driver`"
-                    " (.ci/run does), or set SUPPORT_TUI_CHROMIUM", pytrace=False)
+                    " (`make test` does, through tests/system_deps.sh), or set SUPPORT_TUI_CHROMIUM", pytrace=False)
     try:
         from playwright.async_api import async_playwright
     except ImportError:
