@@ -64,8 +64,10 @@ class MetricsPreview(App):
 
 async def loaded(pilot) -> MetricsScreen:
     """Wait until the metrics screen shows computed figures."""
-    for _ in range(200):
-        await pilot.pause()
+    # A deadline, not a count of pauses: on a loaded machine 200 pauses passed before the figures came.
+    deadline = asyncio.get_running_loop().time() + 60
+    while asyncio.get_running_loop().time() < deadline:
+        await pilot.pause(0.05)
         screen = pilot.app.screen
         if isinstance(screen, MetricsScreen) and screen.figures is not None:
             break
