@@ -32,15 +32,11 @@ def _affected(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-class PostgresShopTransaction:
-    """The statements of one transaction on one pooled connection (``ShopTransaction``)."""
-
-    def __init__(self, db: "PostgresShopDatabase", conn: Any) -> None:
-        self._db = db
-        self._conn = conn
+class _RowReads:
+    """``fetchone`` and ``scalar`` on top of a class's own ``fetchall`` (a transaction's or the pool's)."""
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
-        return await self._db._fetch(self._conn, sql, params)
+        raise NotImplementedError
 
     async def fetchone(self, sql: str, params: Params = ()) -> Any | None:
         rows = await self.fetchall(sql, params)
@@ -49,6 +45,17 @@ class PostgresShopTransaction:
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+class PostgresShopTransaction(_RowReads):
+    """The statements of one transaction on one pooled connection (``ShopTransaction``)."""
+
+    def __init__(self, db: "PostgresShopDatabase", conn: Any) -> None:
+        self._db = db
+        self._conn = conn
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        return await self._db._fetch(self._conn, sql, params)
 
     async def write(self, sql: str, params: Params = ()) -> int:
         self._db.statements += 1
@@ -67,7 +74,7 @@ class PostgresShopTransaction:
         await self.write("SELECT pg_advisory_xact_lock(?)", (key,))
 
 
-class PostgresShopDatabase:
+class PostgresShopDatabase(_RowReads):
     """A shop's tables in PostgreSQL at ``url``, through a pool opened on first use and ended by ``close()``.
 
     ``statements`` and ``rows_read`` count what it sends and reads, as ``Database`` does for SQLite.
@@ -113,14 +120,6 @@ class PostgresShopDatabase:
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
         async with (await self._open()).acquire() as conn:
             return await self._fetch(conn, sql, params)
-
-    async def fetchone(self, sql: str, params: Params = ()) -> Any | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def scalar(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     async def write(self, sql: str, params: Params = ()) -> int:
         async with self.transaction() as tx:
