@@ -569,7 +569,7 @@ class PostgresSupportStore(PostgresTurnQueue):
         started_before = (datetime.now(timezone.utc) - timedelta(seconds=grace_s)).isoformat(timespec="milliseconds")
         return await self._execute(
             "UPDATE turns SET status = 'interrupted', ended_at = $1 WHERE status = 'running' AND started_at <= $2"
-            " AND NOT EXISTS (SELECT 1 FROM turn_jobs j WHERE j.turn_id = turns.id AND j.status = 'running'"
+            " AND NOT EXISTS (SELECT 1 FROM turn_jobs j WHERE j.message_id = turns.message_id AND j.turn_id = turns.id AND j.status = 'running'"
             f" AND j.lease_expires >= {POSTGRES_NOW})",
             utcnow(), started_before,
         )

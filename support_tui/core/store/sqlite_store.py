@@ -497,7 +497,7 @@ class SQLiteSupportStore(SQLiteTurnQueue):
         async with db.transaction() as tx:
             cur = await tx.execute(
                 "UPDATE turns SET status='interrupted', ended_at=? WHERE status='running' AND started_at <= ?"
-                " AND NOT EXISTS (SELECT 1 FROM turn_jobs j WHERE j.turn_id = turns.id AND j.status = 'running'"
+                " AND NOT EXISTS (SELECT 1 FROM turn_jobs j WHERE j.message_id = turns.message_id AND j.turn_id = turns.id AND j.status = 'running'"
                 f" AND j.lease_expires >= {SQLITE_NOW})",
                 (utcnow(), started_before),
             )
