@@ -67,12 +67,6 @@ def waiting_json(item: WaitingCall) -> dict[str, Any]:
     }
 
 
-def money(amount: float | None, currency: str = "USD") -> str:
-    if amount is None:
-        return "no amount"
-    return f"${amount:,.2f}" if currency == "USD" else f"{amount:,.2f} {currency}"
-
-
 async def approvals_command(args: argparse.Namespace) -> int:
     async with engine_session(wait=False) as engine:
         waiting = await engine.approvals()
@@ -82,9 +76,11 @@ async def approvals_command(args: argparse.Namespace) -> int:
     if not waiting:
         print("Nothing waits for a person.")
         return 0
+    from support_tui.core.turn.tools import money
+
     for item in waiting:
         call, quote = item.call, item.quote
-        amount = money(quote.amount, quote.currency) if quote else "no quote"
+        amount = ("no amount" if quote.amount is None else money(quote.amount, quote.currency)) if quote else "no quote"
         print(f"{plain(call.call_id)}  {plain(call.name)}  {amount}  waiting {age(call.created_at)[1]}")
         held = f" · held by {plain(item.held_by)}" if item.held_by else ""
         print(f"  conversation {plain(call.conversation_id)} · {plain(item.customer)} ({plain(item.customer_id)}){held}")
