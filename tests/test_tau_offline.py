@@ -120,3 +120,13 @@ def test_giving_an_email_is_not_a_question_about_the_account():
     assert not asks.account and asks.orders and asks.order_ids == ("#W5442520",)
     assert asks.email == "olivia.ito5204@example.com"
     assert read_asks(Request(latest="Which email address is on my account?")).account
+
+
+def test_the_same_item_twice_in_an_order_is_counted_not_listed_twice():
+    from support_tui.core.llm.offline.retail_reply import order_line
+
+    kettle = {"name": "Tea Kettle", "options": {"material": "glass"}, "price": 94.8}
+    order = {"order_id": "#W1", "status": "delivered", "items": [kettle, dict(kettle), {"name": "Mug", "price": 9.5}]}
+    line = order_line(order, None)
+    assert "2 × Tea Kettle (glass), $94.80 each; Mug, $9.50" in line
+    assert line.count("Tea Kettle") == 1

@@ -7,6 +7,7 @@ model does not make changes: that needs a real model.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from .humanize import money
@@ -61,7 +62,9 @@ def _item(item: dict[str, Any]) -> str:
 def order_line(order: dict[str, Any], profile: dict[str, Any] | None) -> str:
     """One order: its status, items, payment and tracking."""
     status = str(order.get("status", ""))
-    items = "; ".join(_item(i) for i in order.get("items", []))
+    # τ-bench lists each unit as its own item: the same item twice reads "2 × ... each", not twice.
+    counted = Counter(_item(i) for i in order.get("items", []))
+    items = "; ".join(text if n == 1 else f"{n} × {text} each" for text, n in counted.items())
     line = f"Order {order.get('order_id')} is {RETAIL_STATUS.get(status, status)}: {items}."
     paid = [p for p in order.get("payment_history", []) if p.get("transaction_type") == "payment"]
     if paid:
