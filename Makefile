@@ -12,11 +12,14 @@ export SUPPORT_TUI_OFFLINE_ENV := 1
 setup: $(STAMP)
 
 # torch's CPU build goes in first: otherwise sentence-transformers pulls a CUDA build of several GB.
+# The checkout's modules are compiled to bytecode as pip does for an installed package: where
+# PYTHONDONTWRITEBYTECODE is set, each start otherwise compiled the console's modules again (~100 ms).
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m compileall -q support_tui >/dev/null
 	touch $(STAMP)
 
 # First run: the store loads and the knowledge base is indexed here, with progress shown,

@@ -5,13 +5,17 @@ First frame: a fresh Python process runs ``support-tui demo`` headless on a prep
 directory; the clock starts before the interpreter starts and stops when the console has
 painted its first screen (measured inside the app, so imports and engine start count). Its floor
 is a bare Textual app's first frame, measured the same way: ``first_frame_ratio`` is the part of
-start-up that is the console's own. ``first_frame_modules`` counts the modules loaded by then.
+start-up that is the console's own. ``first_frame_modules`` counts the modules loaded by then. Both run
+with the package's bytecode compiled first, as an installed tool has it (with PYTHONDONTWRITEBYTECODE set,
+as on this machine, an uncompiled checkout compiled every console module on every start: about 100 ms).
 
 Stall: in-process, over the real engine; a probe task wakes every 5 ms while a turn of the
 seed scenarios runs through the console, and the largest lateness is the longest time the UI
 could not respond. On a shared machine that lateness includes time the OS gave other processes;
 ``turn_stall_cpu_max_ms`` is the main thread's CPU time in that longest gap's worst case (the
-loop's own work, what the code can change), reported beside it, not instead of it.
+loop's own work, what the code can change), reported beside it, not instead of it. A turn runs from
+Enter to the moment the console clears its busy flag; the full garbage collection the console runs at
+a quiet moment after a turn (support_tui/tui/heap.py) is reported as ``between_turns_collect_ms``.
 """
 
 from __future__ import annotations
@@ -67,9 +71,10 @@ class Bare(App):
         yield Static("hello")
 
     def on_mount(self):
-        self.call_after_refresh(self._ready)
+        self.call_after_refresh(self._report)
 
-    def _ready(self):
+    def _report(self):
+        # Not ``_ready``: that is App's own hook, run once mounted but before the first paint.
         sys.stdout.write(f"FIRST_FRAME {time.time():.6f}\n")
         sys.stdout.flush()
         self.exit()
@@ -88,6 +93,14 @@ TURNS = [
 
 async def _template(embedder) -> Path:
     return await demo_home("console-template", embedder)
+
+
+def compile_package() -> None:
+    """Bytecode for support_tui, as an installed package has (pip compiles a wheel's modules; ``make setup``
+    compiles the checkout's): the floor's Textual is compiled, so the console must not pay for compiling."""
+    import compileall
+
+    compileall.compile_dir(str(Path(__file__).resolve().parents[1] / "support_tui"), quiet=1)
 
 
 def _first_frame(home: Path, runs: int = 5, script: str = FIRST_FRAME_SCRIPT, modules: list[int] | None = None) -> list[float]:
@@ -111,7 +124,11 @@ def _first_frame(home: Path, runs: int = 5, script: str = FIRST_FRAME_SCRIPT, mo
     return samples
 
 
-async def _stalls(home: Path, embedder) -> tuple[list[float], list[float]]:
+QUIET_WAIT_S = 2.0
+"""After the last turn, the idle time the benchmark leaves the console (its quiet-moment collection runs 1 s after a turn)."""
+
+
+async def _stalls(home: Path, embedder, collections: list[float] | None = None) -> tuple[list[float], list[float]]:
     from support_tui.core.factory import open_engine
     from support_tui.core.paths import DataPaths
     from support_tui.tui.app import SupportConsole
@@ -122,11 +139,17 @@ async def _stalls(home: Path, embedder) -> tuple[list[float], list[float]]:
     engine = await open_engine(DataPaths(work), embedder=embedder)
     stalls: list[float] = []
     cpu: list[float] = []
+    collections = [] if collections is None else collections
     try:
         app = SupportConsole(engine, engine.settings, customer_id="cust_12345", demo=True)
         app.cursor_blink = False
         async with app.run_test(size=(160, 48)) as pilot:
             await pilot.pause(0.5)
+            screen = app.screen
+            turn = {"on": False}
+            # The turn is from Enter to the moment the console clears its busy flag (a watcher, so the
+            # end is exact: the pause the console takes between turns is not the turn's).
+            screen.watch(screen, "busy", lambda busy: turn.update(on=turn["on"] and busy), init=False)
             for text in TURNS:
                 worst = worst_cpu = 0.0
                 running = True
@@ -134,24 +157,31 @@ async def _stalls(home: Path, embedder) -> tuple[list[float], list[float]]:
                 async def probe() -> None:
                     nonlocal worst, worst_cpu
                     while running:
+                        counted = turn["on"]
                         before, before_cpu = time.perf_counter(), time.thread_time()
                         await asyncio.sleep(0.005)
-                        worst = max(worst, time.perf_counter() - before - 0.005)
-                        worst_cpu = max(worst_cpu, time.thread_time() - before_cpu)
+                        if counted:
+                            worst = max(worst, time.perf_counter() - before - 0.005)
+                            worst_cpu = max(worst_cpu, time.thread_time() - before_cpu)
 
                 task = asyncio.create_task(probe())
-                composer = app.screen.query_one("#composer")
+                composer = screen.query_one("#composer")
                 composer.value = text
+                turn["on"] = True
                 await pilot.press("enter")
                 # Wait for the turn to finish: the console clears its busy flag.
                 for _ in range(600):
                     await pilot.pause(0.05)
-                    if not getattr(app.screen, "busy", False):
+                    if not turn["on"]:
                         break
                 running = False
                 await task
                 stalls.append(worst)
                 cpu.append(worst_cpu)
+            # The console's full garbage collection waits for a quiet moment after a turn (tui/heap.py):
+            # give it that moment and report how long it took, so the pause is measured, not hidden.
+            await pilot.pause(QUIET_WAIT_S)
+            collections.append(app.screen.heap.longest_ms / 1000)
     finally:
         await engine.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -164,11 +194,13 @@ def run() -> dict[str, float]:
     embedder = Embedder()
     embedder.load()
     home = asyncio.run(_template(embedder))
+    compile_package()
     frames, bare, modules = [], [], []
-    for _ in range(5):  # alternating, so both see the same machine
+    for _ in range(7):  # alternating, so both see the same machine
         frames += _first_frame(home, 1, modules=modules)
         bare += _first_frame(home, 1, BARE_SCRIPT)
-    stalls, cpu = asyncio.run(_stalls(home, embedder))
+    collections: list[float] = []
+    stalls, cpu = asyncio.run(_stalls(home, embedder, collections))
     return {
         "first_frame_p50_ms": round(percentile(frames, 50) * 1000, 1),
         "bare_textual_first_frame_p50_ms": round(percentile(bare, 50) * 1000, 1),
@@ -177,6 +209,7 @@ def run() -> dict[str, float]:
         "turn_stall_max_ms": round(max(stalls) * 1000, 1),
         "turn_stall_p50_ms": round(percentile(stalls, 50) * 1000, 1),
         "turn_stall_cpu_max_ms": round(max(cpu) * 1000, 1),
+        "between_turns_collect_ms": round(max(collections, default=0.0) * 1000, 1),
         "first_frame_modules": float(max(modules)) if modules else 0.0,
         "turns": float(len(stalls)),
     }
