@@ -122,8 +122,8 @@ async def test_ctrl_g_at_80x24_goes_straight_to_the_oldest_pending_item():
         await settle(pilot)
         await say(pilot, "I want a refund")  # a pending call and a draft; the call came first
         tabs = app.screen.query_one("#narrow-tabs")
-        assert "◆1" in str(tabs.query_one("#tab-insight").label)
-        assert "◆1" in str(tabs.query_one("#tab-chat").label)
+        assert "◆1" in tabs.label("tab-insight")
+        assert "◆1" in tabs.label("tab-chat")
         await pilot.press("ctrl+g")
         await pilot.pause()
         assert isinstance(app.focused, ToolCallCard) and tabs.active == "tab-insight"
@@ -364,7 +364,7 @@ async def test_a_cancelled_turn_leaves_no_call_running_and_each_card_is_one_tab(
         await pilot.press("tab")
         assert app.focused is second
         await pilot.press("enter")
-        assert not second.query_one("Collapsible").collapsed
+        assert second.is_open and second.query_one(".tool-detail").display
         engine.hold = asyncio.Event()
         await say(pilot, "where is my order?", wait=False)
         for _ in range(5):

@@ -125,7 +125,9 @@ class ConsoleActions:
         self.call_after_refresh(land)
 
     def action_next_tab(self: ConsoleScreen, step: int = 1) -> None:
-        current = self.query_one("#narrow-tabs").active  # type: ignore[attr-defined]
+        from support_tui.tui.widgets.tabbar import TabBar
+
+        current = self.query_one("#narrow-tabs", TabBar).active
         index = TABS.index(current) if current in TABS else 0
         self.show_tab(TABS[(index + step) % len(TABS)])
 

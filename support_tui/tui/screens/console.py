@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, AsyncIterator
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.reactive import reactive, var
+from textual.reactive import var
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Tab, Tabs
+from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState
 
+from support_tui.tui.heap import QuietCollector
 from support_tui.tui.messages import EngineEvent, StoreChanged
 from support_tui.tui.screens.actions import CONSOLE_BINDINGS, ConsoleActions
 from support_tui.tui.screens.debugging import ForkCompareActions
@@ -26,6 +27,7 @@ from support_tui.tui.widgets.conversation import ConversationView, MessageBubble
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
 from support_tui.tui.widgets.queue import ConversationQueue
 from support_tui.tui.widgets.sidebar import CustomerCard, StatusLine
+from support_tui.tui.widgets.tabbar import TabBar
 from support_tui.tui.widgets.tools import ToolsPanel
 
 if TYPE_CHECKING:  # the console draws its first frame before the engine's modules load
@@ -50,6 +52,11 @@ CHANGE_LINES = {
 }
 """What a ConversationChanged says in the conversation (the rest only change state)."""
 
+QUIET_AFTER_TURN_S = 1.0
+"""A full garbage collection runs this long after a turn ends, if no other turn has started."""
+QUIET_COLLECT_S = 60.0
+"""And at this interval when no turn runs; after three intervals of turns back to back it runs regardless."""
+
 
 class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionActions, ConversationLoader, Screen):
     """Customer and queue on the left, the conversation in the centre, the four insight panels on the right."""
@@ -57,11 +64,13 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
     BINDINGS = CONSOLE_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
-    ready: reactive[bool] = reactive(False)
+    # ``var``, not ``reactive``: the status line and the composer show these, so a change repaints them; a
+    # reactive of the screen repainted the whole screen as well (a full frame, 40-70 ms at 160x48, each turn).
+    ready: var[bool] = var(False)
     """The engine's knowledge base and embedding model are loaded."""
-    busy: reactive[bool] = reactive(False)
+    busy: var[bool] = var(False)
     """A turn (or a tool-call resolution) is running."""
-    speaker: reactive[str] = reactive("customer")
+    speaker: var[str] = var("customer")
     """Who the composer speaks as: ``customer`` (demo) or ``agent`` (a human agent)."""
     conversation: var[ConversationInfo | None] = var(None)
     model_in_use: var[str | None] = var(None)
@@ -99,6 +108,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         """Messages typed before the engine was ready or while a turn ran, sent in order."""
         self.scenario: dict | None = None
         self.scenario_step = 0
+        self.heap = QuietCollector()
+        """Full garbage collections wait for the end of a turn or a quiet minute (see tui/heap.py)."""
         self.set_reactive(ConsoleScreen.speaker, "customer" if demo else "agent")
 
     def compose(self) -> ComposeResult:
@@ -106,8 +117,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         # narrow layout); with an engine given (tests, screenshots) everything mounts at once.
         later = self.mount_later if self._engine is None else (lambda widget: widget)
         yield Header()
-        yield Tabs(Tab("Conversation", id="tab-chat"), Tab("Customer & queue", id="tab-customer"),
-                   Tab("Insight", id="tab-insight"), id="narrow-tabs")
+        yield TabBar({"tab-chat": "Conversation", "tab-customer": "Customer & queue", "tab-insight": "Insight"},
+                     id="narrow-tabs")
         with Horizontal(id="main"):
             with later(Vertical(id="left-column")):
                 yield CustomerCard(id="customer-card")
@@ -150,6 +161,9 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         return self.query_one(StatusLine)
 
     async def on_mount(self) -> None:
+        self.heap.hold()
+        self.set_interval(QUIET_COLLECT_S, self.collect_when_quiet)
+        self.import_after_first_frame()
         settle_cursor(self)
         self.watch_speaker(self.speaker)
         self.update_header()
@@ -182,6 +196,9 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         # On the status line, not the screen: a class on the screen restyles every widget
         # below it (measured: 0.25 s of blocked event loop per toggle mid-conversation).
         self.status.set_class(busy, "-busy")
+        if not busy:
+            # A moment after the turn's last frames (and not if the next turn has started by then).
+            self.set_timer(QUIET_AFTER_TURN_S, self.collect_after_turn)
         if not busy and self.queued:
             self.call_after_refresh(self.send_queued)
 
@@ -217,13 +234,12 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
 
     def show_tab(self, tab: str) -> None:
         """In the narrow layout, show one of the three areas (the classes change now, not on the next message)."""
-        self.query_one("#narrow-tabs", Tabs).active = tab
+        self.query_one("#narrow-tabs", TabBar).active = tab
         for name in ("chat", "customer", "insight"):
             self.set_class(tab == f"tab-{name}", f"-show-{name}")
 
-    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab.id:
-            self.show_tab(event.tab.id)
+    def on_tab_bar_activated(self, event: TabBar.Activated) -> None:
+        self.show_tab(event.tab_id)
 
     def waiting_decisions(self) -> int:
         return len(self.tools.pending()) + len(self.chat.drafts())
@@ -231,9 +247,9 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
     def update_badges(self) -> None:
         """Pending decisions on the narrow tabs: drafts on Conversation, tool calls on Insight."""
         drafts, calls = len(self.chat.drafts()), len(self.tools.pending())
-        tabs = self.query_one("#narrow-tabs", Tabs)
-        tabs.query_one("#tab-chat", Tab).label = f"Conversation ◆{drafts}" if drafts else "Conversation"
-        tabs.query_one("#tab-insight", Tab).label = f"Insight ◆{calls}" if calls else "Insight"
+        tabs = self.query_one("#narrow-tabs", TabBar)
+        tabs.set_label("tab-chat", f"Conversation ◆{drafts}" if drafts else "Conversation")
+        tabs.set_label("tab-insight", f"Insight ◆{calls}" if calls else "Insight")
         self.tools.update_subtitle()
 
     # turns ------------------------------------------------------------------------------------------
@@ -301,6 +317,14 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
     def on_unmount(self) -> None:
         if self._follow is not None:
             self._follow.cancel()
+        self.heap.release()
+
+    def collect_after_turn(self) -> None:
+        if not self.busy:
+            self.heap.collect()
+
+    def collect_when_quiet(self) -> None:
+        self.heap.collect(quiet=not self.busy)
 
     @work(group="ready", exit_on_error=False)
     async def await_ready(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from textual.app import ComposeResult
@@ -25,6 +26,8 @@ class Dialog(ModalScreen):
     """A modal with a title; Esc dismisses with None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    CSS_PATH = str(Path(__file__).with_name("dialogs.tcss"))
+    """Read when the first dialog opens (the console's first frame does without it)."""
 
     def __init__(self, title: str) -> None:
         super().__init__(classes="dialog")

@@ -76,6 +76,15 @@ class EngineStartup:
     def mount_later(widget: Widget) -> Widget:
         return MountLater(widget)
 
+    def import_after_first_frame(self: ConsoleScreen) -> None:
+        # Markdown (and its parser) is first needed by the first AI reply: imported on the loop there, it
+        # stalled that turn's first frame by 100 ms (console benchmark); on a thread now, while nothing waits.
+        self.call_after_refresh(self._import_reply_widgets)
+
+    @work(thread=True, group="startup-imports", exit_on_error=False)
+    def _import_reply_widgets(self: ConsoleScreen) -> None:
+        import textual.widgets._markdown  # noqa: F401
+
     def open_after_first_frame(self: ConsoleScreen) -> None:
         # After the first refresh: importing and opening the engine must not compete with the first paint.
         self.call_after_refresh(self.open_store)

@@ -94,6 +94,15 @@ class MessageBubble(Vertical):
             self.query_one(".bubble-body", Static).update(literal(text))
 
 
+class DraftActions(Horizontal):
+    """Send, Edit, Reject under a draft reply."""
+
+    def compose(self) -> ComposeResult:
+        yield Button("Send (a)", variant="success", id="draft-send", compact=True)
+        yield Button("Edit (e)", variant="primary", id="draft-edit", compact=True)
+        yield Button("Reject (r)", variant="error", id="draft-reject", compact=True)
+
+
 class ReplyBubble(MessageBubble):
     """An AI reply: streamed token by token into one Markdown widget; a draft carries Send/Edit/Reject."""
 
@@ -114,10 +123,16 @@ class ReplyBubble(MessageBubble):
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
-        with Horizontal(classes="draft-actions"):
-            yield Button("Send (a)", variant="success", id="draft-send", compact=True)
-            yield Button("Edit (e)", variant="primary", id="draft-edit", compact=True)
-            yield Button("Reject (r)", variant="error", id="draft-reject", compact=True)
+        if self.status == "draft":
+            yield DraftActions(classes="draft-actions")
+
+    def _show_actions(self) -> None:
+        # Only a draft carries buttons: three hidden ones per reply were laid out on every frame of every turn.
+        actions = self.query(DraftActions)
+        if self.status == "draft" and not actions:
+            self.mount(DraftActions(classes="draft-actions"))
+        elif self.status != "draft":
+            actions.remove()
 
     @property
     def markdown(self) -> Markdown:
@@ -171,6 +186,8 @@ class ReplyBubble(MessageBubble):
 
     def set_status(self, status: str) -> None:
         super().set_status(status)
+        if self.is_mounted:
+            self._show_actions()
         self.refresh_bindings()
 
     def action_decide(self, action: str) -> None:

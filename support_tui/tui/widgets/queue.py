@@ -87,6 +87,8 @@ class ConversationQueue(Vertical):
         return self.query_one("#queue-options", OptionList)
 
     def show(self, rows: list[QueueRow], current: str | None) -> None:
+        if rows == self.rows and current == self.current and self.options.option_count == len(self._ordered()):
+            return  # nothing a row shows has changed: a rebuild would re-render the column mid-turn for nothing
         self.rows, self.current = rows, current
         self._redraw()
 

@@ -44,7 +44,12 @@ class CustomerCard(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = "Customer"
 
+    shown: CardData | None = None
+
     def show(self, card: CardData) -> None:
+        if card == self.shown:
+            return  # the same facts: redrawing would re-lay the column out mid-turn for nothing
+        self.shown = card
         who = card.customer
         parts: list[str | tuple[str, str] | Content] = [
             (drawable(who.name), "bold"), "\n",

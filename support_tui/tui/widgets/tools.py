@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Button, Collapsible, Static
-from textual.widgets._collapsible import CollapsibleTitle
+from textual.events import Click
+from textual.widgets import Button, Static
 
 from support_tui.tui.messages import ToolDecision
 from support_tui.tui.text import literal
@@ -30,8 +30,23 @@ def pretty(value: Any) -> Content:
         return literal(repr(value))
 
 
+class ApprovalActions(Horizontal):
+    """Approve, Edit arguments, Deny: mounted while the call waits for a person, removed once decided."""
+
+    def compose(self) -> ComposeResult:
+        yield Button("Approve (a)", variant="success", id="tool-approve", compact=True)
+        yield Button("Edit (e)", variant="primary", id="tool-edit", compact=True)
+        yield Button("Deny (d)", variant="error", id="tool-deny", compact=True)
+
+
 class ToolCallCard(Vertical):
-    """One call, one Tab stop (Enter opens or folds it). Pending approval: Approve (a), Edit arguments (e), Deny (d)."""
+    """One call, one Tab stop (Enter or a click on the title opens or folds it). Pending approval: Approve (a),
+    Edit arguments (e), Deny (d).
+
+    Two lines of text and, only while the call waits, three buttons: a conversation's calls pile up in the
+    panel, and every widget in it is laid out and drawn again on each frame a turn paints (a folding widget
+    and hidden buttons per card made a card eight widgets; the frames of a long turn grew with them).
+    """
 
     can_focus = True
     BINDINGS = [
@@ -52,27 +67,40 @@ class ToolCallCard(Vertical):
         self.waiting_since = 0.0
         """When the call began waiting for a person (event time, ms): Ctrl+G goes to the oldest first."""
         self.detail: Content = Content.assemble(("arguments ", "dim"), pretty(arguments))
+        self.is_open = False
+        """The arguments and result are shown (folded, only the title line is)."""
 
     def title(self) -> Content:
         status = self.status.replace("_", " ")
         duration = f"  {self.duration_ms:.0f} ms" if self.duration_ms else ""
-        return Content.assemble((self.tool_name, "bold"), "  ", (status, STATUS_STYLE.get(self.status, "")), (duration, "dim"))
+        return Content.assemble(("▼ " if self.is_open else "▶ ", "dim"), (self.tool_name, "bold"), "  ",
+                                (status, STATUS_STYLE.get(self.status, "")), (duration, "dim"))
 
     def compose(self) -> ComposeResult:
-        with Collapsible(title=self.title(), collapsed=True):
-            yield Static(self.detail, classes="tool-detail")
-        with Horizontal(classes="approval-actions"):
-            yield Button("Approve (a)", variant="success", id="tool-approve", compact=True)
-            yield Button("Edit (e)", variant="primary", id="tool-edit", compact=True)
-            yield Button("Deny (d)", variant="error", id="tool-deny", compact=True)
+        yield Static(self.title(), classes="tool-title")
+        yield Static(self.detail, classes="tool-detail")
 
-    def on_mount(self) -> None:
-        # The card is the Tab stop; a focusable title inside it made every card cost two Tabs.
-        self.query_one(CollapsibleTitle).can_focus = False
+    def set_open(self, is_open: bool) -> None:
+        self.is_open = is_open
+        self.set_class(is_open, "-open")
+        self._refresh_title()
 
     def action_toggle(self) -> None:
-        collapsible = self.query_one(Collapsible)
-        collapsible.collapsed = not collapsible.collapsed
+        self.set_open(not self.is_open)
+
+    def on_click(self, event: Click) -> None:
+        if isinstance(event.widget, Static) and event.widget.has_class("tool-title"):
+            self.action_toggle()
+
+    def _refresh_title(self) -> None:
+        self.query_one(".tool-title", Static).update(self.title())
+
+    def _show_actions(self, waiting: bool) -> None:
+        actions = self.query(ApprovalActions)
+        if waiting and not actions:
+            self.mount(ApprovalActions(classes="approval-actions"))
+        elif not waiting:
+            actions.remove()
 
     def finish(self, event: ToolCallFinished) -> None:
         self.remove_class(f"-{self.status.replace('_', '-')}")
@@ -89,11 +117,9 @@ class ToolCallCard(Vertical):
         if event.result is not None:
             parts += ["\n", ("result ", "dim"), pretty(event.result)]
         self.detail = Content.assemble(*parts)
-        collapsible = self.query_one(Collapsible)
-        collapsible.title = self.title()  # type: ignore[assignment]
         self.query_one(".tool-detail", Static).update(self.detail)
-        if event.status in ("pending_approval", "blocked", "error"):
-            collapsible.collapsed = False
+        self._show_actions(event.status == "pending_approval")
+        self.set_open(self.is_open or event.status in ("pending_approval", "blocked", "error"))
 
     def resolved(self) -> None:
         """A person decided; the engine's next events carry the outcome."""
@@ -104,7 +130,8 @@ class ToolCallCard(Vertical):
         self.remove_class("-pending-approval", "-running", "-cancelled")
         self.status = status
         self.add_class(f"-{status}")
-        self.query_one(Collapsible).title = self.title()  # type: ignore[assignment]
+        self._show_actions(False)
+        self._refresh_title()
 
     def action_decide(self, action: str) -> None:
         if self.status == "pending_approval":

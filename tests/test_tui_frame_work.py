@@ -1,0 +1,121 @@
+"""What keeps a turn's frames short: no full garbage collection inside a turn, buttons only where a person
+can press them, no redraw of panels whose facts did not change, and a one-line tab bar."""
+
+from __future__ import annotations
+
+import gc
+
+from fakes import make_console, say, settle
+from support_tui.tui.heap import NEVER, QuietCollector
+from support_tui.tui.widgets.conversation import DraftActions, ReplyBubble
+from support_tui.tui.widgets.queue import ConversationQueue
+from support_tui.tui.widgets.tabbar import TabBar
+from support_tui.tui.widgets.tools import ApprovalActions, ToolCallCard
+
+
+def test_two_holders_share_one_saved_threshold_and_the_last_gives_it_back():
+    before = gc.get_threshold()
+    first, second = QuietCollector(), QuietCollector()
+    first.hold()
+    second.hold()
+    assert gc.get_threshold()[2] == NEVER
+    first.release()
+    assert gc.get_threshold()[2] == NEVER  # the second console still holds it
+    second.release()
+    assert gc.get_threshold() == before
+    second.release()  # idempotent
+    assert gc.get_threshold() == before
+
+
+def test_a_collection_runs_at_a_quiet_moment_and_is_put_off_during_a_turn_only_so_often():
+    heap = QuietCollector()
+    heap.hold()
+    try:
+        gc.collect(1)  # the middle generation was collected: something may be old garbage now
+        assert not heap.collect(quiet=False)
+        assert heap.put_off == 1
+        assert heap.collect(quiet=True) and heap.collections == 1 and heap.put_off == 0
+        assert gc.get_count()[2] == 0
+        assert not heap.collect()  # nothing was promoted since: nothing to look at
+        for _ in range(3):
+            gc.collect(1)
+            assert not heap.collect(quiet=False)
+        gc.collect(1)
+        assert heap.collect(quiet=False)  # a console busy without a pause still collects
+    finally:
+        heap.release()
+
+
+async def test_the_console_holds_full_collections_while_it_runs_and_gives_them_back():
+    before = gc.get_threshold()
+    app, _ = make_console()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert gc.get_threshold()[2] == NEVER
+        await say(pilot, "where is my order?")
+        assert app.screen.heap.holding
+    assert gc.get_threshold() == before
+
+
+async def test_approval_buttons_exist_only_while_a_call_waits_and_draft_buttons_only_on_drafts():
+    app, _ = make_console(mode="supervised")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await say(pilot, "I want a refund for the blender")
+        card = app.screen.query_one(ToolCallCard)
+        assert card.status == "pending_approval" and len(card.query(ApprovalActions)) == 1
+        assert card.is_open and card.query_one(".tool-detail").display
+        draft = next(b for b in app.screen.query(ReplyBubble) if b.status == "draft")
+        assert len(draft.query(DraftActions)) == 1
+        card.focus()
+        await pilot.press("a")
+        await settle(pilot)
+        assert not card.query(ApprovalActions)
+        sent = [b for b in app.screen.query(ReplyBubble) if b.status == "sent"]
+        assert all(not b.query(DraftActions) for b in sent)
+
+
+async def test_a_folded_card_is_one_line_and_enter_opens_it():
+    app, _ = make_console()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await say(pilot, "where is my order?")
+        card = app.screen.query_one(ToolCallCard)
+        assert card.status == "ok" and not card.is_open
+        assert not card.query_one(".tool-detail").display and len(card.children) == 2
+        card.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert card.is_open and card.query_one(".tool-detail").display
+        assert str(card.query_one(".tool-title").render()).startswith("▼ lookup_order")
+
+
+async def test_an_unchanged_queue_is_not_rebuilt():
+    app, _ = make_console()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await say(pilot, "where is my order?")
+        queue = app.screen.query_one(ConversationQueue)
+        rebuilt = []
+        original = queue._redraw
+        queue._redraw = lambda: (rebuilt.append(1), original())[1]  # type: ignore[method-assign]
+        queue.show(list(queue.rows), queue.current)
+        assert rebuilt == []
+        queue.show(list(queue.rows), None)  # the active row changed
+        assert rebuilt == [1]
+
+
+async def test_the_tab_bar_switches_areas_by_click_and_carries_badges():
+    app, _ = make_console(mode="supervised")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one("#narrow-tabs", TabBar)
+        assert bar.active == "tab-chat"
+        await say(pilot, "I want a refund")
+        assert bar.label("tab-chat") == "Conversation ◆1" and bar.label("tab-insight") == "Insight ◆1"
+        x = len("Conversation ◆1 │ Customer & queue │ ") + 2  # inside "Insight ◆1" (after the bar's padding)
+        await pilot.click("#narrow-tabs", offset=(x + 1, 0))
+        await pilot.pause()
+        assert bar.active == "tab-insight" and app.screen.has_class("-show-insight")
+        assert app.screen.query_one("#right-column").display and not app.screen.query_one("#center-column").display
+        assert bar.tab_at(0) == "tab-chat" and bar.tab_at(len("Conversation ◆1")) is None
