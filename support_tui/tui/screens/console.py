@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, AsyncIterator
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.reactive import var
+from textual.reactive import Reactive, var
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 from textual.worker import Worker, WorkerState
@@ -64,6 +64,10 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
     BINDINGS = CONSOLE_BINDINGS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
+    title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
+    """The mode, in the header (which watches it: Screen's own title repainted the whole screen on a change)."""
+    sub_title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
+    """Model, customer, status and scenario step, in the header (a new model each turn was a full frame)."""
     # ``var``, not ``reactive``: the status line and the composer show these, so a change repaints them; a
     # reactive of the screen repainted the whole screen as well (a full frame, 40-70 ms at 160x48, each turn).
     ready: var[bool] = var(False)
