@@ -88,6 +88,9 @@ async def test_a_folded_card_is_one_line_and_enter_opens_it():
         await pilot.pause()
         assert card.is_open and card.query_one(".tool-detail").display
         assert str(card.query_one(".tool-title").render()).startswith("▼ lookup_order")
+        await pilot.click(card.query_one(".tool-title"))  # a click on the title folds it again
+        await pilot.pause()
+        assert not card.is_open and not card.query_one(".tool-detail").display
 
 
 async def test_an_unchanged_queue_is_not_rebuilt():
