@@ -140,8 +140,8 @@ async def test_the_help_lists_every_key_and_f12_and_the_80x24_header_keeps_mode_
     app, engine = make_console()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        header = app.screen.query_one("HeaderTitle")
-        assert str(header.render()).startswith("AUTO")
+        header = app.screen.query_one("#title-bar")
+        assert str(header.render()).startswith("AUTO —")
         assert "specialist default" in str(header.render())
         await pilot.press("f1")
         await pilot.pause()

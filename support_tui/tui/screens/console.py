@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import Reactive, var
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from support_tui.tui.heap import QuietCollector
@@ -28,6 +28,7 @@ from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, Sentim
 from support_tui.tui.widgets.queue import ConversationQueue
 from support_tui.tui.widgets.sidebar import CustomerCard, StatusLine
 from support_tui.tui.widgets.tabbar import TabBar
+from support_tui.tui.widgets.titlebar import TitleBar
 from support_tui.tui.widgets.tools import ToolsPanel
 
 if TYPE_CHECKING:  # the console draws its first frame before the engine's modules load
@@ -65,9 +66,9 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
-    """The mode, in the header (which watches it: Screen's own title repainted the whole screen on a change)."""
+    """The mode, shown by the title bar (Screen's own title repainted the whole screen on a change)."""
     sub_title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
-    """Model, customer, status and scenario step, in the header (a new model each turn was a full frame)."""
+    """Model, customer, status and scenario step, shown by the title bar (a new model each turn was a full frame)."""
     # ``var``, not ``reactive``: the status line and the composer show these, so a change repaints them; a
     # reactive of the screen repainted the whole screen as well (a full frame, 40-70 ms at 160x48, each turn).
     ready: var[bool] = var(False)
@@ -120,7 +121,7 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         # From the command line the side columns mount just after the first frame (they start hidden in the
         # narrow layout); with an engine given (tests, screenshots) everything mounts at once.
         later = self.mount_later if self._engine is None else (lambda widget: widget)
-        yield Header()
+        yield TitleBar(id="title-bar")
         yield TabBar({"tab-chat": "Conversation", "tab-customer": "Customer & queue", "tab-insight": "Insight"},
                      id="narrow-tabs")
         with Horizontal(id="main"):
@@ -235,6 +236,7 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
             step = f" · {self.scenario['id']} step {self.scenario_step}/{len(self.scenario['customer_texts'])}"
         self.title = mode.upper()
         self.sub_title = f"{model} · {who}{status}{step}"
+        self.query_one(TitleBar).show(self.title, self.sub_title)
 
     def show_tab(self, tab: str) -> None:
         """In the narrow layout, show one of the three areas (the classes change now, not on the next message)."""

@@ -40,6 +40,85 @@ def message_header(role: str, agent: str | None, model: str | None, status: str,
 class MessageBubble(Vertical):
     """One message. Customer and human text is shown literally; AI text is Markdown."""
 
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    .bubble {
+        height: auto;
+        margin: 1 0 0 0;
+        padding: 0 1;
+        border-left: outer $panel;
+    }
+
+    .bubble-header {
+        color: $text-muted;
+    }
+
+    .bubble > Markdown {
+        margin: 0;
+        padding: 0;
+        background: transparent;
+    }
+
+    .bubble > Markdown > MarkdownParagraph {
+        margin: 0;
+    }
+
+    .bubble.-customer {
+        border-left: outer $secondary;
+        background: $secondary 10%;
+        margin-right: 8;
+    }
+
+    .bubble.-ai {
+        border-left: outer $primary;
+        background: $primary 8%;
+        margin-left: 4;
+    }
+
+    .bubble.-human {
+        border-left: outer $success;
+        background: $success 10%;
+        margin-left: 4;
+    }
+
+    .bubble.-draft {
+        border-left: outer $warning;
+        background: $warning 10%;
+    }
+
+    .bubble.-rejected, .bubble.-cancelled, .bubble.-failed {
+        opacity: 60%;
+    }
+
+    .bubble.-rejected .bubble-body, .bubble.-cancelled .bubble-header, .bubble.-failed .bubble-header {
+        text-style: strike;
+    }
+
+    .bubble.-queued {
+        border-left: outer $warning 50%;
+    }
+
+    .bubble:focus {
+        background: $boost;
+        border-left: outer $accent;
+    }
+
+    .draft-actions {
+        height: auto;
+    }
+
+    .draft-actions Button {
+        margin-right: 1;
+        min-width: 0;
+        width: auto;
+    }
+
+    .bubble.-draft.-stale {
+        border-left: outer $error;
+    }
+    """
+    """Parsed with the first message, not with app.tcss before the console's first frame."""
+
     def __init__(
         self,
         role: str,
@@ -203,6 +282,28 @@ class ReplyBubble(MessageBubble):
 
 class SystemLine(Static):
     """A hand-off, an escalation or a notice, inline in the conversation."""
+
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    .system-line {
+        color: $text-muted;
+        margin: 1 0 0 2;
+    }
+
+    .system-line.-handoff {
+        color: $text-accent;
+    }
+
+    .system-line.-warning {
+        color: $text-warning;
+    }
+
+    .system-line.-error {
+        color: $text-error;
+        text-style: bold;
+    }
+    """
+    """Parsed with the first system line."""
 
     def __init__(self, text: str, level: str = "info") -> None:
         super().__init__(Content.assemble(("── ", "dim"), literal(text)), classes=f"system-line -{level}")

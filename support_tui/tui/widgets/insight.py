@@ -30,6 +30,22 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
 class RoutingPanel(VerticalScroll):
     """Scores of all six specialists, the choice with confidence and margin, the reason and hand-offs."""
 
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    RoutingPanel {
+        border: round $primary 50%;
+        border-title-color: $text-primary;
+        border-title-style: bold;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+
+    #route-bars, #route-active, #route-reason, #sentiment-gauge {
+        margin-bottom: 1;
+    }
+    """
+    """Parsed when the first one mounts (after the console's first frame), not with app.tcss before it."""
+
     def compose(self) -> ComposeResult:
         yield Static(Content("No turn yet."), id="route-active")
         yield Static(id="route-bars")
@@ -81,6 +97,18 @@ class RoutingPanel(VerticalScroll):
 
 class SentimentPanel(VerticalScroll):
     """A gauge of the current compound score with the escalation threshold, and the trend as a sparkline."""
+
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    SentimentPanel {
+        border: round $primary 50%;
+        border-title-color: $text-primary;
+        border-title-style: bold;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+    """
+    """Parsed when the first one mounts (after the console's first frame), not with app.tcss before it."""
 
     def __init__(self, threshold: float | None, **kwargs) -> None:
         """``threshold`` None: the console has no settings yet (the store opens after the first frame)."""
@@ -158,6 +186,29 @@ class SnippetCard(Static):
 
 class KnowledgePanel(VerticalScroll):
     """Snippets retrieved for the latest turn."""
+
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    KnowledgePanel {
+        border: round $primary 50%;
+        border-title-color: $text-primary;
+        border-title-style: bold;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+
+    .snippet {
+        margin-bottom: 1;
+        color: $text-muted;
+    }
+
+    .snippet.-used {
+        color: $foreground;
+        border-left: outer $success;
+        padding-left: 1;
+    }
+    """
+    """Parsed when the first one mounts (after the console's first frame), not with app.tcss before it."""
 
     def on_mount(self) -> None:
         self.border_title = "Knowledge"

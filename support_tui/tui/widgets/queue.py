@@ -63,6 +63,24 @@ def clock(iso: str, today: str) -> str:
 class ConversationQueue(Vertical):
     """Open and escalated conversations. ``/`` filters, ``s`` changes the order, Enter opens."""
 
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    ConversationQueue {
+        height: 1fr;
+        border: round $primary 50%;
+        border-title-color: $text-primary;
+    }
+    #queue-options {
+        height: 1fr;
+        border: none;
+        background: transparent;
+    }
+    #queue-filter {
+        margin: 0 1;
+    }
+    """
+    """Parsed when the first one mounts (after the console's first frame), not with app.tcss before it."""
+
     BINDINGS = [
         Binding("slash", "filter", "Filter"),
         Binding("s", "sort", "Sort"),

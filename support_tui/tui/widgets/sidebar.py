@@ -38,6 +38,21 @@ def tokens(count: int) -> str:
 class CustomerCard(VerticalScroll):
     """Who the customer is: tier, value, recent orders, open tickets, and what memory holds."""
 
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    CustomerCard {
+        height: 1fr;
+        border: round $primary 50%;
+        border-title-color: $text-primary;
+        padding: 0 1;
+    }
+
+    CustomerCard.-escalated {
+        border: round $error;
+    }
+    """
+    """Parsed when the first one mounts (after the console's first frame), not with app.tcss before it."""
+
     def compose(self) -> ComposeResult:
         yield Static(Content("No customer selected. Ctrl+O picks one."), id="card-body")
 

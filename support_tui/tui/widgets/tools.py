@@ -153,6 +153,72 @@ class TurnSeparator(Static):
 class ToolsPanel(VerticalScroll):
     """Every tool call of the conversation, newest last, one separator per turn."""
 
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    ToolsPanel {
+        border: round $primary 50%;
+        border-title-color: $text-primary;
+        border-title-style: bold;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+
+    ToolsPanel.-pending-approval {
+        border: heavy $warning;
+        border-subtitle-color: $text-warning;
+    }
+
+    .tool-call {
+        height: auto;
+        margin-bottom: 1;
+    }
+
+    .tool-call .tool-detail {
+        display: none;
+        padding: 0 0 0 2;
+    }
+
+    .tool-call.-open .tool-detail {
+        display: block;
+    }
+
+    .tool-call.-pending-approval {
+        border: tall $warning;
+        background: $warning 10%;
+    }
+
+    .tool-call.-blocked, .tool-call.-error {
+        border-left: outer $error;
+    }
+
+    .tool-call:focus {
+        background: $boost;
+    }
+
+    .approval-actions {
+        height: auto;
+    }
+
+    .approval-actions Button {
+        min-width: 0;
+        width: auto;
+    }
+
+    .turn-separator {
+        color: $text-muted;
+        margin-bottom: 1;
+    }
+
+    .tool-call.-cancelled {
+        opacity: 70%;
+    }
+
+    .approval-actions Button {
+        margin-right: 1;
+    }
+    """
+    """Parsed when the first one mounts (after the console's first frame), not with app.tcss before it."""
+
     def on_mount(self) -> None:
         self.border_title = "Tools"
         self.turns = 0
