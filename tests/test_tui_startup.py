@@ -117,3 +117,41 @@ async def test_an_unknown_customer_leaves_with_a_problem_to_print():
         await settle(pilot)
     assert app.return_code == 2
     assert "unknown customer 'cus_nobody'" in (app.console_screen.startup_problem or "")
+
+
+async def test_the_collector_the_command_line_turned_off_is_back_on_after_the_first_frame():
+    import gc
+
+    opener = GatedOpener()
+    app = _console(opener)
+    gc.disable()  # as cli.main starts the console
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            await pilot.pause()
+            assert gc.isenabled()  # the store is not even open: only the first frame had to be drawn
+            assert not app.console_screen.store_open
+    finally:
+        gc.enable()
+
+
+def test_every_other_command_runs_with_the_collector_on(capsys):
+    import gc
+
+    from support_tui.cli import main
+
+    seen = []
+    import support_tui.cli.turns as turns
+
+    def probe(args):
+        seen.append(gc.isenabled())
+        return 0
+
+    original = turns.trace_command if hasattr(turns, "trace_command") else None
+    assert original is not None
+    turns.trace_command = probe  # the parser looks the command up when it is built
+    try:
+        assert main(["trace", "conv_x"]) == 0
+    finally:
+        turns.trace_command = original
+    assert seen == [True] and gc.isenabled()

@@ -25,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "configured one keeps its data apart, in <data dir>/shops/<shop>")
         p.add_argument("--agent", metavar="NAME", help="who you are on the team: your decisions, take-overs and claims "
                        "are recorded as NAME (default: config.toml's agent_id, else $SUPPORT_TUI_AGENT, else your login)")
-        p.set_defaults(func=console_command, demo=name == "demo")
+        # collects_after_first_frame: the garbage collector stays off until the console has drawn (cli.main).
+        p.set_defaults(func=console_command, demo=name == "demo", collects_after_first_frame=True)
 
 
 async def console_command(args: argparse.Namespace) -> int:

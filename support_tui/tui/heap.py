@@ -16,6 +16,12 @@ NEVER = 2**31 - 1
 """A threshold the oldest generation's counter never reaches."""
 
 
+def collect_from_now() -> None:
+    """Garbage collection on, as usual: the command line starts the console with it off (cli.main), so the
+    hundreds of thousands of objects created before the first frame are not scanned while they are made."""
+    gc.enable()
+
+
 PUT_OFF_LIMIT = 3
 """Quiet-moment checks in a row that may find a turn running before the collection runs anyway."""
 

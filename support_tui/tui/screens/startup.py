@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 from textual import work
 from textual.widget import Widget
 
+from support_tui.tui.heap import collect_from_now
 from support_tui.tui.widgets.insight import SentimentPanel
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ class EngineStartup:
         # Markdown (and its parser) is first needed by the first AI reply: imported on the loop there, it
         # stalled that turn's first frame by 100 ms (console benchmark); on a thread now, while nothing waits.
         self.call_after_refresh(self._import_reply_widgets)
+        self.call_after_refresh(collect_from_now)
 
     @work(thread=True, group="startup-imports", exit_on_error=False)
     def _import_reply_widgets(self: ConsoleScreen) -> None:
