@@ -122,3 +122,18 @@ async def test_the_tab_bar_switches_areas_by_click_and_carries_badges():
         assert bar.active == "tab-insight" and app.screen.has_class("-show-insight")
         assert app.screen.query_one("#right-column").display and not app.screen.query_one("#center-column").display
         assert bar.tab_at(0) == "tab-chat" and bar.tab_at(len("Conversation ◆1")) is None
+
+
+async def test_the_first_show_draws_an_empty_queue_and_its_count():
+    from textual.app import App
+
+    class One(App):
+        def compose(self):
+            yield ConversationQueue(id="queue")
+
+    app = One()
+    async with app.run_test(size=(60, 12)) as pilot:
+        queue = app.query_one(ConversationQueue)
+        queue.show([], None)
+        await pilot.pause()
+        assert queue.has_drawn and str(queue.border_subtitle).startswith("0 open · 0 waiting")

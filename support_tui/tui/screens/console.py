@@ -204,8 +204,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         if not busy:
             # A moment after the turn's last frames (and not if the next turn has started by then).
             self.set_timer(QUIET_AFTER_TURN_S, self.collect_after_turn)
-        if not busy and self.queued:
-            self.call_after_refresh(self.send_queued)
+            if self.queued:
+                self.call_after_refresh(self.send_queued)
 
     def watch_ready(self, ready: bool) -> None:
         if ready and self.queued:

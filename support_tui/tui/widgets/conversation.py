@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Static
 
 from support_tui.tui.messages import DraftDecision
 from support_tui.tui.text import drawable, literal
+from support_tui.tui.widgets.panel import ButtonRow
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -173,13 +174,12 @@ class MessageBubble(Vertical):
             self.query_one(".bubble-body", Static).update(literal(text))
 
 
-class DraftActions(Horizontal):
-    """Send, Edit, Reject under a draft reply."""
+class DraftActions(ButtonRow):
+    """Send, Edit, Reject under a draft reply (only a draft carries them)."""
 
-    def compose(self) -> ComposeResult:
-        yield Button("Send (a)", variant="success", id="draft-send", compact=True)
-        yield Button("Edit (e)", variant="primary", id="draft-edit", compact=True)
-        yield Button("Reject (r)", variant="error", id="draft-reject", compact=True)
+    BUTTONS = (("Send (a)", "success", "draft-send"), ("Edit (e)", "primary", "draft-edit"),
+               ("Reject (r)", "error", "draft-reject"))
+    ROW_CLASS = "draft-actions"
 
 
 class ReplyBubble(MessageBubble):
@@ -203,15 +203,7 @@ class ReplyBubble(MessageBubble):
     def compose(self) -> ComposeResult:
         yield from super().compose()
         if self.status == "draft":
-            yield DraftActions(classes="draft-actions")
-
-    def _show_actions(self) -> None:
-        # Only a draft carries buttons: three hidden ones per reply were laid out on every frame of every turn.
-        actions = self.query(DraftActions)
-        if self.status == "draft" and not actions:
-            self.mount(DraftActions(classes="draft-actions"))
-        elif self.status != "draft":
-            actions.remove()
+            yield DraftActions()
 
     @property
     def markdown(self) -> Markdown:
@@ -266,7 +258,7 @@ class ReplyBubble(MessageBubble):
     def set_status(self, status: str) -> None:
         super().set_status(status)
         if self.is_mounted:
-            self._show_actions()
+            DraftActions.show_in(self, status == "draft")
         self.refresh_bindings()
 
     def action_decide(self, action: str) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
 from support_tui.tui.text import clip, drawable
+from support_tui.tui.widgets.panel import InsightPanel
 
 if TYPE_CHECKING:
     from support_tui.core.events import HandoffPacket, RouteDecided, SentimentScored, Snippet
@@ -27,20 +27,12 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
     return ("█" * full + partial).ljust(width, "·")
 
 
-class RoutingPanel(VerticalScroll):
+class RoutingPanel(InsightPanel):
     """Scores of all six specialists, the choice with confidence and margin, the reason and hand-offs."""
 
     SCOPED_CSS = False
     DEFAULT_CSS = """
-    RoutingPanel {
-        border: round $primary 50%;
-        border-title-color: $text-primary;
-        border-title-style: bold;
-        padding: 0 1;
-        scrollbar-size-vertical: 1;
-    }
-
-    #route-bars, #route-active, #route-reason, #sentiment-gauge {
+    #route-bars, #route-active, #route-reason {
         margin-bottom: 1;
     }
     """
@@ -95,20 +87,15 @@ class RoutingPanel(VerticalScroll):
         self.query_one("#route-history", Static).update(Content("\n").join(lines))
 
 
-class SentimentPanel(VerticalScroll):
+class SentimentPanel(InsightPanel):
     """A gauge of the current compound score with the escalation threshold, and the trend as a sparkline."""
 
     SCOPED_CSS = False
     DEFAULT_CSS = """
-    SentimentPanel {
-        border: round $primary 50%;
-        border-title-color: $text-primary;
-        border-title-style: bold;
-        padding: 0 1;
-        scrollbar-size-vertical: 1;
+    #sentiment-gauge {
+        margin-bottom: 1;
     }
     """
-    """Parsed when the first one mounts (after the console's first frame), not with app.tcss before it."""
 
     def __init__(self, threshold: float | None, **kwargs) -> None:
         """``threshold`` None: the console has no settings yet (the store opens after the first frame)."""
@@ -184,19 +171,11 @@ class SnippetCard(Static):
         self.update(self.describe(used))
 
 
-class KnowledgePanel(VerticalScroll):
+class KnowledgePanel(InsightPanel):
     """Snippets retrieved for the latest turn."""
 
     SCOPED_CSS = False
     DEFAULT_CSS = """
-    KnowledgePanel {
-        border: round $primary 50%;
-        border-title-color: $text-primary;
-        border-title-style: bold;
-        padding: 0 1;
-        scrollbar-size-vertical: 1;
-    }
-
     .snippet {
         margin-bottom: 1;
         color: $text-muted;

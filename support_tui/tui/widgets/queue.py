@@ -91,6 +91,8 @@ class ConversationQueue(Vertical):
         self.rows: list[QueueRow] = []
         self.current: str | None = None
         self.sort = SORTS[0]
+        self.has_drawn = False
+        """The rows are on screen (the first ``show`` draws even an empty queue and its subtitle)."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: id, name, subject, status", id="queue-filter", compact=True)
@@ -105,7 +107,7 @@ class ConversationQueue(Vertical):
         return self.query_one("#queue-options", OptionList)
 
     def show(self, rows: list[QueueRow], current: str | None) -> None:
-        if rows == self.rows and current == self.current and self.options.option_count == len(self._ordered()):
+        if self.has_drawn and rows == self.rows and current == self.current:
             return  # nothing a row shows has changed: a rebuild would re-render the column mid-turn for nothing
         self.rows, self.current = rows, current
         self._redraw()
@@ -143,6 +145,7 @@ class ConversationQueue(Vertical):
         return Content("\n").join([first, second])
 
     def _redraw(self) -> None:
+        self.has_drawn = True
         options = self.options
         highlighted = options.highlighted_option.id if options.highlighted_option else None
         options.clear_options()

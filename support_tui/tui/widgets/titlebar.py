@@ -25,8 +25,3 @@ class TitleBar(Static):
         if (title, sub_title) != self._shown:  # an equal text would still lay the screen out again
             self._shown = (title, sub_title)
             self.update(Content.assemble((title, "bold"), (" — ", "dim"), sub_title) if sub_title else Content(title))
-
-    @property
-    def text(self) -> str:
-        title, sub_title = self._shown
-        return f"{title} — {sub_title}" if sub_title else title

@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
 from textual.events import Click
 from textual.widgets import Button, Static
 
 from support_tui.tui.messages import ToolDecision
 from support_tui.tui.text import literal
+from support_tui.tui.widgets.panel import ButtonRow, InsightPanel
 
 if TYPE_CHECKING:
     from support_tui.core.events import ToolCallFinished, ToolCallRequested
@@ -30,13 +31,12 @@ def pretty(value: Any) -> Content:
         return literal(repr(value))
 
 
-class ApprovalActions(Horizontal):
+class ApprovalActions(ButtonRow):
     """Approve, Edit arguments, Deny: mounted while the call waits for a person, removed once decided."""
 
-    def compose(self) -> ComposeResult:
-        yield Button("Approve (a)", variant="success", id="tool-approve", compact=True)
-        yield Button("Edit (e)", variant="primary", id="tool-edit", compact=True)
-        yield Button("Deny (d)", variant="error", id="tool-deny", compact=True)
+    BUTTONS = (("Approve (a)", "success", "tool-approve"), ("Edit (e)", "primary", "tool-edit"),
+               ("Deny (d)", "error", "tool-deny"))
+    ROW_CLASS = "approval-actions"
 
 
 class ToolCallCard(Vertical):
@@ -95,13 +95,6 @@ class ToolCallCard(Vertical):
     def _refresh_title(self) -> None:
         self.query_one(".tool-title", Static).update(self.title())
 
-    def _show_actions(self, waiting: bool) -> None:
-        actions = self.query(ApprovalActions)
-        if waiting and not actions:
-            self.mount(ApprovalActions(classes="approval-actions"))
-        elif not waiting:
-            actions.remove()
-
     def finish(self, event: ToolCallFinished) -> None:
         self.remove_class(f"-{self.status.replace('_', '-')}")
         self.status = event.status
@@ -118,7 +111,7 @@ class ToolCallCard(Vertical):
             parts += ["\n", ("result ", "dim"), pretty(event.result)]
         self.detail = Content.assemble(*parts)
         self.query_one(".tool-detail", Static).update(self.detail)
-        self._show_actions(event.status == "pending_approval")
+        ApprovalActions.show_in(self, event.status == "pending_approval")
         self.set_open(self.is_open or event.status in ("pending_approval", "blocked", "error"))
 
     def resolved(self) -> None:
@@ -130,7 +123,7 @@ class ToolCallCard(Vertical):
         self.remove_class("-pending-approval", "-running", "-cancelled")
         self.status = status
         self.add_class(f"-{status}")
-        self._show_actions(False)
+        ApprovalActions.show_in(self, False)
         self._refresh_title()
 
     def action_decide(self, action: str) -> None:
@@ -150,19 +143,11 @@ class TurnSeparator(Static):
         self.turn_id = turn_id
 
 
-class ToolsPanel(VerticalScroll):
+class ToolsPanel(InsightPanel):
     """Every tool call of the conversation, newest last, one separator per turn."""
 
     SCOPED_CSS = False
     DEFAULT_CSS = """
-    ToolsPanel {
-        border: round $primary 50%;
-        border-title-color: $text-primary;
-        border-title-style: bold;
-        padding: 0 1;
-        scrollbar-size-vertical: 1;
-    }
-
     ToolsPanel.-pending-approval {
         border: heavy $warning;
         border-subtitle-color: $text-warning;
