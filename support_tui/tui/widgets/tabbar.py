@@ -48,25 +48,26 @@ class TabBar(Widget):
     def watch_active(self, active: str) -> None:
         self.post_message(self.Activated(active))
 
+    def _spans(self) -> list[tuple[str, str, int, int]]:
+        """Each tab as (id, label, first column, column after it), in order, separators between."""
+        spans, start = [], 0
+        for tab_id, text in self._labels.items():
+            end = start + Content(text).cell_length
+            spans.append((tab_id, text, start, end))
+            start = end + len(SEPARATOR)
+        return spans
+
     def render(self) -> Content:
         parts: list[str | tuple[str, str]] = []
-        for index, (tab_id, text) in enumerate(self._labels.items()):
-            if index:
+        for tab_id, text, _, _ in self._spans():
+            if parts:
                 parts.append((SEPARATOR, "dim"))
             parts.append((text, "bold reverse $accent" if tab_id == self.active else "$text-muted"))
         return Content.assemble(*parts)
 
     def tab_at(self, x: int) -> str | None:
         """The tab whose label is drawn at column ``x`` of the content."""
-        start = 0
-        for index, (tab_id, text) in enumerate(self._labels.items()):
-            if index:
-                start += len(SEPARATOR)
-            end = start + Content(text).cell_length
-            if start <= x < end:
-                return tab_id
-            start = end
-        return None
+        return next((tab_id for tab_id, _, start, end in self._spans() if start <= x < end), None)
 
     def on_click(self, event: Click) -> None:
         tab_id = self.tab_at(event.x - self.styles.padding.left)
