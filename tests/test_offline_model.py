@@ -506,6 +506,19 @@ async def test_a_new_question_on_an_escalated_case_is_acknowledged_with_nothing_
     assert "ORD-67890" not in reply and "sorry" not in reply.lower()
 
 
+
+async def test_a_calm_question_on_a_case_that_began_upset_gets_no_second_apology() -> None:
+    escalation = json.dumps({"rule": "vip_negative", "reason": "premium customer with negative sentiment",
+                             "priority": "high", "follow_ups": ["Do you ship to Canada?"]})
+    messages = [system("escalation_manager", f"escalation: {escalation}"),
+                {"role": "user", "content": "Can I return the headphones? They hurt my ears."},
+                {"role": "assistant", "content": "I'm sorry this has been so frustrating, and thank you for your patience."},
+                {"role": "user", "content": "Do you ship to Canada?"}]
+    _, reply, _ = await run(messages, tools_for("escalation_manager"), lambda n, a: ok(ORDER))
+    assert "to your case" in reply
+    assert "sorry" not in reply.lower() and "frustrating" not in reply.lower()
+
+
 LATE_AND_TWICE = "my order is late and I was also charged twice"
 DOUBLE_CHARGE = {"charges": [{"charge_id": "ch_1", "order_id": "ORD-67890", "amount": 249.99, "created_at": "2026-11-20T10:00:00"},
                              {"charge_id": "ch_2", "order_id": "ORD-67890", "amount": 249.99, "created_at": "2026-11-20T10:02:00"}],

@@ -306,10 +306,13 @@ def _handing_over(request: Request) -> list[Act]:
     asked = request.said.intents - {"human"}
     body = [a for a in _facts(request) if a.kind == "answer"] if asked else []
     rule = (request.escalation or {}).get("rule")
-    compound, signals = score_message(request.latest) if request.latest else (0.0, [])
-    upset = rule in _UPSET_RULES or compound <= -0.3 or bool(
-        {"frustration_phrase", "shouting", "repeated_contact", "abuse"} & set(signals))
     follow_ups = (request.escalation or {}).get("follow_ups") or []
+    # A later question on the case is judged by its own words: the rule says how the case began, and a calm
+    # "do you ship to Canada?" after an upset start got the same apology again.
+    follow_up = bool(follow_ups) and follow_ups[-1] == request.latest
+    compound, signals = score_message(request.latest) if request.latest else (0.0, [])
+    upset = (rule in _UPSET_RULES and not follow_up) or compound <= -0.3 or bool(
+        {"frustration_phrase", "shouting", "repeated_contact", "abuse"} & set(signals))
     priority = str((request.escalation or {}).get("priority") or "")
     urgent = f" I've marked your case {priority} priority." if priority in ("high", "urgent") else ""
     if upset:
@@ -317,7 +320,7 @@ def _handing_over(request: Request) -> list[Act]:
                 *(body or [Act("answer", "I've noted everything you've told me.")]),
                 Act("hand_over", "A human colleague will take over from here with everything gathered so far, so you "
                                  f"won't need to explain it again.{urgent}")]
-    if follow_ups and follow_ups[-1] == request.latest:  # a new question on a case a person already has
+    if follow_up:  # a new question on a case a person already has
         return [Act("hand_over", f"Thank you — I've added {_subject(request)} to your case, and "
                                  "the colleague who has it will answer it here."), *body]
     if rule is None:  # a later message in a case a person already has
