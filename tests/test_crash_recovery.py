@@ -66,6 +66,7 @@ class FlatEmbedder:
 class NoKnowledge:
     async def is_empty(self): return False
     async def search(self, *args, **kwargs): return []
+    async def document(self, *args, **kwargs): return []
 
 class Keywords:
     def __init__(self): self.router = KeywordRouter()

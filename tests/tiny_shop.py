@@ -136,6 +136,9 @@ class Stand:
     async def search(self, query: str, k: int = 4, *, vector: Any = None) -> list[Any]:
         return []
 
+    async def document(self, doc_id: str, limit: int = 2) -> list[Any]:
+        return []
+
     async def prepare(self) -> None:
         return None
 

@@ -30,8 +30,9 @@ from support_tui.core.turn.tools import ENGINE_RULES, ToolRunner
 log = logging.getLogger("support_tui.engine")
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)`` while the engine gets ready."""
-Loader = Callable[[], Awaitable[tuple[Any, Any, Any, Any, Any]]]
-"""Builds (kb, embedder, router, models, human-request detector) off the critical path: heavy imports live there."""
+Loader = Callable[[], Awaitable[tuple[Any, Any, Any, Any, Any, Any]]]
+"""Builds (kb, embedder, router, models, human-request detector, intent classifier) off the critical path:
+heavy imports live there."""
 
 OUTCOMES = ("resolved", "abandoned", "escalated")
 """How a person can close a conversation: solved, the customer left, or handed to another team."""
@@ -248,6 +249,7 @@ class Engine:
         router: Any = None,
         models: Any = None,
         human_requests: Any = None,
+        intents: Any = None,
         loader: Loader | None = None,
         team: Team | None = None,
         paths: DataPaths | None = None,
@@ -257,7 +259,8 @@ class Engine:
         self.store = store
         self.shop = shop
         self.parts = TurnParts(settings=settings, store=store, shop=shop, team=team or default_team(), kb=kb,
-                               embedder=embedder, router=router, models=models, human_requests=human_requests)
+                               embedder=embedder, router=router, models=models, human_requests=human_requests,
+                               intents=intents)
         self.turns = TurnRunner(self.parts, self.wait_ready)
         self.paths = paths
         self._loader = loader
@@ -286,11 +289,14 @@ class Engine:
                 progress("model", 0, 1)
             if self._loader is not None:
                 # Heavy imports (LiteLLM, LanceDB, torch) happen here, after a console's first frame.
-                parts.kb, parts.embedder, parts.router, parts.models, parts.human_requests = await self._loader()
+                (parts.kb, parts.embedder, parts.router, parts.models, parts.human_requests,
+                 parts.intents) = await self._loader()
             await parts.embedder.aload()  # type: ignore[union-attr]
             await parts.router.prepare()  # type: ignore[union-attr]
             if parts.human_requests is not None:
                 await parts.human_requests.prepare()  # type: ignore[attr-defined]
+            if parts.intents is not None:
+                await parts.intents.prepare()
             await self._warm_up()
             # Torch, transformers and LiteLLM leave millions of long-lived objects; a full
             # collection that walks them all blocked the event loop for 0.5 s mid-turn (measured

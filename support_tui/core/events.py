@@ -40,6 +40,53 @@ class Usage(Model):
         )
 
 
+IntentDecisionKind = Literal["answer", "ask", "rephrase", "decline", "follow_up"]
+"""What the reply does about the message's intent: act on it, ask which of two is meant, ask for more words,
+decline it as off-topic, or (a bare follow-up like "ORD-123") continue the conversation's question."""
+
+
+class IntentScore(Model):
+    """One likely intent, with its topic's probability."""
+
+    intent: str
+    score: float
+    topic: str
+    label: str
+    """How a clarifying question names it to the customer."""
+
+
+class IntentEvidence(Model):
+    """An exemplar close to the message: the nearest ones say why an intent won, and which to add."""
+
+    intent: str
+    text: str
+    similarity: float
+
+
+class IntentReading(Model):
+    """What the message asks, learned from the shop's exemplars, and what the reply should do about it."""
+
+    decision: IntentDecisionKind
+    intent: str | None = None
+    """The best intent (when asking: the first of the two named)."""
+    kind: Literal["article", "flow", "decline"] | None = None
+    article: str | None = None
+    """The knowledge-base article that answers it (file stem), for an article intent."""
+    flow: str | None = None
+    """The shop flow that answers it, for a flow intent."""
+    specialist: AgentName | None = None
+    top: list[IntentScore] = Field(default_factory=list)
+    """The best intent of each of the likeliest topics, with the topic's probability, best first."""
+    evidence: list[IntentEvidence] = Field(default_factory=list)
+    rule: str = ""
+    """Which threshold decided, as a developer reads it ("delivery 0.81 >= answer 0.65")."""
+
+    @property
+    def options(self) -> list[IntentScore]:
+        """The two intents a clarifying question names."""
+        return self.top[:2] if self.decision == "ask" else []
+
+
 class RouteEvidence(Model):
     """One exemplar message close to the customer's text."""
 
@@ -155,6 +202,8 @@ class RouteDecided(_Event):
     """``embedding``, ``sticky`` (follow-up kept), ``override`` (a person chose), ``keyword`` ..."""
     clarify: bool = False
     """True when the top two are too close and the agent should ask a clarifying question."""
+    intent: IntentReading | None = None
+    """What the message asks (shops with an intent catalogue), read from the same vector."""
 
 
 class HandoffMade(_Event):

@@ -33,8 +33,9 @@ SHARED_KB_REFRESH_S = 30.0
 """How often an engine on a shared ``kb_path`` looks for a newer version of the index another process wrote."""
 
 
-async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None) -> tuple[Any, Any, Any, Any, Any]:
-    """The knowledge base, embedder, router, model client and human-request detector for a data directory.
+async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None) -> tuple[Any, Any, Any, Any, Any, Any]:
+    """The knowledge base, embedder, router, model client, human-request detector and the shop's intent
+    classifier (None for a shop without an intent catalogue) for a data directory.
 
     The knowledge base is brought in line with ``kb/`` by content hash (``kb.shared.sync``): an index
     built from other files is updated (only changed documents are embedded); one that matches is left
@@ -56,7 +57,17 @@ async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None)
     if shared or not await kb.is_empty():
         await sync(kb, kb_source_dir())
     router = EmbeddingRouter(embedder, fitted_dir=paths.router_dir)
-    return kb, embedder, router, ModelClient(settings), HumanRequestDetector(embedder)
+    return kb, embedder, router, ModelClient(settings), HumanRequestDetector(embedder), intent_classifier(settings.shop, embedder)
+
+
+def intent_classifier(shop: str, embedder: Any) -> Any:
+    """The shop's intent classifier over the embedder's vectors, or None when the shop has no catalogue."""
+    from support_tui.core.routing.embedding import model_id_of
+    from support_tui.core.understanding.classifier import IntentClassifier
+    from support_tui.shops import intent_catalog
+
+    catalog = intent_catalog(shop)
+    return IntentClassifier(catalog, embedder, model_id=model_id_of(embedder)) if catalog is not None else None
 
 
 async def open_store(

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from support_tui.core.shop import Shop
+    from support_tui.core.understanding.catalog import IntentCatalog
     from support_tui.core.store.shop_database import ShopDatabase
 
 SHOPS = ("northwind", "taubench-retail")
@@ -23,3 +24,12 @@ async def open_shop(name: str, db: "ShopDatabase", *, return_window_days: int = 
 
         return await open_taubench_shop(db)
     raise ValueError(f"unknown shop {name!r}; this build has {', '.join(SHOPS)}")
+
+
+def intent_catalog(name: str) -> "IntentCatalog | None":
+    """The intents a shop's offline model understands, learned from its exemplars; None for a shop without."""
+    if name == "northwind":
+        from support_tui.shops.northwind.intents import catalog
+
+        return catalog()
+    return None

@@ -178,6 +178,9 @@ class NoKnowledge:
     async def search(self, query: str, k: int = 4, *, vector: Any = None) -> list[Snippet]:
         return []
 
+    async def document(self, doc_id: str, limit: int = 2) -> list[Snippet]:
+        return []
+
 
 def _calls(events: Sequence[Event]) -> list[AgentCall]:
     out = []

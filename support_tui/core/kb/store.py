@@ -74,6 +74,11 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _chunk_number(chunk_id: str) -> int:
+    _, _, number = chunk_id.rpartition("#")
+    return int(number) if number.isdigit() else 0
+
+
 class KnowledgeBase:
     """Support articles in a LanceDB folder: incremental ingest and hybrid search."""
 
@@ -171,6 +176,16 @@ class KnowledgeBase:
             Snippet(doc_id=row["doc_id"], chunk_id=row["chunk_id"], title=row["title"], score=score, text=row["text"])
             for score, row in rrf_fuse([by_vector, by_text], k)
         ]
+
+    async def document(self, doc_id: str, limit: int = 2) -> list[Snippet]:
+        """The first ``limit`` chunks of one article, in order (its answer section first)."""
+        await self._require_open()
+        if self._table is None or limit <= 0:
+            return []
+        rows: list[dict[str, Any]] = await self._table.query().where(f"doc_id = {_quote(doc_id)}").select(_COLUMNS).to_list()
+        rows.sort(key=lambda row: _chunk_number(str(row["chunk_id"])))
+        return [Snippet(doc_id=row["doc_id"], chunk_id=row["chunk_id"], title=row["title"], score=1.0, text=row["text"])
+                for row in rows[:limit]]
 
     async def _vector_rows(self, vector: np.ndarray, limit: int) -> list[dict[str, Any]]:
         query = self._table.query().nearest_to(vector).distance_type("cosine").select(_COLUMNS).limit(limit)

@@ -12,6 +12,7 @@ from support_tui.core.escalation import EscalationSignals, evaluate
 from support_tui.core.events import (
     ConversationChanged,
     Event,
+    IntentReading,
     KnowledgeRetrieved,
     Notice,
     RouteDecided,
@@ -28,7 +29,7 @@ from support_tui.core.turn.handoffs import Handoffs
 from support_tui.core.turn.parts import TurnParts
 from support_tui.core.turn.prompts import HISTORY_LIMIT
 from support_tui.core.turn.reply import ReplyWriter
-from support_tui.core.turn.retrieval import embed, retrieve, search_query
+from support_tui.core.turn.retrieval import FOLLOW_UP_WORDS, embed, retrieve, search_query
 from support_tui.core.turn.state import Turn
 
 
@@ -63,6 +64,7 @@ class CustomerTurn:
         t = turn.stage("embed", t)
         # Retrieval needs only the vectors: it runs while routing and escalation are decided.
         search = asyncio.ensure_future(retrieve(kb, queries, query_vectors, parts.settings.kb_top_k))
+        turn.intent = self._read_intent(vector, text, earlier)
         try:
             decision = self._route(router.route_vector(vector, text, RoutingContext(current_agent=turn.state.agent, previous_texts=earlier)), text, route_override)
             async with aclosing(self._decide_and_reply(text, vector, decision, messages, sentiment, trend, query, search, t)) as events:
@@ -73,6 +75,13 @@ class CustomerTurn:
                 search.cancel()
             elif not search.cancelled():
                 search.exception()  # retrieved, so a failure the turn never reached is not logged as lost
+
+    async def _with_article(self, snippets: list[Snippet]) -> list[Snippet]:
+        """An article intent quotes its article: its first chunks lead the snippets, retrieved or not."""
+        reading, kb = self.turn.intent, self.parts.kb
+        if reading is None or reading.decision != "answer" or not reading.article or kb is None:
+            return snippets
+        return _article_first(snippets, await kb.document(reading.article))
 
     def _sentiment(self, text: str) -> tuple[SentimentScored, SentimentTrend]:
         turn = self.turn
@@ -86,9 +95,29 @@ class CustomerTurn:
         )
         return event, trend
 
+    def _read_intent(self, vector: Any, text: str, earlier: Sequence[str]) -> IntentReading | None:
+        """What the message asks, from the vector routing uses; a bare follow-up ("ORD-123", "yes") continues
+        the question before it rather than being read on its own."""
+        intents, state = self.parts.intents, self.turn.state
+        if intents is None:
+            return None
+        if earlier and (len(text.split()) <= FOLLOW_UP_WORDS or state.proposal is not None and is_affirmative(text)):
+            return IntentReading(decision="follow_up", rule=f"a follow-up of {len(text.split())} words continues the question before it")
+        return intents.read(vector)
+
     def _route(self, decision: RouteDecision, text: str, route_override: str | None) -> RouteDecision:
         state = self.turn.state
         current = state.agent
+        reading = self.turn.intent
+        if reading is not None and reading.decision != "follow_up":
+            # The router and the intent layer read one vector; the intent is the finer reading, so the
+            # specialist who answers the intent takes the message, and the intent decides whether to ask.
+            decision = replace(decision, clarify=False)
+            if reading.decision == "answer" and reading.specialist and reading.specialist != decision.agent \
+                    and reading.specialist in decision.scores:
+                decision = replace(decision, agent=reading.specialist, method="intent",
+                                   reason=f"reads as {reading.intent} ({reading.top[0].score:.2f}), which "
+                                          f"{reading.specialist} answers; the router said {decision.agent}")
         if state.proposal is not None and current and not route_override and is_affirmative(text) and decision.agent != current:
             # A yes to a proposed action belongs to the specialist that proposed it, whatever else
             # the words resemble ("yes please refund the duplicate" reads like a returns request).
@@ -115,7 +144,7 @@ class CustomerTurn:
         yield turn.make(
             RouteDecided, agent=decision.agent, confidence=round(decision.confidence, 4), margin=round(decision.margin, 4),
             scores={k: round(v, 4) for k, v in decision.scores.items()}, reason=decision.reason, evidence=decision.evidence,
-            previous_agent=current, method=decision.method, clarify=decision.clarify,
+            previous_agent=current, method=decision.method, clarify=decision.clarify, intent=turn.intent,
         )
         turn.state.low_confidence_turns = turn.state.low_confidence_turns + 1 if decision.clarify else 0
         t = turn.stage("route", t)
@@ -153,7 +182,7 @@ class CustomerTurn:
                 yield escalated_now
         t = turn.stage("escalate", t)
 
-        snippets = await search
+        snippets = await self._with_article(await search)
         yield turn.make(KnowledgeRetrieved, query=query, snippets=snippets)
         turn.stage("retrieve", t)
 
@@ -162,6 +191,12 @@ class CustomerTurn:
         async with aclosing(writer.reply(text, snippets, clarify, escalated_now is not None)) as events:
             async for event in events:
                 yield event
+
+
+def _article_first(snippets: Sequence[Snippet], article: Sequence[Snippet]) -> list[Snippet]:
+    """The article the intent names first, then the rest of what retrieval found."""
+    ids = {s.chunk_id for s in article}
+    return [*article, *(s for s in snippets if s.chunk_id not in ids)]
 
 
 def _clarify_options(decision: RouteDecision) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Protocol, Sequence
 
-from support_tui.core.events import Snippet
+from support_tui.core.events import IntentReading, Snippet
 from support_tui.core.routing.decision import RouteDecision, RoutingContext
 from support_tui.core.settings import Settings
 from support_tui.core.shop import Shop
@@ -20,6 +20,10 @@ class Retriever(Protocol):
 
     async def search(self, query: str, k: int = 4, *, vector: Any = None) -> list[Snippet]:
         """The best snippets for a query (``vector``: its embedding, when the caller has it)."""
+        ...
+
+    async def document(self, doc_id: str, limit: int = 2) -> list[Snippet]:
+        """The first chunks of one article, in order: what an intent that the article answers quotes."""
         ...
 
 
@@ -67,6 +71,18 @@ class HumanRequests(Protocol):
         ...
 
 
+class IntentReader(Protocol):
+    """Reads what a message asks from its vector (a shop's intent catalogue, learned from exemplars)."""
+
+    async def prepare(self) -> None:
+        """Embed (or read from the cache) the exemplars and fit the classifier; later calls return at once."""
+        ...
+
+    def read(self, vector: Any) -> IntentReading:
+        """The intent reading of one message vector."""
+        ...
+
+
 @dataclass
 class TurnParts:
     """Everything a turn needs; the heavy parts arrive after the engine got ready."""
@@ -80,6 +96,8 @@ class TurnParts:
     router: Router | None = None
     models: Models | None = None
     human_requests: HumanRequests | None = None
+    intents: IntentReader | None = None
+    """The shop's intent classifier; None for a shop without an intent catalogue."""
     memory: Memory | None = None
     """Customer memory; None: the store's own (a fork reads only the past and writes nothing)."""
 

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any, Sequence
 
-from support_tui.core.events import Snippet
+from support_tui.core.events import IntentReading, Snippet
 from support_tui.core.shop import CustomerSummary, ToolCall, ToolOutcome
 from support_tui.core.shop.protocol import Proposal
 from support_tui.core.specialists import Specialist
@@ -32,6 +32,7 @@ def system_prompt(
     snippets: Sequence[Snippet] = (),
     internal_notes: Sequence[str] = (),
     today: date | None = None,
+    intent: IntentReading | None = None,
 ) -> str:
     """The specialist's prompt followed by the sections every model (the offline one too) reads."""
     lines = [specialist.system_prompt(customer.name, shop_title), "", "## Context"]
@@ -50,6 +51,8 @@ def system_prompt(
         lines.append(f"confirm_tools: {', '.join(confirm_tools)}")
     if clarify_options:
         lines.append(f"route_options: {', '.join(clarify_options)}")
+    if intent is not None:
+        lines += intent_lines(intent)
     if proposal is not None:
         lines.append(f"pending_proposal: {proposal.model_dump_json()}")
     if escalation is not None:
@@ -64,6 +67,21 @@ def system_prompt(
         lines += ["", "## Knowledge base"]
         lines += [f"[kb:{s.chunk_id}] {s.title}: {' '.join(s.text.split())}" for s in snippets]
     return "\n".join(lines)
+
+
+def intent_lines(intent: IntentReading) -> list[str]:
+    """The intent reading as context lines: what the message most likely asks, and what to do about it."""
+    lines = [f"intent_decision: {intent.decision}"]
+    if intent.decision == "follow_up" or intent.intent is None:
+        return lines
+    lines.append(f"intent: {intent.intent}")
+    if intent.article:
+        lines.append(f"intent_article: {intent.article}")
+    if intent.flow:
+        lines.append(f"intent_flow: {intent.flow}")
+    if intent.options:
+        lines.append(f"intent_options: {' | '.join(o.label for o in intent.options)}")
+    return lines
 
 
 def history_messages(messages: Sequence[StoredMessage]) -> list[dict[str, Any]]:

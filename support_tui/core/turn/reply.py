@@ -95,6 +95,7 @@ class ReplyWriter:
             escalated=turn.escalated, confirm_tools=parts.confirm_tools(offered), clarify_options=clarify,
             proposal=turn.state.proposal, escalation=turn.state.escalation if turn.escalated else None,
             memories=memories, snippets=snippets, internal_notes=turn.internal_notes, today=await parts.shop.today(),
+            intent=turn.intent,
         )
         return prompt, offered
 

@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any, TypeVar
 
-from support_tui.core.events import EventBase, Usage
+from support_tui.core.events import EventBase, IntentReading, Usage
 from support_tui.core.shop import CallContext
 from support_tui.core.state import ConversationState
 from support_tui.core.store.support import ConversationInfo
@@ -41,6 +41,8 @@ class Turn:
         self.started = time.perf_counter()
         self.escalated = conversation.status == "escalated"
         self.internal_notes: list[str] = []
+        self.intent: IntentReading | None = None
+        """What the customer's message asks, as the shop's intent classifier read it (the prompt carries it)."""
         """A person's words for the model only (deny reasons): they must not reach the customer."""
 
     def make(self, cls: type[E], **fields: Any) -> E:

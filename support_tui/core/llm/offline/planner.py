@@ -33,9 +33,19 @@ def intents(request: Request) -> frozenset[str]:
     return request.said.intents or request.remembered.intents
 
 
+FLOW_REQUESTS: dict[str, frozenset[str]] = {
+    "track_order": frozenset({"track"}), "cancel_order": frozenset({"cancel"}),
+    "change_delivery_address": frozenset({"change_address"}), "return_item": frozenset({"return"}),
+    "exchange_item": frozenset({"exchange"}), "refund_status": frozenset({"refund_status"}),
+    "charges": frozenset({"charge"}), "product_question": frozenset({"product_question"}),
+    "password_reset": frozenset({"password"}), "change_account_details": frozenset(),
+}
+"""The request words each flow the intent layer names starts its specialist's flow with."""
+
+
 def transfer_target(request: Request) -> str | None:
     """Another specialist the message clearly belongs to, when this one cannot handle it."""
-    if request.escalated or request.specialist not in DOMAINS or request.outcomes:
+    if request.escalated or request.specialist not in DOMAINS or request.outcomes or request.understood:
         return None
     found = request.said.intents
     if found & DOMAINS[request.specialist]:
@@ -64,7 +74,9 @@ def plan(request: Request) -> list[PlannedCall]:
         if request.said.negative:
             return []
     reading = read_turn(request)
-    if reading.greeting or reading.thanks or reading.off_topic or reading.general:
+    if reading.greeting or reading.thanks:
+        return []
+    if reading.off_topic and not request.understood or reading.general and not request.understood:
         return []  # answered from the knowledge base, without the customer's records
     if request.route_clarify and not request.outcomes and not request.said.intents:
         return []
@@ -76,8 +88,20 @@ def plan(request: Request) -> list[PlannedCall]:
         call = ("escalate_to_human", {"reason": "customer asked for a human", "priority": "normal"})
         if _offered(request, [call]):
             return [call]
+    if request.understood and not request.escalated:
+        return _understood(request)
     flow = _FLOWS.get(request.specialist) or _guess_flow(request)
     return _offered(request, [*(flow(request, intents(request)) if flow else []), *_side_reads(request)])
+
+
+def _understood(request: Request) -> list[PlannedCall]:
+    """The intent layer's reading decides: an article, a question or a decline needs no look-up; a flow runs
+    the specialist's flow with the flow's request and whatever else the words name (an order id, a product)."""
+    if request.intent_decision != "answer" or request.intent_article or request.intent_flow is None:
+        return []
+    flow = _FLOWS.get(request.specialist) or _guess_flow(request)
+    found = FLOW_REQUESTS.get(request.intent_flow, frozenset()) | request.said.intents
+    return _offered(request, [*(flow(request, found) if flow else []), *_side_reads(request)])
 
 
 def _side_reads(request: Request) -> list[PlannedCall]:

@@ -129,6 +129,29 @@ class Request:
     def route_options(self) -> list[str]:
         return [o.strip() for o in self.context.get("route_options", "").split(",") if o.strip()]
 
+    @property
+    def intent_decision(self) -> str | None:
+        """What the engine's intent layer decided about the message (answer, ask, rephrase, decline,
+        follow_up), or None when the shop has no intent catalogue (or an older prompt)."""
+        return self.context.get("intent_decision") or None
+
+    @property
+    def understood(self) -> bool:
+        """The intent layer read this message on its own (not a follow-up, not a pick among offered orders)."""
+        return self.intent_decision not in (None, "follow_up") and self.picked_order_id is None
+
+    @property
+    def intent_article(self) -> str | None:
+        return self.context.get("intent_article") or None
+
+    @property
+    def intent_flow(self) -> str | None:
+        return self.context.get("intent_flow") or None
+
+    @property
+    def intent_options(self) -> list[str]:
+        return [o.strip() for o in self.context.get("intent_options", "").split(" | ") if o.strip()]
+
     def offers(self, tool: str) -> bool:
         return tool in self.tools
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from .facts import RENDERERS
 from .humanize import join, money
-from .knowledge import best_answer, best_section, steps
+from .knowledge import answers, best_answer, best_section, steps
 from .message import Reading, clauses, read, read_turn
 from .parts import ACTIONS, OFFER, PROMISE, Part, promised, readable, side_parts, team_name
 from .request import Request, ToolOutcome
@@ -53,8 +53,11 @@ def plan_acts(request: Request) -> list[Act]:
         return [Act("greet", f"Hi{_name(request)}! How can I help you today? I can help with {HELP_AREAS}.")]
     if reading.thanks and not request.outcomes:
         return [Act("close", f"You're welcome{_name(request)} — glad I could help. Have a lovely day!")]
-    if reading.off_topic and not request.outcomes:
-        return [Act("decline", f"I'm sorry{_name(request)}, I can't help with that here — I can help with {HELP_AREAS}.")]
+    if request.understood and not request.outcomes and request.intent_decision != "answer" or \
+            request.understood and request.intent_article and not request.outcomes:
+        return _understood(request)
+    if reading.off_topic and not request.outcomes and not request.understood:
+        return [_decline(request)]
     acts = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
     acts += _facts(request)
     if reading.general or not any(a.kind in ("answer", "confirm", "propose") for a in acts):
@@ -67,6 +70,37 @@ def plan_acts(request: Request) -> list[Act]:
     if not any(a.text.rstrip().endswith("?") for a in acts):
         acts.append(_anything_else())
     return acts
+
+
+def _decline(request: Request) -> Act:
+    return Act("decline", f"I'm sorry{_name(request)}, I can't help with that here — I can help with {HELP_AREAS}.")
+
+
+def _understood(request: Request) -> list[Act]:
+    """The intent layer's decision, said: decline, ask which of two things is meant, ask for more words, or
+    quote the article that answers the message (its answer, and the section closest to the question)."""
+    decision = request.intent_decision
+    if decision == "decline":
+        return [_decline(request)]
+    options = request.intent_options
+    if decision == "ask" and len(options) >= 2:
+        return [Act("clarify", f"Just so I help with the right thing{_name(request)}: is this about {options[0]} "
+                               f"or {options[1]}?")]
+    if decision != "answer" or not request.intent_article:
+        return [Act("clarify", f"Could you tell me a little more about what you need{_name(request)}? "
+                               f"I can help with {HELP_AREAS}.")]
+    article = [s for s in request.snippets if s.chunk_id.split("#")[0] == request.intent_article]
+    acts = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
+    quoted = [a.text for a in answers(article)][:1]
+    closer = best_section(request.latest, [s for s in article if not answers([s])], minimum=3)
+    if closer and all(closer not in q and q not in closer for q in quoted):
+        quoted.append(closer)
+    if not quoted:
+        fallback = best_section(request.latest, article, minimum=0)
+        quoted = [fallback] if fallback else []
+    if not quoted:
+        return [Act("clarify", f"Could you tell me a little more about what you need{_name(request)}?")]
+    return [*acts, *(Act("answer", q) for q in quoted), _anything_else()]
 
 
 def write_reply(request: Request) -> str:

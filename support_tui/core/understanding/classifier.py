@@ -1,0 +1,165 @@
+"""What a message asks, learned from the shop's exemplars over the vector the turn already has.
+
+A softmax regression over the exemplar vectors gives each intent a probability; intents of one topic
+(the refund-status article and the refund look-up answer one question two ways) pool theirs. Chosen
+over a nearest-exemplar vote by measurement (``benchmarks/intents.py``, five folds of the dev
+messages): at 3% wrong answers it answers about 4 points more of them. Two thresholds, calibrated on
+the dev messages, turn the probabilities into what the reply does:
+
+- the best topic has at least ``ANSWER``: answer its best intent (quote the article, run the flow),
+  or decline when that intent is the off-topic one;
+- the best two topics together have ``ANSWER`` and the second at least ``SECOND``: ask which is meant;
+- otherwise, and whenever no exemplar is within ``NEAR`` of the message: ask the customer to say a
+  little more, or decline when the nearest intents are the off-topic ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+from support_tui.core.events import IntentDecisionKind, IntentEvidence, IntentReading, IntentScore
+from support_tui.core.routing.exemplars import default_cache_dir, read_cached, write_cached
+from support_tui.core.understanding.catalog import IntentCatalog, IntentSpec
+
+ANSWER = 0.65
+"""The probability a topic needs before the reply acts on it."""
+SECOND = 0.2
+"""The runner-up topic's probability that makes a clarifying question worth asking."""
+NEAR = 0.30
+"""A message whose nearest exemplar is less similar than this is like nothing the shop answers."""
+SCALE = 8.0
+"""Cosine similarities are small numbers: the regression sees them scaled by this (a softmax temperature)."""
+STRENGTH = 1e-6
+"""L2 penalty of the regression."""
+STEPS = 400
+EVIDENCE = 3
+
+Decision = IntentDecisionKind
+
+
+class Encoder(Protocol):
+    def encode(self, texts: list[str]) -> Any: ...
+
+
+def fit_softmax(matrix: np.ndarray, labels: np.ndarray, classes: int, *, scale: float = SCALE,
+                strength: float = STRENGTH, steps: int = STEPS) -> tuple[np.ndarray, np.ndarray]:
+    """A multinomial logistic regression by full-batch gradient descent (deterministic, about 0.3 s here)."""
+    x = matrix.astype(np.float32) * scale
+    targets = np.eye(classes, dtype=np.float32)[labels]
+    weights = np.zeros((x.shape[1], classes), dtype=np.float32)
+    bias = np.zeros(classes, dtype=np.float32)
+    rate = 0.5
+    for _ in range(steps):
+        z = x @ weights + bias
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        grad = (p - targets) / len(x)
+        weights -= rate * (x.T @ grad + strength * weights)
+        bias -= rate * grad.sum(axis=0)
+    return weights * scale, bias
+
+
+class IntentClassifier:
+    """Reads a message's vector against a shop's intent catalogue; ``prepare()`` once (vectors cached on disk)."""
+
+    def __init__(self, catalog: IntentCatalog, embedder: Encoder, *, model_id: str = "", cache_dir: Path | None = None,
+                 answer: float = ANSWER, second: float = SECOND, near: float = NEAR) -> None:
+        self.catalog = catalog
+        self.embedder = embedder
+        self.model_id = model_id
+        self.answer, self.second, self.near = answer, second, near
+        self._cache_dir = cache_dir
+        self._matrix: np.ndarray | None = None
+        self._weights = np.zeros((0, 0), dtype=np.float32)
+        self._bias = np.zeros(0, dtype=np.float32)
+        self._names = catalog.names
+        self._specs = {s.name: s for s in catalog.intents}
+        self.labels = np.array([self._names.index(label) for label in catalog.labels], dtype=np.int64)
+        self._topics = sorted({s.topic for s in catalog.intents})
+        self._topic_of = np.array([self._topics.index(self._specs[n].topic) for n in self._names], dtype=np.int64)
+        self._lock = asyncio.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self._matrix is not None
+
+    async def prepare(self) -> None:
+        async with self._lock:
+            if not self.ready:
+                await asyncio.to_thread(self.prepare_sync)
+
+    def prepare_sync(self) -> None:
+        if self.ready:
+            return
+        key = "intents-" + self.catalog.digest(self.model_id)
+        cache_dir = self._cache_dir or default_cache_dir()
+        matrix = read_cached(cache_dir, key, len(self.catalog.texts))
+        if matrix is None:
+            matrix = np.asarray(self.embedder.encode(list(self.catalog.texts)), dtype=np.float32)
+            write_cached(cache_dir, key, matrix)
+        self.fit(matrix)
+
+    def fit(self, matrix: np.ndarray, keep: np.ndarray | None = None) -> None:
+        """Learn from the exemplar vectors (``keep``: a mask of the exemplars to learn from, for cross-validation)."""
+        rows = np.arange(len(matrix)) if keep is None else np.flatnonzero(keep)
+        self._weights, self._bias = fit_softmax(matrix[rows], self.labels[rows], len(self._names))
+        self._matrix = matrix
+
+    @property
+    def matrix(self) -> np.ndarray:
+        assert self._matrix is not None, "call prepare() first"
+        return self._matrix
+
+    def probabilities(self, vector: np.ndarray) -> np.ndarray:
+        z = np.asarray(vector, dtype=np.float32).reshape(-1) @ self._weights + self._bias
+        p = np.exp(z - z.max())
+        return np.asarray(p / p.sum(), dtype=np.float32)
+
+    def read(self, vector: Any, exclude: np.ndarray | None = None) -> IntentReading:
+        """The intent reading of one message vector (normalised, like the exemplars'); ``exclude``: a mask of
+        exemplars not to cite (cross-validation)."""
+        v = np.asarray(vector, dtype=np.float32).reshape(-1)
+        sims = self.matrix @ v
+        if exclude is not None:
+            sims = np.where(exclude, -1.0, sims).astype(np.float32)
+        return self.decide(self.probabilities(v), sims)
+
+    def decide(self, probs: np.ndarray, sims: np.ndarray) -> IntentReading:
+        topic_probs = np.bincount(self._topic_of, weights=probs, minlength=len(self._topics))
+        top: list[IntentScore] = []
+        for t in np.argsort(-topic_probs)[:3]:
+            members = np.flatnonzero(self._topic_of == t)
+            best_member = int(members[np.argmax(probs[members])])
+            spec = self._specs[self._names[best_member]]
+            top.append(IntentScore(intent=spec.name, score=round(float(topic_probs[t]), 4), topic=spec.topic, label=spec.label))
+        best = self._specs[top[0].intent]
+        p1, p2 = top[0].score, top[1].score if len(top) > 1 else 0.0
+        nearest = float(sims.max()) if sims.size else 0.0
+        evidence = self._evidence(sims, best.name)
+        if nearest < self.near:
+            decision: Decision = "decline" if best.kind == "decline" else "rephrase"
+            return self._reading(decision, best, top, evidence, f"nearest exemplar {nearest:.2f} < near {self.near:.2f}")
+        if p1 >= self.answer:
+            decision = "decline" if best.kind == "decline" else "answer"
+            return self._reading(decision, best, top, evidence, f"{best.topic} {p1:.2f} >= answer {self.answer:.2f}")
+        if p1 + p2 >= self.answer and p2 >= self.second and best.kind != "decline" and \
+                self._specs[top[1].intent].kind != "decline":
+            return self._reading("ask", best, top, evidence,
+                                 f"{top[0].topic} {p1:.2f} and {top[1].topic} {p2:.2f}: neither >= answer {self.answer:.2f}")
+        return self._reading("rephrase", best, top, evidence, f"best {best.topic} {p1:.2f} < answer {self.answer:.2f}")
+
+    def _reading(self, decision: Decision, best: IntentSpec, top: Sequence[IntentScore], evidence: tuple[IntentEvidence, ...],
+                 rule: str) -> IntentReading:
+        return IntentReading(decision=decision, intent=best.name, kind=best.kind, article=best.article, flow=best.flow,
+                             specialist=best.specialist, top=list(top), evidence=list(evidence), rule=rule)
+
+    def _evidence(self, sims: np.ndarray, intent: str) -> tuple[IntentEvidence, ...]:
+        order = [int(i) for i in np.argsort(-sims)[: EVIDENCE * 4]]
+        own = [i for i in order if self.catalog.labels[i] == intent][:1]
+        rest = [i for i in order if i not in own][: EVIDENCE - len(own)]
+        return tuple(IntentEvidence(intent=self.catalog.labels[i], text=self.catalog.texts[i],
+                                    similarity=round(float(sims[i]), 4)) for i in [*own, *rest])
