@@ -64,6 +64,8 @@ class PlayedLine:
     specialist: str | None = None
     wrote: list[str] = field(default_factory=list)
     """Write tools that ran: the store was reset before the next line."""
+    escalation: str | None = None
+    """The escalation rule that fired, with its reason."""
 
 
 def first_demo_customer() -> str:
@@ -79,6 +81,11 @@ def _turn_seen(summary: dict[str, Any]) -> TurnSeen:
         tools=tuple(ToolRun(c["name"], c["status"] == "ok") for c in summary.get("tool_calls", [])),
         escalated=bool(summary.get("escalation", {}).get("escalated")),
     )
+
+
+def _escalation(summary: dict[str, Any]) -> str | None:
+    escalation = summary.get("escalation") or {}
+    return f"{escalation.get('rule')}: {escalation.get('reason')}" if escalation.get("escalated") else None
 
 
 async def play_answer_lines(lines: list[AnswerLine], customer: str | None = None, embedder: Any = None,
@@ -126,6 +133,7 @@ async def play_answer_lines(lines: list[AnswerLine], customer: str | None = None
                     line, classify(line, _turn_seen(summary), articles), summary.get("reply") or "",
                     [c["name"] if c["status"] == "ok" else f"{c['name']} ({c['status']})" for c in calls],
                     summary.get("agent") or (summary.get("route") or {}).get("agent"), wrote,
+                    _escalation(summary),
                 )
                 played.append(result)
                 if on_line:
@@ -152,6 +160,7 @@ def _print_line(result: PlayedLine, out: TextIO) -> None:
         f"    why:        {plain(result.verdict.reason)}",
         f"    specialist: {result.specialist or '-'}   tools: {', '.join(result.tools) or '-'}",
         f"    key:        {key}",
+        *([f"    escalation: {plain(result.escalation)}"] if result.escalation else []),
         *([f"    NOTE: a write ran ({', '.join(result.wrote)}); the store was reset after this line"] if result.wrote else []),
         "    reply:      " + plain(result.reply).replace("\n", "\n                "),
         "",
