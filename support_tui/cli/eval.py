@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     register_tau(suites)
     from support_tui.cli.replies import register_replies  # the replies suite lives in its own module
     register_replies(suites)
+    from support_tui.cli.answers import register_answers  # the answers suite lives in its own module
+    register_answers(suites)
 
 
 def _missing_suite() -> int:
