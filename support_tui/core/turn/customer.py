@@ -40,6 +40,8 @@ class CustomerTurn:
     def __init__(self, parts: TurnParts, turn: Turn) -> None:
         self.parts = parts
         self.turn = turn
+        self._several = False
+        """The message holds several requests: the router's choice stands, and the model reads each request."""
 
     async def run(self, text: str, route_override: str | None) -> AsyncGenerator[Event, None]:
         parts, turn = self.parts, self.turn
@@ -65,6 +67,7 @@ class CustomerTurn:
         # Retrieval needs only the vectors: it runs while routing and escalation are decided.
         search = asyncio.ensure_future(retrieve(kb, queries, query_vectors, parts.settings.kb_top_k))
         turn.intent = self._read_intent(vector, text, earlier)
+        self._several = len(queries) > 1
         try:
             decision = self._route(router.route_vector(vector, text, RoutingContext(current_agent=turn.state.agent, previous_texts=earlier)), text, route_override)
             async with aclosing(self._decide_and_reply(text, vector, decision, messages, sentiment, trend, query, search, t)) as events:
@@ -109,7 +112,7 @@ class CustomerTurn:
         state = self.turn.state
         current = state.agent
         reading = self.turn.intent
-        if reading is not None and reading.decision != "follow_up":
+        if reading is not None and reading.decision != "follow_up" and not self._several:
             # The router and the intent layer read one vector; the intent is the finer reading, so the
             # specialist who answers the intent takes the message, and the intent decides whether to ask.
             decision = replace(decision, clarify=False)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .entities import extract
+from .parts import split
 from .request import Request
 
 _GREETING = re.compile(
@@ -81,6 +82,16 @@ def read(text: str) -> Reading:
     general = (bool(_QUESTION.search(plain)) and not own and not about_product and not asking_us
                and "human" not in found.intents)
     return Reading(general=general)
+
+
+def understood(request: Request) -> bool:
+    """The intent layer's reading decides this message: it read it on its own (not a follow-up, not a pick
+    among offered orders, not one of several requests, each of which is read on its own), and it is sure,
+    or unsure of a message that names no order or product (one that does is read with its entities)."""
+    decision = request.intent_decision
+    if decision in (None, "follow_up") or request.picked_order_id is not None or len(split(request.latest)) >= 2:
+        return False
+    return decision in ("answer", "decline") or not (request.said.order_ids or request.said.products)
 
 
 def read_turn(request: Request) -> Reading:

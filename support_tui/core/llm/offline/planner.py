@@ -7,7 +7,7 @@ from typing import Any, Callable
 from support_tui.core.turn.confirmation import is_affirmative
 
 from . import flows
-from .message import read_turn
+from .message import read_turn, understood
 from .parts import DOMAINS, OWNERS, READS, readable, side_parts
 from .request import Request
 
@@ -45,7 +45,7 @@ FLOW_REQUESTS: dict[str, frozenset[str]] = {
 
 def transfer_target(request: Request) -> str | None:
     """Another specialist the message clearly belongs to, when this one cannot handle it."""
-    if request.escalated or request.specialist not in DOMAINS or request.outcomes or request.understood:
+    if request.escalated or request.specialist not in DOMAINS or request.outcomes or understood(request):
         return None
     found = request.said.intents
     if found & DOMAINS[request.specialist]:
@@ -76,7 +76,7 @@ def plan(request: Request) -> list[PlannedCall]:
     reading = read_turn(request)
     if reading.greeting or reading.thanks:
         return []
-    if reading.off_topic and not request.understood or reading.general and not request.understood:
+    if reading.off_topic and not understood(request) or reading.general and not understood(request):
         return []  # answered from the knowledge base, without the customer's records
     if request.route_clarify and not request.outcomes and not request.said.intents:
         return []
@@ -88,7 +88,7 @@ def plan(request: Request) -> list[PlannedCall]:
         call = ("escalate_to_human", {"reason": "customer asked for a human", "priority": "normal"})
         if _offered(request, [call]):
             return [call]
-    if request.understood and not request.escalated:
+    if understood(request) and not request.escalated:
         return _understood(request)
     flow = _FLOWS.get(request.specialist) or _guess_flow(request)
     return _offered(request, [*(flow(request, intents(request)) if flow else []), *_side_reads(request)])

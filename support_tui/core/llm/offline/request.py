@@ -136,11 +136,6 @@ class Request:
         return self.context.get("intent_decision") or None
 
     @property
-    def understood(self) -> bool:
-        """The intent layer read this message on its own (not a follow-up, not a pick among offered orders)."""
-        return self.intent_decision not in (None, "follow_up") and self.picked_order_id is None
-
-    @property
     def intent_article(self) -> str | None:
         return self.context.get("intent_article") or None
 

@@ -8,7 +8,7 @@ from typing import Any
 from .facts import RENDERERS
 from .humanize import join, money
 from .knowledge import answers, best_answer, best_section, steps
-from .message import Reading, clauses, read, read_turn
+from .message import Reading, clauses, read, read_turn, understood
 from .parts import ACTIONS, OFFER, PROMISE, Part, promised, readable, side_parts, team_name
 from .request import Request, ToolOutcome
 
@@ -53,10 +53,13 @@ def plan_acts(request: Request) -> list[Act]:
         return [Act("greet", f"Hi{_name(request)}! How can I help you today? I can help with {HELP_AREAS}.")]
     if reading.thanks and not request.outcomes:
         return [Act("close", f"You're welcome{_name(request)} — glad I could help. Have a lovely day!")]
-    if request.understood and not request.outcomes and request.intent_decision != "answer" or \
-            request.understood and request.intent_article and not request.outcomes:
+    if understood(request) and not request.outcomes and request.intent_decision != "answer" or \
+            understood(request) and request.intent_article and not request.outcomes:
         return _understood(request)
-    if reading.off_topic and not request.outcomes and not request.understood:
+    if reading.off_topic and not request.outcomes and request.intent_decision == "follow_up":
+        # A short answer to our last question ("yes", "ok") is not off-topic: it asks what comes next.
+        return [Act("clarify", f"Of course{_name(request)} — what can I help you with?")]
+    if reading.off_topic and not request.outcomes and not understood(request):
         return [_decline(request)]
     acts = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
     acts += _facts(request)
@@ -78,7 +81,7 @@ def _decline(request: Request) -> Act:
 
 def _understood(request: Request) -> list[Act]:
     """The intent layer's decision, said: decline, ask which of two things is meant, ask for more words, or
-    quote the article that answers the message (its answer, and the section closest to the question)."""
+    quote the answer section of the article that answers the message, whole."""
     decision = request.intent_decision
     if decision == "decline":
         return [_decline(request)]
@@ -92,9 +95,6 @@ def _understood(request: Request) -> list[Act]:
     article = [s for s in request.snippets if s.chunk_id.split("#")[0] == request.intent_article]
     acts = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
     quoted = [a.text for a in answers(article)][:1]
-    closer = best_section(request.latest, [s for s in article if not answers([s])], minimum=3)
-    if closer and all(closer not in q and q not in closer for q in quoted):
-        quoted.append(closer)
     if not quoted:
         fallback = best_section(request.latest, article, minimum=0)
         quoted = [fallback] if fallback else []
