@@ -40,9 +40,10 @@ class Usage(Model):
         )
 
 
-IntentDecisionKind = Literal["answer", "ask", "rephrase", "decline", "follow_up"]
+IntentDecisionKind = Literal["answer", "ask", "rephrase", "decline", "follow_up", "several"]
 """What the reply does about the message's intent: act on it, ask which of two is meant, ask for more words,
-decline it as off-topic, or (a bare follow-up like "ORD-123") continue the conversation's question."""
+decline it as off-topic, (a bare follow-up like "ORD-123") continue the conversation's question, or (its
+requests read as different intents) answer each request on its own."""
 
 
 class IntentScore(Model):

@@ -66,7 +66,7 @@ class CustomerTurn:
         t = turn.stage("embed", t)
         # Retrieval needs only the vectors: it runs while routing and escalation are decided.
         search = asyncio.ensure_future(retrieve(kb, queries, query_vectors, parts.settings.kb_top_k))
-        turn.intent = self._read_intent(vector, text, earlier)
+        turn.intent = self._read_intent(vector, text, earlier, query_vectors if len(queries) > 1 else [])
         self._several = len(queries) > 1
         try:
             decision = self._route(router.route_vector(vector, text, RoutingContext(current_agent=turn.state.agent, previous_texts=earlier)), text, route_override)
@@ -98,15 +98,21 @@ class CustomerTurn:
         )
         return event, trend
 
-    def _read_intent(self, vector: Any, text: str, earlier: Sequence[str]) -> IntentReading | None:
+    def _read_intent(self, vector: Any, text: str, earlier: Sequence[str], requests: Sequence[Any] = ()) -> IntentReading | None:
         """What the message asks, from the vector routing uses; a bare follow-up ("ORD-123", "yes") continues
-        the question before it rather than being read on its own."""
+        the question before it rather than being read on its own. ``requests``: the vectors of the message's
+        separate requests (retrieval encoded them in the same call); two that read as different topics make
+        a message of several requests, each answered on its own."""
         intents, state = self.parts.intents, self.turn.state
         if intents is None:
             return None
         if earlier and (len(text.split()) <= FOLLOW_UP_WORDS or state.proposal is not None and is_affirmative(text)):
             return IntentReading(decision="follow_up", rule=f"a follow-up of {len(text.split())} words continues the question before it")
-        return intents.read(vector)
+        reading = intents.read(vector)
+        topics = {r.top[0].topic for r in (intents.read(v) for v in requests) if r.decision == "answer" and r.top}
+        if len(topics) >= 2:
+            return reading.model_copy(update={"decision": "several", "rule": f"its requests read as {' and '.join(sorted(topics))}"})
+        return reading
 
     def _route(self, decision: RouteDecision, text: str, route_override: str | None) -> RouteDecision:
         state = self.turn.state

@@ -72,7 +72,7 @@ def system_prompt(
 def intent_lines(intent: IntentReading) -> list[str]:
     """The intent reading as context lines: what the message most likely asks, and what to do about it."""
     lines = [f"intent_decision: {intent.decision}"]
-    if intent.decision == "follow_up" or intent.intent is None:
+    if intent.decision in ("follow_up", "several") or intent.intent is None:
         return lines
     lines.append(f"intent: {intent.intent}")
     if intent.article:

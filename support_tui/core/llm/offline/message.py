@@ -89,7 +89,7 @@ def understood(request: Request) -> bool:
     among offered orders, not one of several requests, each of which is read on its own), and it is sure,
     or unsure of a message that names no order or product (one that does is read with its entities)."""
     decision = request.intent_decision
-    if decision in (None, "follow_up") or request.picked_order_id is not None or len(split(request.latest)) >= 2:
+    if decision in (None, "follow_up", "several") or request.picked_order_id is not None or len(split(request.latest)) >= 2:
         return False
     return decision in ("answer", "decline") or not (request.said.order_ids or request.said.products)
 

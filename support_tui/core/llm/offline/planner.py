@@ -100,7 +100,11 @@ def _understood(request: Request) -> list[PlannedCall]:
     if request.intent_decision != "answer" or request.intent_article or request.intent_flow is None:
         return []
     flow = _FLOWS.get(request.specialist) or _guess_flow(request)
-    found = FLOW_REQUESTS.get(request.intent_flow, frozenset()) | request.said.intents
+    found = request.said.intents
+    if not found & DOMAINS.get(request.specialist, frozenset()):
+        # The words name no request this specialist knows: the learned intent says which ("my cart is empty
+        # and I'm fed up" has no keyword of the website's), and the words add what they name.
+        found = FLOW_REQUESTS.get(request.intent_flow, frozenset()) | found
     return _offered(request, [*(flow(request, found) if flow else []), *_side_reads(request)])
 
 
