@@ -14,7 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from support_tui.core.kb.embedder import Embedder
-from support_tui.core.routing.exemplars import default_cache_dir, read_cached, write_cached
+from support_tui.core.routing.exemplars import embed_cached
 
 EXEMPLARS_FILE = Path(__file__).resolve().with_name("human_request_exemplars.toml")
 
@@ -185,11 +185,7 @@ class HumanRequestDetector:
 
         texts = [*self.exemplars.requests, *self.exemplars.ordinary, *self.extra_ordinary]
         key = hashlib.sha256(f"{self.exemplars.digest(model_id_of(self.embedder))}{self.extra_ordinary}".encode()).hexdigest()[:20]
-        cache_dir = self._cache_dir or default_cache_dir()
-        matrix = read_cached(cache_dir, key, len(texts))
-        if matrix is None:
-            matrix = self.embedder.encode(texts)
-            write_cached(cache_dir, key, matrix)
+        matrix = embed_cached(self.embedder.encode, texts, key, self._cache_dir)
         n, m = len(self.exemplars.requests), len(self.exemplars.requests) + len(self.exemplars.ordinary)
         self._coef, self._intercept = fit_head(matrix[:n], matrix[n:])
         self._requests, self._ordinary = matrix[:n], matrix[n:m]

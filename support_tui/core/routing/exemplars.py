@@ -9,6 +9,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -69,6 +70,16 @@ def read_cached(cache_dir: Path, key: str, rows: int) -> np.ndarray | None:
     if matrix.ndim != 2 or matrix.shape[0] != rows:
         return None
     return matrix.astype(np.float32, copy=False)
+
+
+def embed_cached(encode: Callable[[list[str]], Any], texts: Sequence[str], key: str, cache_dir: Path | None = None) -> np.ndarray:
+    """The texts' vectors from the cache under ``key``, or encoded and cached (``cache_dir``: the default one)."""
+    folder = cache_dir or default_cache_dir()
+    matrix = read_cached(folder, key, len(texts))
+    if matrix is None:
+        matrix = np.asarray(encode(list(texts)), dtype=np.float32)
+        write_cached(folder, key, matrix)
+    return matrix
 
 
 def write_cached(cache_dir: Path, key: str, matrix: np.ndarray) -> None:

@@ -60,6 +60,8 @@ def summarise_turn(events: Iterable[Event]) -> dict[str, Any]:
                     "method": e.method,
                     "clarify": e.clarify,
                 }
+                if e.intent is not None:  # what the message asks, when the shop has an intent catalogue
+                    out["route"]["intent"] = e.intent.model_dump(mode="json")
             case HandoffMade():
                 out["handoff"] = e.packet.model_dump()
             case EscalationRaised():

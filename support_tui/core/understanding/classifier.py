@@ -21,7 +21,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 from support_tui.core.events import IntentDecisionKind, IntentEvidence, IntentReading, IntentScore
-from support_tui.core.routing.exemplars import default_cache_dir, read_cached, write_cached
+from support_tui.core.routing.exemplars import embed_cached
 from support_tui.core.understanding.catalog import IntentCatalog, IntentSpec
 
 ANSWER = 0.65
@@ -96,11 +96,7 @@ class IntentClassifier:
         if self.ready:
             return
         key = "intents-" + self.catalog.digest(self.model_id)
-        cache_dir = self._cache_dir or default_cache_dir()
-        matrix = read_cached(cache_dir, key, len(self.catalog.texts))
-        if matrix is None:
-            matrix = np.asarray(self.embedder.encode(list(self.catalog.texts)), dtype=np.float32)
-            write_cached(cache_dir, key, matrix)
+        matrix = embed_cached(self.embedder.encode, self.catalog.texts, key, self._cache_dir)
         self.fit(matrix)
 
     def fit(self, matrix: np.ndarray, keep: np.ndarray | None = None) -> None:
