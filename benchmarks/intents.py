@@ -39,6 +39,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval" / "answers-abcd-dev.jsonl")
     parser.add_argument("--answer", type=float, nargs="*", default=[0.5, 0.55, 0.6, 0.65, 0.7, 0.75])
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--decline", type=float, default=None, help="the off-topic threshold below answer")
     args = parser.parse_args()
     from support_tui.core.kb.embedder import Embedder
 
@@ -59,6 +60,8 @@ def main() -> int:
         classifier.fit(classifier.matrix, keep=~held)
         for j in np.flatnonzero((line_fold == f) | ((line_fold == -1) & (f == 0))):
             readings[j] = (classifier.probabilities(vectors[j]), classifier.matrix @ vectors[j], held)
+    if args.decline is not None:
+        classifier.decline = args.decline
     for answer in args.answer:
         classifier.answer = answer
         counts: Counter[str] = Counter()

@@ -7,7 +7,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,9 +72,9 @@ def article_exemplars(path: Path) -> list[str]:
     return [title, *(f"{title}: {h[0].lower()}{h[1:]}" for h in headings)]
 
 
-def load_catalog(path: Path, kb_dir: Path | None = None, extra: Path | None = None) -> IntentCatalog:
+def load_catalog(path: Path, kb_dir: Path | None = None, extra: Path | Sequence[Path] = ()) -> IntentCatalog:
     """The catalogue in ``path`` (TOML), with each article's title and headings from ``kb_dir``, and the
-    labelled messages of ``extra`` (JSON lines of ``{"text", "intent"}``) as more exemplars."""
+    labelled messages of the ``extra`` files (JSON lines of ``{"text", "intent"}``) as more exemplars."""
     with path.open("rb") as fh:
         raw = tomllib.load(fh)
     specs: list[IntentSpec] = []
@@ -94,14 +94,14 @@ def load_catalog(path: Path, kb_dir: Path | None = None, extra: Path | None = No
         for text in [*spec.exemplars, *extra_texts]:
             texts.append(text)
             labels.append(spec.name)
-    if extra is not None and extra.exists():
-        known = {s.name for s in specs}
-        for line_no, line in enumerate(extra.read_text(encoding="utf-8").splitlines(), 1):
+    known = {s.name for s in specs}
+    for source in [extra] if isinstance(extra, Path) else extra:
+        for line_no, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
             row = json.loads(line)
             if row.get("intent") not in known:
-                raise ValueError(f"{extra.name}:{line_no}: unknown intent {row.get('intent')!r}")
+                raise ValueError(f"{source.name}:{line_no}: unknown intent {row.get('intent')!r}")
             texts.append(str(row["text"]))
             labels.append(str(row["intent"]))
     return IntentCatalog(intents=tuple(specs), texts=tuple(texts), labels=tuple(labels))

@@ -24,8 +24,10 @@ from support_tui.core.events import IntentDecisionKind, IntentEvidence, IntentRe
 from support_tui.core.routing.exemplars import embed_cached
 from support_tui.core.understanding.catalog import IntentCatalog, IntentSpec
 
-ANSWER = 0.65
+ANSWER = 0.60
 """The probability a topic needs before the reply acts on it."""
+DECLINE = 0.4
+"""Off-topic as the likeliest topic with this much declines even below ``ANSWER``: no shop topic is likely."""
 SECOND = 0.2
 """The runner-up topic's probability that makes a clarifying question worth asking."""
 NEAR = 0.30
@@ -71,7 +73,7 @@ class IntentClassifier:
         self.catalog = catalog
         self.embedder = embedder
         self.model_id = model_id
-        self.answer, self.second, self.near = answer, second, near
+        self.answer, self.second, self.near, self.decline = answer, second, near, DECLINE
         self._cache_dir = cache_dir
         self._matrix: np.ndarray | None = None
         self._weights = np.zeros((0, 0), dtype=np.float32)
@@ -146,6 +148,9 @@ class IntentClassifier:
                 self._specs[top[1].intent].kind != "decline":
             return self._reading("ask", best, top, evidence,
                                  f"{top[0].topic} {p1:.2f} and {top[1].topic} {p2:.2f}: neither >= answer {self.answer:.2f}")
+        if best.kind == "decline" and p1 >= self.decline:
+            return self._reading("decline", best, top, evidence,
+                                 f"{best.topic} {p1:.2f} >= decline {self.decline:.2f}, and no shop topic >= answer")
         return self._reading("rephrase", best, top, evidence, f"best {best.topic} {p1:.2f} < answer {self.answer:.2f}")
 
     def _reading(self, decision: Decision, best: IntentSpec, top: Sequence[IntentScore], evidence: tuple[IntentEvidence, ...],

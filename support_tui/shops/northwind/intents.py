@@ -11,6 +11,8 @@ HERE = Path(__file__).resolve().parent
 CATALOG = HERE / "intents.toml"
 DEV_EXEMPLARS = HERE / "intent_exemplars_abcd.jsonl"
 """Real customer messages (ABCD dev, MIT licence) labelled with this catalogue's intents."""
+WRITTEN_EXEMPLARS = HERE / "intent_exemplars_written.jsonl"
+"""Exemplars we wrote, fifteen an intent in many styles (eighty off-topic)."""
 
 FLOW_TOOLS: dict[str, frozenset[str]] = {
     "track_order": frozenset({"track_shipment", "lookup_order", "list_orders"}),
@@ -28,5 +30,5 @@ FLOW_TOOLS: dict[str, frozenset[str]] = {
 
 
 def catalog(kb_dir: Path | None = None) -> IntentCatalog:
-    """The catalogue with the knowledge base's article titles and headings, and the dev messages."""
-    return load_catalog(CATALOG, kb_dir or kb_source_dir(), DEV_EXEMPLARS)
+    """The catalogue with the knowledge base's article titles and headings, the dev messages and our own."""
+    return load_catalog(CATALOG, kb_dir or kb_source_dir(), (DEV_EXEMPLARS, WRITTEN_EXEMPLARS))

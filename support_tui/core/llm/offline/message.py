@@ -87,11 +87,18 @@ def read(text: str) -> Reading:
 def understood(request: Request) -> bool:
     """The intent layer's reading decides this message: it read it on its own (not a follow-up, not a pick
     among offered orders, not one of several requests, each of which is read on its own), and it is sure,
-    or unsure of a message that names no order or product (one that does is read with its entities)."""
+    or unsure of a message that names no order or product (one that does is read with its entities). A
+    sure article answer stands only for a message that names nothing of the customer's own."""
     decision = request.intent_decision
     if decision in (None, "follow_up", "several") or request.picked_order_id is not None or len(split(request.latest)) >= 2:
         return False
-    return decision in ("answer", "decline") or not (request.said.order_ids or request.said.products)
+    said = request.said
+    # An order, a product or a new account value named in the message makes it about the customer's own
+    # case: a general article ("how do returns work") does not answer "can I return ORD-123?".
+    own_case = bool(said.order_ids or said.products or said.email or said.phone or said.name or said.address)
+    if decision == "answer" and request.intent_article:
+        return not own_case
+    return decision in ("answer", "decline") or not own_case
 
 
 def read_turn(request: Request) -> Reading:
