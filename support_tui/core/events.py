@@ -75,6 +75,9 @@ class IntentReading(Model):
     """The knowledge-base article that answers it (file stem), for an article intent."""
     flow: str | None = None
     """The shop flow that answers it, for a flow intent."""
+    topic_flow: str | None = None
+    """For an article intent: the flow of the same topic, which answers the question for the customer's own
+    order, refund or account ("how do address changes work" vs "can I change the address on my order")."""
     specialist: AgentName | None = None
     top: list[IntentScore] = Field(default_factory=list)
     """The best intent of each of the likeliest topics, with the topic's probability, best first."""

@@ -79,6 +79,8 @@ def intent_lines(intent: IntentReading) -> list[str]:
         lines.append(f"intent_article: {intent.article}")
     if intent.flow:
         lines.append(f"intent_flow: {intent.flow}")
+    if intent.topic_flow:
+        lines.append(f"intent_topic_flow: {intent.topic_flow}")
     if intent.options:
         lines.append(f"intent_options: {' | '.join(o.label for o in intent.options)}")
     return lines

@@ -155,7 +155,9 @@ class IntentClassifier:
 
     def _reading(self, decision: Decision, best: IntentSpec, top: Sequence[IntentScore], evidence: tuple[IntentEvidence, ...],
                  rule: str) -> IntentReading:
+        topic_flow = next((s.flow for s in self.catalog.intents if s.topic == best.topic and s.kind == "flow"), None)
         return IntentReading(decision=decision, intent=best.name, kind=best.kind, article=best.article, flow=best.flow,
+                             topic_flow=topic_flow if best.kind == "article" else None,
                              specialist=best.specialist, top=list(top), evidence=list(evidence), rule=rule)
 
     def _evidence(self, sims: np.ndarray, intent: str) -> tuple[IntentEvidence, ...]:

@@ -53,6 +53,8 @@ class Reading:
     thanks: bool = False
     off_topic: bool = False
     general: bool = False
+    own: bool = False
+    """About the customer's own orders, charges or account ("my order", an order id, an amount)."""
     """A question about the shop's policies or how things work, not about the customer's own orders."""
 
 
@@ -81,7 +83,7 @@ def read(text: str) -> Reading:
     asking_us = bool(_REQUEST.search(plain))  # "can you send me a magic link" asks for an action
     general = (bool(_QUESTION.search(plain)) and not own and not about_product and not asking_us
                and "human" not in found.intents)
-    return Reading(general=general)
+    return Reading(general=general, own=own)
 
 
 def understood(request: Request) -> bool:
@@ -99,6 +101,16 @@ def understood(request: Request) -> bool:
     if decision == "answer" and request.intent_article:
         return not own_case
     return decision in ("answer", "decline") or not own_case
+
+
+def intent_flow(request: Request) -> str | None:
+    """The flow that answers an understood message: its intent's flow, or for an article intent asked about
+    the customer's own things, the flow of the article's topic (the look-up that answers it for them)."""
+    if request.intent_flow:
+        return request.intent_flow
+    if request.intent_article and request.intent_topic_flow and read(request.latest).own:
+        return request.intent_topic_flow
+    return None
 
 
 def read_turn(request: Request) -> Reading:

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from support_tui.core.turn.confirmation import is_affirmative
 
 from . import flows
-from .message import read_turn, understood
+from .message import intent_flow, read_turn, understood
 from .parts import DOMAINS, OWNERS, READS, readable, side_parts
 from .request import Request
 
@@ -97,14 +97,15 @@ def plan(request: Request) -> list[PlannedCall]:
 def _understood(request: Request) -> list[PlannedCall]:
     """The intent layer's reading decides: an article, a question or a decline needs no look-up; a flow runs
     the specialist's flow with the flow's request and whatever else the words name (an order id, a product)."""
-    if request.intent_decision != "answer" or request.intent_article or request.intent_flow is None:
+    answering = intent_flow(request)
+    if request.intent_decision != "answer" or answering is None:
         return []
     flow = _FLOWS.get(request.specialist) or _guess_flow(request)
     found = request.said.intents
     if not found & DOMAINS.get(request.specialist, frozenset()):
         # The words name no request this specialist knows: the learned intent says which ("my cart is empty
         # and I'm fed up" has no keyword of the website's), and the words add what they name.
-        found = FLOW_REQUESTS.get(request.intent_flow, frozenset()) | found
+        found = FLOW_REQUESTS.get(answering, frozenset()) | found
     return _offered(request, [*(flow(request, found) if flow else []), *_side_reads(request)])
 
 

@@ -144,6 +144,10 @@ class Request:
         return self.context.get("intent_flow") or None
 
     @property
+    def intent_topic_flow(self) -> str | None:
+        return self.context.get("intent_topic_flow") or None
+
+    @property
     def intent_options(self) -> list[str]:
         return [o.strip() for o in self.context.get("intent_options", "").split(" | ") if o.strip()]
 

@@ -8,7 +8,7 @@ from typing import Any
 from .facts import RENDERERS
 from .humanize import join, money
 from .knowledge import answers, best_answer, best_section, steps
-from .message import Reading, clauses, read, read_turn, understood
+from .message import Reading, clauses, intent_flow, read, read_turn, understood
 from .parts import ACTIONS, OFFER, PROMISE, Part, promised, readable, side_parts, team_name
 from .request import Request, ToolOutcome
 
@@ -53,8 +53,7 @@ def plan_acts(request: Request) -> list[Act]:
         return [Act("greet", f"Hi{_name(request)}! How can I help you today? I can help with {HELP_AREAS}.")]
     if reading.thanks and not request.outcomes:
         return [Act("close", f"You're welcome{_name(request)} — glad I could help. Have a lovely day!")]
-    if understood(request) and not request.outcomes and request.intent_decision != "answer" or \
-            understood(request) and request.intent_article and not request.outcomes:
+    if understood(request) and not request.outcomes and (request.intent_decision != "answer" or intent_flow(request) is None):
         return _understood(request)
     if reading.off_topic and not request.outcomes and request.intent_decision == "follow_up":
         # A short answer to our last question ("yes", "ok") is not off-topic: it asks what comes next.
