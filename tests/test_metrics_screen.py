@@ -72,6 +72,10 @@ async def loaded(pilot) -> MetricsScreen:
         if isinstance(screen, MetricsScreen) and screen.figures is not None:
             break
     await pilot.app.workers.wait_for_complete()
+    # The panels lay out again once the figures land; on a loaded run one more refresh came after a bare
+    # pause (the wide snapshot failed once in a full run, never alone): let the screen settle first.
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.1)
     await pilot.pause()
     return pilot.app.screen
 
