@@ -92,6 +92,8 @@ class KnowledgeBase:
         self._table: Any = None
         self._indexed = False
         self._write_lock = asyncio.Lock()
+        self._documents: dict[str, list[Snippet]] = {}
+        """Articles read whole by ``document``, while this process is the only writer (no ``refresh_s``)."""
 
     # -- connection -------------------------------------------------------------------------
 
@@ -120,6 +122,7 @@ class KnowledgeBase:
                 return
         else:
             await self._table.checkout_latest()
+        self._documents.clear()
         self._indexed = await self._has_vector_index()
 
     @property
@@ -182,10 +185,15 @@ class KnowledgeBase:
         await self._require_open()
         if self._table is None or limit <= 0:
             return []
-        rows: list[dict[str, Any]] = await self._table.query().where(f"doc_id = {_quote(doc_id)}").select(_COLUMNS).to_list()
-        rows.sort(key=lambda row: _chunk_number(str(row["chunk_id"])))
-        return [Snippet(doc_id=row["doc_id"], chunk_id=row["chunk_id"], title=row["title"], score=1.0, text=row["text"])
-                for row in rows[:limit]]
+        cached = self._documents.get(doc_id) if self.refresh_s is None else None
+        if cached is None:
+            rows: list[dict[str, Any]] = await self._table.query().where(f"doc_id = {_quote(doc_id)}").select(_COLUMNS).to_list()
+            rows.sort(key=lambda row: _chunk_number(str(row["chunk_id"])))
+            cached = [Snippet(doc_id=row["doc_id"], chunk_id=row["chunk_id"], title=row["title"], score=1.0, text=row["text"])
+                      for row in rows]
+            if self.refresh_s is None:
+                self._documents[doc_id] = cached
+        return cached[:limit]
 
     async def _vector_rows(self, vector: np.ndarray, limit: int) -> list[dict[str, Any]]:
         query = self._table.query().nearest_to(vector).distance_type("cosine").select(_COLUMNS).limit(limit)
@@ -278,6 +286,7 @@ class KnowledgeBase:
     async def _write(self, rows: list[dict[str, Any]], drop: list[str]) -> None:
         if not rows and not drop:
             return
+        self._documents.clear()
         data = _to_arrow(rows) if rows else None
         if self._table is None:
             if data is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -204,6 +205,7 @@ def address(text: str) -> Address | None:
     return Address(match.group(1).strip(" ."), city, postal.group(2), country or None, postal.group(1))
 
 
+@lru_cache(maxsize=512)
 def extract(text: str) -> Entities:
     """Everything this module can read from ``text``."""
     low = text.lower()

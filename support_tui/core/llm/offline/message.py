@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from .entities import extract
@@ -65,6 +66,7 @@ def clauses(text: str) -> list[str]:
     return [p.strip(" ,.!") for p in parts if p and len(p.split()) >= 2]
 
 
+@lru_cache(maxsize=512)
 def read(text: str) -> Reading:
     """Classify one customer message."""
     plain = text.strip()

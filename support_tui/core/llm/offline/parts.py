@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from .entities import extract
@@ -59,6 +60,7 @@ def owner_of(found: frozenset[str]) -> str | None:
     return next((owner for intent, owner in OWNERS if intent in found), None)
 
 
+@lru_cache(maxsize=512)
 def split(text: str) -> tuple[Part, ...]:
     """The message cut at sentence ends and joining words; a piece with no request of its own ("and the
     socks") stays with the piece before it, so only pieces that ask for something stand alone."""
