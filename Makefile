@@ -47,6 +47,9 @@ eval: $(STAMP)
 	$(VENV)/bin/support-tui eval routing --data ../shared/eval/routing-dev.jsonl
 	$(VENV)/bin/support-tui eval scenarios
 	$(VENV)/bin/support-tui eval replies
+	$(VENV)/bin/support-tui eval answers --data ../shared/eval/answers-abcd-dev.jsonl
+	$(VENV)/bin/support-tui eval answers --data fixtures/eval/answers-own-dev.jsonl
+	$(VENV)/bin/support-tui eval answers --data fixtures/eval/answers-holdout.jsonl
 	$(VENV)/bin/support-tui eval escalation --data fixtures/eval/escalation.jsonl
 	$(VENV)/bin/support-tui eval escalation --data fixtures/eval/escalation-holdout.jsonl
 	$(VENV)/bin/support-tui eval routing --data fixtures/eval/routing-holdout.jsonl
