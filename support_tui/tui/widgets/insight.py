@@ -77,6 +77,14 @@ class RoutingPanel(InsightPanel):
         lines = [Content.assemble(("why ", "dim"), clip(event.reason, 110), (f"  ({event.method})", "dim"))]
         for ev in event.evidence[:2]:
             lines.append(Content.assemble(("  ≈ ", "dim"), f"{ev.similarity:.2f} ", clip(ev.text, 34)))
+        if event.intent is not None and event.intent.top:
+            # What the message asks, and which exemplar drove it: the one to add next to when it goes wrong.
+            reading = event.intent
+            tops = " · ".join(f"{t.intent} {t.score:.2f}" for t in reading.top)
+            lines.append(Content.assemble(("intent ", "dim"), (reading.decision, "bold"), f"  {clip(tops, 96)}"))
+            lines.append(Content.assemble(("  rule ", "dim"), clip(reading.rule, 100)))
+            for ex in reading.evidence[:1]:
+                lines.append(Content.assemble(("  ≈ ", "dim"), f"{ex.similarity:.2f} ", clip(ex.text, 60), (f"  ({ex.intent})", "dim")))
         self.query_one("#route-reason", Static).update(Content("\n").join(lines))
 
     def add_handoff(self, packet: HandoffPacket) -> None:
