@@ -52,6 +52,26 @@ class EscalationSignals:
     trend_messages: int | None = None
     """Customer messages in the trend (``SentimentTrend.count``). The trend alone escalates from the second
     message on: one sad or mildly negative opening is not a conversation going badly. None: count unknown."""
+    ordinary_request: bool = False
+    """The intent layer read the message, sure, as a request the shop answers ("the boots are the wrong
+    colour"): its negative words are what it is about, not distress on their own."""
+
+
+VERY_NEGATIVE = -0.75
+"""A message this negative is distress whatever it asks for."""
+DISTRESS = ("frustration_phrase", "shouting", "repeated_contact", "abuse", "exclamations", "profanity")
+"""Signals that a customer is upset beyond the words of their request."""
+
+
+def _vip_unhappy(s: EscalationSignals) -> bool:
+    """A premium customer who is unhappy: a very negative message, or a conversation going badly. An ordinary
+    request with negative words, not very negative and with no sign of distress, is unhappy only once the trend
+    says so."""
+    if s.tier not in VIP_TIERS:
+        return False
+    if s.ordinary_request and s.compound > VERY_NEGATIVE and not any(x in s.signals for x in DISTRESS):
+        return s.trend_compound <= s.sentiment_threshold and (s.trend_messages or 0) >= 2
+    return s.compound <= -0.5 or s.trend_compound <= s.sentiment_threshold
 
 
 @dataclass(frozen=True)
@@ -89,7 +109,7 @@ RULES: tuple[EscalationRule, ...] = (
         "vip_negative",
         "A premium or VIP customer who is unhappy",
         "high",
-        lambda s: s.tier in VIP_TIERS and (s.compound <= -0.5 or s.trend_compound <= s.sentiment_threshold),
+        _vip_unhappy,
         lambda s: f"{s.tier} customer with negative sentiment ({s.compound:+.2f})",
     ),
     EscalationRule(
