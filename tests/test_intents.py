@@ -159,3 +159,27 @@ def test_the_offline_model_asks_between_two_and_declines_off_topic() -> None:
                                 IntentReading(decision="decline", intent="off_topic", kind="decline")),
                       _tools("order_tracking"))
     assert not declined.tool_calls and "can't help with that here" in declined.text
+
+
+def _tools_with_meta(specialist: str) -> list[dict[str, Any]]:
+    from support_tui.core.turn.meta_tools import META_TOOLS
+
+    return [*_tools(specialist), *(META_TOOLS[name].schema() for name in ("transfer_to_specialist", "escalate_to_human"))]
+
+
+def test_yes_to_our_offer_of_a_colleague_hands_over() -> None:
+    offer = ("I'm sorry, I can't do that as asked. A colleague has looked at it, and I'm happy to help find another "
+             "way — would you like me to pass your case to them?")
+    messages = _messages("billing_payment", "yes", IntentReading(decision="follow_up"))
+    messages[1:1] = [{"role": "user", "content": "refund my order please"}, {"role": "assistant", "content": offer}]
+    answer = decide(messages, _tools_with_meta("billing_payment"))
+    assert [c["function"]["name"] for c in answer.tool_calls] == ["escalate_to_human"]
+
+
+def test_yes_to_anything_else_asks_what_and_is_not_declined() -> None:
+    messages = _messages("billing_payment", "yes", IntentReading(decision="follow_up"))
+    messages[1:1] = [{"role": "user", "content": "do gift cards expire"},
+                     {"role": "assistant", "content": "They never expire. Is there anything else I can help with?"}]
+    answer = decide(messages, _tools_with_meta("billing_payment"))
+    assert not answer.tool_calls and "what can I help you with?" in answer.text
+    assert "can't help with that" not in answer.text

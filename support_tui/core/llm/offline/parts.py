@@ -106,6 +106,9 @@ def readable(request: Request, part: Part) -> bool:
     return not part.intents & ACTIONS and any(request.offers(t) for t in ANSWERED_BY.get(part.owner or "", ()))
 
 
+HANDOVER_OFFERS = ("would you like me to pass your case to them?", "would you like me to pass this to a colleague?")
+"""Our questions that offer a person: a yes to one of them hands the case over."""
+
 OFFER = "Shall I pass you to {team} for that now?"
 """The question that offers to take another specialist's request next; a yes to it continues that request."""
 PROMISE = "I'll pass you to {team} for that once this is done."

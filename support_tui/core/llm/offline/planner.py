@@ -8,7 +8,7 @@ from support_tui.core.turn.confirmation import is_affirmative
 
 from . import flows
 from .message import intent_flow, read_turn, understood
-from .parts import DOMAINS, OWNERS, READS, readable, side_parts
+from .parts import DOMAINS, HANDOVER_OFFERS, OWNERS, READS, readable, side_parts
 from .request import Request
 
 PlannedCall = tuple[str, dict[str, Any]]
@@ -73,6 +73,9 @@ def plan(request: Request) -> list[PlannedCall]:
             return _offered(request, [proposal])  # exactly the call the customer confirmed
         if request.said.negative:
             return []
+    if _accepts_handover(request) and not request.escalated:
+        call = ("escalate_to_human", {"reason": "the customer accepted our offer of a colleague", "priority": "normal"})
+        return _offered(request, [call])
     reading = read_turn(request)
     if reading.greeting or reading.thanks:
         return []
@@ -92,6 +95,13 @@ def plan(request: Request) -> list[PlannedCall]:
         return _understood(request)
     flow = _FLOWS.get(request.specialist) or _guess_flow(request)
     return _offered(request, [*(flow(request, intents(request)) if flow else []), *_side_reads(request)])
+
+
+def _accepts_handover(request: Request) -> bool:
+    """A yes to our last question when it offered a person ("... would you like me to pass your case to them?")."""
+    last_question = request.previous_reply.rstrip().lower()
+    return (request.said.affirmative and not request.proposal_call and len(request.latest.split()) <= 6
+            and any(last_question.endswith(offer) for offer in HANDOVER_OFFERS))
 
 
 def _understood(request: Request) -> list[PlannedCall]:

@@ -9,11 +9,11 @@ from .facts import RENDERERS
 from .humanize import join, money
 from .knowledge import answers, best_answer, best_section, steps
 from .message import Reading, clauses, intent_flow, read, read_turn, understood
-from .parts import ACTIONS, OFFER, PROMISE, Part, promised, readable, side_parts, team_name
+from .parts import ACTIONS, HANDOVER_OFFERS, OFFER, PROMISE, Part, promised, readable, side_parts, team_name
 from .request import Request, ToolOutcome
 
 HELP_AREAS = "your orders and deliveries, returns and refunds, payments, your account, and our products"
-_RETRY = "Could you try again in a moment, or would you like me to pass this to a colleague?"
+_RETRY = f"Could you try again in a moment, or {HANDOVER_OFFERS[1]}"
 _ASK = {
     "order_tracking": "Could you tell me the order number from your confirmation email? Then I'll check where it is.",
     "returns_refunds": "Which order and item is this about? With the order number I can check whether it can be returned.",
@@ -158,7 +158,7 @@ def _blocked(request: Request, o: ToolOutcome) -> Act:
     if o.rule == "human_denied":
         # A person's reason is internal: say plainly it can't be done, and what comes next.
         return Act("answer", "I'm sorry, I can't do that as asked. A colleague has looked at it, and I'm happy to help "
-                             "find another way — would you like me to pass your case to them?")
+                             f"find another way — {HANDOVER_OFFERS[0]}")
     oid = o.arguments.get("order_id")
     why = _POLICY.get(str(o.rule))
     what = {"cancel_order": "cancelled", "change_shipping_address": "re-addressed",
