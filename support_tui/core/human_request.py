@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
@@ -14,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from support_tui.core.kb.embedder import Embedder
-from support_tui.core.routing.exemplars import embed_cached
+from support_tui.core.routing.exemplars import PreparedOffLoop, embed_cached
 
 EXEMPLARS_FILE = Path(__file__).resolve().with_name("human_request_exemplars.toml")
 
@@ -141,7 +140,7 @@ def fit_head(positives: np.ndarray, negatives: np.ndarray, strength: float = STR
     return w[:-1].astype(np.float32), float(w[-1])
 
 
-class HumanRequestDetector:
+class HumanRequestDetector(PreparedOffLoop):
     """Recognises a request for a person by meaning, with the router's embedder.
 
     Two views of the exemplars must agree: a linear head fitted on requests against ordinary
@@ -165,17 +164,10 @@ class HumanRequestDetector:
         self._ordinary: np.ndarray | None = None
         self._coef = np.zeros(0, dtype=np.float32)
         self._intercept = 0.0
-        self._lock = asyncio.Lock()
 
     @property
     def ready(self) -> bool:
         return self._requests is not None
-
-    async def prepare(self) -> None:
-        """Embed the exemplars off the event loop (once; later calls return at once)."""
-        async with self._lock:
-            if not self.ready:
-                await asyncio.to_thread(self.prepare_sync)
 
     def prepare_sync(self) -> None:
         """``prepare`` for synchronous callers (the CLI, tests)."""

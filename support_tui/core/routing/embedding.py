@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import OrderedDict
 from pathlib import Path
@@ -14,7 +13,7 @@ from support_tui.core.kb.embedder import Embedder
 from support_tui.core.routing import scoring
 from support_tui.core.routing.decision import RouteDecision, RoutingContext, quote, ranked
 from support_tui.core.routing.exemplars import (
-    EXEMPLARS_FILE, Exemplars, default_cache_dir, load_exemplars, read_cached, write_cached,
+    EXEMPLARS_FILE, Exemplars, PreparedOffLoop, embed_cached, load_exemplars,
 )
 from support_tui.core.routing.fitted import FittedHead
 from support_tui.core.routing.lexical import CharNgramIndex
@@ -50,7 +49,7 @@ def model_id_of(embedder: Embedder) -> str:
         return type(embedder).__name__
 
 
-class EmbeddingRouter:
+class EmbeddingRouter(PreparedOffLoop):
     """Routes a customer message to one of the routable specialists."""
 
     def __init__(
@@ -71,29 +70,18 @@ class EmbeddingRouter:
         self.temperature = 0.05
         self.head: FittedHead | None = None
         self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._prepare_lock = asyncio.Lock()
 
     @property
     def ready(self) -> bool:
         return self._matrix is not None
 
-    async def prepare(self) -> None:
-        """Embed the exemplars (or read them from the cache), calibrate, and load a fitted head."""
-        async with self._prepare_lock:
-            if self._matrix is None:
-                await asyncio.to_thread(self.prepare_sync)
-
     def prepare_sync(self) -> None:
-        """``prepare`` for synchronous callers (the CLI, tests)."""
+        """Embed the exemplars (or read them from the cache), calibrate, and load a fitted head; ``await
+        prepare()`` runs this off the event loop."""
         if self._matrix is not None:
             return
         model_id = model_id_of(self.embedder)
-        key = self.exemplars.digest(model_id)
-        cache_dir = self._cache_dir or default_cache_dir()
-        matrix = read_cached(cache_dir, key, len(self.exemplars.texts))
-        if matrix is None:
-            matrix = self.embedder.encode(list(self.exemplars.texts))
-            write_cached(cache_dir, key, matrix)
+        matrix = embed_cached(self.embedder.encode, self.exemplars.texts, self.exemplars.digest(model_id), self._cache_dir)
         self._calibrate(matrix)
         head = FittedHead.load(self.fitted_dir)
         self.head = head if head is not None and head.model_id == model_id else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -48,6 +49,27 @@ def load_exemplars(path: Path = EXEMPLARS_FILE, team: Team | None = None) -> Exe
             texts.append(str(text))
             agents.append(agent)
     return Exemplars(tuple(texts), tuple(agents))
+
+
+class PreparedOffLoop:
+    """Exemplars embedded (or read from the cache) once, off the event loop: ``await prepare()`` runs the
+    subclass's ``prepare_sync`` in a thread the first time; later and concurrent calls wait or return."""
+
+    _prepare_lock: asyncio.Lock | None = None
+
+    @property
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def prepare_sync(self) -> None:
+        raise NotImplementedError
+
+    async def prepare(self) -> None:
+        if self._prepare_lock is None:
+            self._prepare_lock = asyncio.Lock()
+        async with self._prepare_lock:
+            if not self.ready:
+                await asyncio.to_thread(self.prepare_sync)
 
 
 def default_cache_dir() -> Path:

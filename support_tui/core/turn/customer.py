@@ -40,8 +40,6 @@ class CustomerTurn:
     def __init__(self, parts: TurnParts, turn: Turn) -> None:
         self.parts = parts
         self.turn = turn
-        self._several = False
-        """The message holds several requests: the router's choice stands, and the model reads each request."""
 
     async def run(self, text: str, route_override: str | None) -> AsyncGenerator[Event, None]:
         parts, turn = self.parts, self.turn
@@ -67,7 +65,6 @@ class CustomerTurn:
         # Retrieval needs only the vectors: it runs while routing and escalation are decided.
         search = asyncio.ensure_future(retrieve(kb, queries, query_vectors, parts.settings.kb_top_k))
         turn.intent = self._read_intent(vector, text, earlier, query_vectors if len(queries) > 1 else [])
-        self._several = len(queries) > 1
         try:
             decision = self._route(router.route_vector(vector, text, RoutingContext(current_agent=turn.state.agent, previous_texts=earlier)), text, route_override)
             async with aclosing(self._decide_and_reply(text, vector, decision, messages, sentiment, trend, query, search, t)) as events:
@@ -118,9 +115,10 @@ class CustomerTurn:
         state = self.turn.state
         current = state.agent
         reading = self.turn.intent
-        if reading is not None and reading.decision != "follow_up" and not self._several:
+        if reading is not None and reading.decision not in ("follow_up", "several"):
             # The router and the intent layer read one vector; the intent is the finer reading, so the
             # specialist who answers the intent takes the message, and the intent decides whether to ask.
+            # A message of several requests keeps the router's choice: the model reads each request.
             decision = replace(decision, clarify=False)
             if reading.decision == "answer" and reading.specialist and reading.specialist != decision.agent \
                     and reading.specialist in decision.scores:

@@ -41,9 +41,9 @@ class Turn:
         self.started = time.perf_counter()
         self.escalated = conversation.status == "escalated"
         self.internal_notes: list[str] = []
+        """A person's words for the model only (deny reasons): they must not reach the customer."""
         self.intent: IntentReading | None = None
         """What the customer's message asks, as the shop's intent classifier read it (the prompt carries it)."""
-        """A person's words for the model only (deny reasons): they must not reach the customer."""
 
     def make(self, cls: type[E], **fields: Any) -> E:
         event = cls(turn_id=self.turn_id, conversation_id=self.conv.id, **fields)

@@ -15,13 +15,12 @@ the dev messages, turn the probabilities into what the reply does:
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
 import numpy as np
 from support_tui.core.events import IntentDecisionKind, IntentEvidence, IntentReading, IntentScore
-from support_tui.core.routing.exemplars import embed_cached
+from support_tui.core.routing.exemplars import PreparedOffLoop, embed_cached
 from support_tui.core.understanding.catalog import IntentCatalog, IntentSpec
 
 ANSWER = 0.60
@@ -65,7 +64,7 @@ def fit_softmax(matrix: np.ndarray, labels: np.ndarray, classes: int, *, scale: 
     return weights * scale, bias
 
 
-class IntentClassifier:
+class IntentClassifier(PreparedOffLoop):
     """Reads a message's vector against a shop's intent catalogue; ``prepare()`` once (vectors cached on disk)."""
 
     def __init__(self, catalog: IntentCatalog, embedder: Encoder, *, model_id: str = "", cache_dir: Path | None = None,
@@ -83,16 +82,12 @@ class IntentClassifier:
         self.labels = np.array([self._names.index(label) for label in catalog.labels], dtype=np.int64)
         self._topics = sorted({s.topic for s in catalog.intents})
         self._topic_of = np.array([self._topics.index(self._specs[n].topic) for n in self._names], dtype=np.int64)
-        self._lock = asyncio.Lock()
+        self._topic_flow = {s.topic: s.flow for s in reversed(catalog.intents) if s.kind == "flow"}
+        """Each topic's flow (its first, as the catalogue lists them): what answers it for the customer's own case."""
 
     @property
     def ready(self) -> bool:
         return self._matrix is not None
-
-    async def prepare(self) -> None:
-        async with self._lock:
-            if not self.ready:
-                await asyncio.to_thread(self.prepare_sync)
 
     def prepare_sync(self) -> None:
         if self.ready:
@@ -155,9 +150,8 @@ class IntentClassifier:
 
     def _reading(self, decision: Decision, best: IntentSpec, top: Sequence[IntentScore], evidence: tuple[IntentEvidence, ...],
                  rule: str) -> IntentReading:
-        topic_flow = next((s.flow for s in self.catalog.intents if s.topic == best.topic and s.kind == "flow"), None)
         return IntentReading(decision=decision, intent=best.name, kind=best.kind, article=best.article, flow=best.flow,
-                             topic_flow=topic_flow if best.kind == "article" else None,
+                             topic_flow=self._topic_flow.get(best.topic) if best.kind == "article" else None,
                              specialist=best.specialist, top=list(top), evidence=list(evidence), rule=rule)
 
     def _evidence(self, sims: np.ndarray, intent: str) -> tuple[IntentEvidence, ...]:

@@ -7,7 +7,6 @@ from functools import lru_cache
 from dataclasses import dataclass
 
 from .entities import extract
-from .parts import split
 from .request import Request
 
 _GREETING = re.compile(
@@ -54,9 +53,9 @@ class Reading:
     thanks: bool = False
     off_topic: bool = False
     general: bool = False
+    """A question about the shop's policies or how things work, not about the customer's own orders."""
     own: bool = False
     """About the customer's own orders, charges or account ("my order", an order id, an amount)."""
-    """A question about the shop's policies or how things work, not about the customer's own orders."""
 
 
 def clauses(text: str) -> list[str]:
@@ -90,19 +89,18 @@ def read(text: str) -> Reading:
 
 def understood(request: Request) -> bool:
     """The intent layer's reading decides this message: it read it on its own (not a follow-up, not a pick
-    among offered orders, not one of several requests, each of which is read on its own), and it is sure,
-    or unsure of a message that names no order or product (one that does is read with its entities). A
-    sure article answer stands only for a message that names nothing of the customer's own."""
+    among offered orders, not one of several requests, each of which is read on its own). A sure flow or
+    decline always decides; an article answer, a question or a request for more words only for a message
+    that names nothing of the customer's own (one that does is read with its entities)."""
     decision = request.intent_decision
-    if decision in (None, "follow_up", "several") or request.picked_order_id is not None or len(split(request.latest)) >= 2:
+    if decision in (None, "follow_up", "several") or request.picked_order_id is not None:
         return False
     said = request.said
     # An order, a product or a new account value named in the message makes it about the customer's own
     # case: a general article ("how do returns work") does not answer "can I return ORD-123?".
     own_case = bool(said.order_ids or said.products or said.email or said.phone or said.name or said.address)
-    if decision == "answer" and request.intent_article:
-        return not own_case
-    return decision in ("answer", "decline") or not own_case
+    sure_flow = decision == "decline" or decision == "answer" and not request.intent_article
+    return sure_flow or not own_case
 
 
 def intent_flow(request: Request) -> str | None:

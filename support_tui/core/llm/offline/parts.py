@@ -106,6 +106,9 @@ def readable(request: Request, part: Part) -> bool:
     return not part.intents & ACTIONS and any(request.offers(t) for t in ANSWERED_BY.get(part.owner or "", ()))
 
 
+SHORT_ANSWER_WORDS = 6
+"""A yes this short answers our last question; a longer one says something of its own."""
+
 HANDOVER_OFFERS = ("would you like me to pass your case to them?", "would you like me to pass this to a colleague?")
 """Our questions that offer a person: a yes to one of them hands the case over."""
 
@@ -150,7 +153,7 @@ def promised(request: Request) -> Part | None:
 def take_up_offer(request: Request) -> None:
     """A yes to "Shall I pass you to ... for that now?" asks that request again: it becomes the message
     the specialist reads, as a pick among offered orders continues the question that offered them."""
-    if not request.said.affirmative or request.proposal_call or len(request.latest.split()) > 6:
+    if not request.said.affirmative or request.proposal_call or len(request.latest.split()) > SHORT_ANSWER_WORDS:
         return
     question = next((s for s in reversed(re.split(r"(?<=[.!?])\s+", request.previous_reply.strip()))
                      if s.endswith("?")), "")

@@ -8,7 +8,7 @@ from support_tui.core.turn.confirmation import is_affirmative
 
 from . import flows
 from .message import intent_flow, read_turn, understood
-from .parts import DOMAINS, HANDOVER_OFFERS, OWNERS, READS, readable, side_parts
+from .parts import DOMAINS, HANDOVER_OFFERS, OWNERS, READS, SHORT_ANSWER_WORDS, readable, side_parts
 from .request import Request
 
 PlannedCall = tuple[str, dict[str, Any]]
@@ -79,7 +79,7 @@ def plan(request: Request) -> list[PlannedCall]:
     reading = read_turn(request)
     if reading.greeting or reading.thanks:
         return []
-    if reading.off_topic and not understood(request) or reading.general and not understood(request):
+    if (reading.off_topic or reading.general) and not understood(request):
         return []  # answered from the knowledge base, without the customer's records
     if request.route_clarify and not request.outcomes and not request.said.intents:
         return []
@@ -100,7 +100,7 @@ def plan(request: Request) -> list[PlannedCall]:
 def _accepts_handover(request: Request) -> bool:
     """A yes to our last question when it offered a person ("... would you like me to pass your case to them?")."""
     last_question = request.previous_reply.rstrip().lower()
-    return (request.said.affirmative and not request.proposal_call and len(request.latest.split()) <= 6
+    return (request.said.affirmative and not request.proposal_call and len(request.latest.split()) <= SHORT_ANSWER_WORDS
             and any(last_question.endswith(offer) for offer in HANDOVER_OFFERS))
 
 

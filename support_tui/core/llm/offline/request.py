@@ -132,7 +132,7 @@ class Request:
     @property
     def intent_decision(self) -> str | None:
         """What the engine's intent layer decided about the message (answer, ask, rephrase, decline,
-        follow_up), or None when the shop has no intent catalogue (or an older prompt)."""
+        follow_up, several), or None when the shop has no intent catalogue (or an older prompt)."""
         return self.context.get("intent_decision") or None
 
     @property

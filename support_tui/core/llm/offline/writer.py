@@ -88,18 +88,17 @@ def _understood(request: Request) -> list[Act]:
     if decision == "ask" and len(options) >= 2:
         return [Act("clarify", f"Just so I help with the right thing{_name(request)}: is this about {options[0]} "
                                f"or {options[1]}?")]
+    rephrase = Act("clarify", f"Could you tell me a little more about what you need{_name(request)}? "
+                              f"I can help with {HELP_AREAS}.")
     if decision != "answer" or not request.intent_article:
-        return [Act("clarify", f"Could you tell me a little more about what you need{_name(request)}? "
-                               f"I can help with {HELP_AREAS}.")]
+        return [rephrase]
     article = [s for s in request.snippets if s.chunk_id.split("#")[0] == request.intent_article]
-    acts = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
-    quoted = [a.text for a in answers(article)][:1]
+    found = answers(article)
+    quoted = found[0].text if found else best_section(request.latest, article, minimum=0)
     if not quoted:
-        fallback = best_section(request.latest, article, minimum=0)
-        quoted = [fallback] if fallback else []
-    if not quoted:
-        return [Act("clarify", f"Could you tell me a little more about what you need{_name(request)}?")]
-    return [*acts, *(Act("answer", q) for q in quoted), _anything_else()]
+        return [rephrase]
+    greet = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
+    return [*greet, Act("answer", quoted), _anything_else()]
 
 
 def write_reply(request: Request) -> str:
