@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/intents.py [--data ../shared/eval/answers-abcd-dev.jsonl] [--answer 0.6 0.65 0.7]
 
 A reading counts as right when it answers with an intent the line's key accepts (its article, or its flow's
-tools), wrong when it answers with another, and ask/rephrase/decline otherwise. This measures understanding
+tools), wrong when it answers with another; a decline is right for an off-topic line and refused for any other;
+ask and rephrase are counted as such (and 'off-topic asked' counts the off-topic lines among them). This measures understanding
 alone; `support-tui eval answers` measures the replies.
 """
 
@@ -67,13 +68,17 @@ def main() -> int:
         counts: Counter[str] = Counter()
         for line, (probs, sims, held) in zip(lines, readings):
             reading = classifier.decide(probs, np.where(held, -1.0, sims))
+            off_topic = line.get("intent") == "off_topic"
             if reading.decision == "answer":
                 counts["right" if accepted(catalog.spec(reading.intent or ""), line) else "wrong"] += 1
+            elif reading.decision == "decline":
+                counts["declined" if off_topic else "refused"] += 1
             else:
                 counts[reading.decision] += 1
+                counts["off-topic asked"] += off_topic
         n = len(lines)
         print(f"answer>={answer:.2f}  " + "  ".join(f"{k} {counts[k] / n:.3f}" for k in
-                                                 ("right", "wrong", "ask", "rephrase", "decline")))
+                                                 ("right", "wrong", "ask", "rephrase", "declined", "refused", "off-topic asked")))
     return 0
 
 

@@ -107,6 +107,10 @@ class CustomerTurn:
             return IntentReading(decision="follow_up", rule=f"a follow-up of {len(text.split())} words continues the question before it")
         reading = intents.read(vector)
         topics = {r.top[0].topic for r in (intents.read(v) for v in requests) if r.decision == "answer" and r.top}
+        # Each request's topic must also be among the likely readings of the whole message: "I'm trying to
+        # buy a laptop and my bank rejects my card" has a clause that reads as a product question on its
+        # own, but the message as a whole is about the card alone.
+        topics &= {score.topic for score in reading.top}
         if len(topics) >= 2:
             return reading.model_copy(update={"decision": "several", "rule": f"its requests read as {' and '.join(sorted(topics))}"})
         return reading

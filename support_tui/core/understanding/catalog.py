@@ -25,6 +25,9 @@ class IntentSpec(BaseModel):
     """The knowledge-base article (file stem) that answers it, for ``article`` intents."""
     flow: str | None = None
     """The shop flow that answers it, for ``flow`` intents."""
+    lookup: str | None = None
+    """For an ``article`` intent, the flow that answers its question for the customer's own things or a
+    product the message names (a product's compatibility list), when that is not its topic's flow."""
     specialist: str | None = None
     """The specialist who answers it; None for a declined intent."""
     topic: str
@@ -83,7 +86,8 @@ def load_catalog(path: Path, kb_dir: Path | None = None, extra: Path | Sequence[
         if kind == "flow" and not body.get("flow"):
             raise ValueError(f"{path.name}: intent {name!r} names no article, flow or decline")
         specs.append(IntentSpec(
-            name=name, kind=kind, article=body.get("article"), flow=body.get("flow"), specialist=body.get("specialist"),
+            name=name, kind=kind, article=body.get("article"), flow=body.get("flow"), lookup=body.get("lookup"),
+            specialist=body.get("specialist"),
             topic=str(body.get("topic") or name), label=str(body.get("label") or name.replace("_", " ")),
             exemplars=tuple(str(e) for e in body.get("exemplars") or ()),
         ))

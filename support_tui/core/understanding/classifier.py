@@ -151,7 +151,7 @@ class IntentClassifier(PreparedOffLoop):
     def _reading(self, decision: Decision, best: IntentSpec, top: Sequence[IntentScore], evidence: tuple[IntentEvidence, ...],
                  rule: str) -> IntentReading:
         return IntentReading(decision=decision, intent=best.name, kind=best.kind, article=best.article, flow=best.flow,
-                             topic_flow=self._topic_flow.get(best.topic) if best.kind == "article" else None,
+                             topic_flow=(best.lookup or self._topic_flow.get(best.topic)) if best.kind == "article" else None,
                              specialist=best.specialist, top=list(top), evidence=list(evidence), rule=rule)
 
     def _evidence(self, sims: np.ndarray, intent: str) -> tuple[IntentEvidence, ...]:

@@ -89,28 +89,70 @@ def read(text: str) -> Reading:
 
 def understood(request: Request) -> bool:
     """The intent layer's reading decides this message: it read it on its own (not a follow-up, not a pick
-    among offered orders, not one of several requests, each of which is read on its own). A sure flow or
-    decline always decides; an article answer, a question or a request for more words only for a message
-    that names nothing of the customer's own (one that does is read with its entities)."""
+    among offered orders, not one of several requests, each of which is read on its own). Entities only fill
+    in the arguments of what it decided: a product named in a question ("is the mug dishwasher safe?") does not
+    turn a care question into a catalogue look-up. Only an order id, an amount or a new account value makes an
+    unsure reading (or an article's) a request about the customer's own records, read with its entities."""
     decision = request.intent_decision
     if decision in (None, "follow_up", "several") or request.picked_order_id is not None:
         return False
-    said = request.said
-    # An order, a product or a new account value named in the message makes it about the customer's own
-    # case: a general article ("how do returns work") does not answer "can I return ORD-123?".
-    own_case = bool(said.order_ids or said.products or said.email or said.phone or said.name or said.address)
     sure_flow = decision == "decline" or decision == "answer" and not request.intent_article
-    return sure_flow or not own_case
+    return sure_flow or not names_records(request)
+
+
+def names_records(request: Request) -> bool:
+    """The message names one of the customer's records, or a new value for one: an order id, an
+    email address, a phone number, a name or a postal address."""
+    said = request.said
+    return bool(said.order_ids or said.email or said.phone or said.name or said.address)
 
 
 def intent_flow(request: Request) -> str | None:
     """The flow that answers an understood message: its intent's flow, or for an article intent asked about
-    the customer's own things, the flow of the article's topic (the look-up that answers it for them)."""
+    the customer's own things or a product it names ("can I change the address on my order?", "do the
+    AeroSound headphones work with iPhone?"), the flow of the article's topic (or its own look-up): what
+    answers it for them, said beside the article."""
     if request.intent_flow:
         return request.intent_flow
-    if request.intent_article and request.intent_topic_flow and read(request.latest).own:
+    own = names_records(request) or bool(request.said.products) or read(request.latest).own
+    if request.intent_article and request.intent_topic_flow and own:
         return request.intent_topic_flow
     return None
+
+
+FLOW_REQUESTS: dict[str, frozenset[str]] = {
+    "track_order": frozenset({"track"}), "cancel_order": frozenset({"cancel"}),
+    "change_delivery_address": frozenset({"change_address"}), "return_item": frozenset({"return"}),
+    "exchange_item": frozenset({"exchange"}), "refund_status": frozenset({"refund_status"}),
+    "charges": frozenset({"charge"}), "product_question": frozenset({"product_question"}),
+    "password_reset": frozenset({"password"}), "change_account_details": frozenset(),
+}
+"""The request each flow the intent layer names starts its specialist's flow with."""
+
+FLOW_DETAILS: dict[str, frozenset[str]] = {
+    "track_order": frozenset({"track"}), "cancel_order": frozenset({"cancel"}),
+    "change_delivery_address": frozenset({"change_address"}),
+    "return_item": frozenset({"return", "defective", "refund"}), "exchange_item": frozenset({"exchange", "defective"}),
+    "refund_status": frozenset({"refund_status"}), "charges": frozenset({"charge", "duplicate_charge", "refund"}),
+    "product_question": frozenset({"product_question", "compatible"}), "password_reset": frozenset({"password", "login"}),
+    "change_account_details": frozenset({"change_name", "change_email", "change_phone", "change_address"}),
+}
+"""The words of a message that refine each flow (a duplicate charge, a defect as the reason for a return);
+any other request the words seem to make ("returned" in "I returned it, where is my refund?") is not the
+flow's: the intent layer decided which request the message makes."""
+
+
+def flow_requests(request: Request, flow: str) -> frozenset[str]:
+    """The requests an understood message makes of its flow's specialist: the flow's own, refined by the
+    words that belong to it."""
+    return FLOW_REQUESTS.get(flow, frozenset()) | request.said.intents & FLOW_DETAILS.get(flow, frozenset())
+
+
+def requested(request: Request) -> frozenset[str]:
+    """What the message asks to be done or looked up: the understood flow's requests, else the keywords
+    of the message and of the conversation before it."""
+    flow = intent_flow(request) if understood(request) else None
+    return flow_requests(request, flow) if flow else request.said.intents | request.remembered.intents
 
 
 def read_turn(request: Request) -> Reading:

@@ -7,7 +7,7 @@ from typing import Any, Callable
 from support_tui.core.turn.confirmation import is_affirmative
 
 from . import flows
-from .message import intent_flow, read_turn, understood
+from .message import flow_requests, intent_flow, read_turn, understood
 from .parts import DOMAINS, HANDOVER_OFFERS, OWNERS, READS, SHORT_ANSWER_WORDS, readable, side_parts
 from .request import Request
 
@@ -31,16 +31,6 @@ _FLOWS = {
 def intents(request: Request) -> frozenset[str]:
     """The latest message's intents; a bare follow-up ("it's ORD-1") inherits the earlier ones."""
     return request.said.intents or request.remembered.intents
-
-
-FLOW_REQUESTS: dict[str, frozenset[str]] = {
-    "track_order": frozenset({"track"}), "cancel_order": frozenset({"cancel"}),
-    "change_delivery_address": frozenset({"change_address"}), "return_item": frozenset({"return"}),
-    "exchange_item": frozenset({"exchange"}), "refund_status": frozenset({"refund_status"}),
-    "charges": frozenset({"charge"}), "product_question": frozenset({"product_question"}),
-    "password_reset": frozenset({"password"}), "change_account_details": frozenset(),
-}
-"""The request words each flow the intent layer names starts its specialist's flow with."""
 
 
 def transfer_target(request: Request) -> str | None:
@@ -111,12 +101,7 @@ def _understood(request: Request) -> list[PlannedCall]:
     if request.intent_decision != "answer" or answering is None:
         return []
     flow = _FLOWS.get(request.specialist) or _guess_flow(request)
-    found = request.said.intents
-    if not found & DOMAINS.get(request.specialist, frozenset()):
-        # The words name no request this specialist knows: the learned intent says which ("my cart is empty
-        # and I'm fed up" has no keyword of the website's), and the words add what they name.
-        found = FLOW_REQUESTS.get(answering, frozenset()) | found
-    return _offered(request, [*(flow(request, found) if flow else []), *_side_reads(request)])
+    return _offered(request, flow(request, flow_requests(request, answering)) if flow else [])
 
 
 def _side_reads(request: Request) -> list[PlannedCall]:

@@ -8,7 +8,7 @@ from typing import Any
 from .facts import RENDERERS
 from .humanize import join, money
 from .knowledge import answers, best_answer, best_section, steps
-from .message import Reading, clauses, intent_flow, read, read_turn, understood
+from .message import Reading, clauses, intent_flow, read, read_turn, understood, requested
 from .parts import ACTIONS, HANDOVER_OFFERS, OFFER, PROMISE, Part, promised, readable, side_parts, team_name
 from .request import Request, ToolOutcome
 
@@ -62,7 +62,13 @@ def plan_acts(request: Request) -> list[Act]:
         return [_decline(request)]
     acts = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
     acts += _facts(request)
-    if reading.general or not any(a.kind in ("answer", "confirm", "propose") for a in acts):
+    if understood(request):
+        # The flow the intent layer chose answers with the customer's records, beside the article it read
+        # the message as ("can I change the address on my order?": how it works, and what that means for
+        # their order); other knowledge only when the look-ups said nothing at all.
+        article = _article(request)
+        acts += [article] if article else [] if acts else _knowledge(request, reading, False)
+    elif reading.general or not any(a.kind in ("answer", "confirm", "propose") for a in acts):
         acts += _knowledge(request, reading, bool(acts))
     elif request.outcomes:
         acts += _general_clauses(request)
@@ -90,15 +96,21 @@ def _understood(request: Request) -> list[Act]:
                                f"or {options[1]}?")]
     rephrase = Act("clarify", f"Could you tell me a little more about what you need{_name(request)}? "
                               f"I can help with {HELP_AREAS}.")
-    if decision != "answer" or not request.intent_article:
+    quoted = _article(request) if decision == "answer" else None
+    if quoted is None:
         return [rephrase]
+    greet = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
+    return [*greet, quoted, _anything_else()]
+
+
+def _article(request: Request) -> Act | None:
+    """The answer section of the article the intent layer chose, whole, or None when it has none."""
+    if not request.intent_article:
+        return None
     article = [s for s in request.snippets if s.chunk_id.split("#")[0] == request.intent_article]
     found = answers(article)
     quoted = found[0].text if found else best_section(request.latest, article, minimum=0)
-    if not quoted:
-        return [rephrase]
-    greet = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
-    return [*greet, Act("answer", quoted), _anything_else()]
+    return Act("answer", quoted) if quoted else None
 
 
 def write_reply(request: Request) -> str:
@@ -198,7 +210,7 @@ def _choices(request: Request, o: ToolOutcome) -> list[Act]:
     orders = [x for x in o.value("orders") or [] if isinstance(x, dict) and x.get("status") != "cancelled"]
     if not orders:
         return [Act("answer", "I couldn't find any open orders on your account.")]
-    wanted = next((k for k in ("cancel", "change_address", "return") if k in request.said.intents | request.remembered.intents), None)
+    wanted = next((k for k in ("cancel", "change_address", "return") if k in requested(request)), None)
     if wanted is None:
         shown = [Act("answer", f"Your order {x.get('order_id')} ({_items(x)}) {order_state(x, request)}.") for x in orders[:5]]
         return shown + ([Act("propose", "Which of these is it about?")] if len(orders) > 1 else [])
