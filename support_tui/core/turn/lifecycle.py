@@ -117,6 +117,7 @@ class TurnRunner:
             if m.id > last.id and m.role == "ai" and m.status in ("sent", "draft"):
                 await self.parts.store.set_message(m.id, status="superseded")
         turn = Turn(conv, "customer")
+        turn.rerun_of = last.id  # what it answers: a call that already ran for this message is replayed, not run again
         where = f" with {route_override}" if route_override else ""
         notice = ("rerun", f"Re-running the customer's request{where}.")
         async with aclosing(self._frame(turn, last.id, last.text, [notice], self._customer_body(last.text, route_override))) as events:
