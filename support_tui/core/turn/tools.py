@@ -62,6 +62,12 @@ def parse_arguments(arguments: Mapping[str, Any] | str | None) -> dict[str, Any]
     return dict(arguments)
 
 
+def unknown_keys(spec: ShopTool, arguments: Mapping[str, Any]) -> list[str]:
+    """Keys the tool's arguments do not have (by field name or alias): validation would drop them silently."""
+    known = set(spec.args.model_fields) | {f.alias for f in spec.args.model_fields.values() if f.alias}
+    return [k for k in arguments if k not in known]
+
+
 def explain(name: str, exc: ValidationError) -> str:
     problems = []
     for err in exc.errors(include_url=False):
@@ -110,9 +116,14 @@ class ToolRunner:
             raise ShopError(explain(name, exc)) from None
 
     async def problems(self, name: str, arguments: Mapping[str, Any] | str | None) -> list[str]:
-        """Why these arguments could not run (schema, then the shop's hard rules); empty when they could."""
+        """Why these arguments (a person's edit) could not run: the schema, keys it does not have, then the
+        shop's hard rules; empty when they could."""
         try:
             spec, args = self.validate(name, arguments)
+            unknown = unknown_keys(spec, parse_arguments(arguments))
+            if unknown:
+                known = ", ".join(spec.args.model_fields)
+                return [f"{name} has no argument {', '.join(repr(k) for k in unknown)} (its arguments: {known}); nothing ran."]
             if spec.name in META_TOOLS:
                 return []
             verdict = await self.shop.check(name, args, self.ctx)
