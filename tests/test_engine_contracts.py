@@ -178,3 +178,38 @@ async def test_the_engine_runs_on_a_tiny_second_shop(tmp_path):
         assert [o.order_id for o in card.recent_orders] == ["B1"]
     finally:
         await engine.close()
+
+
+async def test_edited_arguments_with_a_key_the_tool_does_not_have_are_refused(engine):
+    conv_id, call_id = await _waiting_refund(engine)
+    pending = (await engine.pending_tool_calls(conv_id))[0]
+    smuggled = dict(pending.arguments, amout=9999)
+    problems = await engine.check_tool_arguments(conv_id, call_id, smuggled)
+    assert problems and "'amout'" in problems[0] and "nothing ran" in problems[0]
+    with pytest.raises(ValueError, match="amout"):
+        [e async for e in engine.resolve_tool_call(conv_id, call_id, approve=True, arguments=smuggled)]
+    assert await engine.pending_tool_calls(conv_id)  # nothing ran, it still waits
+    assert await engine.shop.db.scalar("SELECT COUNT(*) FROM refunds WHERE order_id='ORD-70001'") == 0
+
+
+async def test_the_trace_records_the_edited_arguments_as_they_ran(engine):
+    conv_id, call_id = await _waiting_refund(engine)
+    edited = {"order_id": "ORD-70001", "amount": 300, "reason": "partial refund agreed"}  # an int, run as 300.0
+    events = [e async for e in engine.resolve_tool_call(conv_id, call_id, approve=True, arguments=edited)]
+    decided = next(e for e in events if isinstance(e, ConversationChanged) and e.change == "call_approved")
+    ran = _calls(events, "issue_refund")[0]
+    assert ran.arguments == {"order_id": "ORD-70001", "amount": 300.0, "reason": "partial refund agreed"}
+    assert f"with edited arguments {ran.arguments}" in decided.detail
+
+
+async def test_after_a_partial_refund_the_duplicate_charge_proposal_is_what_is_left(engine):
+    await engine.shop.db.write(  # a person approved $150 of the $161.99 duplicate earlier
+        "INSERT INTO refunds (id, order_id, customer_id, amount, reason, status, created_at)"
+        " VALUES ('rf_partial', 'ORD-67890', 'cust_12345', 150.0, 'duplicate charge', 'processed', '2026-03-15T10:00:00')")
+    conv = await engine.open_conversation("cust_12345", new=True)
+    events = await run(engine, conv.id, "I think I was charged twice for order ORD-67890, can you check?")
+    proposed = _calls(events, "issue_refund")
+    assert proposed and proposed[-1].rule == "customer_confirmation"
+    assert proposed[-1].arguments["amount"] == 11.99
+    reply = _reply(events).text
+    assert "$11.99" in reply and "$161.99 for" not in reply

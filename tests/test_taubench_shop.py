@@ -373,3 +373,18 @@ def test_cli_gold_replay_json(capsys):
     assert out["summary"]["tasks"] == 20 and out["summary"]["blocked"] == 0
     assert set(out["tasks"][0]) == {"task_id", "results", "blocked", "changed"}
     assert main(["eval", "tau", "--tasks", str(SHARED / "tasks_dev.jsonl"), "--agent", "some-model"]) == 2
+
+
+async def test_a_keyed_write_runs_once_and_the_same_key_replays_it(shop, pristine):
+    order = _order(pristine, "pending")
+    args = shop.tools()["cancel_pending_order"].args.model_validate({"order_id": order["order_id"], "reason": "no longer needed"})
+    keyed = CallContext(customer_id=order["user_id"], conversation_id="conv-1", effect_key="fx_cancel_once")
+    first = await shop.run("cancel_pending_order", args, keyed)
+    assert await shop.run("cancel_pending_order", args, keyed) == first  # replayed: no "non-pending" error
+    stored = json.loads(await shop.store.db.scalar("SELECT data FROM tau_orders WHERE id = ?", (order["order_id"],)))
+    refunds = [p for p in stored["payment_history"] if p["transaction_type"] == "refund"]
+    assert stored["status"] == "cancelled" and len(refunds) == len(order["payment_history"])  # refunded once
+    recorded = await shop.recorded("fx_cancel_once")
+    assert recorded is not None and recorded.result == first and recorded.tool == "cancel_pending_order"
+    with pytest.raises(ShopError, match="non-pending"):  # without the key it would run again, and be refused
+        await shop.run("cancel_pending_order", args, ctx(order["user_id"]))

@@ -20,6 +20,7 @@ from support_tui.core.shop import (
     CustomerCard,
     CustomerSummary,
     Quote,
+    RecordedEffect,
     RuleVerdict,
     Shop,
     ShopError,
@@ -57,6 +58,8 @@ class CafeShop:
 
     def __init__(self) -> None:
         self.bookings: dict[str, dict[str, Any]] = {}
+        self.effects: dict[str, RecordedEffect] = {}
+        """What each keyed write did (in memory, as the bookings are: one dict holds both)."""
 
     def tools(self) -> Mapping[str, ShopTool]:
         return TOOLS
@@ -97,6 +100,18 @@ class CafeShop:
         return Quote(action="cancel the booking", summary=f"I'll cancel booking {args.booking_id}.")
 
     async def run(self, tool: str, args: BaseModel, ctx: CallContext) -> Any:
+        key = ctx.effect_key
+        if key is not None and key in self.effects:
+            return self.effects[key].result
+        result = self._run(args)
+        if key is not None:
+            self.effects[key] = RecordedEffect(key=key, tool=tool, arguments=args.model_dump(), result=result)
+        return result
+
+    async def recorded(self, key: str) -> RecordedEffect | None:
+        return self.effects.get(key)
+
+    def _run(self, args: BaseModel) -> Any:
         if isinstance(args, BookTable):
             booking_id = f"B{len(self.bookings) + 1}"
             self.bookings[booking_id] = args.model_dump()

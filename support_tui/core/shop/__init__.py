@@ -12,6 +12,7 @@ from support_tui.core.shop.protocol import (
     Proposal,
     Quote,
     QuoteLine,
+    RecordedEffect,
     RuleVerdict,
     Shop,
     ShopError,
@@ -19,6 +20,7 @@ from support_tui.core.shop.protocol import (
     ToolCall,
     ToolOutcome,
     canonical_arguments,
+    effect_key,
 )
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "Proposal",
     "Quote",
     "QuoteLine",
+    "RecordedEffect",
     "RuleVerdict",
     "Shop",
     "ShopError",
@@ -36,4 +39,5 @@ __all__ = [
     "ToolCall",
     "ToolOutcome",
     "canonical_arguments",
+    "effect_key",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date
@@ -99,6 +101,8 @@ class Proposal(_Frozen):
     quote: Quote
     turn_id: str | None = None
     """The turn that made it: a yes counts only from a later turn."""
+    message_id: int | None = None
+    """The customer's message the proposing turn answered; with the call it names the effect (``effect_key``)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,31 @@ class CallContext:
     conversation_id: str
     turn_id: str | None = None
     escalated: bool = False
+    message_id: int | None = None
+    """The customer's message the turn answers (None for a person's decision)."""
+    effect_key: str | None = None
+    """Set on a consequential write: the idempotency key ``run`` stores with the effect, in its transaction."""
+
+
+def effect_key(conversation_id: str, answering: int | str | None, call: "ToolCall") -> str:
+    """The idempotency key of a consequential call: the conversation, what it answers, the exact call.
+
+    ``answering`` is the customer's message the proposal answered (or, failing that, the proposal's
+    turn or the call a person approved). A turn run again on the same message, or a yes said twice to
+    one proposal, names the same effect, so the shop replays what it recorded instead of moving again.
+    """
+    text = json.dumps([conversation_id, answering, call.tool, call.arguments], sort_keys=True, separators=(",", ":"))
+    return "fx_" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class RecordedEffect(BaseModel):
+    """A consequential call a shop ran, as it stored it with the effect (same transaction)."""
+
+    key: str
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    result: Any = None
+    """What the call returned when it ran; a replay returns exactly this."""
 
 
 @dataclass(frozen=True)
@@ -217,7 +246,15 @@ class Shop(Protocol):
         ...
 
     async def run(self, tool: str, args: BaseModel, ctx: CallContext) -> Any:
-        """Run a call that passed every rule; raises ShopError when it cannot be done."""
+        """Run a call that passed every rule; raises ShopError when it cannot be done.
+
+        With ``ctx.effect_key`` set, the shop stores the key and the result with the effect in one
+        transaction, and a call whose key is already stored returns the stored result and changes nothing.
+        """
+        ...
+
+    async def recorded(self, key: str) -> RecordedEffect | None:
+        """The effect stored under an idempotency key, or None when no call with that key ran."""
         ...
 
     def case_facts(self, specialist: str, text: str) -> list[ToolCall]:

@@ -18,6 +18,7 @@ from support_tui.core.events import (
     ToolCallRequested,
     Usage,
 )
+from support_tui.core import crashpoints
 from support_tui.core.shop import ToolCall, ToolOutcome
 from support_tui.core.turn.meta_tools import ESCALATE, TRANSFER, EscalateToHuman, TransferToSpecialist
 from support_tui.core.turn.prompts import assistant_tool_calls, tool_result_message
@@ -93,6 +94,7 @@ class AgentLoop:
             self.result.fallbacks.extend(reply.fallbacks)
             if not reply.tool_calls:
                 self.result.text = reply.text.strip()
+                crashpoints.reached("after_model_reply")
                 return
             # Providers' ids need only be unique within one reply (the offline model counts from
             # call_1 each turn); the trace, approvals and views need them unique everywhere.

@@ -117,6 +117,7 @@ class TurnRunner:
             if m.id > last.id and m.role == "ai" and m.status in ("sent", "draft"):
                 await self.parts.store.set_message(m.id, status="superseded")
         turn = Turn(conv, "customer")
+        turn.rerun_of = last.id  # what it answers: a call that already ran for this message is replayed, not run again
         where = f" with {route_override}" if route_override else ""
         notice = ("rerun", f"Re-running the customer's request{where}.")
         async with aclosing(self._frame(turn, last.id, last.text, [notice], self._customer_body(last.text, route_override))) as events:
@@ -191,20 +192,22 @@ class TurnRunner:
     ) -> Body:
         async def body(turn: Turn) -> AsyncGenerator[Event, None]:
             await self.ready()
+            ran = args
             if approve:
                 spec, valid = writer.runner("").validate(pending.name, args)
                 # A person approved exactly this call; if it differs from what the customer agreed
                 # to, the confirmation rule asks the customer again and this approval then stands.
-                turn.state.approved = [*turn.state.approved, ToolCall(tool=spec.name, arguments=canonical_arguments(valid))][-9:]
+                ran = canonical_arguments(valid)  # what runs, and so what the trace says ran
+                turn.state.approved = [*turn.state.approved, ToolCall(tool=spec.name, arguments=ran)][-9:]
             else:
                 turn.internal_notes.append(reason or "no reason given")
             change: ChangeKind = "call_approved" if approve else "call_denied"
-            edited = "" if args == pending.arguments else f" with edited arguments {args}"
+            edited = "" if ran == pending.arguments else f" with edited arguments {ran}"
             yield turn.make(
                 ConversationChanged, change=change, status=turn.conv.status, by=by,
                 detail=f"{pending.name}{edited}" + (f": {reason}" if reason else ""),
             )
-            async with aclosing(writer.after_decision(pending, args, approve=approve, reason=reason)) as events:
+            async with aclosing(writer.after_decision(pending, ran, approve=approve, reason=reason)) as events:
                 async for event in events:
                     yield event
             await self.parts.store.resolve_pending_call(pending.call_id, "approved" if approve else "denied", reason)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import AsyncGenerator, AsyncIterator, Sequence
 
+from support_tui.core import crashpoints
 from support_tui.core.events import ConversationChanged, EscalationRaised, Event, Notice, ReplyCompleted, SentimentScored, Snippet, ToolCallFinished
 from support_tui.core.shop import CustomerSummary, ToolCall
 from support_tui.core.specialists import ESCALATION_MANAGER
@@ -204,10 +205,12 @@ class ReplyWriter:
                             message="The reply repeated a person's internal note; a neutral sentence was sent instead.")
             text = DECLINED
         draft = turn.conv.mode == "supervised"
+        crashpoints.reached("before_reply_stored")
         message_id = await self.parts.store.add_message(
             turn.conv.id, "ai", text, turn_id=turn.turn_id, agent=turn.agent, model=result.model,
             status="draft" if draft else "sent", reply_to=turn.queued_message,
         )
+        crashpoints.reached("after_reply_stored")
         yield turn.make(
             ReplyCompleted, message_id=message_id, text=text, agent=turn.agent or "", model=result.model,
             fallbacks=result.fallbacks, draft=draft, used_snippets=snippets_used(text, snippets),

@@ -30,6 +30,8 @@ class Turn:
         """The customer's message this queued turn answers (a worker's claim); its reply is stored as the one reply to it."""
         self.message_id: int | None = queued_message
         """The customer's message the turn answers: the history it reads ends there."""
+        self.rerun_of: int | None = None
+        """A re-run's customer message (its history is not cut there): its calls' effects are that message's."""
         self.events: list[Any] = []
         self.state = ConversationState.load(conversation.state)
         self.timings: dict[str, float] = {}
@@ -60,5 +62,6 @@ class Turn:
 
     def call_context(self) -> CallContext:
         return CallContext(
-            customer_id=self.conv.customer_id, conversation_id=self.conv.id, turn_id=self.turn_id, escalated=self.escalated
+            customer_id=self.conv.customer_id, conversation_id=self.conv.id, turn_id=self.turn_id, escalated=self.escalated,
+            message_id=self.message_id if self.message_id is not None else self.rerun_of,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from pydantic import BaseModel, ValidationError
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from support_tui.core.shop import (
     CallContext,
     Proposal,
+    RecordedEffect,
     RuleVerdict,
     Shop,
     ShopError,
@@ -24,7 +25,9 @@ from support_tui.core.shop import (
     ToolCall,
     ToolOutcome,
     canonical_arguments,
+    effect_key,
 )
+from support_tui.core import crashpoints
 from support_tui.core.state import ConversationState
 from support_tui.core.turn.confirmation import is_affirmative
 from support_tui.core.turn.meta_tools import META_TOOLS
@@ -57,6 +60,12 @@ def parse_arguments(arguments: Mapping[str, Any] | str | None) -> dict[str, Any]
     if not isinstance(arguments, Mapping):
         raise ShopError("The arguments must be a JSON object.")
     return dict(arguments)
+
+
+def unknown_keys(spec: ShopTool, arguments: Mapping[str, Any]) -> list[str]:
+    """Keys the tool's arguments do not have (by field name or alias): validation would drop them silently."""
+    known = set(spec.args.model_fields) | {f.alias for f in spec.args.model_fields.values() if f.alias}
+    return [k for k in arguments if k not in known]
 
 
 def explain(name: str, exc: ValidationError) -> str:
@@ -107,9 +116,14 @@ class ToolRunner:
             raise ShopError(explain(name, exc)) from None
 
     async def problems(self, name: str, arguments: Mapping[str, Any] | str | None) -> list[str]:
-        """Why these arguments could not run (schema, then the shop's hard rules); empty when they could."""
+        """Why these arguments (a person's edit) could not run: the schema, keys it does not have, then the
+        shop's hard rules; empty when they could."""
         try:
             spec, args = self.validate(name, arguments)
+            unknown = unknown_keys(spec, parse_arguments(arguments))
+            if unknown:
+                known = ", ".join(spec.args.model_fields)
+                return [f"{name} has no argument {', '.join(repr(k) for k in unknown)} (its arguments: {known}); nothing ran."]
             if spec.name in META_TOOLS:
                 return []
             verdict = await self.shop.check(name, args, self.ctx)
@@ -121,6 +135,9 @@ class ToolRunner:
         """Validate, check every rule and run one call. Never raises for bad input or a failing shop.
 
         ``approved=True``: a person approved exactly this call, so only ``human_approval`` is passed.
+        A consequential call runs under an idempotency key (``effect_key``); when the shop already
+        stored that effect (the turn is run again after a crash, or re-run), its recorded result is
+        returned and nothing moves again.
         """
         raw = arguments if isinstance(arguments, Mapping) else {}
         try:
@@ -131,13 +148,24 @@ class ToolRunner:
         if name in META_TOOLS:
             return Ran(call.arguments, ToolOutcome(status="ok", result=call.arguments))
         try:
+            if spec.consequential:
+                # Before the rules: once a refund ran, the refund cap would refuse the same call.
+                done = await self._recorded(call)
+                if done is not None:
+                    self.settle(call)
+                    return Ran(call.arguments, ToolOutcome(status="ok", result=done.result))
             verdict = await self.shop.check(name, args, self.ctx)
             if verdict is not None:
                 return Ran(call.arguments, _stopped(verdict))
             stopped = await self._confirmation(spec, call, args) or await self._approval(spec, call, args, approved)
             if stopped is not None:
                 return Ran(call.arguments, stopped)
-            result = await self.shop.run(name, args, self.ctx)
+            ctx = replace(self.ctx, effect_key=self.key(call)) if spec.consequential else self.ctx
+            if spec.consequential:
+                crashpoints.reached("before_call")
+            result = await self.shop.run(name, args, ctx)
+            if spec.consequential:
+                crashpoints.reached("after_write")
         except ShopError as exc:
             return Ran(call.arguments, ToolOutcome(status="error", error=str(exc)))
         except Exception as exc:  # a bug or a database fault must not end the turn
@@ -146,6 +174,30 @@ class ToolRunner:
         if spec.writes:
             self.settle(call)
         return Ran(call.arguments, ToolOutcome(status="ok", result=result))
+
+    def _proposal_key(self, proposal: Proposal) -> str:
+        answering = proposal.message_id if proposal.message_id is not None else proposal.turn_id
+        return effect_key(self.ctx.conversation_id, answering, proposal.call)
+
+    def key(self, call: ToolCall) -> str:
+        """The idempotency key a consequential call runs under: the proposal the customer (and perhaps a person)
+        said yes to, else what this turn answers."""
+        for proposal in (*self.state.confirmed, self.state.proposal):
+            if proposal is not None and proposal.call == call:
+                return self._proposal_key(proposal)
+        answering = self.ctx.message_id if self.ctx.message_id is not None else self.ctx.turn_id
+        return effect_key(self.ctx.conversation_id, answering, call)
+
+    async def _recorded(self, call: ToolCall) -> RecordedEffect | None:
+        """The effect this call already had: under its proposal's key, or under this turn's (a re-run turn)."""
+        keys = [self.key(call)]
+        if self.ctx.message_id is not None:
+            keys.append(effect_key(self.ctx.conversation_id, self.ctx.message_id, call))
+        for key in dict.fromkeys(keys):
+            done = await self.shop.recorded(key)
+            if done is not None:
+                return done
+        return None
 
     async def _confirmation(self, spec: ShopTool, call: ToolCall, args: BaseModel) -> ToolOutcome | None:
         if not spec.consequential:
@@ -157,7 +209,7 @@ class ToolRunner:
         if proposal is not None and proposal.call == call and later and is_affirmative(self.last_customer_message):
             return None
         quote = await self.shop.quote(call.tool, args, self.ctx)
-        self.state.proposal = Proposal(call=call, quote=quote, turn_id=self.ctx.turn_id)
+        self.state.proposal = Proposal(call=call, quote=quote, turn_id=self.ctx.turn_id, message_id=self.ctx.message_id)
         return ToolOutcome(
             status="blocked",
             rule="customer_confirmation",
@@ -181,7 +233,9 @@ class ToolRunner:
         else:
             return None
         waiting = [p for p in self.state.confirmed if p.call != call]
-        self.state.confirmed = [*waiting, Proposal(call=call, quote=quote, turn_id=self.ctx.turn_id)][-CONFIRMED_KEPT:]
+        # It keeps the key of the proposal the customer said yes to, so the call a person approves later is that effect.
+        said_yes = proposal.message_id if proposal is not None and proposal.call == call else self.ctx.message_id
+        self.state.confirmed = [*waiting, Proposal(call=call, quote=quote, turn_id=self.ctx.turn_id, message_id=said_yes)][-CONFIRMED_KEPT:]
         what = f"{quote.action.capitalize()} worth {money(amount, quote.currency)}" if amount else quote.action.capitalize()
         return ToolOutcome(
             status="pending_approval",

@@ -32,7 +32,7 @@ async def create_return(ctx: ToolContext, args: a.CreateReturn) -> dict[str, Any
         if variant["stock"] <= 0:
             raise ToolError(f"{variant['sku']} is out of stock; offer a refund or another variant.")
     rma, now = _code("RMA-"), stamp(await ctx.now())
-    async with ctx.db.transaction() as tx:
+    async with ctx.transaction() as tx:
         # Under the order's lock, the items still to return and the refundable amount are read again:
         # a return or refund another conversation made meanwhile counts.
         locked = ctx.locked(tx)
@@ -63,7 +63,7 @@ async def create_return(ctx: ToolContext, args: a.CreateReturn) -> dict[str, Any
 async def issue_refund(ctx: ToolContext, args: a.IssueRefund) -> dict[str, Any]:
     refund_id = _code("rf_", 10).lower()
     now = stamp(await ctx.now())
-    async with ctx.db.transaction() as tx:
+    async with ctx.transaction() as tx:
         locked = ctx.locked(tx)
         order = await lock_order(locked, args.order_id)
         # The refund cap again, under the lock: the policy check ran before, outside any transaction,
@@ -83,7 +83,7 @@ async def issue_refund(ctx: ToolContext, args: a.IssueRefund) -> dict[str, Any]:
 
 async def cancel_order(ctx: ToolContext, args: a.CancelOrder) -> dict[str, Any]:
     now = stamp(await ctx.now())
-    async with ctx.db.transaction() as tx:
+    async with ctx.transaction() as tx:
         locked = ctx.locked(tx)
         order = await lock_order(locked, args.order_id)
         if order["status"] not in OPEN_STATUSES:  # cancelled or shipped by someone else meanwhile
@@ -106,8 +106,9 @@ async def change_shipping_address(ctx: ToolContext, args: a.ChangeShippingAddres
     order = await get_order(ctx, args.order_id)
     address = {"street": args.street, "city": args.city, "state": args.state, "postal_code": args.postal_code,
                "country": args.country}
-    changed = await ctx.db.write(
-        f"UPDATE orders SET shipping_address = ? WHERE id = ? AND status IN {OPEN_STATUSES}", (dumps(address), order["id"]))
+    async with ctx.transaction() as tx:
+        changed = await tx.write(
+            f"UPDATE orders SET shipping_address = ? WHERE id = ? AND status IN {OPEN_STATUSES}", (dumps(address), order["id"]))
     if not changed:
         raise ToolError(f"{order['id']} has shipped meanwhile, so its address can no longer change; nothing changed.")
     return {"order_id": order["id"], "status": order["status"], "shipping_address": address}
@@ -129,7 +130,7 @@ async def update_account(ctx: ToolContext, args: a.UpdateAccount) -> dict[str, A
     value = args.value.strip()
     if args.field == "address":
         address = _parse_address(value)
-        async with ctx.db.transaction() as tx:
+        async with ctx.transaction() as tx:
             await tx.write("UPDATE addresses SET is_default = 0 WHERE customer_id = ?", (ctx.customer_id,))
             await tx.write(
                 "INSERT INTO addresses (customer_id, label, street, city, state, postal_code, country, is_default)"
@@ -142,7 +143,8 @@ async def update_account(ctx: ToolContext, args: a.UpdateAccount) -> dict[str, A
         raise ToolError(f"'{value}' is not a valid phone number.")
     if args.field == "name" and len(value) < 2:
         raise ToolError("A name needs at least two characters.")
-    await ctx.db.write(f"UPDATE customers SET {args.field} = ? WHERE id = ?", (value, ctx.customer_id))
+    async with ctx.transaction() as tx:
+        await tx.write(f"UPDATE customers SET {args.field} = ? WHERE id = ?", (value, ctx.customer_id))
     return {"customer_id": ctx.customer_id, "field": args.field, "value": value, "updated": True}
 
 

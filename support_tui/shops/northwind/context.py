@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import AsyncIterator
 
 from support_tui.core.shop import ShopError
 from support_tui.core.store.shop_database import ShopDatabase, ShopReader, ShopTransaction
@@ -31,6 +33,16 @@ class ToolContext:
     def reader(self) -> ShopReader:
         """Where reads go: the database, or inside a write its transaction (which sees its own locks)."""
         return self.tx if self.tx is not None else self.db
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[ShopTransaction]:
+        """A write's transaction: its own, or the one an exactly-once run already holds (``tx``), which
+        then commits the write together with the call's idempotency key."""
+        if self.tx is not None:
+            yield self.tx
+            return
+        async with self.db.transaction() as tx:
+            yield tx
 
     def locked(self, tx: ShopTransaction) -> "ToolContext":
         """The same call with its reads inside ``tx`` (a read-modify-write re-reads what it changes there)."""

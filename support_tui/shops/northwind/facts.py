@@ -83,7 +83,8 @@ def fact_lines(tool: str, result: Any) -> list[str]:
         facts.append(
             f"Duplicate charge on {dup.get('order_id')}: {usd(float(amount)) if isinstance(amount, (int, float)) else amount}"
             f" charged {len(dup.get('charge_ids') or [])} times"
-            + (" (already refunded)" if dup.get("refunded") else " (not yet refunded)")
+            + (" (already refunded)" if dup.get("refunded") else
+               f" (partly refunded: {usd(float(dup['left_to_refund']))} left)" if dup.get("refunded_amount") else " (not yet refunded)")
         )
     if tool == "check_return_eligibility" and r:
         facts.append(f"{r.get('order_id')}: {'can' if r.get('eligible') else 'cannot'} be returned ({r.get('reason')})")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from support_tui.shops.northwind.generator import SEED, StoreRows, at_day, generate_store, order_totals, stamp, tracking_events
-from support_tui.shops.northwind.schema import COMMERCE_TABLES
+from support_tui.shops.northwind.schema import COMMERCE_TABLES, EFFECTS
 from support_tui.core.store.shop_database import ShopDatabase, ShopReader, ShopTransaction
 from support_tui.core.store.shop_schema import SETUP_LOCK
 from support_tui.core.store.sqlite import dumps
@@ -151,6 +151,7 @@ async def load_fixtures(
             return {}
         for table in COMMERCE_TABLES:
             await tx.write(f"DELETE FROM {table}")
+        await tx.write(f"DELETE FROM {EFFECTS}")  # the effects they recorded are gone with them
         for table in reversed(COMMERCE_TABLES):
             await _insert(tx, table, rows.get(table, []))
     return {table: len(rows.get(table, [])) for table in reversed(COMMERCE_TABLES)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Sequence
 
 from support_tui.shops.northwind import args as a
 from support_tui.shops.northwind.context import ToolContext, ToolError, not_found, usd
@@ -252,6 +252,27 @@ async def explain_charges(ctx: ToolContext, args: a.ExplainCharges) -> dict[str,
         where += " AND order_id = ?"
         params.append(args.order_id)
     rows = await ctx.reader.fetchall(f"SELECT * FROM charges WHERE {where} ORDER BY created_at DESC LIMIT 50", params)
+    duplicates = await _duplicates(ctx, rows)
+    total = money(sum(r["amount"] for r in rows if r["status"] in PAID))
+    summary = f"{len(rows)} charge(s), {usd(total)} captured."
+    for d in duplicates:
+        if d["refunded"]:
+            state = "already refunded"
+        elif d["refunded_amount"] > 0:
+            state = (f"refunded in part ({usd(d['refunded_amount'])} of {usd(d['duplicate_amount'])}): at most"
+                     f" {usd(d['left_to_refund'])} is left to refund")
+        else:
+            state = "not yet refunded"
+        summary += (f" {d['order_id']} was charged {usd(d['amount'])} {len(d['charge_ids'])} times"
+                    f" ({', '.join(d['charge_ids'])}): a duplicate, {state}.")
+    return {"charges": [charge_view(r) for r in rows], "duplicates": duplicates, "summary": summary}
+
+
+async def _duplicates(ctx: ToolContext, rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """Charges of one amount on one order within a day of each other, and what of the excess is refunded already.
+
+    What was refunded on the order counts against the duplicate first, so a partial refund ($150 of a
+    $161.99 duplicate) leaves only the rest ($11.99) to refund."""
     groups: dict[tuple[str, float], list[Row]] = {}
     for row in rows:
         if row["status"] in PAID and row["order_id"]:
@@ -261,15 +282,19 @@ async def explain_charges(ctx: ToolContext, args: a.ExplainCharges) -> dict[str,
         times = sorted(datetime.fromisoformat(r["created_at"]) for r in same)
         if len(same) > 1 and times[-1] - times[0] <= timedelta(days=1):
             paid, refunded = await money_on(ctx, order_id)
+            excess = money(amount * (len(same) - 1))
+            left = money(max(0.0, min(excess - refunded, paid - refunded)))
             duplicates.append({"order_id": order_id, "charge_ids": sorted(r["id"] for r in same), "amount": amount,
-                               "refunded": refunded >= amount * (len(same) - 1) - 0.005})
-    total = money(sum(r["amount"] for r in rows if r["status"] in PAID))
-    summary = f"{len(rows)} charge(s), {usd(total)} captured."
-    for d in duplicates:
-        state = "already refunded" if d["refunded"] else "not yet refunded"
-        summary += (f" {d['order_id']} was charged {usd(d['amount'])} {len(d['charge_ids'])} times"
-                    f" ({', '.join(d['charge_ids'])}): a duplicate, {state}.")
-    return {"charges": [charge_view(r) for r in rows], "duplicates": duplicates, "summary": summary}
+                               "duplicate_amount": excess, "refunded_amount": money(min(refunded, excess)),
+                               "left_to_refund": left, "refunded": left <= 0.005})
+    return duplicates
+
+
+async def duplicate_on(ctx: ToolContext, order_id: str) -> dict[str, Any] | None:
+    """The duplicate charge on one order (as ``explain_charges`` finds it), or None."""
+    rows = await ctx.reader.fetchall("SELECT * FROM charges WHERE customer_id = ? AND order_id = ?", (ctx.customer_id, order_id))
+    found = await _duplicates(ctx, rows)
+    return found[0] if found else None
 
 
 async def get_billing_history(ctx: ToolContext, args: a.GetBillingHistory) -> dict[str, Any]:

@@ -5,6 +5,7 @@ as component ``northwind`` in ``schema_version``. A shipped migration is never e
 new migration at the end of both lists, with the same number.
 """
 
+from support_tui.core.shop.effects import effects_table
 from support_tui.core.store.migrations import Migration
 from support_tui.core.store.shop_database import ShopSchema
 
@@ -299,10 +300,17 @@ COMMERCE_TABLES = (
 """Every store table, children before parents (the order a reset deletes in)."""
 
 
+EFFECTS = "shop_effects"
+"""Each consequential call's idempotency key, stored with its effect in the same transaction (``core.shop.effects``)."""
+
+_EFFECTS_STEP = "exactly-once effects: each consequential call's key and result"
+
 NORTHWIND_SCHEMA = ShopSchema(
     component="northwind",
-    sqlite=(Migration(1, "the demo shop's tables", statements(SCHEMA)),),
-    postgresql=(Migration(1, "the demo shop's tables", statements(POSTGRES_SCHEMA)),),
-    tables=tuple(reversed(COMMERCE_TABLES)),
+    sqlite=(Migration(1, "the demo shop's tables", statements(SCHEMA)),
+            Migration(2, _EFFECTS_STEP, effects_table(EFFECTS))),
+    postgresql=(Migration(1, "the demo shop's tables", statements(POSTGRES_SCHEMA)),
+                Migration(2, _EFFECTS_STEP, effects_table(EFFECTS, 'TEXT COLLATE "C"'))),
+    tables=(*reversed(COMMERCE_TABLES), EFFECTS),
 )
 """The demo shop's schema on both dialects."""

@@ -14,11 +14,14 @@ from support_tui.core.shop import (
     CustomerCard,
     CustomerSummary,
     Quote,
+    RecordedEffect,
     RuleVerdict,
     ShopTool,
     ToolCall,
     ToolOutcome,
+    canonical_arguments,
 )
+from support_tui.core.shop import effects
 from support_tui.core.store.shop_database import ShopDatabase
 from support_tui.core.store.shop_schema import apply_schema
 from support_tui.core.store.sqlite import Database
@@ -27,7 +30,7 @@ from support_tui.shops.northwind.context import ToolContext
 from support_tui.shops.northwind.facts import STATUS_WORDS
 from support_tui.shops.northwind.fixtures import is_loaded, load_fixtures, store_today
 from support_tui.shops.northwind.generator import SEED
-from support_tui.shops.northwind.schema import NORTHWIND_SCHEMA
+from support_tui.shops.northwind.schema import EFFECTS, NORTHWIND_SCHEMA
 from support_tui.shops.northwind.tools import RUNNERS, SPECIALIST_TOOLS, TOOLS
 
 
@@ -146,7 +149,17 @@ class NorthwindShop:
         return await quotes.quote(args, self.context(ctx))
 
     async def run(self, tool: str, args: BaseModel, ctx: CallContext) -> Any:
-        return await RUNNERS[tool](self.context(ctx), args)
+        runner, key = RUNNERS[tool], ctx.effect_key
+        if key is None or not TOOLS[tool].writes:
+            return await runner(self.context(ctx), args)
+        # One transaction holds the key's lock, the write and the key: the write's own transaction
+        # (ToolContext.transaction) joins this one.
+        async with self.db.transaction() as tx:
+            return await effects.once(tx, EFFECTS, key, ctx.conversation_id, tool, canonical_arguments(args),
+                                      lambda: runner(self.context(ctx).locked(tx), args))
+
+    async def recorded(self, key: str) -> RecordedEffect | None:
+        return await effects.recorded(self.db, EFFECTS, key)
 
     def case_facts(self, specialist: str, text: str) -> list[ToolCall]:
         return facts.case_facts(specialist, text)

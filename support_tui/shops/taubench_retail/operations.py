@@ -7,27 +7,36 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from support_tui.core.shop import ShopError
+from support_tui.core.shop import ShopError, canonical_arguments
 from support_tui.shops.taubench_retail import actions
 from support_tui.shops.taubench_retail.calculator import calculate
 from support_tui.shops.taubench_retail.data import Record
 from support_tui.shops.taubench_retail.store import RetailStore, Tx
 
 
-async def run_tool(store: RetailStore, name: str, args: BaseModel) -> str:
-    """The tool's result exactly as tau-bench returns it; ShopError carries its ``Error: ...`` text."""
+async def run_tool(store: RetailStore, name: str, args: BaseModel, *, key: str | None = None, conversation_id: str = "") -> str:
+    """The tool's result exactly as tau-bench returns it; ShopError carries its ``Error: ...`` text.
+
+    A write with an idempotency ``key`` stores the key and its result in the write's transaction; a
+    key already stored returns that result and writes nothing.
+    """
+    if name not in actions.ORDER_WRITES and name != "modify_user_address":
+        return await _read(store, name, args)
+    async with store.transaction() as tx:
+        if key is None:
+            return await _write(tx, name, args)
+        return await tx.once(key, conversation_id, name, canonical_arguments(args), lambda: _write(tx, name, args))
+
+
+async def _write(tx: Tx, name: str, args: Any) -> str:
     if name in actions.ORDER_WRITES:
-        async with store.transaction() as tx:
-            return await _write_order(tx, name, args)
-    if name == "modify_user_address":
-        async with store.transaction() as tx:
-            user = await tx.get("users", args.user_id)  # type: ignore[attr-defined]
-            if user is None:
-                raise ShopError("Error: user not found")
-            actions.modify_user_address(user, args)  # type: ignore[arg-type]
-            await tx.put("users", args.user_id, user)  # type: ignore[attr-defined]
-            return json.dumps(user)
-    return await _read(store, name, args)
+        return await _write_order(tx, name, args)
+    user = await tx.get("users", args.user_id)
+    if user is None:
+        raise ShopError("Error: user not found")
+    actions.modify_user_address(user, args)
+    await tx.put("users", args.user_id, user)
+    return json.dumps(user)
 
 
 async def load_order_case(reader: Any, order_id: str, name: str) -> tuple[Record, Record, dict[str, Record]]:

@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator, Mapping
 from pydantic import BaseModel
 
 from support_tui.core.shop import (
-    CallContext, CustomerCard, CustomerSummary, Quote, RuleVerdict, ShopTool, ToolCall, ToolOutcome,
+    CallContext, CustomerCard, CustomerSummary, Quote, RecordedEffect, RuleVerdict, ShopTool, ToolCall, ToolOutcome,
 )
 from support_tui.core.store.shop_database import ShopDatabase
 from support_tui.core.store.sqlite import Database
@@ -91,10 +91,14 @@ class TauRetailShop:
 
     async def run(self, tool: str, args: BaseModel, ctx: CallContext) -> str:
         """Run the tool; a user look-up that succeeds identifies the conversation's user."""
-        result = await run_tool(self.store, tool, args)
+        result = await run_tool(self.store, tool, args, key=ctx.effect_key, conversation_id=ctx.conversation_id)
         if tool in LOOKUPS:
             await self.store.identify(ctx.conversation_id, result)
         return result
+
+    async def recorded(self, key: str) -> RecordedEffect | None:
+        """The write stored under an idempotency key, or None."""
+        return await self.store.recorded(key)
 
     def case_facts(self, specialist: str, text: str) -> list[ToolCall]:
         """Look-ups for the orders and email a message names."""

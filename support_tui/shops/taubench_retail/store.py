@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
+from support_tui.core.shop import RecordedEffect, effects
+from support_tui.core.shop.effects import effects_table
 from support_tui.core.store.migrations import Migration
 from support_tui.core.store.shop_database import ShopDatabase, ShopSchema, ShopTransaction
 from support_tui.core.store.shop_schema import SETUP_LOCK, apply_schema
@@ -20,12 +22,19 @@ def _tables(text: str) -> tuple[str, ...]:
     ) + (f"CREATE TABLE IF NOT EXISTS tau_identified (conversation_id {text} PRIMARY KEY, user_id {text} NOT NULL)",)
 
 
+EFFECTS = "tau_effects"
+"""Each consequential call's idempotency key, stored with its effect in the same transaction (``core.shop.effects``)."""
+
+_EFFECTS_STEP = "exactly-once effects: each consequential call's key and result"
+
 TAU_SCHEMA = ShopSchema(
     component="taubench-retail",
     # IF NOT EXISTS: a database made before the shop had migrations already has these tables.
-    sqlite=(Migration(1, "tau-bench retail records", _tables("TEXT")),),
-    postgresql=(Migration(1, "tau-bench retail records", _tables('TEXT COLLATE "C"')),),
-    tables=tuple(f"tau_{name}" for name in TABLES) + ("tau_identified",),
+    sqlite=(Migration(1, "tau-bench retail records", _tables("TEXT")),
+            Migration(2, _EFFECTS_STEP, effects_table(EFFECTS))),
+    postgresql=(Migration(1, "tau-bench retail records", _tables('TEXT COLLATE "C"')),
+                Migration(2, _EFFECTS_STEP, effects_table(EFFECTS, 'TEXT COLLATE "C"'))),
+    tables=tuple(f"tau_{name}" for name in TABLES) + ("tau_identified", EFFECTS),
 )
 """The shop's tables: each record's JSON text under its id, ``pos`` keeping the data file's order.
 The JSON stays TEXT on PostgreSQL too: a changed record is found by comparing its text with the file's."""
@@ -45,6 +54,13 @@ class Tx:
 
     async def put(self, table: str, key: str, record: Record) -> None:
         await self._tx.write(f"UPDATE tau_{table} SET data = ? WHERE id = ?", (json.dumps(record), key))
+
+    async def once(
+        self, key: str, conversation_id: str, tool: str, arguments: Mapping[str, Any], write: Callable[[], Awaitable[str]]
+    ) -> str:
+        """``write`` in this transaction unless ``key`` is stored; the key and the result are stored with it."""
+        result: str = await effects.once(self._tx, EFFECTS, key, conversation_id, tool, arguments, write)
+        return result
 
 
 class RetailStore:
@@ -79,6 +95,7 @@ class RetailStore:
 
     async def _fill(self, tx: ShopTransaction) -> None:
         await tx.write("DELETE FROM tau_identified")
+        await tx.write(f"DELETE FROM {EFFECTS}")
         for name in TABLES:
             await tx.write(f"DELETE FROM tau_{name}")
             rows = [(key, pos, text) for pos, (key, text) in enumerate(self.data.texts[name].items())]
@@ -102,6 +119,11 @@ class RetailStore:
         await self.ensure()
         async with self.db.transaction() as tx:
             yield Tx(tx)
+
+    async def recorded(self, key: str) -> RecordedEffect | None:
+        """The effect stored under an idempotency key, or None."""
+        await self.ensure()
+        return await effects.recorded(self.db, EFFECTS, key)
 
     async def identified(self, conversation_id: str) -> str | None:
         """The user a conversation identified with a look-up, if any."""
@@ -141,6 +163,7 @@ class RetailStore:
         await self.ensure()
         async with self.db.transaction() as tx:
             await tx.write("DELETE FROM tau_identified")
+            await tx.write(f"DELETE FROM {EFFECTS}")
             for table in ("orders", "users"):
                 texts = self.data.texts[table]
                 rows = await tx.fetchall(f"SELECT id, data FROM tau_{table}")

@@ -164,7 +164,13 @@ def explain_charges(o: ToolOutcome, request: Request) -> list[str]:
         days = sorted({day(charges[i].get("created_at"), request.today) for i in ids if i in charges and charges[i].get("created_at")})
         when = f" {on_day(charges[ids[0]].get('created_at'), request.today)}" if len(days) == 1 and ids[0] in charges else ""
         times = f"{len(ids)} times" if len(ids) > 2 else "twice"
-        done = " That duplicate has already been refunded." if dup.get("refunded") else ""
+        part, left = dup.get("refunded_amount"), dup.get("left_to_refund")
+        if dup.get("refunded"):
+            done = " That duplicate has already been refunded."
+        elif isinstance(part, (int, float)) and part > 0 and isinstance(left, (int, float)):
+            done = f" {money(part)} of it has already been refunded, so {money(left)} is left to refund."
+        else:
+            done = ""
         out.append(f"You're right: order {dup.get('order_id')} was charged {money(dup.get('amount'))} {times}{when}.{done}")
     if duplicates:
         return out

@@ -253,8 +253,10 @@ def billing_payment(request: Request, found: frozenset[str]) -> list[PlannedCall
         dup = next((d for d in duplicates if d.get("order_id") == oid), duplicates[0])
         if dup.get("order_id") and dup.get("amount") is not None:
             extra = max(1, len(dup.get("charge_ids") or []) - 1)
-            return [("issue_refund", {"order_id": dup["order_id"], "amount": round(float(dup["amount"]) * extra, 2),
-                                      "reason": "duplicate charge"})]
+            # What is left of the duplicate after any partial refund, when the shop says so.
+            left = dup.get("left_to_refund")
+            amount = float(left) if isinstance(left, (int, float)) else float(dup["amount"]) * extra
+            return [("issue_refund", {"order_id": dup["order_id"], "amount": round(amount, 2), "reason": "duplicate charge"})]
     return []
 
 
