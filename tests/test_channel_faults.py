@@ -69,7 +69,7 @@ async def test_a_ten_second_database_outage_under_load_loses_and_duplicates_noth
         for name in ("worker-1", "worker-2"):
             procs.start(name, "worker", "--concurrency", "4")
         for name in ("worker-1", "worker-2"):
-            await procs.wait_for_line(name, "claiming turns")
+            await procs.wait_for_line(name, "claiming turns", timeout=600)
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             convs = [(r.json()["conversation_id"], r.json()["token"])
                      for r in [await open_conversation(client) for _ in range(8)]]
@@ -155,7 +155,7 @@ async def test_a_killed_workers_conversations_are_answered_within_five_seconds(p
         doomed = procs.start("doomed", "worker", "--concurrency", "8")  # the default 30 s lease
         procs.start("rescuer", "worker", "--concurrency", "8")
         for name in ("doomed", "rescuer"):
-            await procs.wait_for_line(name, "claiming turns")
+            await procs.wait_for_line(name, "claiming turns", timeout=600)
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             convs = [(r.json()["conversation_id"], r.json()["token"])
                      for r in [await open_conversation(client) for _ in range(6)]]
