@@ -81,17 +81,28 @@ class PostgresCluster:
         ))
         for attempt in range(3):  # the free port may be taken between choosing and binding it
             self.port = _free_port()
-            options = (f"-p {self.port} -k {shlex.quote(str(self.dir))} -c listen_addresses=127.0.0.1"
-                       " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-            done = self._run(
-                f"{PG_BIN / 'pg_ctl'} -D {shlex.quote(str(self.data))} -o {shlex.quote(options)}"
-                f" -l {shlex.quote(str(self.dir / 'log'))} -w -t 30 start"
-            )
+            done = self._pg_ctl_start()
             if done.returncode == 0:
                 return self
             if attempt == 2:
                 self._check("pg_ctl start", done)
         return self
+
+    def _pg_ctl_start(self) -> subprocess.CompletedProcess[str]:
+        options = (f"-p {self.port} -k {shlex.quote(str(self.dir))} -c listen_addresses=127.0.0.1"
+                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        return self._run(
+            f"{PG_BIN / 'pg_ctl'} -D {shlex.quote(str(self.data))} -o {shlex.quote(options)}"
+            f" -l {shlex.quote(str(self.dir / 'log'))} -w -t 30 start"
+        )
+
+    def go_down(self) -> None:
+        """An outage: stop the server (fast: sessions are ended, nothing new connects); its data stays."""
+        self._check("pg_ctl stop", self._run(f"{PG_BIN / 'pg_ctl'} -D {shlex.quote(str(self.data))} -m fast -w stop"))
+
+    def come_back(self) -> None:
+        """End an outage: start the server again on the same port."""
+        self._check("pg_ctl start", self._pg_ctl_start())
 
     def stop(self) -> None:
         """Stop the server at once (its data is thrown away) and remove the folder."""

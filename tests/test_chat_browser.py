@@ -85,3 +85,43 @@ async def test_a_token_link_opens_the_chat_and_hostile_text_is_shown_as_text(eng
         assert await mine.text_content() == hostile
         assert await page.locator("#log img, #log b").count() == 0
         assert await page.title() != "owned"
+
+
+async def test_a_reload_keeps_the_conversation_and_only_the_right_form_is_drawn(engine, worker, tmp_path):
+    async with served(channel_for(engine, demo=True), [worker]) as base, browser_page(tmp_path) as page:
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        await page.goto(f"{base}/chat")
+        await page.locator("#demo").wait_for(state="visible", timeout=20_000)
+        assert await page.locator("#token-form").is_hidden()  # demo mode: no token is asked for
+        assert await page.locator("#chat").is_hidden()
+        await page.select_option("#customer", "cust_12345")
+        await page.click('#demo button[type="submit"]')
+        await page.locator("#chat").wait_for(state="visible", timeout=20_000)
+        await _send_and_read_reply(page, "Hi, where is my order #ORD-67890?")
+        token = await page.evaluate("sessionStorage.getItem('support-tui-chat-token')")
+        assert token and token.startswith("v1.")
+
+        await page.reload()
+        await page.locator("#chat").wait_for(state="visible", timeout=20_000)
+        await page.locator('#log li[data-role="ai"]').first.wait_for(timeout=20_000)
+        roles = await page.locator("#log li").evaluate_all("items => items.map(i => i.dataset.role)")
+        assert roles == ["customer", "ai"]  # the same conversation, shown once
+        assert await page.locator("#start").is_hidden() and await page.locator("#demo").is_hidden()
+        # The live stream is back: a new message after the reload gets its reply.
+        await page.fill("#text", "Do you ship to Canada?")
+        await page.press("#text", "Enter")
+        await page.locator('#log li[data-role="ai"]').nth(1).wait_for(timeout=60_000)
+        assert not [line for line in console if token in line]
+
+
+async def test_outside_demo_mode_only_the_token_form_is_drawn(engine, tmp_path):
+    async with served(channel_for(engine)) as base, browser_page(tmp_path) as page:
+        await page.goto(f"{base}/chat")
+        await page.locator("#token-form").wait_for(state="visible", timeout=20_000)
+        assert await page.locator("#demo").is_hidden() and await page.locator("#chat").is_hidden()
+        # An expired or foreign token kept from before is dropped, and the form stays.
+        await page.evaluate("sessionStorage.setItem('support-tui-chat-token', 'v1.eyJjIjoieCIsImUiOjF9.bad')")
+        await page.reload()
+        await page.locator("#token-form").wait_for(state="visible", timeout=20_000)
+        assert await page.evaluate("sessionStorage.getItem('support-tui-chat-token')") is None

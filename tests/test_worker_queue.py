@@ -100,6 +100,12 @@ async def test_claims_that_lapse_too_often_fail_instead_of_killing_every_worker(
     assert await store.claim_turn_job("w3", 30, max_attempts=2) is None
     [job] = await store.turn_jobs(conv.id)
     assert job.status == "failed" and "gave up after 2" in job.error
+    # The customer is told once, as the reply to that message, however often workers look again.
+    assert await store.claim_turn_job("w4", 30, max_attempts=2) is None
+    from support_tui.core.store.queue import GAVE_UP_REPLY
+
+    notices = [(m.role, m.text, m.reply_to) for m in await store.messages(conv.id) if m.role != "customer"]
+    assert notices == [("system", GAVE_UP_REPLY, job.message_id)]
 
 
 async def test_a_released_claim_waits_for_the_next_worker_without_using_up_an_attempt(store):
@@ -163,3 +169,64 @@ async def test_a_process_starting_marks_dead_turns_but_never_one_a_worker_holds_
     await asyncio.sleep(0.3)
     assert await store.mark_interrupted_turns() == 1
     assert [t.status for t in await store.turns(conv.id)] == ["interrupted"]
+
+
+async def test_a_page_of_messages_after_a_cursor_goes_past_any_window(store):
+    conv = await store.create_conversation("cust_1")
+    ids = [await store.add_message(conv.id, "customer", f"m{n}") for n in range(250)]
+    await store.add_message(conv.id, "ai", "a draft", status="draft")
+    await store.add_message(conv.id, "tool", "not for customers")
+    page = await store.messages_after(conv.id, ids[10], 200, roles=("customer", "ai"))
+    assert [m.id for m in page] == ids[11:211]
+    rest = await store.messages_after(conv.id, page[-1].id, 200, roles=("customer", "ai"))
+    assert [m.text for m in rest] == [f"m{n}" for n in range(211, 250)]
+    await store.ping()
+
+
+async def test_a_dead_workers_claim_is_taken_over_before_its_lease_lapses(store, tmp_path, request):
+    """The worker showing its presence dies (PostgreSQL: its lock's session ends; SQLite: its process is gone)."""
+    import socket
+    import subprocess
+    import sys
+
+    conv = await store.create_conversation("cust_1")
+    await store.enqueue_customer_message(conv.id, "hello")
+    if hasattr(store, "url"):  # PostgreSQL: the doomed worker's presence lives on a store of its own
+        from support_tui.core.store import PostgresSupportStore
+
+        other = PostgresSupportStore(store.url)
+        presence = other.worker_presence("doomed")
+        await presence.__aenter__()
+        for _ in range(100):
+            if other._present["doomed"]:
+                break
+            await asyncio.sleep(0.05)
+        job = await other.claim_turn_job("doomed", 30)
+        assert await store.claim_turn_job("rescuer", 30) is None  # alive: its claim holds
+        await presence.__aexit__(None, None, None)  # the session that held the lock ends
+        await other.close()
+    else:
+        child = subprocess.Popen([sys.executable, "-c", "pass"])
+        child.wait()
+        dead = f"{socket.gethostname()}:{child.pid}:0"
+        store._present.add(dead)  # as if that process had claimed under worker_presence
+        job = await store.claim_turn_job(dead, 30)
+    rescued = await store.claim_turn_job("rescuer", 30)
+    assert rescued is not None and rescued.message_id == job.message_id and rescued.attempts == 2
+
+
+async def test_a_live_present_workers_claim_is_never_taken_over(store):
+    import os
+    import socket
+
+    conv = await store.create_conversation("cust_1")
+    await store.enqueue_customer_message(conv.id, "hello")
+    me = f"{socket.gethostname()}:{os.getpid()}:0"
+    async with store.worker_presence(me):
+        for _ in range(100):
+            if not hasattr(store, "url") or store._present[me]:
+                break
+            await asyncio.sleep(0.05)
+        job = await store.claim_turn_job(me, 30)
+        assert job is not None
+        assert await store.claim_turn_job("other", 30) is None

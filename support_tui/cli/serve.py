@@ -20,7 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="in-process workers answering queued turns (default 1; 0 leaves it to `support-tui worker`)")
     serve.add_argument("--concurrency", type=int, default=8, metavar="N", help="turns each worker runs at once (default 8)")
     serve.add_argument("--demo", action="store_true",
-                       help="demo mode: the offline model (keys ignored); /chat offers the demo customers")
+                       help="demo mode: the offline model (keys ignored); /chat offers the demo customers and opens any"
+                       " demo customer's conversation without an API key, so only loopback Host headers (localhost,"
+                       " 127.0.0.1, [::1]) are served: other names get 400 (a defence against DNS rebinding)")
     serve.set_defaults(func=serve_command)
 
     worker = sub.add_parser("worker", help="claim queued turns from the store and run them (any number, on any machine)")

@@ -36,6 +36,8 @@ async def json_object(request: Request, max_bytes: int) -> dict[str, Any]:
         raise Refused(400, "the body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise Refused(400, f"the body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:  # [[[[... thousands deep: the parser's stack ends before the body does
+        raise Refused(400, "the body is nested too deeply") from None
     if not isinstance(value, dict):
         raise Refused(400, "the body must be a JSON object")
     return value
@@ -78,3 +80,9 @@ class RateLimiter:
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
         return wait
+
+    def give_back(self, key: str) -> None:
+        """Return one request that ``take`` allowed but the channel then refused (it costs nothing)."""
+        if key in self._buckets:
+            tokens, since = self._buckets[key]
+            self._buckets[key] = (min(self.burst, tokens + 1.0), since)

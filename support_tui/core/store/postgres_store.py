@@ -31,7 +31,7 @@ import asyncpg
 
 from support_tui.core.events import Event, event_from_json
 from support_tui.core.store.migrations import Migration, pending
-from support_tui.core.store.postgres_queue import NOW as POSTGRES_NOW, QUEUE_MIGRATION, PostgresTurnQueue
+from support_tui.core.store.postgres_queue import NOW as POSTGRES_NOW, PRESENCE_MIGRATION, QUEUE_MIGRATION, PostgresTurnQueue
 from support_tui.core.store.records import (
     METRIC_EVENT_KINDS,
     ConversationInfo,
@@ -188,6 +188,7 @@ MIGRATIONS: tuple[Migration, ...] = (
                              ("pending_tool_calls", "conversation_id"))),
     )),
     Migration(5, "queued turns: customers' messages wait in turn_jobs for a worker; one reply per message", QUEUE_MIGRATION),
+    Migration(6, "a dead worker's claims are taken over at once: claims by a present worker are watched", PRESENCE_MIGRATION),
 )
 """The support schema in PostgreSQL, oldest first, step for step with ``sqlite_store.MIGRATIONS``.
 Never edit a shipped migration: append one (and the same step to the SQLite list)."""
@@ -338,6 +339,7 @@ class PostgresSupportStore(PostgresTurnQueue):
         self._pool: Any = None
         self._version: int | None = None
         self._migrating = asyncio.Lock()
+        self._present: dict[str, bool] = {}
 
     def __repr__(self) -> str:
         return f"PostgresSupportStore({display_url(self.url)!r})"
@@ -515,6 +517,16 @@ class PostgresSupportStore(PostgresTurnQueue):
             conversation_id, max(0, limit),
         )
         return [_message(r) for r in reversed(rows)]
+
+    async def messages_after(
+        self, conversation_id: str, after: int, limit: int, *, roles: Sequence[str], status: str = "sent"
+    ) -> list[StoredMessage]:
+        rows = await self._fetch(
+            f"SELECT {_MESSAGE} FROM messages WHERE conversation_id = $1 AND id > $2 AND role = ANY($3::text[])"
+            " AND status = $4 ORDER BY id LIMIT $5",
+            conversation_id, after, list(roles), status, max(0, limit),
+        )
+        return [_message(r) for r in rows]
 
     async def customer_messages(self, conversation_id: str, limit: int) -> list[StoredMessage]:
         rows = await self._fetch(

@@ -11,6 +11,7 @@ turn), and an adapter backs each with an index, so a turn costs the same at mess
 from __future__ import annotations
 
 from datetime import datetime
+from contextlib import AbstractAsyncContextManager
 from typing import Any, AsyncGenerator, Callable, Protocol, Sequence, runtime_checkable
 
 from support_tui.core.events import Event
@@ -112,6 +113,17 @@ class SupportStore(Protocol):
 
     async def customer_messages(self, conversation_id: str, limit: int) -> list[StoredMessage]:
         """The last ``limit`` messages the customer wrote in a conversation, oldest first."""
+        ...
+
+    async def messages_after(
+        self, conversation_id: str, after: int, limit: int, *, roles: Sequence[str], status: str = "sent"
+    ) -> list[StoredMessage]:
+        """A page: the first ``limit`` messages with an id above ``after``, by one of ``roles`` and in
+        ``status``, oldest first (the next page starts after the last one's id)."""
+        ...
+
+    async def ping(self) -> None:
+        """Reach the database with one round trip; raises when it cannot be reached."""
         ...
 
     # turns and the trace -------------------------------------------------------------------------
@@ -252,9 +264,17 @@ class SupportStore(Protocol):
         """Claim the oldest queued message of a conversation with no turn running (or whose claim lapsed)
         for ``worker`` for ``lease_s`` seconds, with a fresh ``turn_id``; None when nothing waits.
 
-        Claims that lapsed ``max_attempts`` times are marked failed instead. Two workers never hold
+        Claims that lapsed ``max_attempts`` times are marked failed instead, and the customer gets one
+        ``system`` reply saying so (``GAVE_UP_REPLY``). A claim lapses when its lease ends or when the
+        worker holding it showed its presence and is gone. Two workers never hold
         one conversation at once, and a conversation's messages are claimed in the order they arrived.
         """
+        ...
+
+    def worker_presence(self, worker: str) -> AbstractAsyncContextManager[None]:
+        """While the block runs, ``worker`` is known alive, and the claims it makes meanwhile are taken over
+        as soon as it dies, not when their lease lapses (PostgreSQL: a session-level advisory lock held on
+        a connection of its own; SQLite: the worker's process id, checked by workers on the same host)."""
         ...
 
     async def renew_turn_job(self, job: TurnJob, lease_s: float) -> bool:

@@ -3,7 +3,8 @@
 A customer's message that arrives through the customer channel is stored and queued in one
 transaction (``SupportStore.enqueue_customer_message``). Workers claim the oldest message of a
 conversation with no turn running, under a lease they renew while the turn runs; a worker killed
-mid-turn stops renewing, the lease expires and another worker claims the message again. Each claim
+mid-turn stops renewing, the lease expires and another worker claims the message again; a worker that
+shows its presence (``SupportStore.worker_presence``) is seen dead at once, not after its lease. Each claim
 gets a fresh ``turn_id``, which is also the fencing token: renewing, finishing and releasing a claim
 name it, so a worker whose lease was taken over can no longer change the job. The reply of a queued
 turn is stored with ``reply_to`` set to the message it answers, and the store keeps at most one such
@@ -24,6 +25,13 @@ DEFAULT_LEASE_S = 30.0
 
 DEFAULT_MAX_ATTEMPTS = 3
 """Claims of one message before it is marked failed (a message that kills every worker that runs it)."""
+
+GAVE_UP_REPLY = ("Sorry, we could not answer this message: it failed several times on our side."
+                 " Please send it again, or ask for a person.")
+"""The one ``system`` reply a customer gets when their message is given up on (``max_attempts`` claims lapsed)."""
+
+PRESENCE_LOCK = 0x5354_4C57
+"""PostgreSQL: the first key of every worker's session-level advisory lock (the second is ``hashtext(worker)``)."""
 
 
 class QueuedMessage(Record):

@@ -37,7 +37,7 @@ from support_tui.core.store.records import (
     utcnow,
 )
 from support_tui.core.store.sqlite import Database, Transaction, dumps, loads
-from support_tui.core.store.sqlite_queue import NOW as SQLITE_NOW, QUEUE_MIGRATION, SQLiteTurnQueue
+from support_tui.core.store.sqlite_queue import NOW as SQLITE_NOW, PRESENCE_MIGRATION, QUEUE_MIGRATION, SQLiteTurnQueue
 
 COMPONENT = "support"
 """This store's rows in ``schema_version`` (a shop in the same database can keep its own)."""
@@ -177,6 +177,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         *_change_triggers(),
     )),
     Migration(5, "queued turns: customers' messages wait in turn_jobs for a worker; one reply per message", QUEUE_MIGRATION),
+    Migration(6, "a dead worker's claims are taken over at once: claims by a present worker are watched", PRESENCE_MIGRATION),
 )
 """The support schema, oldest first. Never edit a shipped migration: append one."""
 
@@ -273,6 +274,7 @@ class SQLiteSupportStore(SQLiteTurnQueue):
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._present: set[str] = set()
         self._version: int | None = None
         self._migrating = asyncio.Lock()
 
@@ -425,6 +427,17 @@ class SQLiteSupportStore(SQLiteTurnQueue):
             "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?", (conversation_id, max(0, limit))
         )
         return [_message(r) for r in reversed(rows)]
+
+    async def messages_after(
+        self, conversation_id: str, after: int, limit: int, *, roles: Sequence[str], status: str = "sent"
+    ) -> list[StoredMessage]:
+        db = await self._ready()
+        rows = await db.fetchall(
+            f"SELECT * FROM messages WHERE conversation_id = ? AND id > ? AND role IN ({','.join('?' * len(roles))})"
+            " AND status = ? ORDER BY id LIMIT ?",
+            (conversation_id, after, *roles, status, max(0, limit)),
+        )
+        return [_message(r) for r in rows]
 
     async def customer_messages(self, conversation_id: str, limit: int) -> list[StoredMessage]:
         db = await self._ready()
