@@ -17,11 +17,9 @@ from support_tui.core.evaluation.tau_model import (
 from support_tui.core.evaluation.tau_user import STOP, ModelUser, ScriptedUser
 from support_tui.core.settings import Settings
 from support_tui.core.store.sqlite import Database
-from support_tui.shops.taubench_retail import RetailData, open_taubench_shop
+from support_tui.shops.taubench_retail import DEV_TASKS, RetailData, open_taubench_shop
 from support_tui.shops.taubench_retail.replay import load_tasks
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "taubench-retail"
-pytestmark = pytest.mark.skipif(not (SHARED / "orders.json").is_file(), reason="no ../shared/taubench-retail")
 AGENT = "openai/gpt-4o"
 ORDER = "#W5442520"
 """Dev task 0: Olivia Ito (zip 80218) wants her pending order cancelled because she no longer needs it."""
@@ -29,7 +27,7 @@ ORDER = "#W5442520"
 
 @pytest.fixture(scope="module")
 def data() -> RetailData:
-    return RetailData.load(SHARED)
+    return RetailData.load()  # the data shipped with the shop
 
 
 @pytest.fixture
@@ -58,7 +56,7 @@ async def base(data):
 
 
 def task_zero(**update) -> TauTask:
-    task = TauTask.model_validate(load_tasks(SHARED / "tasks_dev.jsonl")[0])
+    task = TauTask.model_validate(load_tasks(DEV_TASKS)[0])
     assert task.user_id == "olivia_ito_3591" and task.actions[0].arguments["order_id"] == ORDER
     return task.model_copy(update=update)
 
@@ -91,7 +89,7 @@ async def run(tau_engine, base, fake, monkeypatch, task: TauTask, reason: str):
         users.append(ScriptedUser(USER_LINES))
         return users[-1]
 
-    parts = replace(tau_engine.parts, team=policy_team(tau_engine.parts.team, (SHARED / "policy.md").read_text()))
+    parts = replace(tau_engine.parts, team=policy_team(tau_engine.parts.team, RetailData.load().policy()))
     (result,) = await evaluate_tasks([task], parts=parts, base=base, agent=AGENT, users=user_for)
     return result, users[0]
 
@@ -160,7 +158,7 @@ async def test_the_model_user_plays_the_instruction_and_stops(fake_provider, mon
 def test_cli_refuses_a_model_without_its_key(capsys):
     from support_tui.cli import main
 
-    tasks = str(SHARED / "tasks_dev.jsonl")
+    tasks = str(DEV_TASKS)
     assert main(["eval", "tau", "--tasks", tasks, "--agent", "openai/gpt-4o"]) == 2
     assert "OPENAI_API_KEY not set" in capsys.readouterr().err
     assert main(["eval", "tau", "--tasks", tasks, "--agent", "openai/gpt-4o", "--user-model", "offline/support-agent"]) == 2
@@ -181,7 +179,7 @@ async def test_cli_runs_the_model_path_end_to_end(fake_provider, monkeypatch, te
     shutil.copytree(template_home / "kb.lance", home / "kb.lance")  # no re-indexing of the knowledge base
     script_agent(fake_provider, "no longer needed")
     fake_provider.script("gpt-4o-mini", *(text(line) for line in USER_LINES), text(STOP))
-    args = build_parser().parse_args(["eval", "tau", "--tasks", str(SHARED / "tasks_dev.jsonl"), "--limit", "1",
+    args = build_parser().parse_args(["eval", "tau", "--tasks", str(DEV_TASKS), "--limit", "1",
                                       "--agent", AGENT, "--user-model", "openai/gpt-4o-mini", "--json"])
     assert await args.func(args) == 0
     out = json.loads(capsys.readouterr().out)

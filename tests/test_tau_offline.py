@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
 from conftest import run
 from support_tui.core.events import ReplyCompleted, ToolCallFinished
 from support_tui.core.settings import Settings
+from support_tui.shops.taubench_retail import RetailData
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "taubench-retail"
-pytestmark = pytest.mark.skipif(not (SHARED / "orders.json").is_file(), reason="no ../shared/taubench-retail")
 USER = "olivia_ito_3591"
 
 
@@ -70,7 +68,7 @@ async def test_account_details_for_the_chosen_customer(retail):
 async def test_product_variants(retail):
     calls, reply, _ = await ask(retail, "Do you sell a water bottle? Which colors does it come in?")
     assert [n for n, _, _ in calls] == ["list_all_product_types", "get_product_details"]
-    product = json.loads((SHARED / "products.json").read_text())[calls[1][1]["product_id"]]
+    product = RetailData.load().tables["products"][calls[1][1]["product_id"]]
     assert product["name"] == "Water Bottle"
     assert f"Water Bottle: {len(product['variants'])} variants" in reply
 

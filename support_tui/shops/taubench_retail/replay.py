@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from support_tui.core.shop import CallContext, ShopError
 from support_tui.core.store.sqlite import Database
-from support_tui.shops.taubench_retail.data import RetailData
+from support_tui.shops.taubench_retail.data import RetailData, read_text
 from support_tui.shops.taubench_retail.shop import TauRetailShop, open_taubench_shop
 
 
@@ -43,12 +43,13 @@ class TaskReplay:
 
 
 def load_tasks(path: Path | str) -> list[dict[str, Any]]:
-    """Tasks from JSON lines (``task_id``, ``user_id``, ``actions``, ...); TaskFileError names the bad line."""
+    """Tasks from JSON lines, gzipped when the name ends in ``.gz`` (``task_id``, ``user_id``, ``actions``, ...);
+    TaskFileError names the bad line."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise TaskFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        lines = read_text(path).splitlines()
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise TaskFileError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     tasks = []
     for number, line in enumerate(lines, 1):
         if not line.strip():

@@ -130,7 +130,7 @@ async def open_taubench_shop(
 ) -> TauRetailShop:
     """The shop on ``db``: its tables are created and filled from the data files when empty.
 
-    ``data_dir`` defaults to ``$SUPPORT_TUI_TAUBENCH_DIR`` or ``../shared/taubench-retail``; pass ``data``
+    ``data_dir`` defaults to ``$SUPPORT_TUI_TAUBENCH_DIR``, else the files shipped in ``dataset/``; pass ``data``
     (an already parsed copy) to open many shops without reading the files again.
     """
     store = RetailStore(db, data if data is not None else RetailData.load(data_dir))
