@@ -31,14 +31,14 @@ def data() -> RetailData:
 
 
 @pytest.fixture
-async def tau_engine(tmp_path, template_home, shared_embedder):
-    """A ready engine on the tau-bench shop (the template's knowledge base index, copied), evaluation settings."""
+async def tau_engine(tmp_path, retail_kb_index, shared_embedder):
+    """A ready engine on the tau-bench shop (the retail knowledge base index, copied), evaluation settings."""
     from support_tui.core.factory import open_engine
     from support_tui.core.paths import DataPaths
 
     home = tmp_path / "tau-home"
     home.mkdir()
-    shutil.copytree(template_home / "kb.lance", home / "kb.lance")
+    shutil.copytree(retail_kb_index, home / retail_kb_index.name)
     engine = await open_engine(DataPaths(home), eval_settings(Settings(shop="taubench-retail")), embedder=shared_embedder)
     try:
         yield engine
@@ -165,7 +165,7 @@ def test_cli_refuses_a_model_without_its_key(capsys):
     assert "cannot play a customer" in capsys.readouterr().err
 
 
-async def test_cli_runs_the_model_path_end_to_end(fake_provider, monkeypatch, template_home, capsys):
+async def test_cli_runs_the_model_path_end_to_end(fake_provider, monkeypatch, retail_kb_index, capsys):
     """``eval tau --agent openai/gpt-4o --user-model openai/gpt-4o-mini --json`` with both models on the loopback
     server: the gold JSON shape plus reward, pass^1 and usage."""
     import os
@@ -176,7 +176,7 @@ async def test_cli_runs_the_model_path_end_to_end(fake_provider, monkeypatch, te
     monkeypatch.setenv("OPENAI_API_BASE", fake_provider.openai_base)
     home = Path(os.environ["SUPPORT_TUI_HOME"]) / "shops" / "taubench-retail"
     home.mkdir(parents=True)
-    shutil.copytree(template_home / "kb.lance", home / "kb.lance")  # no re-indexing of the knowledge base
+    shutil.copytree(retail_kb_index, home / retail_kb_index.name)  # no re-indexing of the knowledge base
     script_agent(fake_provider, "no longer needed")
     fake_provider.script("gpt-4o-mini", *(text(line) for line in USER_LINES), text(STOP))
     args = build_parser().parse_args(["eval", "tau", "--tasks", str(DEV_TASKS), "--limit", "1",

@@ -17,14 +17,14 @@ USER = "olivia_ito_3591"
 
 
 @pytest.fixture
-async def retail(tmp_path, template_home, shared_embedder):
-    """The console's engine on the tau-bench shop, offline (the template's knowledge base index, copied)."""
+async def retail(tmp_path, retail_kb_index, shared_embedder):
+    """The console's engine on the tau-bench shop, offline (the retail knowledge base index, copied)."""
     from support_tui.core.factory import open_engine
     from support_tui.core.paths import DataPaths
 
     home = tmp_path / "tau-home"
     home.mkdir()
-    shutil.copytree(template_home / "kb.lance", home / "kb.lance")
+    shutil.copytree(retail_kb_index, home / retail_kb_index.name)
     engine = await open_engine(DataPaths(home), Settings(shop="taubench-retail"), embedder=shared_embedder)
     try:
         yield engine
