@@ -205,3 +205,46 @@ async def test_a_transfer_to_a_person_ends_the_conversation(tau_engine, base, fa
                                  f"1 tool call, ended transferred, ${result.agent_usage.cost_usd:.4f}")
     assert result.agent_usage.cost_usd > 0  # LiteLLM prices gpt-4o's tokens
     assert model_summary([result], 2.0, AGENT, "scripted")["transferred"] == 1
+
+
+SOMEONE_ELSE = "noah_brown_6181"
+"""A real user who is not the task's customer: a task's ``user_id`` field can name another user than the one the
+customer's own details find. None of the 520 shipped tasks does (their instructions' emails and names with zip
+codes, their orders' owners and their user_id arguments all agree with the field), so the tests build one from
+dev task 0 with the field changed."""
+
+
+def disagreeing_task(**update) -> TauTask:
+    """Dev task 0 with its user_id field naming someone else, its gold actions starting with the look-up."""
+    task = task_zero(user_id=SOMEONE_ELSE, **update)
+    find = {"name": "find_user_id_by_name_zip", "arguments": {"first_name": "Olivia", "last_name": "Ito", "zip": "80218"}}
+    return TauTask.model_validate({**task.model_dump(), "actions": [find] + [a.model_dump() for a in task.actions]})
+
+
+async def test_a_conversation_is_bound_to_the_user_its_look_up_finds(tau_engine, base, fake_provider, monkeypatch):
+    task = disagreeing_task(outputs=[f"order {ORDER} is cancelled"])
+    result, _ = await run(tau_engine, base, fake_provider, monkeypatch, task, "no longer needed")
+    assert result.user_id == "olivia_ito_3591" and result.task_user_id == SOMEONE_ELSE
+    assert [c.status for c in result.calls] == ["ok", "ok", "blocked", "ok"]  # the proposal, then the cancel
+    assert result.state_matches and list(result.gold_changed["orders"]) == [ORDER] and result.reward == 1.0
+    prompts = [r.body["messages"][0]["content"] for r in fake_provider.calls("gpt-4o")]
+    # Before the look-up the agent knows nobody; from the next turn on the prompt is the found user's.
+    assert "customer_id: unidentified" in prompts[0]
+    assert "customer_id: olivia_ito_3591" in prompts[4] and "Olivia Ito" in prompts[4]
+    assert not any(SOMEONE_ELSE in p or "Noah Brown" in p for p in prompts)
+    assert result.to_dict()["user_id"] == "olivia_ito_3591"
+
+
+async def test_the_gold_replay_binds_to_the_first_look_up_too(data):
+    from support_tui.shops.taubench_retail.replay import replay_tasks
+
+    looked_up = disagreeing_task().model_dump()
+    (replay,) = await replay_tasks([looked_up], data=data)
+    assert replay.blocked == [] and replay.results[0] == "olivia_ito_3591" and list(replay.changed["orders"]) == [ORDER]
+    # Without a look-up the task's user_id is all there is, and the policy still keeps to that one user.
+    (bare,) = await replay_tasks([task_zero(user_id=SOMEONE_ELSE).model_dump()], data=data)
+    assert bare.blocked == [{"name": "cancel_pending_order", "rule": "one_user_per_conversation"}]
+    # A look-up that finds another user than the first one is refused.
+    second = {"name": "find_user_id_by_email", "arguments": {"email": "noah.brown7922@example.com"}}
+    (twice,) = await replay_tasks([{**looked_up, "actions": looked_up["actions"][:1] + [second]}], data=data)
+    assert twice.blocked == [{"name": "find_user_id_by_email", "rule": "one_user_per_conversation"}]
