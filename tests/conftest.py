@@ -111,3 +111,21 @@ def pg_cluster():
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def retail_kb_index(tmp_path_factory, shared_embedder) -> Path:
+    """The tau-bench retail shop's knowledge base, ingested once; engine tests on that shop copy it into their
+    data directory as ``kb-taubench-retail.lance`` (the folder ``factory.kb_folder`` names for the shop)."""
+    from support_tui.core.kb import KnowledgeBase
+    from support_tui.shops.taubench_retail import KB_DIR
+
+    folder = tmp_path_factory.mktemp("retail-kb") / "kb-taubench-retail.lance"
+
+    async def build() -> None:
+        kb = KnowledgeBase(folder, shared_embedder)
+        await kb.open()
+        await kb.ingest(KB_DIR)
+
+    asyncio.run(build())
+    return folder

@@ -17,11 +17,9 @@ from support_tui.core.evaluation.tau_model import (
 from support_tui.core.evaluation.tau_user import STOP, ModelUser, ScriptedUser
 from support_tui.core.settings import Settings
 from support_tui.core.store.sqlite import Database
-from support_tui.shops.taubench_retail import RetailData, open_taubench_shop
+from support_tui.shops.taubench_retail import DEV_TASKS, RetailData, open_taubench_shop
 from support_tui.shops.taubench_retail.replay import load_tasks
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "taubench-retail"
-pytestmark = pytest.mark.skipif(not (SHARED / "orders.json").is_file(), reason="no ../shared/taubench-retail")
 AGENT = "openai/gpt-4o"
 ORDER = "#W5442520"
 """Dev task 0: Olivia Ito (zip 80218) wants her pending order cancelled because she no longer needs it."""
@@ -29,18 +27,18 @@ ORDER = "#W5442520"
 
 @pytest.fixture(scope="module")
 def data() -> RetailData:
-    return RetailData.load(SHARED)
+    return RetailData.load()  # the data shipped with the shop
 
 
 @pytest.fixture
-async def tau_engine(tmp_path, template_home, shared_embedder):
-    """A ready engine on the tau-bench shop (the template's knowledge base index, copied), evaluation settings."""
+async def tau_engine(tmp_path, retail_kb_index, shared_embedder):
+    """A ready engine on the tau-bench shop (the retail knowledge base index, copied), evaluation settings."""
     from support_tui.core.factory import open_engine
     from support_tui.core.paths import DataPaths
 
     home = tmp_path / "tau-home"
     home.mkdir()
-    shutil.copytree(template_home / "kb.lance", home / "kb.lance")
+    shutil.copytree(retail_kb_index, home / retail_kb_index.name)
     engine = await open_engine(DataPaths(home), eval_settings(Settings(shop="taubench-retail")), embedder=shared_embedder)
     try:
         yield engine
@@ -58,7 +56,7 @@ async def base(data):
 
 
 def task_zero(**update) -> TauTask:
-    task = TauTask.model_validate(load_tasks(SHARED / "tasks_dev.jsonl")[0])
+    task = TauTask.model_validate(load_tasks(DEV_TASKS)[0])
     assert task.user_id == "olivia_ito_3591" and task.actions[0].arguments["order_id"] == ORDER
     return task.model_copy(update=update)
 
@@ -91,7 +89,7 @@ async def run(tau_engine, base, fake, monkeypatch, task: TauTask, reason: str):
         users.append(ScriptedUser(USER_LINES))
         return users[-1]
 
-    parts = replace(tau_engine.parts, team=policy_team(tau_engine.parts.team, (SHARED / "policy.md").read_text()))
+    parts = replace(tau_engine.parts, team=policy_team(tau_engine.parts.team, RetailData.load().policy()))
     (result,) = await evaluate_tasks([task], parts=parts, base=base, agent=AGENT, users=user_for)
     return result, users[0]
 
@@ -160,14 +158,14 @@ async def test_the_model_user_plays_the_instruction_and_stops(fake_provider, mon
 def test_cli_refuses_a_model_without_its_key(capsys):
     from support_tui.cli import main
 
-    tasks = str(SHARED / "tasks_dev.jsonl")
+    tasks = str(DEV_TASKS)
     assert main(["eval", "tau", "--tasks", tasks, "--agent", "openai/gpt-4o"]) == 2
     assert "OPENAI_API_KEY not set" in capsys.readouterr().err
     assert main(["eval", "tau", "--tasks", tasks, "--agent", "openai/gpt-4o", "--user-model", "offline/support-agent"]) == 2
     assert "cannot play a customer" in capsys.readouterr().err
 
 
-async def test_cli_runs_the_model_path_end_to_end(fake_provider, monkeypatch, template_home, capsys):
+async def test_cli_runs_the_model_path_end_to_end(fake_provider, monkeypatch, retail_kb_index, capsys):
     """``eval tau --agent openai/gpt-4o --user-model openai/gpt-4o-mini --json`` with both models on the loopback
     server: the gold JSON shape plus reward, pass^1 and usage."""
     import os
@@ -178,10 +176,10 @@ async def test_cli_runs_the_model_path_end_to_end(fake_provider, monkeypatch, te
     monkeypatch.setenv("OPENAI_API_BASE", fake_provider.openai_base)
     home = Path(os.environ["SUPPORT_TUI_HOME"]) / "shops" / "taubench-retail"
     home.mkdir(parents=True)
-    shutil.copytree(template_home / "kb.lance", home / "kb.lance")  # no re-indexing of the knowledge base
+    shutil.copytree(retail_kb_index, home / retail_kb_index.name)  # no re-indexing of the knowledge base
     script_agent(fake_provider, "no longer needed")
     fake_provider.script("gpt-4o-mini", *(text(line) for line in USER_LINES), text(STOP))
-    args = build_parser().parse_args(["eval", "tau", "--tasks", str(SHARED / "tasks_dev.jsonl"), "--limit", "1",
+    args = build_parser().parse_args(["eval", "tau", "--tasks", str(DEV_TASKS), "--limit", "1",
                                       "--agent", AGENT, "--user-model", "openai/gpt-4o-mini", "--json"])
     assert await args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
@@ -207,3 +205,46 @@ async def test_a_transfer_to_a_person_ends_the_conversation(tau_engine, base, fa
                                  f"1 tool call, ended transferred, ${result.agent_usage.cost_usd:.4f}")
     assert result.agent_usage.cost_usd > 0  # LiteLLM prices gpt-4o's tokens
     assert model_summary([result], 2.0, AGENT, "scripted")["transferred"] == 1
+
+
+SOMEONE_ELSE = "noah_brown_6181"
+"""A real user who is not the task's customer: a task's ``user_id`` field can name another user than the one the
+customer's own details find. None of the 520 shipped tasks does (their instructions' emails and names with zip
+codes, their orders' owners and their user_id arguments all agree with the field), so the tests build one from
+dev task 0 with the field changed."""
+
+
+def disagreeing_task(**update) -> TauTask:
+    """Dev task 0 with its user_id field naming someone else, its gold actions starting with the look-up."""
+    task = task_zero(user_id=SOMEONE_ELSE, **update)
+    find = {"name": "find_user_id_by_name_zip", "arguments": {"first_name": "Olivia", "last_name": "Ito", "zip": "80218"}}
+    return TauTask.model_validate({**task.model_dump(), "actions": [find] + [a.model_dump() for a in task.actions]})
+
+
+async def test_a_conversation_is_bound_to_the_user_its_look_up_finds(tau_engine, base, fake_provider, monkeypatch):
+    task = disagreeing_task(outputs=[f"order {ORDER} is cancelled"])
+    result, _ = await run(tau_engine, base, fake_provider, monkeypatch, task, "no longer needed")
+    assert result.user_id == "olivia_ito_3591" and result.task_user_id == SOMEONE_ELSE
+    assert [c.status for c in result.calls] == ["ok", "ok", "blocked", "ok"]  # the proposal, then the cancel
+    assert result.state_matches and list(result.gold_changed["orders"]) == [ORDER] and result.reward == 1.0
+    prompts = [r.body["messages"][0]["content"] for r in fake_provider.calls("gpt-4o")]
+    # Before the look-up the agent knows nobody; from the next turn on the prompt is the found user's.
+    assert "customer_id: unidentified" in prompts[0]
+    assert "customer_id: olivia_ito_3591" in prompts[4] and "Olivia Ito" in prompts[4]
+    assert not any(SOMEONE_ELSE in p or "Noah Brown" in p for p in prompts)
+    assert result.to_dict()["user_id"] == "olivia_ito_3591"
+
+
+async def test_the_gold_replay_binds_to_the_first_look_up_too(data):
+    from support_tui.shops.taubench_retail.replay import replay_tasks
+
+    looked_up = disagreeing_task().model_dump()
+    (replay,) = await replay_tasks([looked_up], data=data)
+    assert replay.blocked == [] and replay.results[0] == "olivia_ito_3591" and list(replay.changed["orders"]) == [ORDER]
+    # Without a look-up the task's user_id is all there is, and the policy still keeps to that one user.
+    (bare,) = await replay_tasks([task_zero(user_id=SOMEONE_ELSE).model_dump()], data=data)
+    assert bare.blocked == [{"name": "cancel_pending_order", "rule": "one_user_per_conversation"}]
+    # A look-up that finds another user than the first one is refused.
+    second = {"name": "find_user_id_by_email", "arguments": {"email": "noah.brown7922@example.com"}}
+    (twice,) = await replay_tasks([{**looked_up, "actions": looked_up["actions"][:1] + [second]}], data=data)
+    assert twice.blocked == [{"name": "find_user_id_by_email", "rule": "one_user_per_conversation"}]

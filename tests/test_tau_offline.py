@@ -5,28 +5,26 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
 from conftest import run
 from support_tui.core.events import ReplyCompleted, ToolCallFinished
 from support_tui.core.settings import Settings
+from support_tui.shops.taubench_retail import RetailData
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "taubench-retail"
-pytestmark = pytest.mark.skipif(not (SHARED / "orders.json").is_file(), reason="no ../shared/taubench-retail")
 USER = "olivia_ito_3591"
 
 
 @pytest.fixture
-async def retail(tmp_path, template_home, shared_embedder):
-    """The console's engine on the tau-bench shop, offline (the template's knowledge base index, copied)."""
+async def retail(tmp_path, retail_kb_index, shared_embedder):
+    """The console's engine on the tau-bench shop, offline (the retail knowledge base index, copied)."""
     from support_tui.core.factory import open_engine
     from support_tui.core.paths import DataPaths
 
     home = tmp_path / "tau-home"
     home.mkdir()
-    shutil.copytree(template_home / "kb.lance", home / "kb.lance")
+    shutil.copytree(retail_kb_index, home / retail_kb_index.name)
     engine = await open_engine(DataPaths(home), Settings(shop="taubench-retail"), embedder=shared_embedder)
     try:
         yield engine
@@ -70,7 +68,7 @@ async def test_account_details_for_the_chosen_customer(retail):
 async def test_product_variants(retail):
     calls, reply, _ = await ask(retail, "Do you sell a water bottle? Which colors does it come in?")
     assert [n for n, _, _ in calls] == ["list_all_product_types", "get_product_details"]
-    product = json.loads((SHARED / "products.json").read_text())[calls[1][1]["product_id"]]
+    product = RetailData.load().tables["products"][calls[1][1]["product_id"]]
     assert product["name"] == "Water Bottle"
     assert f"Water Bottle: {len(product['variants'])} variants" in reply
 

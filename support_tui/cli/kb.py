@@ -11,6 +11,7 @@ from typing import Callable, TextIO
 
 from support_tui.cli import UserError
 from support_tui.cli._common import plain
+from support_tui.shops import SHOPS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,14 +19,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
 
     ingest = kb_sub.add_parser("ingest", help="embed new and changed documents, drop deleted ones")
-    ingest.add_argument("--source", type=Path, default=None, help="folder of markdown documents (default: the shipped kb/)")
+    ingest.add_argument("--source", type=Path, default=None,
+                        help="folder of markdown documents (default: the shop's own articles; Northwind's are kb/)")
+    ingest.add_argument("--shop", choices=SHOPS, default=None, help=SHOP_HELP)
     ingest.set_defaults(func=_ingest)
 
     search = kb_sub.add_parser("search", help="hybrid search of the knowledge base")
     search.add_argument("query", help="what to look for")
     search.add_argument("-k", type=int, default=4, help="how many snippets (default 4)")
     search.add_argument("--json", action="store_true", help="print a JSON list of {doc_id, title, score, text}")
+    search.add_argument("--shop", choices=SHOPS, default=None, help=SHOP_HELP)
     search.set_defaults(func=_search)
+
+
+SHOP_HELP = ("whose knowledge base (default: config.toml's shop, else northwind); each shop has its own index, "
+             "where its console reads it")
 
 
 class ProgressBar:
@@ -53,20 +61,21 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _open_kb():
+def _open_kb(shop: str | None):
+    """The index of ``--shop`` (the one its console opens: ``demo --shop`` and ``console --shop`` use the same
+    data directory) and the folder of that shop's articles."""
+    from support_tui.cli.console import shop_home
     from support_tui.core.factory import kb_folder
     from support_tui.core.kb import Embedder, KnowledgeBase
-    from support_tui.core.paths import DataPaths
-    from support_tui.core.settings import Settings
+    from support_tui.shops import kb_dir
 
-    paths = DataPaths.default().ensure()
-    return KnowledgeBase(kb_folder(paths, Settings.load(paths.config)), Embedder())  # kb_path: a shared index
+    paths, settings = shop_home(shop)
+    paths.ensure()
+    # kb_path in config.toml: an index several workers share, one per shop
+    return KnowledgeBase(kb_folder(paths, settings), Embedder()), kb_dir(settings.shop)
 
 
-async def _run_ingest(kb, source: Path | None, progress: Callable[[int, int, str], None]) -> str:
-    from support_tui.core.paths import kb_source_dir
-
-    source = source or kb_source_dir()
+async def _run_ingest(kb, source: Path, progress: Callable[[int, int, str], None]) -> str:
     if not source.is_dir():
         raise UserError(f"knowledge-base folder not found: {source}")
     from support_tui.core.kb.shared import index_hash, ingesting
@@ -78,9 +87,9 @@ async def _run_ingest(kb, source: Path | None, progress: Callable[[int, int, str
 
 
 async def _ingest(args: argparse.Namespace) -> int:
-    kb = _open_kb()
+    kb, articles = _open_kb(args.shop)
     await kb.open()
-    summary = await _run_ingest(kb, args.source, ProgressBar())
+    summary = await _run_ingest(kb, args.source or articles, ProgressBar())
     print(summary)
     return 0
 
@@ -92,11 +101,11 @@ async def _search(args: argparse.Namespace) -> int:
     args.query = plain(args.query).strip()
     if not args.query:
         raise UserError("the query is empty; write what to look for")
-    kb = _open_kb()
+    kb, articles = _open_kb(args.shop)
     await kb.open()
     if await kb.is_empty():
         print("the knowledge base is empty: ingesting first", file=sys.stderr)
-        print(await _run_ingest(kb, None, ProgressBar()), file=sys.stderr)
+        print(await _run_ingest(kb, articles, ProgressBar()), file=sys.stderr)
     started = time.perf_counter()
     snippets = await kb.search(args.query, k=args.k)
     elapsed_ms = (time.perf_counter() - started) * 1000

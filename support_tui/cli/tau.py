@@ -33,7 +33,9 @@ def register_tau(suites: argparse._SubParsersAction) -> None:
         "pass^1, tokens and cost. Needs the models' keys (OPENAI_API_KEY, ANTHROPIC_API_KEY, ...).",
     )
     tau.add_argument("--shop", choices=SHOPS, default="taubench-retail", help="the shop (default: taubench-retail)")
-    tau.add_argument("--tasks", type=Path, required=True, help="tasks as JSON lines")
+    tau.add_argument("--tasks", type=Path, default=None,
+                     help="tasks as JSON lines, gzipped or not (default: the shipped 20 dev tasks; the shop's "
+                     "dataset/tasks_train.jsonl.gz holds the 500 train tasks)")
     tau.add_argument("--agent", default="gold", help="gold, or a LiteLLM model string such as openai/gpt-4o")
     tau.add_argument("--user-model", default=DEFAULT_USER_MODEL,
                      help=f"the model simulating the user, with --agent MODEL (default: {DEFAULT_USER_MODEL})")
@@ -41,8 +43,8 @@ def register_tau(suites: argparse._SubParsersAction) -> None:
                      help="customer messages per task before the conversation is cut off (default: 20)")
     tau.add_argument("--limit", type=int, default=None, metavar="N", help="run only the first N tasks")
     tau.add_argument("--data-dir", type=Path, default=None,
-                     help="folder with users.json, orders.json, products.json (default: $SUPPORT_TUI_TAUBENCH_DIR or "
-                     "../shared/taubench-retail)")
+                     help="folder with users.json, orders.json, products.json, gzipped or not (default: "
+                     "$SUPPORT_TUI_TAUBENCH_DIR, else the data shipped with the shop)")
     tau.add_argument("--reference", type=Path, default=None, metavar="FILE",
                      help="reference/replay.py's output for the same tasks: count the tasks whose results and changes equal it")
     tau.add_argument("--json", action="store_true", help="print one JSON object")
@@ -51,13 +53,14 @@ def register_tau(suites: argparse._SubParsersAction) -> None:
 
 async def tau_command(args: argparse.Namespace) -> int:
     from support_tui.cli._common import plain
-    from support_tui.shops.taubench_retail import DataDirError, RetailData
+    from support_tui.shops.taubench_retail import DEV_TASKS, DataDirError, RetailData
     from support_tui.shops.taubench_retail.replay import (
         TaskFileError, TaskReplay, differences, load_tasks, replay_tasks, summary, timer,
     )
 
     if args.agent != "gold":
         _check_models(args.agent, args.user_model)
+    args.tasks = args.tasks or DEV_TASKS
     try:
         tasks = load_tasks(args.tasks)[:args.limit] if args.limit is not None else load_tasks(args.tasks)
         data = RetailData.load(args.data_dir)
@@ -174,8 +177,7 @@ async def _model_command(args: argparse.Namespace, raw_tasks: list[dict[str, Any
         engine = await open_engine(paths, eval_settings(settings), progress=StderrProgress())
     except RuntimeError as exc:
         raise UserError(str(exc), code=1) from exc
-    policy_file = data.folder / "policy.md"
-    policy = policy_file.read_text(encoding="utf-8") if policy_file.is_file() else ""
+    policy = data.policy()
     db = await Database.in_memory()
     try:
         base = await open_taubench_shop(db, data=data, require_lookup=True)

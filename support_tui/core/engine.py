@@ -7,6 +7,7 @@ import gc
 import logging
 from contextlib import aclosing
 from datetime import datetime
+from pathlib import Path
 from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Protocol, Sequence, runtime_checkable
 
 from support_tui.core.events import ChangeKind, ConversationChanged, Event
@@ -254,8 +255,11 @@ class Engine:
         team: Team | None = None,
         paths: DataPaths | None = None,
         on_close: Callable[[], Awaitable[None]] | None = None,
+        kb_source: Path | None = None,
     ) -> None:
         self.settings = settings
+        self.kb_source = kb_source or kb_source_dir()
+        """The shop's knowledge-base articles, ingested when the index is empty (the shop names them)."""
         self.store = store
         self.shop = shop
         self.parts = TurnParts(settings=settings, store=store, shop=shop, team=team or default_team(), kb=kb,
@@ -304,8 +308,7 @@ class Engine:
             gc.collect()
             gc.freeze()
             if await parts.kb.is_empty():  # type: ignore[union-attr]
-                source = kb_source_dir()
-                await parts.kb.ingest(source, progress=(lambda d, t, name: progress("kb", d, t)) if progress else None)  # type: ignore[union-attr]
+                await parts.kb.ingest(self.kb_source, progress=(lambda d, t, name: progress("kb", d, t)) if progress else None)  # type: ignore[union-attr]
             if progress:
                 progress("ready", 1, 1)
         except Exception as exc:  # surfaced by wait_ready and the console

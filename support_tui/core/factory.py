@@ -9,7 +9,7 @@ from typing import Any
 from support_tui.core.shop import Shop
 from support_tui.core.store import ShopDatabase, SupportStore, open_shop_database, open_support_store
 from support_tui.core.engine import Engine, Progress
-from support_tui.core.paths import DataPaths, kb_source_dir
+from support_tui.core.paths import DataPaths
 from support_tui.core.settings import Settings
 
 
@@ -24,9 +24,18 @@ def _import_heavy() -> None:
     import support_tui.core.routing  # noqa: F401
 
 
+KB_HOME_SHOP = "northwind"
+"""The shop whose index keeps the plain name (``kb.lance``, or ``kb_path`` itself); other shops add their name."""
+
+
 def kb_folder(paths: DataPaths, settings: Settings) -> Path:
-    """The LanceDB folder: config.toml's ``kb_path`` (an index several workers share), else ``<data dir>/kb.lance``."""
-    return Path(settings.kb_path).expanduser() if settings.kb_path else paths.lancedb
+    """The shop's LanceDB folder: config.toml's ``kb_path`` (an index several workers share), else
+    ``<data dir>/kb.lance``, for Northwind; ``kb-<shop>.lance`` beside it for another shop, so switching
+    shops never mixes one shop's articles into another's index (nor re-embeds either)."""
+    base = Path(settings.kb_path).expanduser() if settings.kb_path else paths.lancedb
+    if settings.shop == KB_HOME_SHOP:
+        return base
+    return base.with_name(f"{base.stem}-{settings.shop}{base.suffix}")
 
 
 SHARED_KB_REFRESH_S = 30.0
@@ -37,7 +46,7 @@ async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None)
     """The knowledge base, embedder, router, model client, human-request detector and the shop's intent
     classifier (None for a shop without an intent catalogue) for a data directory.
 
-    The knowledge base is brought in line with ``kb/`` by content hash (``kb.shared.sync``): an index
+    The shop's knowledge base (``shops.kb_dir``) is brought in line with its articles by content hash (``kb.shared.sync``): an index
     built from other files is updated (only changed documents are embedded); one that matches is left
     alone, so workers with the same ``kb/`` hold identical indexes. A shared ``kb_path`` is synced under
     a lock file, empty or not; a data directory's own empty index is built by the engine (with progress).
@@ -49,13 +58,14 @@ async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None)
     from support_tui.core.kb.store import KnowledgeBase
     from support_tui.core.llm import ModelClient
     from support_tui.core.routing import EmbeddingRouter
+    from support_tui.shops import kb_dir
 
     embedder = embedder or Embedder()
     shared = bool(settings.kb_path)
     kb = KnowledgeBase(kb_folder(paths, settings), embedder, refresh_s=SHARED_KB_REFRESH_S if shared else None)
     await kb.open()
     if shared or not await kb.is_empty():
-        await sync(kb, kb_source_dir())
+        await sync(kb, kb_dir(settings.shop))
     router = EmbeddingRouter(embedder, fitted_dir=paths.router_dir)
     return kb, embedder, router, ModelClient(settings), HumanRequestDetector(embedder), intent_classifier(settings.shop, embedder)
 
@@ -133,8 +143,10 @@ async def open_engine(
         await store.close()
         await db.close()
 
+    from support_tui.shops import kb_dir
+
     engine = Engine(settings=settings, store=store, shop=shop, loader=lambda: load_parts(paths, settings, embedder),
-                    paths=paths, on_close=close)
+                    paths=paths, on_close=close, kb_source=kb_dir(settings.shop))
     # A turn a worker runs under a live lease is never marked. On a shared database a console's turn
     # has no lease: another machine may be running it now, so only one older than any turn can last
     # (every model in the chain timing out) is taken as dead.

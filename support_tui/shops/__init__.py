@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,6 +24,19 @@ async def open_shop(name: str, db: "ShopDatabase", *, return_window_days: int = 
         from support_tui.shops.taubench_retail import open_taubench_shop
 
         return await open_taubench_shop(db)
+    raise ValueError(f"unknown shop {name!r}; this build has {', '.join(SHOPS)}")
+
+
+def kb_dir(name: str) -> Path:
+    """The folder of markdown articles a shop's knowledge base is built from (each shop has its own index)."""
+    if name == "northwind":
+        from support_tui.core.paths import kb_source_dir
+
+        return kb_source_dir()
+    if name == "taubench-retail":
+        from support_tui.shops.taubench_retail import KB_DIR
+
+        return KB_DIR
     raise ValueError(f"unknown shop {name!r}; this build has {', '.join(SHOPS)}")
 
 

@@ -1,7 +1,9 @@
 """tau-bench tasks run by the engine against a simulated user, scored as tau-bench scores them.
 
 Each task gets a fresh copy of the retail data (nobody identified: the agent must find the user by
-email or name and zip), an empty support store in memory, and the engine's own turn lifecycle with
+email or name and zip), an empty support store in memory, a conversation that starts with an
+unidentified visitor and is bound to the user its first successful look-up finds (not to the task's
+``user_id`` field, which the agent never sees: the customer says who they are), and the engine's own turn lifecycle with
 the agent model on every specialist (and no knowledge-base snippets: the agent knows the written
 policy, as tau-bench's does). The simulated user opens, the engine answers, and so on until
 the user writes the stop token or the turn limit is reached; the user's yes to a proposal goes
@@ -23,11 +25,12 @@ from support_tui.core.evaluation.tau_user import STOP, SimulatedUser, UserSimula
 from support_tui.core.events import Event, ReplyCompleted, Snippet, ToolCallFinished, TurnCompleted, Usage
 from support_tui.core.settings import Settings
 from support_tui.core.specialists import Specialist, Team
+from support_tui.core.store.protocol import SupportStore
 from support_tui.core.store.sqlite_store import scratch_support_store
 from support_tui.core.turn.lifecycle import TurnRunner
 from support_tui.core.turn.meta_tools import META_TOOLS
 from support_tui.core.turn.parts import TurnParts
-from support_tui.shops.taubench_retail import RetailData, TauRetailShop
+from support_tui.shops.taubench_retail import UNIDENTIFIED, RetailData, TauRetailShop
 from support_tui.shops.taubench_retail.replay import replay_tasks
 
 MAX_USER_TURNS = 20
@@ -90,6 +93,10 @@ class TauTaskRun(BaseModel):
     """One task run by the agent: what it did, what changed, and the reward."""
 
     task_id: Any
+    user_id: str | None = None
+    """The user the conversation was bound to: the one its first successful look-up found (None: nobody was found)."""
+    task_user_id: str | None = None
+    """The task's own ``user_id`` field, for comparison (the run never uses it)."""
     calls: list[AgentCall] = Field(default_factory=list)
     changed: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """``{"orders": {id: record}, "users": {id: record}}`` that differ from the data files afterwards."""
@@ -115,6 +122,8 @@ class TauTaskRun(BaseModel):
         ran = [c for c in self.calls if c.status in ("ok", "error")]
         return {
             "task_id": self.task_id,
+            "user_id": self.user_id,
+            "task_user_id": self.task_user_id,
             "results": [c.output for c in ran],
             "blocked": [{"name": c.name, "rule": c.rule} for c in self.calls
                         if c.status == "blocked" and c.rule not in PASS_RULES],
@@ -172,8 +181,8 @@ def policy_team(team: Team, policy: str) -> Team:
 
 
 class NoKnowledge:
-    """A knowledge base with nothing in it: the console's documents describe the demo shop, not this one,
-    and tau-bench's agent knows only the written policy."""
+    """A knowledge base with nothing in it: tau-bench's agent knows only the written policy (the shop's own
+    articles, which the console shows, are left out so the run stays the benchmark's)."""
 
     async def search(self, query: str, k: int = 4, *, vector: Any = None) -> list[Snippet]:
         return []
@@ -196,15 +205,24 @@ async def _ready() -> None:
     return None
 
 
+async def bind_to_identified(store: SupportStore, shop: TauRetailShop, conversation_id: str) -> str | None:
+    """Bind the conversation to the user a look-up in it found, if one has: from its next turn on, the prompt
+    and the customer card are that user's. Later look-ups cannot move it (``one_user_per_conversation``)."""
+    found = await shop.store.identified(conversation_id)
+    if found is not None:
+        await store.update_conversation(conversation_id, customer_id=found)
+    return found
+
+
 async def run_task(
     task: TauTask, *, parts: TurnParts, base: TauRetailShop, agent: str, user: SimulatedUser,
     gold_changed: dict[str, dict[str, Any]], max_user_turns: int = MAX_USER_TURNS,
 ) -> TauTaskRun:
     """One conversation between the engine (``agent`` on every specialist) and the simulated user, then the reward."""
-    run = TauTaskRun(task_id=task.task_id, gold_changed=gold_changed)
+    run = TauTaskRun(task_id=task.task_id, task_user_id=task.user_id, gold_changed=gold_changed)
     async with base.sandbox(fresh=True) as shop, scratch_support_store() as store:
         runner = TurnRunner(replace(parts, store=store, shop=shop, memory=None, kb=NoKnowledge()), _ready)
-        conv = await store.create_conversation(task.user_id, mode="auto", model=agent)
+        conv = await store.create_conversation(UNIDENTIFIED, mode="auto", model=agent)
         try:
             message = await user.opening()
             while True:
@@ -223,6 +241,7 @@ async def run_task(
                     run.agent_usage = run.agent_usage + done.usage
                     if done.status == "failed":
                         raise RuntimeError(f"the turn failed: {done.error}")
+                run.user_id = run.user_id or await bind_to_identified(store, shop, conv.id)
                 text = reply.text if reply is not None else ""
                 if reply is not None:
                     run.answered_by.append(reply.model)

@@ -22,6 +22,11 @@ def summary(user_id: str, user: Record, orders: list[Record] | None = None) -> C
     return CustomerSummary(id=user_id, name=full_name(user), email=user.get("email"), lifetime_value=value)
 
 
+def visitor(customer_id: str) -> CustomerSummary:
+    """Someone not identified yet: no name, no orders."""
+    return CustomerSummary(id=customer_id, name="Customer (not identified yet)")
+
+
 def card(user_id: str, user: Record, orders: list[Record]) -> CustomerCard:
     """The customer card: name, email, address, payment methods and every order with its status in words."""
     recent = [CardOrder(order_id=o["order_id"], status=status_words(o["status"]), total=order_total(o)) for o in orders]

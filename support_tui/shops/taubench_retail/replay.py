@@ -1,7 +1,9 @@
 """Gold replay: each task's gold actions through the shop's validation, rules and tools on a fresh copy of the data.
 
 Every write counts as confirmed by the user (its quote is made, as for a proposal, then it runs); every
-other rule applies. Per task it records the tool outputs, any call a rule blocked, and ``changed``: the
+other rule applies. A task whose gold actions find the user (``find_user_id_by_email``,
+``find_user_id_by_name_zip``) is bound to whom its first look-up finds, not to its ``user_id`` field;
+a task without a look-up is about its ``user_id``. Per task it records the tool outputs, any call a rule blocked, and ``changed``: the
 orders and users that differ from the data files afterwards, the same thing tau-bench's
 ``reference/replay.py`` prints.
 """
@@ -18,8 +20,9 @@ from pydantic import ValidationError
 
 from support_tui.core.shop import CallContext, ShopError
 from support_tui.core.store.sqlite import Database
-from support_tui.shops.taubench_retail.data import RetailData
-from support_tui.shops.taubench_retail.shop import TauRetailShop, open_taubench_shop
+from support_tui.shops.taubench_retail.data import RetailData, read_text
+from support_tui.shops.taubench_retail.shop import UNIDENTIFIED, TauRetailShop, open_taubench_shop
+from support_tui.shops.taubench_retail.tools import LOOKUPS
 
 
 class TaskFileError(ValueError):
@@ -43,12 +46,13 @@ class TaskReplay:
 
 
 def load_tasks(path: Path | str) -> list[dict[str, Any]]:
-    """Tasks from JSON lines (``task_id``, ``user_id``, ``actions``, ...); TaskFileError names the bad line."""
+    """Tasks from JSON lines, gzipped when the name ends in ``.gz`` (``task_id``, ``user_id``, ``actions``, ...);
+    TaskFileError names the bad line."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise TaskFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        lines = read_text(path).splitlines()
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise TaskFileError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
     tasks = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -88,7 +92,9 @@ async def gold_call(shop: TauRetailShop, name: str, arguments: dict[str, Any], c
 async def replay_task(shop: TauRetailShop, task: dict[str, Any]) -> TaskReplay:
     """Replay one task, then put the data back as the files have it."""
     replay = TaskReplay(task_id=task.get("task_id"))
-    ctx = CallContext(customer_id=str(task["user_id"]), conversation_id=f"tau-gold-{task.get('task_id')}")
+    finds_user = any(action.get("name") in LOOKUPS for action in task["actions"])
+    ctx = CallContext(customer_id=UNIDENTIFIED if finds_user else str(task["user_id"]),
+                      conversation_id=f"tau-gold-{task.get('task_id')}")
     try:
         for action in task["actions"]:
             output = await gold_call(shop, action["name"], action.get("arguments") or {}, ctx, replay.blocked)

@@ -22,6 +22,10 @@ from support_tui.shops.taubench_retail.rules import RULES, check_call
 from support_tui.shops.taubench_retail.store import TAU_SCHEMA, RetailStore
 from support_tui.shops.taubench_retail.tools import LOOKUPS, TOOLS
 
+UNIDENTIFIED = "unidentified"
+"""The customer id of a conversation nobody has been found for yet (tau-bench's agent starts knowing no one):
+the shop shows an anonymous visitor, and only a look-up says who the conversation is with."""
+
 TODAY = date(2024, 5, 15)
 """The shop's fixed calendar day: the data carries no dates, so nothing depends on it but what is shown."""
 
@@ -64,14 +68,18 @@ class TauRetailShop:
         return [cards.summary(user_id, user) for user_id, user in await self.store.scan("users")]
 
     async def customer(self, customer_id: str) -> CustomerSummary | None:
-        """One user with the value of their orders, or None."""
+        """One user with the value of their orders, the anonymous visitor for ``UNIDENTIFIED``, or None."""
+        if customer_id == UNIDENTIFIED:
+            return cards.visitor(UNIDENTIFIED)
         user = await self.store.get("users", customer_id)
         if user is None:
             return None
         return cards.summary(customer_id, user, await self._orders(user))
 
     async def customer_card(self, customer_id: str) -> CustomerCard:
-        """The user's card; LookupError for an unknown user id."""
+        """The user's card (the visitor's is empty); LookupError for an unknown user id."""
+        if customer_id == UNIDENTIFIED:
+            return CustomerCard(customer=cards.visitor(UNIDENTIFIED))
         user = await self.store.get("users", customer_id)
         if user is None:
             raise LookupError(f"no tau-bench user {customer_id!r}")
@@ -134,7 +142,7 @@ async def open_taubench_shop(
 ) -> TauRetailShop:
     """The shop on ``db``: its tables are created and filled from the data files when empty.
 
-    ``data_dir`` defaults to ``$SUPPORT_TUI_TAUBENCH_DIR`` or ``../shared/taubench-retail``; pass ``data``
+    ``data_dir`` defaults to ``$SUPPORT_TUI_TAUBENCH_DIR``, else the files shipped in ``dataset/``; pass ``data``
     (an already parsed copy) to open many shops without reading the files again.
     """
     store = RetailStore(db, data if data is not None else RetailData.load(data_dir))
