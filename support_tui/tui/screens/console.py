@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import Reactive, var
 from textual.screen import Screen
+from textual import events
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
@@ -23,6 +24,7 @@ from support_tui.tui.screens.dialogs import settle_cursor
 from support_tui.tui.screens.opening import ConversationLoader
 from support_tui.tui.screens.startup import EngineOpener, EngineStartup
 from support_tui.tui.text import drawable
+from support_tui.tui.widgets.composer import Composer
 from support_tui.tui.widgets.conversation import ConversationView, MessageBubble, ReplyBubble
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
 from support_tui.tui.widgets.queue import ConversationQueue
@@ -131,7 +133,7 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
             with Vertical(id="center-column"):
                 yield ConversationView(id="conversation")
                 yield StatusLine(id="status-line").data_bind(ConsoleScreen.ready, ConsoleScreen.busy, ConsoleScreen.speaker)
-                yield Input(placeholder="Type a message and press Enter", id="composer")
+                yield Composer(placeholder="Type a message and press Enter", id="composer")
             with later(VerticalScroll(id="right-column")):
                 yield RoutingPanel(id="routing")
                 yield SentimentPanel(self.settings.escalation_sentiment if self.settings else None, id="sentiment")
@@ -158,8 +160,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         return self.query_one(ToolsPanel)
 
     @property
-    def composer(self) -> Input:
-        return self.query_one("#composer", Input)
+    def composer(self) -> Composer:
+        return self.query_one("#composer", Composer)
 
     @property
     def status(self) -> StatusLine:
@@ -243,9 +245,54 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         self.query_one("#narrow-tabs", TabBar).active = tab
         for name in ("chat", "customer", "insight"):
             self.set_class(tab == f"tab-{name}", f"-show-{name}")
+        if tab == "tab-chat" and self.focused is not self.composer and self.has_class("-narrow"):
+            self.set_focus(self.composer)  # the conversation's tab: typing goes to the box
+        else:
+            self.call_after_refresh(self.keep_input)
 
     def on_tab_bar_activated(self, event: TabBar.Activated) -> None:
         self.show_tab(event.tab_id)
+
+    # input is never lost ---------------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that nothing focused takes (no text box has the focus, no key of the focused area
+        is bound to it) goes to the composer, and the conversation shows. Before, it went nowhere: on the
+        Customer & queue tab, or after a resize, a typed message was lost."""
+        if not event.is_printable or event.character is None or isinstance(self.focused, Input):
+            return
+        if any(key in self.active_bindings for key in event.aliases):
+            return  # the queue's / and s, a tool card's a / e / d, a draft's a / e / r
+        event.stop()
+        event.prevent_default()
+        self.type_into_composer(event.character)
+
+    def type_into_composer(self, character: str) -> None:
+        if self.has_class("-narrow") and not self.has_class("-show-chat"):
+            self.show_tab("tab-chat")
+        # At once, not on the next refresh (``focus()``): the keys typed next must find the composer.
+        self.set_focus(self.composer)
+        self.composer.type_key(character)
+
+    def keep_input(self) -> None:
+        """After a layout change (a resize, a tab, a dialog closed, a turn ended): when the focused widget is
+        no longer shown, or nothing has the focus, the composer gets it if it shows, else the shown area's
+        first stop. The focus stayed on hidden widgets before, and the next message typed was lost."""
+        if self.app.screen is not self or not self.is_mounted:
+            return
+        chain = self.focus_chain
+        if self.focused is not None and self.focused in chain:
+            return
+        if self.composer in chain:
+            self.set_focus(self.composer)
+        elif chain:
+            self.set_focus(chain[0])
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self.keep_input)
+
+    def on_screen_resume(self) -> None:
+        self.call_after_refresh(self.keep_input)
 
     def waiting_decisions(self) -> int:
         return len(self.tools.pending()) + len(self.chat.drafts())
@@ -260,19 +307,17 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
 
     # turns ------------------------------------------------------------------------------------------
 
-    @on(Input.Submitted, "#composer")
-    async def submit(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        if not text:
-            return
+    @on(Composer.Sent)
+    async def submit(self, event: Composer.Sent) -> None:
+        # The box was emptied when Enter was pressed: what is typed since is the next message.
+        text = event.text
         if self.conversation is None:
             if not self.store_open and self.start_customer and self.speaker == "customer":
-                event.input.clear()
                 await self.hold_until_open(text)
                 return
+            event.composer.restore(text)
             self.notify("Pick a customer first (Ctrl+O).", severity="warning")
             return
-        event.input.clear()
         if self.speaker == "agent":
             message_id = await self.engine.send_human_message(self.conversation.id, text, by=self.person)
             self.drawn = max(self.drawn, message_id)
