@@ -294,14 +294,26 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
     def on_screen_resume(self) -> None:
         self.call_after_refresh(self.keep_input)
 
-    def waiting_decisions(self) -> int:
+    def waiting_here(self) -> int:
+        """Decisions waiting in the open conversation (as drawn: the newest this console knows)."""
         return len(self.tools.pending()) + len(self.chat.drafts())
 
+    def waiting_elsewhere(self) -> int:
+        """Decisions waiting in the queue's other conversations (as of the queue's last refresh)."""
+        queues = self.query(ConversationQueue)
+        return queues.first().waiting(besides=self.conversation.id if self.conversation else None) if queues else 0
+
+    def waiting_decisions(self) -> int:
+        """Every waiting decision: this conversation's and the whole queue's (Ctrl+Q counted this one's only)."""
+        return self.waiting_here() + self.waiting_elsewhere()
+
     def update_badges(self) -> None:
-        """Pending decisions on the narrow tabs: drafts on Conversation, tool calls on Insight."""
-        drafts, calls = len(self.chat.drafts()), len(self.tools.pending())
+        """Pending decisions on the narrow tabs: drafts on Conversation, tool calls on Insight, the other
+        conversations' on Customer & queue (so the badges add up to the queue's count)."""
+        drafts, calls, others = len(self.chat.drafts()), len(self.tools.pending()), self.waiting_elsewhere()
         tabs = self.query_one("#narrow-tabs", TabBar)
         tabs.set_label("tab-chat", f"Conversation ◆{drafts}" if drafts else "Conversation")
+        tabs.set_label("tab-customer", f"Customer & queue ◆{others}" if others else "Customer & queue")
         tabs.set_label("tab-insight", f"Insight ◆{calls}" if calls else "Insight")
         self.tools.update_subtitle()
 

@@ -133,7 +133,8 @@ class ConversationLoader:
             messages = await self.engine.messages(conv.id)
             if current is not None and conv.id == current.id:
                 self.mark_seen(conv.id, messages)
-            pending = len(await self.engine.pending_tool_calls(conv.id))
+            pending = await self.engine.pending_tool_calls(conv.id)
             name = self.names.get(conv.customer_id, conv.customer_id)
             rows.append(queue_row(conv, name, messages, pending, self.seen.get(conv.id), rank))
         self.query_one(ConversationQueue).show(rows, current.id if current else None)
+        self.update_badges()

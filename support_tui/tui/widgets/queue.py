@@ -42,6 +42,8 @@ class QueueRow:
     """Position in the engine's order (escalated first, by priority)."""
     held_by: str | None = None
     """The person whose claim holds the conversation (a take-over on any console)."""
+    waiting_since: str | None = None
+    """ISO time the oldest of its waiting decisions began waiting (Ctrl+G goes to the oldest in the queue)."""
 
     def matches(self, words: list[str]) -> bool:
         hay = f"{self.conversation_id} {self.customer} {self.status} {self.priority or ''} {self.subject}".lower()
@@ -151,13 +153,18 @@ class ConversationQueue(Vertical):
         options.clear_options()
         rows = self._ordered()
         options.add_options([Option(self._prompt(r), id=r.conversation_id) for r in rows])
-        waiting = sum(1 for r in self.rows if r.waiting)
-        self.border_subtitle = f"{len(self.rows)} open · {waiting} waiting · by {self.sort}"
+        # Decisions, not conversations: the same count as the tab badges and Ctrl+Q's question.
+        waiting = self.waiting()
+        self.border_subtitle = f"{len(self.rows)} open · {f'◆{waiting}' if waiting else '0'} waiting · by {self.sort}"
         ids = [r.conversation_id for r in rows]
         for wanted in (highlighted, self.current):
             if wanted in ids:
                 options.highlighted = ids.index(wanted)
                 break
+
+    def waiting(self, *, besides: str | None = None) -> int:
+        """Decisions waiting in the queue's conversations (all, or all but ``besides``)."""
+        return sum(r.waiting for r in self.rows if r.conversation_id != besides)
 
     def action_filter(self) -> None:
         box = self.query_one("#queue-filter", Input)
@@ -188,13 +195,25 @@ class ConversationQueue(Vertical):
         return str(self.options.get_option_at_index(index).prompt)
 
 
-def queue_row(conv, customer: str, messages: list, pending: int, seen: int | None, rank: int) -> QueueRow:
-    """Build a row from a conversation, its messages and how many calls wait (``seen``: last message id read)."""
+def queue_row(conv, customer: str, messages: list, pending: list, seen: int | None, rank: int) -> QueueRow:
+    """Build a row from a conversation, its messages and its waiting tool calls (``seen``: last message id read)."""
     customer_messages = [m for m in messages if m.role == "customer"]
-    drafts = sum(1 for m in messages if m.status == "draft")
+    draft_times = [m.created_at for m in messages if m.status == "draft"]
+    since = min([*draft_times, *(p.created_at for p in pending)], default=None)
     subject = customer_messages[0].text if customer_messages else (f"with {conv.agent}" if conv.agent else "no message yet")
     last = messages[-1].created_at if messages else conv.updated_at
     unread = bool(customer_messages) and (seen is None or customer_messages[-1].id > seen)
     return QueueRow(conversation_id=conv.id, customer=drawable(customer), status=conv.status, priority=conv.priority,
-                    last_at=last, subject=drawable(subject), unread=unread, waiting=pending + drafts,
-                    human=conv.handled_by == "human", rank=rank, held_by=drawable(conv.held_by) if conv.held_by else None)
+                    last_at=last, subject=drawable(subject), unread=unread, waiting=len(pending) + len(draft_times),
+                    human=conv.handled_by == "human", rank=rank, held_by=drawable(conv.held_by) if conv.held_by else None,
+                    waiting_since=since)
+
+
+def iso_ms(iso: str | None) -> float:
+    """An ISO time as milliseconds since the epoch (the events' clock); unreadable: never the oldest."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso or "").timestamp() * 1000
+    except ValueError:
+        return float("inf")
