@@ -25,7 +25,7 @@ from support_tui.tui.screens.opening import ConversationLoader
 from support_tui.tui.screens.startup import EngineOpener, EngineStartup
 from support_tui.tui.text import drawable
 from support_tui.tui.widgets.composer import Composer
-from support_tui.tui.widgets.conversation import ConversationView, MessageBubble, ReplyBubble
+from support_tui.tui.widgets.conversation import ConversationView, MessageBubble, NewMessagesMark, ReplyBubble
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
 from support_tui.tui.widgets.queue import ConversationQueue
 from support_tui.tui.widgets.sidebar import CustomerCard, StatusLine
@@ -132,6 +132,7 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
                 yield ConversationQueue(id="queue")
             with Vertical(id="center-column"):
                 yield ConversationView(id="conversation")
+                yield NewMessagesMark(id="new-below")
                 yield StatusLine(id="status-line").data_bind(ConsoleScreen.ready, ConsoleScreen.busy, ConsoleScreen.speaker)
                 yield Composer(placeholder="Type a message and press Enter", id="composer")
             with later(VerticalScroll(id="right-column")):
@@ -250,6 +251,12 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         else:
             self.call_after_refresh(self.keep_input)
 
+    def on_conversation_view_new_below(self, event: ConversationView.NewBelow) -> None:
+        self.query_one(NewMessagesMark).display = event.unseen
+
+    def on_new_messages_mark_pressed(self, event: NewMessagesMark.Pressed) -> None:
+        self.chat.jump_to_end()
+
     def on_tab_bar_activated(self, event: TabBar.Activated) -> None:
         self.show_tab(event.tab_id)
 
@@ -339,6 +346,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
 
     async def start_turn(self, text: str, bubble: MessageBubble | None = None) -> None:
         assert self.conversation is not None
+        if bubble is None:
+            self.chat.jump_to_end()  # a new message: the person wants to see it and its answer
         if not self.ready or self.busy:
             self.queued.append((text, await self.chat.add_message("customer", text, status="queued")))
             self.status.queued = len(self.queued)
@@ -498,9 +507,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
             case ReplyDelta() if live:
                 if self.reply is None:
                     self.reply = await self.chat.start_reply(self.active_agent, event.model)
-                at_end = self.chat.is_vertical_scroll_end
                 await self.reply.append(event.text)
-                self.chat.follow(at_end)
+                self.chat.follow()
             case ReplyReset() if live and self.reply is not None:
                 await self.reply.reset()
             case ReplyCompleted():

@@ -36,6 +36,12 @@ class ConversationLoader:
         """Draw a conversation from its stored messages, and rebuild the panels from its trace."""
         if self.busy:
             self.workers.cancel_group(self, "turn")
+        before = self.conversation
+        if before is not None and before.id != conv.id and before.mode != conv.mode:
+            # The mode is the conversation's: it changed with the conversation, silently, before.
+            self.notify(f"This conversation is in {conv.mode} mode (the one before was {before.mode})"
+                        + (": AI replies wait as drafts." if conv.mode == "supervised" else ": AI replies go out at once."),
+                        title=f"Mode: {conv.mode}", severity="warning")
         self.conversation, self.model_in_use, self.active_agent, self.reply = conv, None, None, None
         self.turn_bubble, self.queued = None, []
         self.status.usage, self.status.turns, self.status.latency_ms, self.status.queued = None, 0, 0.0, 0

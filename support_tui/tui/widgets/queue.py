@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -135,16 +136,23 @@ class ConversationQueue(Vertical):
         )
         name_style = "bold $text-accent" if active else "bold"
         today = max((r.last_at[:10] for r in self.rows), default="")
-        first = Content.assemble(flags, " ", (clip(row.customer, 22).ljust(22), name_style), (" " + clock(row.last_at, today), "dim"))
+        # Each of the two lines fits the column, cut with an ellipsis: a line that wrapped put the time on a
+        # line of its own, and rows whose subjects were cut read as identical conversations.
+        width = self.options.scrollable_content_region.width or 34
+        time = " " + clock(row.last_at, today)
+        name_room = max(width - flags.cell_length - 1 - len(time), 4)
+        first = Content.assemble(flags, " ", (clip(row.customer, name_room).ljust(min(22, name_room)), name_style),
+                                 (time, "dim"))
         second = Content.assemble(
             "  ", (short_id(row.conversation_id), "dim"), " ", (row.status, "italic"),
             (f" {row.priority}" if row.priority else "", PRIORITY_STYLE.get(row.priority or "", "")),
             (f" held by {clip(row.held_by, 14)}" if row.held_by else " human" if row.human else "", "$warning"),
         )
-        # One line each: the subject gets what the row leaves (a wrapped row read as two conversations).
-        room = max((self.options.scrollable_content_region.width or 34) - second.cell_length - 3, 8)
-        second = Content.assemble(second, "  ", clip(row.subject, room))
-        return Content("\n").join([first, second])
+        room = width - second.cell_length - 2
+        if room >= 8:
+            second = Content.assemble(second, "  ", clip(row.subject, room))
+        lines = [line.truncate(width, ellipsis=True) if line.cell_length > width else line for line in (first, second)]
+        return Content("\n").join(lines)
 
     def _redraw(self) -> None:
         self.has_drawn = True
@@ -154,8 +162,7 @@ class ConversationQueue(Vertical):
         rows = self._ordered()
         options.add_options([Option(self._prompt(r), id=r.conversation_id) for r in rows])
         # Decisions, not conversations: the same count as the tab badges and Ctrl+Q's question.
-        waiting = self.waiting()
-        self.border_subtitle = f"{len(self.rows)} open · {f'◆{waiting}' if waiting else '0'} waiting · by {self.sort}"
+        self.border_subtitle = f"{len(self.rows)} open · {self.waiting()} waiting · by {self.sort}"
         ids = [r.conversation_id for r in rows]
         for wanted in (highlighted, self.current):
             if wanted in ids:
@@ -170,6 +177,21 @@ class ConversationQueue(Vertical):
         box = self.query_one("#queue-filter", Input)
         box.display = True
         box.focus()
+
+    def on_resize(self) -> None:
+        if self.has_drawn:
+            self._redraw()  # the rows are cut to the column's width
+
+    def on_key(self, event: events.Key) -> None:
+        """Esc in the filter closes it (and shows every row again); it reached the screen's cancel before."""
+        box = self.query_one("#queue-filter", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            event.prevent_default()
+            box.value = ""
+            box.display = False
+            self._redraw()
+            self.options.focus()
 
     def action_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
