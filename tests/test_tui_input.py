@@ -42,6 +42,19 @@ async def test_a_letter_typed_on_the_customer_tab_goes_to_the_composer_and_shows
         assert sent(engine) == ["?w"]
 
 
+async def test_a_whole_message_typed_at_once_on_the_customer_tab_is_sent_whole():
+    """Under tmux, send-keys delivers every key before the first is handled: only "W" was sent, the rest lost."""
+    app, engine = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f10")
+        await pilot.pause()
+        type_fast(app, "Where is my order?")
+        await settle(pilot)
+        assert sent(engine) == ["Where is my order?"]
+        assert app.screen.has_class("-show-chat") and app.screen.composer.value == ""
+
+
 async def test_queue_keys_still_act_on_the_queue():
     app, engine = make_console()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -68,6 +81,11 @@ async def test_a_message_typed_after_the_customer_tab_and_a_resize_is_sent_once_
         assert sent(engine) == ["Where is my order?"]
         assert [b.role for b in app.screen.query(MessageBubble)] == ["customer", "ai"]
         assert app.focused is app.screen.composer and app.screen.composer.value == ""
+        await pilot.resize_terminal(80, 24)  # narrow again: the tab shown is the one with the focus
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.has_class("-show-chat") and app.screen.query_one("#center-column").display
+        assert app.screen.query_one(TabBar).active == "tab-chat"
 
 
 async def test_typing_on_at_once_after_enter_sends_each_message_once():

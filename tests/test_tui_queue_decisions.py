@@ -48,4 +48,4 @@ async def test_badges_agree_with_the_queue_at_80x24():
         tabs = app.screen.query_one("#narrow-tabs", TabBar)
         assert tabs.label("tab-customer") == "Customer & queue ◆1"
         assert tabs.label("tab-insight") == "Insight" and tabs.label("tab-chat") == "Conversation"
-        assert "1 open · 1 waiting" in str(app.screen.query_one("#queue").border_subtitle)
+        assert "2 open · 1 waiting" in str(app.screen.query_one("#queue").border_subtitle)

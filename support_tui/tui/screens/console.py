@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import Reactive, var
 from textual.screen import Screen
 from textual import events
-from textual.widgets import Footer, Input
+from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from support_tui.tui.heap import QuietCollector
@@ -266,7 +266,10 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         """A printable key that nothing focused takes (no text box has the focus, no key of the focused area
         is bound to it) goes to the composer, and the conversation shows. Before, it went nowhere: on the
         Customer & queue tab, or after a resize, a typed message was lost."""
-        if not event.is_printable or event.character is None or isinstance(self.focused, Input):
+        # Not "is a text box focused now": keys a terminal delivers at once were forwarded to the widget that
+        # had the focus before the first of them moved it here, and reach this handler after (a text box
+        # stops the printable keys it takes, so none of those arrive).
+        if not event.is_printable or event.character is None:
             return
         if any(key in self.active_bindings for key in event.aliases):
             return  # the queue's / and s, a tool card's a / e / d, a draft's a / e / r
@@ -281,22 +284,30 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         self.set_focus(self.composer)
         self.composer.type_key(character)
 
-    def keep_input(self) -> None:
+    def keep_input(self, tab_follows_focus: bool = False) -> None:
         """After a layout change (a resize, a tab, a dialog closed, a turn ended): when the focused widget is
         no longer shown, or nothing has the focus, the composer gets it if it shows, else the shown area's
         first stop. The focus stayed on hidden widgets before, and the next message typed was lost."""
         if self.app.screen is not self or not self.is_mounted:
             return
         chain = self.focus_chain
-        if self.focused is not None and self.focused in chain:
+        focused = self.focused
+        if focused is not None and focused in chain:
             return
+        if tab_follows_focus and focused is not None and self.has_class("-narrow"):
+            # Back to the narrow layout with the focus in a column its tab hides: show that tab.
+            columns = {"center-column": "tab-chat", "left-column": "tab-customer", "right-column": "tab-insight"}
+            tab = next((columns[n.id] for n in focused.ancestors if n.id in columns), None)
+            if tab is not None and not self.has_class(f"-show-{tab.removeprefix('tab-')}"):
+                self.show_tab(tab)
+                return
         if self.composer in chain:
             self.set_focus(self.composer)
         elif chain:
             self.set_focus(chain[0])
 
     def on_resize(self, event: events.Resize) -> None:
-        self.call_after_refresh(self.keep_input)
+        self.call_after_refresh(self.keep_input, True)
 
     def on_screen_resume(self) -> None:
         self.call_after_refresh(self.keep_input)
