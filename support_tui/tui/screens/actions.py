@@ -210,7 +210,7 @@ class ConsoleActions:
         items = [(name, Content(name.replace("_", " "))) for name in ROUTABLE]
         chosen = await self.app.push_screen_wait(PickerDialog("Re-run the customer's last request with…", items))
         if chosen and self._idle_or_warn():
-            await self.chat.add_system(f"Re-running the customer's last request with {chosen} (route override).", "handoff")
+            # The turn's own notice says "Re-running ... with X": a line here as well posted it twice.
             self.busy = True
             self.turn_text = None
             self.consume(self.engine.rerun_turn(cid, route_override=chosen))

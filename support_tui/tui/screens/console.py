@@ -436,7 +436,9 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         if self.reply is not None:
             await self.reply.interrupt(status)
             self.reply = None
-        if self.turn_bubble is not None:
+        if self.turn_bubble is not None and self.turn_bubble.role == "customer":
+            # The message stays unanswered: it says so, with the key that answers it.
+            self.turn_bubble.set_note(f"{status}: not answered · F3 answers it")
             self.turn_bubble.add_class(f"-{status}")
         self.tools.cancel_running()
         await self.chat.add_system(line, "warning" if status == "cancelled" else "error")
@@ -455,12 +457,23 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
                 text, level = line
                 await self.chat.add_system(text.format(by=event.by or "A person", detail=event.detail or event.change), level)
             self.apply_change(event)
+            if event.change == "handed_back":
+                await self.offer_unanswered()
             if event.change == "synced":  # the store's feed: perhaps another console's or a worker's write
                 self.catch_up()
         if event.kind == "conversation_changed" and event.change == "synced":
             self.refresh_for_feed()
         elif event.kind in REFRESHING:
             self.refresh_state()
+
+    async def offer_unanswered(self) -> None:
+        """Back with the AI team: a customer message written while a person held the conversation, and not
+        answered by them, would wait for ever (the AI answers only new messages). Say so, with the key."""
+        bubbles = list(self.chat.query(MessageBubble))
+        last_customer = max((i for i, b in enumerate(bubbles) if b.role == "customer"), default=-1)
+        if last_customer >= 0 and not any(b.role in ("ai", "human") and b.status == "sent" for b in bubbles[last_customer + 1:]):
+            bubbles[last_customer].set_note("not answered · F3 answers it")
+            await self.chat.add_system("The customer's last message has no answer yet: F3 has a specialist answer it.", "warning")
 
     def apply_change(self, event: ConversationChanged) -> None:
         """What a change means for bubbles already drawn (idempotent: live and replayed alike)."""
@@ -487,8 +500,13 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         match event:
             case TurnStarted():
                 self.drawn = max(self.drawn, event.message_id or 0)
+                if live and self.turn_bubble is None:  # a re-run (F3): the message it answers
+                    self.turn_bubble = next((b for b in reversed(self.chat.query(MessageBubble))
+                                             if b.role == "customer" and b.text == event.text), None)
                 if live and self.turn_bubble is not None and event.text != self.turn_bubble.text:
                     self.turn_bubble.set_text(event.text)
+                if live and self.turn_bubble is not None:
+                    self.turn_bubble.set_note(None)
             case SentimentScored():
                 self.query_one(SentimentPanel).show(event)
             case RouteDecided():
@@ -544,5 +562,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
                 if live:
                     if event.status in ("cancelled", "failed"):
                         await self.interrupt_turn(event.status, f"Turn {event.status}{': ' + event.error if event.error else ''}")
+                    elif event.status == "human_active" and self.turn_bubble is not None:
+                        holder = self.conversation.held_by if self.conversation else None
+                        self.turn_bubble.set_note(f"for {drawable(holder)} to answer" if holder else "for a person to answer")
                     self.turn_bubble = None
                     self.busy = False

@@ -24,7 +24,7 @@ ROLE_TITLES = {"customer": "Customer", "ai": "AI", "human": "Agent", "system": "
 
 
 def message_header(role: str, agent: str | None, model: str | None, status: str, *,
-                   edited_by: str | None = None, stale: bool = False) -> Content:
+                   edited_by: str | None = None, stale: bool = False, note: str | None = None) -> Content:
     """Who wrote a message: role, for the AI which specialist and model, and a person's edit."""
     parts: list[str | tuple[str, str]] = [(ROLE_TITLES.get(role, role), "bold")]
     if edited_by:
@@ -37,6 +37,8 @@ def message_header(role: str, agent: str | None, model: str | None, status: str,
         parts += ["  ", (f"[{status}]", "bold reverse")]
     if stale and status == "draft":
         parts += ["  ", ("[stale: the customer wrote since]", "bold $text-warning")]
+    if note:
+        parts += ["  ", (f"[{note}]", "bold $text-warning")]
     return Content.assemble(*parts)
 
 
@@ -143,9 +145,17 @@ class MessageBubble(Vertical):
         """The person who edited this AI draft before it was sent."""
         self.stale = False
         """A draft the customer wrote after: it is not sent without a look."""
+        self.note: str | None = None
+        """What became of a customer message with no answer (cancelled, held by a person), with the key."""
 
     def header(self) -> Content:
-        return message_header(self.role, self.agent, self.model, self.status, edited_by=self.edited_by, stale=self.stale)
+        return message_header(self.role, self.agent, self.model, self.status, edited_by=self.edited_by, stale=self.stale,
+                              note=self.note)
+
+    def set_note(self, note: str | None) -> None:
+        self.note = note
+        if self.is_mounted:
+            self.refresh_header()
 
     def compose(self) -> ComposeResult:
         yield Static(self.header(), classes="bubble-header")
