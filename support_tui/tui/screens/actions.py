@@ -232,13 +232,14 @@ class ConsoleActions:
             self.notify(f"No scenarios found in {fixtures_dir() / 'scenarios'}.", severity="warning")
             return
         items = [(s["id"], Content.assemble((str(s.get("title") or s["id"]), "bold"),
-                                            (f"  {len(s['customer_texts'])} steps · {s.get('customer_id', '')}", "dim")))
+                                            (f"  {len(s['customer_texts'])} step{'s' * (len(s['customer_texts']) != 1)} · {s.get('customer_id', '')}", "dim")))
                  for s in scenarios]
         chosen = await self.app.push_screen_wait(PickerDialog("Play a scenario", items))
         scenario = next((s for s in scenarios if s["id"] == chosen), None)
         if scenario is None:
             return
         self.scenario, self.scenario_step = scenario, 0
+        self.scenario_customer = str(scenario.get("customer_id") or "") or (self.conversation.customer_id if self.conversation else None)
         self.update_header()
         if scenario.get("customer_id"):
             self.open_customer(str(scenario["customer_id"]), True)

@@ -115,6 +115,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         """Messages typed before the engine was ready or while a turn ran, sent in order."""
         self.scenario: dict | None = None
         self.scenario_step = 0
+        self.scenario_customer: str | None = None
+        """The customer the scenario plays as: opening another customer's conversation ends it."""
         self.heap = QuietCollector()
         """Full garbage collections wait for the end of a turn or a quiet minute (see tui/heap.py)."""
         self.set_reactive(ConsoleScreen.speaker, "customer" if demo else "agent")

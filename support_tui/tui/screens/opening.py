@@ -42,6 +42,9 @@ class ConversationLoader:
             self.notify(f"This conversation is in {conv.mode} mode (the one before was {before.mode})"
                         + (": AI replies wait as drafts." if conv.mode == "supervised" else ": AI replies go out at once."),
                         title=f"Mode: {conv.mode}", severity="warning")
+        if self.scenario is not None and conv.customer_id != self.scenario_customer:
+            # Another customer: the scenario's tag (and F8's next step) stayed on their header before.
+            self.scenario, self.scenario_step, self.scenario_customer = None, 0, None
         self.conversation, self.model_in_use, self.active_agent, self.reply = conv, None, None, None
         self.turn_bubble, self.queued = None, []
         self.status.usage, self.status.turns, self.status.latency_ms, self.status.queued = None, 0, 0.0, 0
