@@ -89,3 +89,21 @@ def test_trace_numbers_the_turns_as_fork_and_compare_count_them(home, capsys):
     out = capsys.readouterr().out
     started = [line for line in out.splitlines() if "turn_started" in line]
     assert [re.search(r"turn (\d+)", line).group(1) for line in started] == ["1", "2"]
+
+
+def test_the_readme_key_table_lists_every_key_of_the_help():
+    """The README's console key table and F1 come from one list of bindings; a key missing from one is a lie."""
+    from pathlib import Path
+
+    from support_tui.tui.screens.help import help_sections, key_label
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The console", 1)[1].split("\n## ", 1)[0]
+    keys_column = " ".join(line.split("|")[1] for line in section.splitlines() if line.startswith("| ") and "---" not in line)
+    for area, bindings in help_sections():
+        if area.startswith(("Trace", "Queue")):
+            continue  # the dialog's own keys; the queue's row names "/ and s"
+        for binding in bindings:
+            for label in key_label(binding.key).split(" / "):
+                assert label in keys_column or label.lower() in keys_column.lower(), (area, label)
+    assert "| F1 |" in section and "F1 or ?" not in section
