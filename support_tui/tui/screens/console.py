@@ -6,12 +6,11 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, AsyncIterator
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import Reactive, var
 from textual.screen import Screen
-from textual import events
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
@@ -209,6 +208,7 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         if not busy:
             # A moment after the turn's last frames (and not if the next turn has started by then).
             self.set_timer(QUIET_AFTER_TURN_S, self.collect_after_turn)
+            self.call_after_refresh(self.keep_input)  # a widget the turn removed or hid had the focus
             if self.queued:
                 self.call_after_refresh(self.send_queued)
 
