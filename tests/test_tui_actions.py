@@ -176,7 +176,7 @@ async def test_escalate_by_hand_flags_the_queue():
         await pilot.pause()
         await answer(pilot, "VIP wants a manager")
         await pilot.pause()
-        await pilot.press("down", "enter")  # high, urgent, normal, low
+        await pilot.press("enter")  # urgent, high, normal, low: the most pressing first
         await settle(pilot)
         assert engine.called("escalate") == [(("conv_001", "VIP wants a manager"), {"priority": "urgent", "by": "sam"})]
         assert "VIP wants a manager" in text_of(app.screen.query(SystemLine).last())

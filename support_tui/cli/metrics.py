@@ -141,7 +141,7 @@ def print_tables(m) -> None:
         for column in ("convs", "resolved", "rate", "escalated", "tokens", "cost $"):
             table.add_column(column, justify="right", no_wrap=True)
         for g in groups:
-            table.add_row(Text(plain(g.name)), str(g.conversations), str(g.resolved), percent(g.resolution_rate),
+            table.add_row(Text("no AI reply", style="italic") if title == "By model" and g.name == "none" else Text(plain(g.name)), str(g.conversations), str(g.resolved), percent(g.resolution_rate),
                           str(g.escalated), f"{g.prompt_tokens + g.completion_tokens:,}", f"{g.cost_usd:.4f}")
         console.print(table)
 

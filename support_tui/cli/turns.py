@@ -165,12 +165,18 @@ async def trace_command(args: argparse.Namespace) -> int:
             conv = max(every, key=lambda c: (not c.is_fixture, c.updated_at))
             print(f"(latest conversation {conv.id}, customer {conv.customer_id})", file=sys.stderr)
         events = await engine.trace(conv.id)
+        messages = await engine.messages(conv.id)
     if args.json:
         print_json([e.model_dump() for e in events])
         return 0
+    # Turn N as `fork --turn N` and `compare --turn N` count it: the N-th customer message (a re-run keeps its N).
+    number = {m.id: i for i, m in enumerate((m for m in messages if m.role == "customer"), start=1)}
+    turn_of = {e.turn_id: number[e.message_id] for e in events
+               if e.kind == "turn_started" and getattr(e, "message_id", None) in number}
     start = events[0].at if events else 0
     for e in events:
         data = e.model_dump(exclude={"turn_id", "conversation_id", "at", "kind"})
         brief = ", ".join(f"{k}={plain(v)[:60]}" for k, v in data.items() if v not in (None, [], {}, ""))
-        print(f"+{(e.at - start) / 1000:8.3f}s {e.turn_id} {e.kind:20} {brief}")
+        n = turn_of.get(e.turn_id)
+        print(f"+{(e.at - start) / 1000:8.3f}s {f'turn {n}' if n else '      -':>8} {e.turn_id} {e.kind:20} {brief}")
     return 0

@@ -105,14 +105,22 @@ class SupportConsole(App):
     async def action_quit(self) -> None:
         """Quit; while a turn runs or a decision waits, ask first."""
         console = self.console_screen
-        waiting = console.waiting_decisions()
+        if console.store_open:
+            try:  # the whole queue as the store has it now, not as of the last refresh
+                await console.refresh_queue()
+            except Exception:  # noqa: BLE001 - a store that fails now must not keep a person from quitting
+                pass
+        here, elsewhere = console.waiting_here(), console.waiting_elsewhere()
+        waiting = here + elsewhere
         if not console.busy and not waiting:
             self.exit()
             return
         from support_tui.tui.screens.dialogs import ConfirmDialog
 
+        where = f" ({here} here, {elsewhere} in other conversations)" if here and elsewhere else (
+            " in other conversations" if elsewhere else "")
         what = [w for w in ("a turn is running" if console.busy else "",
-                            f"{waiting} decision{'s' if waiting != 1 else ''} wait{'s' if waiting == 1 else ''}" if waiting else "") if w]
+                            f"{waiting} decision{'s' if waiting != 1 else ''} wait{'s' if waiting == 1 else ''}{where}" if waiting else "") if w]
         question = f"{' and '.join(what).capitalize()}. Quit anyway? (A running turn is cancelled; waiting decisions stay in the store.)"
 
         def answered(yes: bool | None) -> None:

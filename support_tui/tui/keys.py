@@ -13,7 +13,7 @@ APP_BINDINGS = [
 # show=True only for what the footer always offers; the focused area (a tool card, a draft, the
 # queue) adds its own keys, and F1 lists them all.
 CONSOLE_BINDINGS = [
-    Binding("f1,question_mark", "help", "Help", tooltip="every key, by area (this screen)"),
+    Binding("f1", "help", "Help", tooltip="every key, by area (this screen)"),
     Binding("ctrl+g", "focus_pending", "Pending", tooltip="jump to the oldest thing waiting for a decision: a tool call or a draft"),
     Binding("ctrl+o", "pick_customer", "Customer", tooltip="pick a customer; start or resume their conversation"),
     Binding("ctrl+n", "new_conversation", "New conversation", show=False, tooltip="a new conversation with this customer"),

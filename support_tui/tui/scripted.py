@@ -240,7 +240,12 @@ class ScriptedEngine:
         yes = {"yes", "ok", "yes please", "sure"}
         last = [m for m in self.message_log.get(conversation_id, []) if m.role == "customer" and m.text.lower().strip(" .!") not in yes][-1]
         turn_id = f"turn_{next(self._ids)}"
-        return self._emit(conversation_id, self._script(conversation_id, turn_id, last.id, last.text, route_override))
+        events = self._script(conversation_id, turn_id, last.id, last.text, route_override)
+        where = f" with {route_override}" if route_override else ""
+        # As the engine does: the turn itself says it is a re-run (the console posts no line of its own).
+        events.insert(1, Notice(turn_id=turn_id, conversation_id=conversation_id, code="rerun",
+                                message=f"Re-running the customer's request{where}."))
+        return self._emit(conversation_id, events)
 
     async def submit_message(self, conversation_id: str, text: str) -> QueuedMessage:
         self._record("submit_message", conversation_id, text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from rich.cells import cell_len, set_cell_size
 from textual.content import Content
 
 # Skin-tone modifiers, zero-width joiners and emoji/text variation selectors: Rich counts 👍🏽 as two
@@ -23,6 +24,8 @@ def literal(text: object) -> Content:
 
 
 def clip(text: str, width: int) -> str:
-    """One line of at most ``width`` characters."""
+    """One line of at most ``width`` cells (wide characters count two), cut with an ellipsis."""
     text = " ".join(drawable(text).split())
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)).rstrip() + "…"

@@ -137,9 +137,10 @@ class CustomerTurn:
         if route_override:
             decision = replace(decision, agent=route_override, method="override", clarify=False,
                                reason=f"a person sent this to {route_override} (router said {decision.agent})")
-        if self.turn.escalated:
+        if self.turn.escalated and not route_override:
             # Whoever the words suggest, an escalated case is answered by the escalation manager
-            # until a person picks it up: the routing panel says so.
+            # until a person picks it up: the routing panel says so. A person's choice of specialist
+            # (F3) wins: it was ignored, and the customer was told "passing you to a colleague" again.
             held = state.escalation.reason if state.escalation else "escalated"
             decision = replace(decision, agent=ESCALATION_MANAGER, method="escalated", clarify=False,
                                reason=f"the case waits for a person ({held}); the router suggested {decision.agent}"

@@ -114,7 +114,8 @@ class TurnRunner:
 
         last = next((m for m in reversed(customer) if not is_affirmative(m.text)), customer[-1])
         for m in messages:
-            if m.id > last.id and m.role == "ai" and m.status in ("sent", "draft"):
+            # Drafts only: a reply the customer saw stays what it was (it was marked superseded).
+            if m.id > last.id and m.role == "ai" and m.status == "draft":
                 await self.parts.store.set_message(m.id, status="superseded")
         turn = Turn(conv, "customer")
         turn.rerun_of = last.id  # what it answers: a call that already ran for this message is replayed, not run again

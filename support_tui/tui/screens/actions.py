@@ -109,12 +109,41 @@ class ConsoleActions:
             self.refresh_state()
         # The system line and the new state arrive as a ConversationChanged event.
 
+    def pending_here(self: ConsoleScreen) -> list[ToolCallCard | ReplyBubble]:
+        """The open conversation's waiting decisions, oldest first."""
+        return sorted([*self.tools.pending(), *self.chat.drafts()], key=lambda w: w.waiting_since)
+
     def action_focus_pending(self: ConsoleScreen) -> None:
-        targets: list[ToolCallCard | ReplyBubble] = sorted([*self.tools.pending(), *self.chat.drafts()], key=lambda w: w.waiting_since)
-        if not targets:
-            self.notify("Nothing waits for a decision.")
+        """The oldest decision waiting anywhere in the queue: here, or in another conversation, which opens.
+        (It looked in the open conversation only: "Nothing waits" while the queue said 1 waiting.)"""
+        from support_tui.tui.widgets.queue import ConversationQueue, iso_ms
+
+        targets = self.pending_here()
+        current = self.conversation.id if self.conversation else None
+        queues = self.query(ConversationQueue)
+        others = sorted((r for r in (queues.first().rows if queues else []) if r.waiting and r.conversation_id != current),
+                        key=lambda r: iso_ms(r.waiting_since))
+        older_elsewhere = bool(others) and (not targets or iso_ms(others[0].waiting_since) < targets[0].waiting_since)
+        if older_elsewhere and not self.busy:
+            self.open_pending(others[0].conversation_id)
             return
-        target = targets[0]
+        if older_elsewhere:  # opening another conversation would cancel the running turn
+            self.notify(f"An older decision waits in {others[0].customer}'s conversation; Ctrl+G again when "
+                        "this turn ends (Esc cancels it).", severity="warning", markup=False)
+        if targets:
+            self.land_on(targets[0])
+        elif not others:
+            self.notify("Nothing waits for a decision.")
+
+    @work(exclusive=True, group="open", exit_on_error=False)
+    async def open_pending(self: ConsoleScreen, conversation_id: str) -> None:
+        await self.show_conversation(await self.engine.get_conversation(conversation_id))
+        if targets := self.pending_here():
+            self.land_on(targets[0])
+        else:
+            self.notify("Decided meanwhile: nothing waits in this conversation now.")
+
+    def land_on(self: ConsoleScreen, target: ToolCallCard | ReplyBubble) -> None:
         self.show_tab("tab-insight" if isinstance(target, ToolCallCard) else "tab-chat")
 
         def land() -> None:
@@ -181,7 +210,7 @@ class ConsoleActions:
         items = [(name, Content(name.replace("_", " "))) for name in ROUTABLE]
         chosen = await self.app.push_screen_wait(PickerDialog("Re-run the customer's last request with…", items))
         if chosen and self._idle_or_warn():
-            await self.chat.add_system(f"Re-running the customer's last request with {chosen} (route override).", "handoff")
+            # The turn's own notice says "Re-running ... with X": a line here as well posted it twice.
             self.busy = True
             self.turn_text = None
             self.consume(self.engine.rerun_turn(cid, route_override=chosen))
@@ -203,13 +232,14 @@ class ConsoleActions:
             self.notify(f"No scenarios found in {fixtures_dir() / 'scenarios'}.", severity="warning")
             return
         items = [(s["id"], Content.assemble((str(s.get("title") or s["id"]), "bold"),
-                                            (f"  {len(s['customer_texts'])} steps · {s.get('customer_id', '')}", "dim")))
+                                            (f"  {len(s['customer_texts'])} step{'s' * (len(s['customer_texts']) != 1)} · {s.get('customer_id', '')}", "dim")))
                  for s in scenarios]
         chosen = await self.app.push_screen_wait(PickerDialog("Play a scenario", items))
         scenario = next((s for s in scenarios if s["id"] == chosen), None)
         if scenario is None:
             return
         self.scenario, self.scenario_step = scenario, 0
+        self.scenario_customer = str(scenario.get("customer_id") or "") or (self.conversation.customer_id if self.conversation else None)
         self.update_header()
         if scenario.get("customer_id"):
             self.open_customer(str(scenario["customer_id"]), True)

@@ -6,12 +6,12 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, AsyncIterator
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import Reactive, var
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from support_tui.tui.heap import QuietCollector
@@ -23,7 +23,8 @@ from support_tui.tui.screens.dialogs import settle_cursor
 from support_tui.tui.screens.opening import ConversationLoader
 from support_tui.tui.screens.startup import EngineOpener, EngineStartup
 from support_tui.tui.text import drawable
-from support_tui.tui.widgets.conversation import ConversationView, MessageBubble, ReplyBubble
+from support_tui.tui.widgets.composer import Composer
+from support_tui.tui.widgets.conversation import ConversationView, MessageBubble, NewMessagesMark, ReplyBubble
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
 from support_tui.tui.widgets.queue import ConversationQueue
 from support_tui.tui.widgets.sidebar import CustomerCard, StatusLine
@@ -113,6 +114,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         """Messages typed before the engine was ready or while a turn ran, sent in order."""
         self.scenario: dict | None = None
         self.scenario_step = 0
+        self.scenario_customer: str | None = None
+        """The customer the scenario plays as: opening another customer's conversation ends it."""
         self.heap = QuietCollector()
         """Full garbage collections wait for the end of a turn or a quiet minute (see tui/heap.py)."""
         self.set_reactive(ConsoleScreen.speaker, "customer" if demo else "agent")
@@ -130,8 +133,9 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
                 yield ConversationQueue(id="queue")
             with Vertical(id="center-column"):
                 yield ConversationView(id="conversation")
+                yield NewMessagesMark(id="new-below")
                 yield StatusLine(id="status-line").data_bind(ConsoleScreen.ready, ConsoleScreen.busy, ConsoleScreen.speaker)
-                yield Input(placeholder="Type a message and press Enter", id="composer")
+                yield Composer(placeholder="Type a message and press Enter", id="composer")
             with later(VerticalScroll(id="right-column")):
                 yield RoutingPanel(id="routing")
                 yield SentimentPanel(self.settings.escalation_sentiment if self.settings else None, id="sentiment")
@@ -158,8 +162,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         return self.query_one(ToolsPanel)
 
     @property
-    def composer(self) -> Input:
-        return self.query_one("#composer", Input)
+    def composer(self) -> Composer:
+        return self.query_one("#composer", Composer)
 
     @property
     def status(self) -> StatusLine:
@@ -204,6 +208,7 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         if not busy:
             # A moment after the turn's last frames (and not if the next turn has started by then).
             self.set_timer(QUIET_AFTER_TURN_S, self.collect_after_turn)
+            self.call_after_refresh(self.keep_input)  # a widget the turn removed or hid had the focus
             if self.queued:
                 self.call_after_refresh(self.send_queued)
 
@@ -243,36 +248,108 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         self.query_one("#narrow-tabs", TabBar).active = tab
         for name in ("chat", "customer", "insight"):
             self.set_class(tab == f"tab-{name}", f"-show-{name}")
+        if tab == "tab-chat" and self.focused is not self.composer and self.has_class("-narrow"):
+            self.set_focus(self.composer)  # the conversation's tab: typing goes to the box
+        else:
+            self.call_after_refresh(self.keep_input)
+
+    def on_conversation_view_new_below(self, event: ConversationView.NewBelow) -> None:
+        self.query_one(NewMessagesMark).display = event.unseen
+
+    def on_new_messages_mark_pressed(self, event: NewMessagesMark.Pressed) -> None:
+        self.chat.jump_to_end()
 
     def on_tab_bar_activated(self, event: TabBar.Activated) -> None:
         self.show_tab(event.tab_id)
 
-    def waiting_decisions(self) -> int:
+    # input is never lost ---------------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that nothing focused takes (no text box has the focus, no key of the focused area
+        is bound to it) goes to the composer, and the conversation shows. Before, it went nowhere: on the
+        Customer & queue tab, or after a resize, a typed message was lost."""
+        # Not "is a text box focused now": keys a terminal delivers at once were forwarded to the widget that
+        # had the focus before the first of them moved it here, and reach this handler after (a text box
+        # stops the printable keys it takes, so none of those arrive).
+        if not event.is_printable or event.character is None:
+            return
+        if any(key in self.active_bindings for key in event.aliases):
+            return  # the queue's / and s, a tool card's a / e / d, a draft's a / e / r
+        event.stop()
+        event.prevent_default()
+        self.type_into_composer(event.character)
+
+    def type_into_composer(self, character: str) -> None:
+        if self.has_class("-narrow") and not self.has_class("-show-chat"):
+            self.show_tab("tab-chat")
+        # At once, not on the next refresh (``focus()``): the keys typed next must find the composer.
+        self.set_focus(self.composer)
+        self.composer.type_key(character)
+
+    def keep_input(self, tab_follows_focus: bool = False) -> None:
+        """After a layout change (a resize, a tab, a dialog closed, a turn ended): when the focused widget is
+        no longer shown, or nothing has the focus, the composer gets it if it shows, else the shown area's
+        first stop. The focus stayed on hidden widgets before, and the next message typed was lost."""
+        if self.app.screen is not self or not self.is_mounted:
+            return
+        chain = self.focus_chain
+        focused = self.focused
+        if focused is not None and focused in chain:
+            return
+        if tab_follows_focus and focused is not None and self.has_class("-narrow"):
+            # Back to the narrow layout with the focus in a column its tab hides: show that tab.
+            columns = {"center-column": "tab-chat", "left-column": "tab-customer", "right-column": "tab-insight"}
+            tab = next((columns[n.id] for n in focused.ancestors if n.id in columns), None)
+            if tab is not None and not self.has_class(f"-show-{tab.removeprefix('tab-')}"):
+                self.show_tab(tab)
+                return
+        if self.composer in chain:
+            self.set_focus(self.composer)
+        elif chain:
+            self.set_focus(chain[0])
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self.keep_input, True)
+
+    def on_screen_resume(self) -> None:
+        self.call_after_refresh(self.keep_input)
+
+    def waiting_here(self) -> int:
+        """Decisions waiting in the open conversation (as drawn: the newest this console knows)."""
         return len(self.tools.pending()) + len(self.chat.drafts())
 
+    def waiting_elsewhere(self) -> int:
+        """Decisions waiting in the queue's other conversations (as of the queue's last refresh)."""
+        queues = self.query(ConversationQueue)
+        return queues.first().waiting(besides=self.conversation.id if self.conversation else None) if queues else 0
+
+    def waiting_decisions(self) -> int:
+        """Every waiting decision: this conversation's and the whole queue's (Ctrl+Q counted this one's only)."""
+        return self.waiting_here() + self.waiting_elsewhere()
+
     def update_badges(self) -> None:
-        """Pending decisions on the narrow tabs: drafts on Conversation, tool calls on Insight."""
-        drafts, calls = len(self.chat.drafts()), len(self.tools.pending())
+        """Pending decisions on the narrow tabs: drafts on Conversation, tool calls on Insight, the other
+        conversations' on Customer & queue (so the badges add up to the queue's count)."""
+        drafts, calls, others = len(self.chat.drafts()), len(self.tools.pending()), self.waiting_elsewhere()
         tabs = self.query_one("#narrow-tabs", TabBar)
         tabs.set_label("tab-chat", f"Conversation ◆{drafts}" if drafts else "Conversation")
+        tabs.set_label("tab-customer", f"Customer & queue ◆{others}" if others else "Customer & queue")
         tabs.set_label("tab-insight", f"Insight ◆{calls}" if calls else "Insight")
         self.tools.update_subtitle()
 
     # turns ------------------------------------------------------------------------------------------
 
-    @on(Input.Submitted, "#composer")
-    async def submit(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        if not text:
-            return
+    @on(Composer.Sent)
+    async def submit(self, event: Composer.Sent) -> None:
+        # The box was emptied when Enter was pressed: what is typed since is the next message.
+        text = event.text
         if self.conversation is None:
             if not self.store_open and self.start_customer and self.speaker == "customer":
-                event.input.clear()
                 await self.hold_until_open(text)
                 return
+            event.composer.restore(text)
             self.notify("Pick a customer first (Ctrl+O).", severity="warning")
             return
-        event.input.clear()
         if self.speaker == "agent":
             message_id = await self.engine.send_human_message(self.conversation.id, text, by=self.person)
             self.drawn = max(self.drawn, message_id)
@@ -282,6 +359,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
 
     async def start_turn(self, text: str, bubble: MessageBubble | None = None) -> None:
         assert self.conversation is not None
+        if bubble is None:
+            self.chat.jump_to_end()  # a new message: the person wants to see it and its answer
         if not self.ready or self.busy:
             self.queued.append((text, await self.chat.add_message("customer", text, status="queued")))
             self.status.queued = len(self.queued)
@@ -359,7 +438,9 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         if self.reply is not None:
             await self.reply.interrupt(status)
             self.reply = None
-        if self.turn_bubble is not None:
+        if self.turn_bubble is not None and self.turn_bubble.role == "customer":
+            # The message stays unanswered: it says so, with the key that answers it.
+            self.turn_bubble.set_note(f"{status}: not answered · F3 answers it")
             self.turn_bubble.add_class(f"-{status}")
         self.tools.cancel_running()
         await self.chat.add_system(line, "warning" if status == "cancelled" else "error")
@@ -378,12 +459,23 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
                 text, level = line
                 await self.chat.add_system(text.format(by=event.by or "A person", detail=event.detail or event.change), level)
             self.apply_change(event)
+            if event.change == "handed_back":
+                await self.offer_unanswered()
             if event.change == "synced":  # the store's feed: perhaps another console's or a worker's write
                 self.catch_up()
         if event.kind == "conversation_changed" and event.change == "synced":
             self.refresh_for_feed()
         elif event.kind in REFRESHING:
             self.refresh_state()
+
+    async def offer_unanswered(self) -> None:
+        """Back with the AI team: a customer message written while a person held the conversation, and not
+        answered by them, would wait for ever (the AI answers only new messages). Say so, with the key."""
+        bubbles = list(self.chat.query(MessageBubble))
+        last_customer = max((i for i, b in enumerate(bubbles) if b.role == "customer"), default=-1)
+        if last_customer >= 0 and not any(b.role in ("ai", "human") and b.status == "sent" for b in bubbles[last_customer + 1:]):
+            bubbles[last_customer].set_note("not answered · F3 answers it")
+            await self.chat.add_system("The customer's last message has no answer yet: F3 has a specialist answer it.", "warning")
 
     def apply_change(self, event: ConversationChanged) -> None:
         """What a change means for bubbles already drawn (idempotent: live and replayed alike)."""
@@ -410,8 +502,13 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         match event:
             case TurnStarted():
                 self.drawn = max(self.drawn, event.message_id or 0)
+                if live and self.turn_bubble is None:  # a re-run (F3): the message it answers
+                    self.turn_bubble = next((b for b in reversed(self.chat.query(MessageBubble))
+                                             if b.role == "customer" and b.text == event.text), None)
                 if live and self.turn_bubble is not None and event.text != self.turn_bubble.text:
                     self.turn_bubble.set_text(event.text)
+                if live and self.turn_bubble is not None:
+                    self.turn_bubble.set_note(None)
             case SentimentScored():
                 self.query_one(SentimentPanel).show(event)
             case RouteDecided():
@@ -441,9 +538,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
             case ReplyDelta() if live:
                 if self.reply is None:
                     self.reply = await self.chat.start_reply(self.active_agent, event.model)
-                at_end = self.chat.is_vertical_scroll_end
                 await self.reply.append(event.text)
-                self.chat.follow(at_end)
+                self.chat.follow()
             case ReplyReset() if live and self.reply is not None:
                 await self.reply.reset()
             case ReplyCompleted():
@@ -468,5 +564,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
                 if live:
                     if event.status in ("cancelled", "failed"):
                         await self.interrupt_turn(event.status, f"Turn {event.status}{': ' + event.error if event.error else ''}")
+                    elif event.status == "human_active" and self.turn_bubble is not None:
+                        holder = self.conversation.held_by if self.conversation else None
+                        self.turn_bubble.set_note(f"for {drawable(holder)} to answer" if holder else "for a person to answer")
                     self.turn_bubble = None
                     self.busy = False

@@ -18,7 +18,8 @@ OUTCOME_CHOICES = [
     ("abandoned", "abandoned: the customer left"),
     ("escalated", "escalated elsewhere: another team has it"),
 ]
-PRIORITY_CHOICES = [("high", "high"), ("urgent", "urgent"), ("normal", "normal"), ("low", "low")]
+PRIORITY_CHOICES = [("urgent", "urgent"), ("high", "high"), ("normal", "normal"), ("low", "low")]
+"""Most pressing first (it listed high before urgent)."""
 DENY_PROMPT = "Why? For the agent and the trace only: the customer never sees these words"
 
 

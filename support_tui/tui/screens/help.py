@@ -1,4 +1,4 @@
-"""The help screen (F1 or ?): every key of the console, by area, from the bindings themselves."""
+"""The help screen (F1): every key of the console, by area, from the bindings themselves."""
 
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def help_sections() -> list[tuple[str, list[Binding]]]:
     """Every area's bindings, in the order a person meets them."""
     from support_tui.tui.keys import APP_BINDINGS, CONSOLE_BINDINGS
     from support_tui.tui.screens.trace import TraceDialog
+    from support_tui.tui.widgets.composer import Composer
     from support_tui.tui.widgets.conversation import ReplyBubble
     from support_tui.tui.widgets.queue import ConversationQueue
     from support_tui.tui.widgets.tools import ToolCallCard
@@ -43,6 +44,8 @@ def help_sections() -> list[tuple[str, list[Binding]]]:
 
     return [
         ("Console", shown(CONSOLE_BINDINGS)),
+        ("Composer", [Binding("enter", "", "Send", tooltip="send what is in the box, once (typing on goes into the next message)"),
+                      *shown(Composer.BINDINGS)]),
         ("A tool call waiting for approval (Tools panel)", shown(ToolCallCard.BINDINGS)),
         ("A draft reply (supervised mode)", shown(ReplyBubble.BINDINGS)),
         ("Queue", [*shown(ConversationQueue.BINDINGS), Binding("enter", "", "Open the highlighted conversation")]),
@@ -72,7 +75,7 @@ def help_plain(width: int = 100) -> str:
 
 
 class HelpScreen(Dialog):
-    """Every key by area; Esc, F1 or ? closes."""
+    """Every key by area; Esc, F1, ? or q closes."""
 
     BINDINGS = [Binding("f1,question_mark,q", "cancel", "Close", show=False)]
 

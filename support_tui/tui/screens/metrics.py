@@ -226,8 +226,11 @@ class MetricsScreen(Screen):
             table = self.query_one(table_id, DataTable)
             table.clear()
             for g in groups:
+                # The store groups conversations no model answered (a person only, or no turn yet) under "none":
+                # read as a model called "none".
+                name = Text("no AI reply", style="italic") if table_id == "#table-models" and g.name == "none" else Text(g.name)
                 table.add_row(
-                    Text(g.name), *(Text(v, justify="right") for v in (
+                    name, *(Text(v, justify="right") for v in (
                         str(g.conversations), str(g.resolved), percent(g.resolution_rate), str(g.escalated),
                         tokens(g.prompt_tokens + g.completion_tokens), f"{g.cost_usd:.3f}",
                     ))

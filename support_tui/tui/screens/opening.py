@@ -36,6 +36,15 @@ class ConversationLoader:
         """Draw a conversation from its stored messages, and rebuild the panels from its trace."""
         if self.busy:
             self.workers.cancel_group(self, "turn")
+        before = self.conversation
+        if before is not None and before.id != conv.id and before.mode != conv.mode:
+            # The mode is the conversation's: it changed with the conversation, silently, before.
+            self.notify(f"This conversation is in {conv.mode} mode (the one before was {before.mode})"
+                        + (": AI replies wait as drafts." if conv.mode == "supervised" else ": AI replies go out at once."),
+                        title=f"Mode: {conv.mode}", severity="warning")
+        if self.scenario is not None and conv.customer_id != self.scenario_customer:
+            # Another customer: the scenario's tag (and F8's next step) stayed on their header before.
+            self.scenario, self.scenario_step, self.scenario_customer = None, 0, None
         self.conversation, self.model_in_use, self.active_agent, self.reply = conv, None, None, None
         self.turn_bubble, self.queued = None, []
         self.status.usage, self.status.turns, self.status.latency_ms, self.status.queued = None, 0, 0.0, 0
@@ -133,7 +142,8 @@ class ConversationLoader:
             messages = await self.engine.messages(conv.id)
             if current is not None and conv.id == current.id:
                 self.mark_seen(conv.id, messages)
-            pending = len(await self.engine.pending_tool_calls(conv.id))
+            pending = await self.engine.pending_tool_calls(conv.id)
             name = self.names.get(conv.customer_id, conv.customer_id)
             rows.append(queue_row(conv, name, messages, pending, self.seen.get(conv.id), rank))
         self.query_one(ConversationQueue).show(rows, current.id if current else None)
+        self.update_badges()

@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Button, Static
 
 from support_tui.tui.messages import DraftDecision
@@ -22,7 +24,7 @@ ROLE_TITLES = {"customer": "Customer", "ai": "AI", "human": "Agent", "system": "
 
 
 def message_header(role: str, agent: str | None, model: str | None, status: str, *,
-                   edited_by: str | None = None, stale: bool = False) -> Content:
+                   edited_by: str | None = None, stale: bool = False, note: str | None = None) -> Content:
     """Who wrote a message: role, for the AI which specialist and model, and a person's edit."""
     parts: list[str | tuple[str, str]] = [(ROLE_TITLES.get(role, role), "bold")]
     if edited_by:
@@ -35,6 +37,8 @@ def message_header(role: str, agent: str | None, model: str | None, status: str,
         parts += ["  ", (f"[{status}]", "bold reverse")]
     if stale and status == "draft":
         parts += ["  ", ("[stale: the customer wrote since]", "bold $text-warning")]
+    if note:
+        parts += ["  ", (f"[{note}]", "bold $text-warning")]
     return Content.assemble(*parts)
 
 
@@ -141,9 +145,17 @@ class MessageBubble(Vertical):
         """The person who edited this AI draft before it was sent."""
         self.stale = False
         """A draft the customer wrote after: it is not sent without a look."""
+        self.note: str | None = None
+        """What became of a customer message with no answer (cancelled, held by a person), with the key."""
 
     def header(self) -> Content:
-        return message_header(self.role, self.agent, self.model, self.status, edited_by=self.edited_by, stale=self.stale)
+        return message_header(self.role, self.agent, self.model, self.status, edited_by=self.edited_by, stale=self.stale,
+                              note=self.note)
+
+    def set_note(self, note: str | None) -> None:
+        self.note = note
+        if self.is_mounted:
+            self.refresh_header()
 
     def compose(self) -> ComposeResult:
         yield Static(self.header(), classes="bubble-header")
@@ -301,17 +313,66 @@ class SystemLine(Static):
         super().__init__(Content.assemble(("── ", "dim"), literal(text)), classes=f"system-line -{level}")
 
 
-class ConversationView(VerticalScroll):
-    """The messages of the open conversation, newest at the bottom, kept in view while streaming."""
+class NewMessagesMark(Static):
+    """Under the conversation while new messages arrived below where the reader scrolled; a click follows again."""
 
-    def follow(self, was_at_end: bool = True) -> None:
-        """Keep the newest message in view, unless the reader scrolled up."""
-        if was_at_end:
+    class Pressed(Message):
+        """The mark was clicked."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(Content("▼ new messages below (click, or End in the conversation)"), id=id)
+
+    def on_click(self) -> None:
+        self.post_message(self.Pressed())
+
+
+class ConversationView(VerticalScroll):
+    """The messages of the open conversation, newest at the bottom, kept in view while streaming.
+
+    It follows new messages until the reader scrolls up, and again once they scroll back to the end;
+    meanwhile ``unseen`` is set (the screen shows a "new messages" mark). Following was decided per message
+    from the scroll position before it: a dialog's or a stream's layout lag left new turns below the fold.
+    """
+
+    following: var[bool] = var(True)
+    """New messages scroll into view (the reader has not scrolled up)."""
+    unseen: var[bool] = var(False)
+    """Something was added below while the reader had scrolled up."""
+
+    class NewBelow(Message):
+        """``unseen`` changed: the screen shows or hides its mark."""
+
+        def __init__(self, unseen: bool) -> None:
+            self.unseen = unseen
+            super().__init__()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Content that grows leaves scroll_y alone; content that shrinks clamps it to the end: only the
+        # reader (keys, wheel, scrollbar, a jump to a draft) moves it above the end.
+        self.following = new_value >= self.max_scroll_y - 1
+        if self.following:
+            self.unseen = False
+
+    def watch_unseen(self, unseen: bool) -> None:
+        self.post_message(self.NewBelow(unseen))
+
+    def follow(self) -> None:
+        """Keep the newest message in view, unless the reader scrolled up (then mark it unseen)."""
+        if self.following:
             self.call_after_refresh(self.scroll_end, animate=False)
+        else:
+            self.unseen = True
+
+    def jump_to_end(self) -> None:
+        """Follow again from here (the mark clicked, or the person sent a message)."""
+        self.following, self.unseen = True, False
+        self.scroll_end(animate=False)
 
     async def clear(self) -> None:
         await self.remove_children()
         self.scroll_home(animate=False)
+        self.following, self.unseen = True, False
 
     async def add_message(self, role: str, text: str, **kwargs) -> MessageBubble:
         status = kwargs.get("status", "sent")
@@ -322,21 +383,18 @@ class ConversationView(VerticalScroll):
             bubble = MessageBubble(role, text, **kwargs)
             if status != "sent":
                 bubble.add_class(f"-{status}")
-        at_end = self.is_vertical_scroll_end
         await self.mount(bubble)
-        self.follow(at_end)
+        self.follow()
         return bubble
 
     async def add_system(self, text: str, level: str = "info") -> None:
-        at_end = self.is_vertical_scroll_end
         await self.mount(SystemLine(text, level))
-        self.follow(at_end)
+        self.follow()
 
     async def start_reply(self, agent: str | None, model: str | None) -> ReplyBubble:
         bubble = ReplyBubble(agent=agent, model=model)
-        at_end = self.is_vertical_scroll_end
         await self.mount(bubble)
-        self.follow(at_end)
+        self.follow()
         return bubble
 
     def draft(self, message_id: int) -> ReplyBubble | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -42,6 +43,8 @@ class QueueRow:
     """Position in the engine's order (escalated first, by priority)."""
     held_by: str | None = None
     """The person whose claim holds the conversation (a take-over on any console)."""
+    waiting_since: str | None = None
+    """ISO time the oldest of its waiting decisions began waiting (Ctrl+G goes to the oldest in the queue)."""
 
     def matches(self, words: list[str]) -> bool:
         hay = f"{self.conversation_id} {self.customer} {self.status} {self.priority or ''} {self.subject}".lower()
@@ -133,16 +136,23 @@ class ConversationQueue(Vertical):
         )
         name_style = "bold $text-accent" if active else "bold"
         today = max((r.last_at[:10] for r in self.rows), default="")
-        first = Content.assemble(flags, " ", (clip(row.customer, 22).ljust(22), name_style), (" " + clock(row.last_at, today), "dim"))
+        # Each of the two lines fits the column, cut with an ellipsis: a line that wrapped put the time on a
+        # line of its own, and rows whose subjects were cut read as identical conversations.
+        width = self.options.scrollable_content_region.width or 34
+        time = " " + clock(row.last_at, today)
+        name_room = max(width - flags.cell_length - 1 - len(time), 4)
+        first = Content.assemble(flags, " ", (clip(row.customer, name_room).ljust(min(22, name_room)), name_style),
+                                 (time, "dim"))
         second = Content.assemble(
             "  ", (short_id(row.conversation_id), "dim"), " ", (row.status, "italic"),
             (f" {row.priority}" if row.priority else "", PRIORITY_STYLE.get(row.priority or "", "")),
             (f" held by {clip(row.held_by, 14)}" if row.held_by else " human" if row.human else "", "$warning"),
         )
-        # One line each: the subject gets what the row leaves (a wrapped row read as two conversations).
-        room = max((self.options.scrollable_content_region.width or 34) - second.cell_length - 3, 8)
-        second = Content.assemble(second, "  ", clip(row.subject, room))
-        return Content("\n").join([first, second])
+        room = width - second.cell_length - 2
+        if room >= 8:
+            second = Content.assemble(second, "  ", clip(row.subject, room))
+        lines = [line.truncate(width, ellipsis=True) if line.cell_length > width else line for line in (first, second)]
+        return Content("\n").join(lines)
 
     def _redraw(self) -> None:
         self.has_drawn = True
@@ -151,18 +161,37 @@ class ConversationQueue(Vertical):
         options.clear_options()
         rows = self._ordered()
         options.add_options([Option(self._prompt(r), id=r.conversation_id) for r in rows])
-        waiting = sum(1 for r in self.rows if r.waiting)
-        self.border_subtitle = f"{len(self.rows)} open · {waiting} waiting · by {self.sort}"
+        # Decisions, not conversations: the same count as the tab badges and Ctrl+Q's question.
+        self.border_subtitle = f"{len(self.rows)} open · {self.waiting()} waiting · by {self.sort}"
         ids = [r.conversation_id for r in rows]
         for wanted in (highlighted, self.current):
             if wanted in ids:
                 options.highlighted = ids.index(wanted)
                 break
 
+    def waiting(self, *, besides: str | None = None) -> int:
+        """Decisions waiting in the queue's conversations (all, or all but ``besides``)."""
+        return sum(r.waiting for r in self.rows if r.conversation_id != besides)
+
     def action_filter(self) -> None:
         box = self.query_one("#queue-filter", Input)
         box.display = True
         box.focus()
+
+    def on_resize(self) -> None:
+        if self.has_drawn:
+            self._redraw()  # the rows are cut to the column's width
+
+    def on_key(self, event: events.Key) -> None:
+        """Esc in the filter closes it (and shows every row again); it reached the screen's cancel before."""
+        box = self.query_one("#queue-filter", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            event.prevent_default()
+            box.value = ""
+            box.display = False
+            self._redraw()
+            self.options.focus()
 
     def action_sort(self) -> None:
         self.sort = SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)]
@@ -188,13 +217,25 @@ class ConversationQueue(Vertical):
         return str(self.options.get_option_at_index(index).prompt)
 
 
-def queue_row(conv, customer: str, messages: list, pending: int, seen: int | None, rank: int) -> QueueRow:
-    """Build a row from a conversation, its messages and how many calls wait (``seen``: last message id read)."""
+def queue_row(conv, customer: str, messages: list, pending: list, seen: int | None, rank: int) -> QueueRow:
+    """Build a row from a conversation, its messages and its waiting tool calls (``seen``: last message id read)."""
     customer_messages = [m for m in messages if m.role == "customer"]
-    drafts = sum(1 for m in messages if m.status == "draft")
+    draft_times = [m.created_at for m in messages if m.status == "draft"]
+    since = min([*draft_times, *(p.created_at for p in pending)], default=None)
     subject = customer_messages[0].text if customer_messages else (f"with {conv.agent}" if conv.agent else "no message yet")
     last = messages[-1].created_at if messages else conv.updated_at
     unread = bool(customer_messages) and (seen is None or customer_messages[-1].id > seen)
     return QueueRow(conversation_id=conv.id, customer=drawable(customer), status=conv.status, priority=conv.priority,
-                    last_at=last, subject=drawable(subject), unread=unread, waiting=pending + drafts,
-                    human=conv.handled_by == "human", rank=rank, held_by=drawable(conv.held_by) if conv.held_by else None)
+                    last_at=last, subject=drawable(subject), unread=unread, waiting=len(pending) + len(draft_times),
+                    human=conv.handled_by == "human", rank=rank, held_by=drawable(conv.held_by) if conv.held_by else None,
+                    waiting_since=since)
+
+
+def iso_ms(iso: str | None) -> float:
+    """An ISO time as milliseconds since the epoch (the events' clock); unreadable: never the oldest."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(iso or "").timestamp() * 1000
+    except ValueError:
+        return float("inf")

@@ -46,6 +46,8 @@ class TabBar(Widget):
             self.refresh()
 
     def watch_active(self, active: str) -> None:
+        # A ``var`` does not repaint: F10 changed the content while the highlight stayed on the first tab.
+        self.refresh()
         self.post_message(self.Activated(active))
 
     def _spans(self) -> list[tuple[str, str, int, int]]:

@@ -112,6 +112,7 @@ class ToolCallCard(Vertical):
         self.detail = Content.assemble(*parts)
         self.query_one(".tool-detail", Static).update(self.detail)
         ApprovalActions.show_in(self, event.status == "pending_approval")
+        self.refresh_bindings()
         self.set_open(self.is_open or event.status in ("pending_approval", "blocked", "error"))
 
     def resolved(self) -> None:
@@ -124,7 +125,14 @@ class ToolCallCard(Vertical):
         self.status = status
         self.add_class(f"-{status}")
         ApprovalActions.show_in(self, False)
+        self.refresh_bindings()
         self._refresh_title()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Approve/Edit/Deny exist only while the call waits: a finished card offered them in the footer."""
+        if action == "decide":
+            return self.status == "pending_approval"
+        return True
 
     def action_decide(self, action: str) -> None:
         if self.status == "pending_approval":
