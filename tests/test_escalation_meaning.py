@@ -149,3 +149,17 @@ def test_eval_escalation_bad_input(tmp_path, capsys, content, message) -> None:
     assert main(["eval", "escalation", "--data", str(path), "--json"]) == 2
     captured = capsys.readouterr()
     assert message in captured.err and "Traceback" not in captured.err and captured.out == ""
+
+
+def test_eval_escalation_for_a_vip_reads_ordinary_requests_with_the_intent_layer(tmp_path, capsys) -> None:
+    rows = [{"text": "I bought some boots but they are the wrong colour", "escalate": False},
+            {"text": "I'm furious, this is the third time the order is wrong and nobody helps", "escalate": True}]
+    path = tmp_path / "vip.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    assert main(["eval", "escalation", "--data", str(path), "--tier", "vip", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"] == {"tp": 1, "fp": 0, "fn": 0, "tn": 1}, data["misses"]
+    # Without the intent layer's reading the same wrong-colour message would hand a VIP over.
+    verdict = assess_opening(rows[0]["text"], human_request=False, tier="vip")
+    assert verdict is not None and verdict.rule == "vip_negative"
+    assert assess_opening(rows[0]["text"], human_request=False, tier="vip", ordinary_request=True) is None
