@@ -127,17 +127,21 @@ def register_escalation(suites: argparse._SubParsersAction) -> None:
     escalation = suites.add_parser(
         "escalation",
         help="precision and recall of escalation on opening messages",
-        description="Judge each message as the opening of a fresh conversation with a standard-tier customer, "
+        description="Judge each message as the opening of a fresh conversation with a customer of --tier (standard), "
         "exactly as the engine does (sentiment, the human-request detector, the escalation rules).",
     )
     escalation.add_argument("--data", type=Path, required=True, help='JSON lines of {"text": ..., "escalate": true|false}')
+    escalation.add_argument("--tier", default="standard", help="the customer's tier (premium and vip customers who are "
+                            "unhappy are handed over; the shop's intent layer says which messages are ordinary requests)")
     escalation.add_argument("--json", action="store_true", help="print one JSON object")
     escalation.set_defaults(func=escalation_command)
 
 
 def escalation_command(args: argparse.Namespace) -> int:
     from support_tui.core.evaluation.escalation import evaluate_openings, load_escalation_cases
+    from support_tui.core.factory import intent_classifier
     from support_tui.core.human_request import HumanRequestDetector
+    from support_tui.core.settings import Settings
     from support_tui.core.kb.embedder import Embedder
 
     try:
@@ -145,7 +149,9 @@ def escalation_command(args: argparse.Namespace) -> int:
     except DatasetError as exc:
         raise UserError(str(exc)) from None
     started = time.perf_counter()
-    report = evaluate_openings(cases, HumanRequestDetector(Embedder()))
+    embedder = Embedder()
+    report = evaluate_openings(cases, HumanRequestDetector(embedder), tier=args.tier,
+                               intents=intent_classifier(Settings().shop, embedder))
     seconds = time.perf_counter() - started
     if args.json:
         print(json.dumps({**report.to_dict(), "seconds": round(seconds, 3)}, ensure_ascii=False))
