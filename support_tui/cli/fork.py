@@ -13,7 +13,7 @@ from support_tui.cli import UserError
 from support_tui.cli._common import engine_session, plain, print_json, require_conversation
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fork = sub.add_parser(
         "fork", help="run turn N of a conversation again, as a new linked conversation, on a copy of the shop as it was then",
         description="The fork copies the messages before turn N (the N-th customer message, from 1) into a new "
@@ -83,19 +83,19 @@ async def fork_command(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"conversation_id": fork.conversation_id, "parent_id": fork.parent_id, "forked_at_turn": fork.turn,
                     "text": fork.text, "model": fork.model, "route": fork.route,
-                    "replayed": [r.model_dump() for r in fork.replayed], "turn": summary})
-        return 1 if summary["status"] == "failed" else 0
+                    "replayed": [r.model_dump() for r in fork.replayed], "turn": summary.to_json()})
+        return 1 if summary.status == "failed" else 0
     notice = next((e for e in fork.events if getattr(e, "code", None) == "forked"), None)
     print(f"Fork {fork.conversation_id} of {fork.parent_id} at turn {fork.turn}", file=sys.stderr)
     if notice is not None:
         print(f"  {plain(getattr(notice, 'message', ''))}", file=sys.stderr)
-    route = summary["route"] or {}
-    print(f"[{plain(route.get('agent'))} · {plain(summary['model'])}] customer: {plain(fork.text)}", file=sys.stderr)
-    for call in summary["tool_calls"]:
-        print(f"  tool {plain(call['name'])} {plain(call['arguments'])} -> {call['status']}"
-              + (f" ({plain(call['rule'])})" if call["rule"] else ""), file=sys.stderr)
-    print(plain(summary["reply"] or ""))
-    return 1 if summary["status"] == "failed" else 0
+    route = summary.route
+    print(f"[{plain(route.agent if route else None)} · {plain(summary.model)}] customer: {plain(fork.text)}", file=sys.stderr)
+    for call in summary.tool_calls:
+        print(f"  tool {plain(call.name)} {plain(call.arguments)} -> {call.status}"
+              + (f" ({plain(call.rule)})" if call.rule else ""), file=sys.stderr)
+    print(plain(summary.reply or ""))
+    return 1 if summary.status == "failed" else 0
 
 
 async def compare_command(args: argparse.Namespace) -> int:
