@@ -110,7 +110,7 @@ class TurnRunner:
         customer = [m for m in messages if m.role == "customer"]
         if not customer:
             raise LookupError("this conversation has no customer message to re-run")
-        from support_tui.core.turn.confirmation import is_affirmative
+        from support_tui.core.language import is_affirmative
 
         last = next((m for m in reversed(customer) if not is_affirmative(m.text)), customer[-1])
         for m in messages:
