@@ -71,6 +71,7 @@ def _pair(value: str | None, what: str) -> list[str]:
 
 
 async def fork_command(args: argparse.Namespace) -> int:
+    from support_tui.core.events import Notice
     from support_tui.core.turn.summary import summarise_turn
 
     async with engine_session() as engine:
@@ -85,10 +86,10 @@ async def fork_command(args: argparse.Namespace) -> int:
                     "text": fork.text, "model": fork.model, "route": fork.route,
                     "replayed": [r.model_dump() for r in fork.replayed], "turn": summary.to_json()})
         return 1 if summary.status == "failed" else 0
-    notice = next((e for e in fork.events if getattr(e, "code", None) == "forked"), None)
+    notice = next((e for e in fork.events if isinstance(e, Notice) and e.code == "forked"), None)
     print(f"Fork {fork.conversation_id} of {fork.parent_id} at turn {fork.turn}", file=sys.stderr)
     if notice is not None:
-        print(f"  {plain(getattr(notice, 'message', ''))}", file=sys.stderr)
+        print(f"  {plain(notice.message)}", file=sys.stderr)
     route = summary.route
     print(f"[{plain(route.agent if route else None)} · {plain(summary.model)}] customer: {plain(fork.text)}", file=sys.stderr)
     for call in summary.tool_calls:
