@@ -297,6 +297,6 @@ async def test_fork_and_compare_on_a_postgres_shop_run_on_sandboxes(pg_engine):
     assert await engine.shop.db.scalar("SELECT COUNT(*) FROM returns WHERE customer_id = 'cust_12345'") == live
 
     comparison = await engine.compare(conv.id, turn=1, routes=["order_tracking", "billing_payment"])
-    assert [r.summary["route"]["agent"] for r in comparison.runs] == ["order_tracking", "billing_payment"]
+    assert [r.summary.route.agent for r in comparison.runs if r.summary.route] == ["order_tracking", "billing_payment"]
     assert all(any(isinstance(e, ReplyCompleted) for e in r.events) for r in comparison.runs)
     assert await engine.shop.db.scalar("SELECT COUNT(*) FROM returns WHERE customer_id = 'cust_12345'") == live

@@ -8,13 +8,14 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from support_tui.cli import UserError
 from support_tui.core.evaluation import ClassificationReport, DatasetError, classification_report, load_labelled
 from support_tui.core.specialists import ROUTABLE
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("eval", help="measure the engine on labelled data")
     suites = parser.add_subparsers(dest="eval_command", metavar="SUITE")
     parser.set_defaults(func=lambda args: _missing_suite())
@@ -33,7 +34,7 @@ def _missing_suite() -> int:
     raise UserError("eval needs a suite, e.g. `support-tui eval routing --data FILE.jsonl`")
 
 
-def register_routing(suites: argparse._SubParsersAction) -> None:
+def register_routing(suites: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     routing = suites.add_parser("routing", help="accuracy of a router on JSON lines with text/opening and label")
     routing.add_argument("--data", type=Path, required=True, help="JSON lines with the message field and label")
     routing.add_argument("--router", choices=("embedding", "keyword", "llm"), default="embedding")
@@ -52,7 +53,7 @@ def routing_command(args: argparse.Namespace) -> int:
     texts = [r.text for r in rows]
     started = time.perf_counter()
     notes: list[str] = []
-    extra: dict = {}
+    extra: dict[str, Any] = {}
     if args.router == "keyword":
         from support_tui.core.routing import KeywordRouter
 
@@ -72,7 +73,7 @@ def routing_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _route_embedding(texts: list[str], notes: list[str], extra: dict, use_fitted: bool) -> tuple[list[str], list[float]]:
+def _route_embedding(texts: list[str], notes: list[str], extra: dict[str, Any], use_fitted: bool) -> tuple[list[str], list[float]]:
     from support_tui.core.kb.embedder import Embedder
     from support_tui.core.paths import DataPaths
     from support_tui.core.routing import EmbeddingRouter
@@ -123,7 +124,7 @@ def _print_report(report: ClassificationReport, args: argparse.Namespace, second
     console.print(confusion)
 
 
-def register_escalation(suites: argparse._SubParsersAction) -> None:
+def register_escalation(suites: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     escalation = suites.add_parser(
         "escalation",
         help="precision and recall of escalation on opening messages",
@@ -170,7 +171,7 @@ def escalation_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_scenarios(suites: argparse._SubParsersAction) -> None:
+def register_scenarios(suites: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scenarios = suites.add_parser(
         "scenarios",
         help="play the scripted scenarios and check what the engine did",
