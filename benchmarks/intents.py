@@ -41,6 +41,7 @@ def main() -> int:
     parser.add_argument("--answer", type=float, nargs="*", default=[0.5, 0.55, 0.6, 0.65, 0.7, 0.75])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--decline", type=float, default=None, help="the off-topic threshold below answer")
+    parser.add_argument("--per-intent", action="store_true", help="at the last --answer, each line intent's right rate, weakest first")
     args = parser.parse_args()
     from support_tui.core.kb.embedder import Embedder
 
@@ -66,19 +67,28 @@ def main() -> int:
     for answer in args.answer:
         classifier.answer = answer
         counts: Counter[str] = Counter()
+        per_intent: dict[str, Counter[str]] = {}
         for line, (probs, sims, held) in zip(lines, readings):
             reading = classifier.decide(probs, np.where(held, -1.0, sims))
             off_topic = line.get("intent") == "off_topic"
+            tally = per_intent.setdefault(str(line.get("intent")), Counter())
+            tally["n"] += 1
             if reading.decision == "answer":
-                counts["right" if accepted(catalog.spec(reading.intent or ""), line) else "wrong"] += 1
+                verdict = "right" if accepted(catalog.spec(reading.intent or ""), line) else "wrong"
+                counts[verdict] += 1
+                tally[verdict] += 1
             elif reading.decision == "decline":
                 counts["declined" if off_topic else "refused"] += 1
+                tally["right"] += off_topic
             else:
                 counts[reading.decision] += 1
                 counts["off-topic asked"] += off_topic
         n = len(lines)
         print(f"answer>={answer:.2f}  " + "  ".join(f"{k} {counts[k] / n:.3f}" for k in
                                                  ("right", "wrong", "ask", "rephrase", "declined", "refused", "off-topic asked")))
+    if args.per_intent:
+        for name, tally in sorted(per_intent.items(), key=lambda kv: kv[1]["right"] / kv[1]["n"]):
+            print(f"  {name:40s} n {tally['n']:3d}  right {tally['right'] / tally['n']:.2f}  wrong {tally['wrong'] / tally['n']:.2f}")
     return 0
 
 
