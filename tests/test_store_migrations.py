@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
 from support_tui.core.store import Database, PostgresSupportStore, SQLiteSupportStore
 from support_tui.core.store.migrations import Migration, MigrationError, check_migrations, pending
+from support_tui.core.store import postgres_store, sqlite_store
 from support_tui.core.store.postgres_store import MIGRATIONS as PG_MIGRATIONS
+from support_tui.core.store.sql.migrate import SUPPORT_VERSIONS, head, number
 from support_tui.core.store.sqlite_store import MIGRATIONS
 
 SUPPORT_TABLES = {"conversations", "messages", "turns", "events", "pending_tool_calls", "ratings", "customer_memory"}
@@ -41,8 +45,10 @@ async def test_a_fresh_database_sets_itself_up_on_first_use(tmp_path):
         assert await store.schema_version() == len(MIGRATIONS) == await store.migrate()
     finally:
         await db.close()
-    assert SUPPORT_TABLES | {"schema_version"} <= _tables(path)
+    assert SUPPORT_TABLES | {"schema_version", "alembic_version_support"} <= _tables(path)
     assert _versions(path) == [("support", m.version, m.name) for m in MIGRATIONS]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version_support").fetchall() == [("support_0006",)]
 
 
 async def test_applying_twice_and_reopening_change_nothing(tmp_path):
@@ -106,11 +112,27 @@ async def test_two_stores_migrating_one_file_at_once(tmp_path):
     assert len(_versions(path)) == len(MIGRATIONS)
 
 
+def broken_versions(tmp_path, monkeypatch, module) -> None:
+    """The support revisions plus one whose second statement fails, in place of the real folder for ``module``."""
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    shutil.copy(SUPPORT_VERSIONS / "support_0006_baseline.py", folder)
+    (folder / "support_0007_broken.py").write_text(
+        'from alembic import op\nrevision = "support_0007"\ndown_revision = "support_0006"\n'
+        'branch_labels = depends_on = None\n\n\ndef upgrade():\n'
+        '    op.execute("CREATE TABLE extra (x integer)")\n    op.execute("NOT SQL")\n')
+    monkeypatch.setattr(module, "SUPPORT_VERSIONS", folder)
+
+
+def test_the_baseline_is_the_release_schema_and_the_head():
+    assert head(SUPPORT_VERSIONS) == "support_0006" and number(head(SUPPORT_VERSIONS)) == len(MIGRATIONS)
+
+
 async def test_a_database_newer_than_the_code_is_refused(tmp_path):
     path = tmp_path / "newer.db"
     db = await Database.open(path)
     await SQLiteSupportStore(db).migrate()
-    await db.write("INSERT INTO schema_version VALUES ('support', ?, 'from the future', 'x')", (len(MIGRATIONS) + 1,))
+    await db.write("UPDATE alembic_version_support SET version_num = 'support_9999'")
     await db.close()
     db = await Database.open(path)
     try:
@@ -120,15 +142,13 @@ async def test_a_database_newer_than_the_code_is_refused(tmp_path):
         await db.close()
 
 
-async def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path):
-    class Broken(SQLiteSupportStore):
-        migrations = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "broken", ("CREATE TABLE extra (x)", "NOT SQL")))
-
+async def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    broken_versions(tmp_path, monkeypatch, sqlite_store)
     path = tmp_path / "broken.db"
     db = await Database.open(path)
     try:
-        with pytest.raises(sqlite3.OperationalError):
-            await Broken(db).migrate()
+        with pytest.raises(DBAPIError):
+            await SQLiteSupportStore(db).migrate()
     finally:
         await db.close()
     assert _tables(path) == set()
@@ -214,8 +234,7 @@ async def test_postgres_a_database_newer_than_the_code_is_refused(pg):
     try:
         await store.migrate()
         async with store.connection() as conn:
-            await conn.execute("INSERT INTO schema_version VALUES ('support', $1, 'from the future', 'x')",
-                               len(PG_MIGRATIONS) + 1)
+            await conn.execute("UPDATE alembic_version_support SET version_num = 'support_9999'")
     finally:
         await store.close()
     store = PostgresSupportStore(pg.url)
@@ -226,15 +245,11 @@ async def test_postgres_a_database_newer_than_the_code_is_refused(pg):
         await store.close()
 
 
-async def test_postgres_a_failing_migration_leaves_the_database_as_it_was(pg):
-    import asyncpg
-
-    class Broken(PostgresSupportStore):
-        migrations = (*PG_MIGRATIONS, Migration(len(PG_MIGRATIONS) + 1, "broken", ("CREATE TABLE extra (x int)", "NOT SQL")))
-
-    store = Broken(pg.url)
+async def test_postgres_a_failing_migration_leaves_the_database_as_it_was(pg, tmp_path, monkeypatch):
+    broken_versions(tmp_path, monkeypatch, postgres_store)
+    store = PostgresSupportStore(pg.url)
     try:
-        with pytest.raises(asyncpg.PostgresSyntaxError):
+        with pytest.raises(DBAPIError):
             await store.migrate()
     finally:
         await store.close()

@@ -30,7 +30,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from support_tui.core.events import Event, event_from_json
-from support_tui.core.store.migrations import Migration, pending
+from support_tui.core.store.migrations import Migration
+from support_tui.core.store.sql.engines import postgres_engine
+from support_tui.core.store.sql.migrate import SUPPORT_VERSIONS, head, migrate_engine, number, version_table
 from support_tui.core.store.postgres_queue import NOW as POSTGRES_NOW, PRESENCE_MIGRATION, QUEUE_MIGRATION, PostgresTurnQueue
 from support_tui.core.store.records import (
     METRIC_EVENT_KINDS,
@@ -60,14 +62,6 @@ COMPONENT = "support"
 CHANGES_CHANNEL = "support_changes"
 """The LISTEN/NOTIFY channel the store's triggers notify with a conversation id on every write to it."""
 
-MIGRATION_LOCK = 0x5355_5050_4F52_5401
-"""The advisory lock key every migrator of a database takes (``pg_advisory_xact_lock``)."""
-
-SCHEMA_VERSION_TABLE = (
-    "CREATE TABLE IF NOT EXISTS schema_version ("
-    " component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL,"
-    " PRIMARY KEY (component, version))"
-)
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "support records", (
@@ -190,8 +184,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "queued turns: customers' messages wait in turn_jobs for a worker; one reply per message", QUEUE_MIGRATION),
     Migration(6, "a dead worker's claims are taken over at once: claims by a present worker are watched", PRESENCE_MIGRATION),
 )
-"""The support schema in PostgreSQL, oldest first, step for step with ``sqlite_store.MIGRATIONS``.
-Never edit a shipped migration: append one (and the same step to the SQLite list)."""
+"""The support schema in PostgreSQL as the release before Alembic made it, step for step with
+``sqlite_store.MIGRATIONS``: the baseline revision applies what a database lacks of it."""
 
 CONVERSATION_FIELDS = frozenset(ConversationInfo.model_fields) - {"id"}
 """Columns ``update_conversation`` may set."""
@@ -324,8 +318,6 @@ class PostgresSupportStore(PostgresTurnQueue):
     so the same tests show a turn's cost does not grow with the conversation.
     """
 
-    migrations: tuple[Migration, ...] = MIGRATIONS
-
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, command_timeout: float = 60.0) -> None:
         self.url = url
         """``postgresql://user[:password]@host:port/db`` (``display_url`` hides the password)."""
@@ -370,36 +362,28 @@ class PostgresSupportStore(PostgresTurnQueue):
                     self._version = await self._migrate(Connection(self, conn))
         return self._version
 
-    @staticmethod
-    async def _applied(conn: Connection) -> int:
+    async def _revision(self, conn: Connection) -> str | None:
         try:
-            value = await conn.fetchval("SELECT MAX(version) FROM schema_version WHERE component = $1", COMPONENT)
-        except asyncpg.UndefinedTableError:  # a fresh database: no schema_version yet
-            return 0
-        return int(value or 0)
+            value = await conn.fetchval(f"SELECT version_num FROM {version_table(COMPONENT)}")
+        except asyncpg.UndefinedTableError:  # a fresh database: no version table yet
+            return None
+        return None if value is None else str(value)
 
     async def _migrate(self, conn: Connection) -> int:
-        latest = len(self.migrations)
-        if not pending(self.migrations, await self._applied(conn)):
-            return latest
-        async with conn.raw.transaction():
+        latest = head(SUPPORT_VERSIONS)
+        if await self._revision(conn) != latest:
             # DDL is transactional here: a failing step leaves the database as it was.
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
-            await conn.execute(SCHEMA_VERSION_TABLE)
-            # Read again under the lock: another process may have migrated meanwhile.
-            for migration in pending(self.migrations, await self._applied(conn)):
-                for statement in migration.statements:
-                    await conn.execute(statement)
-                await conn.execute(
-                    "INSERT INTO schema_version (component, version, name, applied_at) VALUES ($1, $2, $3, $4)",
-                    COMPONENT, migration.version, migration.name, utcnow(),
-                )
-        return latest
+            engine = postgres_engine(self.url)
+            try:
+                await migrate_engine(engine, COMPONENT, SUPPORT_VERSIONS)
+            finally:
+                await engine.dispose()
+        return number(latest)
 
     async def schema_version(self) -> int:
         """The support schema's version in the database (0 before the first migration)."""
         async with (await self._open_pool()).acquire() as conn:
-            return await self._applied(Connection(self, conn))
+            return number(await self._revision(Connection(self, conn)))
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:

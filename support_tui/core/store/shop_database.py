@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Literal, Protocol, Sequence, runtime_checkable
 
 from support_tui.core.store.migrations import Migration
@@ -112,6 +113,11 @@ class ShopDatabase(ShopReader, Protocol):
         """A write transaction: committed on success, rolled back on any error (writers of one process queue)."""
         ...
 
+    async def upgrade_schema(self, component: str, folder: Path) -> str:
+        """Bring ``component``'s tables to the newest of its Alembic revisions in ``folder``, once whichever
+        process gets there first (under the database's migration lock); returns that revision."""
+        ...
+
     async def copy(self, schema: "ShopSchema") -> "ShopDatabase":
         """A private in-memory SQLite copy of ``schema``'s tables as they are now (a sandbox starts from it).
 
@@ -125,7 +131,7 @@ class ShopDatabase(ShopReader, Protocol):
 
 @dataclass(frozen=True)
 class ShopSchema:
-    """A shop's tables: a versioned migration list per dialect, under the shop's own name in ``schema_version``."""
+    """A shop's tables: Alembic revisions of its own, whose baseline is the release's migration list per dialect."""
 
     component: str
     """The shop's rows in ``schema_version`` (``support`` is the support records')."""
@@ -135,6 +141,9 @@ class ShopSchema:
     """The same steps in PostgreSQL's dialect, number for number."""
     tables: tuple[str, ...]
     """Every table, parents before children (the order a copy inserts in)."""
+    versions: Path
+    """The folder of the shop's Alembic revisions (``<component>_<NNNN>``); the first, its baseline, applies
+    ``sqlite`` or ``postgresql`` from what ``schema_version`` lists (the release before Alembic recorded there)."""
 
     def migrations(self, dialect: Dialect) -> tuple[Migration, ...]:
         """The list for one dialect."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Literal
 
 import asyncpg
@@ -129,6 +130,20 @@ class PostgresShopDatabase(_RowReads):
     async def transaction(self) -> AsyncIterator[PostgresShopTransaction]:
         async with (await self._open()).acquire() as conn, conn.transaction():
             yield PostgresShopTransaction(self, conn)
+
+    async def upgrade_schema(self, component: str, folder: Path) -> str:
+        """Run ``component``'s Alembic migrations in ``folder`` on a connection of its own, under the migration
+        lock (``sql.migrate``); returns the revision it is at."""
+        from support_tui.core.store.sql.engines import postgres_engine
+        from support_tui.core.store.sql.migrate import migrate_engine
+
+        if self._closed:
+            raise ShopDatabaseClosed(f"the shop database at {self.location} is closed")
+        engine = postgres_engine(self.url)
+        try:
+            return await migrate_engine(engine, component, folder)
+        finally:
+            await engine.dispose()
 
     async def copy(self, schema: ShopSchema) -> "Database":
         """An in-memory SQLite database with ``schema``'s tables and this database's rows, read in one snapshot."""

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Literal
 import aiosqlite
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from support_tui.core.store.shop_database import ShopSchema
 
 Row = aiosqlite.Row
@@ -106,6 +108,18 @@ class Database:
         self.rows_read = 0
         """Rows returned by reads on this connection so far."""
         self._write_lock = asyncio.Lock()
+        self._engine: "AsyncEngine | None" = None
+
+    async def upgrade_schema(self, component: str, folder: Path) -> str:
+        """Run ``component``'s Alembic migrations in ``folder`` on this connection, in one ``BEGIN IMMEDIATE``
+        transaction (``sql.migrate``); returns the revision it is at."""
+        from support_tui.core.store.sql.engines import sqlite_engine
+        from support_tui.core.store.sql.migrate import migrate_engine
+
+        async with self._write_lock:
+            if self._engine is None:
+                self._engine = sqlite_engine(self.conn)
+            return await migrate_engine(self._engine, component, folder)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Database":

@@ -17,7 +17,7 @@ RowLike = Any
 """A ``sqlite3.Row`` (aiosqlite's or sqlite3's): mapping-like, not a ``Mapping``."""
 
 from support_tui.core.events import Event, event_from_json
-from support_tui.core.store.migrations import Migration, pending
+from support_tui.core.store.migrations import Migration
 from support_tui.core.store.records import (
     METRIC_EVENT_KINDS,
     ConversationInfo,
@@ -36,17 +36,13 @@ from support_tui.core.store.records import (
     stored_time,
     utcnow,
 )
+from support_tui.core.store.sql.migrate import SUPPORT_VERSIONS, head, number, version_table
 from support_tui.core.store.sqlite import Database, Transaction, dumps, loads
 from support_tui.core.store.sqlite_queue import NOW as SQLITE_NOW, PRESENCE_MIGRATION, QUEUE_MIGRATION, SQLiteTurnQueue
 
 COMPONENT = "support"
 """This store's rows in ``schema_version`` (a shop in the same database can keep its own)."""
 
-SCHEMA_VERSION_TABLE = (
-    "CREATE TABLE IF NOT EXISTS schema_version ("
-    " component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL,"
-    " PRIMARY KEY (component, version))"
-)
 
 def _change_triggers() -> list[str]:
     """Triggers that mark a conversation changed on every write to it, its messages or its pending calls,
@@ -179,7 +175,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "queued turns: customers' messages wait in turn_jobs for a worker; one reply per message", QUEUE_MIGRATION),
     Migration(6, "a dead worker's claims are taken over at once: claims by a present worker are watched", PRESENCE_MIGRATION),
 )
-"""The support schema, oldest first. Never edit a shipped migration: append one."""
+"""The support schema as the release before Alembic made it, oldest first: the baseline revision
+(``sql/support_versions``) applies what a database lacks of it. A change is a new Alembic revision."""
 
 CONVERSATION_FIELDS = frozenset(ConversationInfo.model_fields) - {"id"}
 """Columns ``update_conversation`` may set."""
@@ -270,8 +267,6 @@ def metric_reader(path: Path | str) -> Callable[[datetime | None, bool], MetricR
 class SQLiteSupportStore(SQLiteTurnQueue):
     """The support records in SQLite, on a shared ``Database`` (one connection, WAL)."""
 
-    migrations: tuple[Migration, ...] = MIGRATIONS
-
     def __init__(self, db: Database) -> None:
         self.db = db
         self._present: set[str] = set()
@@ -291,37 +286,22 @@ class SQLiteSupportStore(SQLiteTurnQueue):
                 self._version = await self._migrate()
         return self._version
 
-    async def _applied(self, read: Callable[[str], Any]) -> int:
+    async def _revision(self) -> str | None:
         try:
-            value = await read(f"SELECT MAX(version) FROM schema_version WHERE component = '{COMPONENT}'")
-        except sqlite3.OperationalError:  # no schema_version table yet
-            return 0
-        return int(value or 0)
+            value = await self.db.scalar(f"SELECT version_num FROM {version_table(COMPONENT)}")
+        except sqlite3.OperationalError:  # no version table yet
+            return None
+        return None if value is None else str(value)
 
     async def _migrate(self) -> int:
-        latest = len(self.migrations)
-        if not pending(self.migrations, await self._applied(self.db.scalar)):
-            return latest
-        async with self.db.transaction() as tx:
-            await tx.execute(SCHEMA_VERSION_TABLE)
-
-            async def scalar(sql: str) -> Any:
-                rows = await tx.execute_fetchall(sql)
-                return rows[0][0] if rows else None
-
-            # Read again under the write lock: another process may have migrated meanwhile.
-            for migration in pending(self.migrations, await self._applied(scalar)):
-                for statement in migration.statements:
-                    await tx.execute(statement)
-                await tx.execute(
-                    "INSERT INTO schema_version (component, version, name, applied_at) VALUES (?,?,?,?)",
-                    (COMPONENT, migration.version, migration.name, utcnow()),
-                )
-        return latest
+        latest = head(SUPPORT_VERSIONS)
+        if await self._revision() != latest:
+            await self.db.upgrade_schema(COMPONENT, SUPPORT_VERSIONS)
+        return number(latest)
 
     async def schema_version(self) -> int:
         """The support schema's version in the database (0 before the first migration)."""
-        return await self._applied(self.db.scalar)
+        return number(await self._revision())
 
     async def _ready(self) -> Database:
         if self._version is None:
