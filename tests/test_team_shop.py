@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from support_tui.core.shop import CallContext, ShopError
-from support_tui.core.store import Database, PostgresShopDatabase, PostgresSupportStore
+from support_tui.core.store import Database, PostgresShopDatabase, SQLSupportStore
 from support_tui.shops.northwind import NorthwindShop
 from support_tui.shops.northwind import args as a
 from tests.conftest import STORE_DAY
@@ -130,7 +130,7 @@ async def test_open_store_puts_the_shop_and_the_support_records_in_postgres(tmp_
     paths = DataPaths(tmp_path / "home")
     db, store, shop = await open_store(paths, Settings(database_url=url))  # config.toml's field, no variable
     try:
-        assert isinstance(db, PostgresShopDatabase) and isinstance(store, PostgresSupportStore)
+        assert isinstance(db, PostgresShopDatabase) and isinstance(store, SQLSupportStore) and store.db is db
         assert await store.fixture_history_loaded() and len(await shop.customers()) > 50
         assert await db.scalar("SELECT COUNT(*) FROM orders") == 330
         assert await db.scalar("SELECT COUNT(*) FROM schema_version WHERE component IN ('support', 'northwind')") >= 2

@@ -75,7 +75,7 @@ async def _open_store(paths: DataPaths, settings: Any) -> Any:
 
 def display(where: Any) -> str:
     """A database URL with any password hidden, or a path."""
-    from support_tui.core.store.postgres_store import display_url
+    from support_tui.core.store.shop_postgres import display_url
 
     return display_url(where) if isinstance(where, str) else str(where)
 

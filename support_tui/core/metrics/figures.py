@@ -255,7 +255,7 @@ def figures_of(
 
 
 MetricReader = Callable[[datetime | None, bool], MetricRecords]
-"""A synchronous ``(since, include_fixture) -> MetricRecords``, e.g. ``sqlite_store.metric_reader(path)``."""
+"""A synchronous ``(since, include_fixture) -> MetricRecords``, e.g. ``sql.metric_queries.metric_reader(path)``."""
 
 
 def compute_metrics_sync(

@@ -1,7 +1,7 @@
 """The ``SupportStore`` Protocol: every read and write of support records, whatever database holds them.
 
-An adapter (``SQLiteSupportStore`` today; PostgreSQL is one more) implements every method here and
-keeps its SQL to itself. Callers hand over and get back the typed records of
+One implementation (``sql.support_store.SQLSupportStore``, on SQLite and PostgreSQL alike) implements
+every method here and keeps its SQL to itself. Callers hand over and get back the typed records of
 ``support_tui.core.store.records``; ids and timestamps are text, as the records describe.
 
 Reads that a turn makes are bounded (``recent_messages``, ``customer_messages``, ``events`` of one

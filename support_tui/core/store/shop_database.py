@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Literal, Protocol, Sequence, runtime_checkable
 
@@ -113,6 +114,11 @@ class ShopDatabase(ShopReader, Protocol):
         """A write transaction: committed on success, rolled back on any error (writers of one process queue)."""
         ...
 
+    def snapshot(self) -> AbstractAsyncContextManager[ShopReader]:
+        """Reads that see one state of the database, for several related reads (metrics): a read-only
+        repeatable-read transaction on PostgreSQL; on SQLite this process's writers wait meanwhile."""
+        ...
+
     async def upgrade_schema(self, component: str, folder: Path) -> str:
         """Bring ``component``'s tables to the newest of its Alembic revisions in ``folder``, once whichever
         process gets there first (under the database's migration lock); returns that revision."""
@@ -150,6 +156,7 @@ class ShopSchema:
         return self.sqlite if dialect == "sqlite" else self.postgresql
 
 
+@lru_cache(maxsize=4096)
 def numbered_placeholders(sql: str) -> str:
     """``?`` placeholders as PostgreSQL's ``$1, $2 ...``; a ``?`` inside quotes or a ``--`` comment stays."""
     out: list[str] = []

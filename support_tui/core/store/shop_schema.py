@@ -8,7 +8,7 @@ each step once. An up-to-date database costs one read of its version.
 
 from __future__ import annotations
 
-from support_tui.core.store.sql.migrate import MIGRATION_LOCK, head, number, version_table
+from support_tui.core.store.sql.migrate import MIGRATION_LOCK, head, number, recorded_revision
 from support_tui.core.store.shop_database import ShopDatabase, ShopSchema
 
 SETUP_LOCK = 0x5355_5050_4F52_5402
@@ -17,24 +17,15 @@ SETUP_LOCK = 0x5355_5050_4F52_5402
 __all__ = ["MIGRATION_LOCK", "SETUP_LOCK", "apply_schema", "schema_version"]
 
 
-async def _revision(db: ShopDatabase, schema: ShopSchema) -> str | None:
-    table = version_table(schema.component)
-    if db.dialect == "postgresql":
-        exists = await db.scalar(f"SELECT to_regclass('{table}') IS NOT NULL")
-    else:
-        exists = await db.scalar(f"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'")
-    return await db.scalar(f"SELECT version_num FROM {table}") if exists else None
-
-
 async def schema_version(db: ShopDatabase, schema: ShopSchema) -> int:
     """The shop's schema version in ``db`` (0 before its first migration)."""
-    return number(await _revision(db, schema))
+    return number(await recorded_revision(db, schema.component))
 
 
 async def apply_schema(db: ShopDatabase, schema: ShopSchema) -> int:
     """Upgrade the shop's tables to its newest revision (one transaction: a failing step leaves them as they
     were); returns the version. ``MigrationError`` when the database's schema is newer than this code's."""
     latest = head(schema.versions)
-    if await _revision(db, schema) != latest:
+    if await recorded_revision(db, schema.component) != latest:
         await db.upgrade_schema(schema.component, schema.versions)
     return number(latest)

@@ -1,6 +1,6 @@
 """The embedded SQLite database (aiosqlite, WAL): one connection, a write lock and a statement counter.
 
-``Database`` applies no schema: the support records' adapter (``sqlite_store``) runs its own
+``Database`` applies no schema: the support records (``sql.support_store``) run their own
 migrations, and a shop that keeps tables here applies its ``ShopSchema`` when it opens. It is the
 SQLite implementation of ``ShopDatabase`` (``shop_database``); its transaction is a ``ShopTransaction``.
 """
@@ -191,6 +191,12 @@ class Database:
                 raise
             else:
                 await self.conn.commit()
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator["Database"]:
+        """The database itself, with this process's writers held off until the block ends."""
+        async with self._write_lock:
+            yield self
 
     async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
         """One statement in its own transaction; returns how many rows it touched (ids: ``RETURNING``)."""

@@ -16,7 +16,7 @@ from support_tui.core.events import ConversationChanged, Event, Notice, TurnStar
 from support_tui.core.events import ChangeKind
 from support_tui.core.shop import ToolCall, canonical_arguments
 from support_tui.core.store.queue import TurnJob
-from support_tui.core.store.support import ConversationInfo, PendingToolCall
+from support_tui.core.store.records import ConversationInfo, PendingToolCall
 from support_tui.core.team import CallDecided
 from support_tui.core.textsafety import clean_message
 from support_tui.core.turn.customer import CustomerTurn

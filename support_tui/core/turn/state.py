@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from support_tui.core.events import EventBase, IntentReading, Usage
 from support_tui.core.shop import CallContext
 from support_tui.core.state import ConversationState
-from support_tui.core.store.support import ConversationInfo
+from support_tui.core.store.records import ConversationInfo
 
 E = TypeVar("E", bound=EventBase)
 

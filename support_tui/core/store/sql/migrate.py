@@ -11,9 +11,12 @@ so several processes starting on one fresh database set it up once.
 
 from __future__ import annotations
 
+import sqlite3
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
+
+import asyncpg
 
 from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
@@ -25,6 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from support_tui.core.store.migrations import Migration, MigrationError, pending
 from support_tui.core.store.records import utcnow
+
+if TYPE_CHECKING:
+    from support_tui.core.store.shop_database import ShopDatabase
 
 T = TypeVar("T")
 
@@ -92,6 +98,15 @@ def current(conn: Connection, component: str) -> str | None:
     if not conn.dialect.has_table(conn, version_table(component)):
         return None
     return conn.execute(text(f"SELECT version_num FROM {version_table(component)}")).scalar()
+
+
+async def recorded_revision(db: "ShopDatabase", component: str) -> str | None:
+    """``component``'s revision as the database records it, in one read (None before its first migration)."""
+    try:
+        value = await db.scalar(f"SELECT version_num FROM {version_table(component)}")
+    except (sqlite3.OperationalError, asyncpg.UndefinedTableError):  # no version table yet
+        return None
+    return None if value is None else str(value)
 
 
 async def locked(conn: AsyncConnection, run: Callable[[Connection], T]) -> T:
