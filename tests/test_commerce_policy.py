@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from support_tui.core.turn.confirmation import is_affirmative
+from support_tui.core.language import is_affirmative
 from support_tui.core.turn.tools import ENGINE_RULES
 from support_tui.shops.northwind.policy import RULES
 from tests.northwind_harness import Conversation

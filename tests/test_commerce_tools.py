@@ -85,7 +85,8 @@ async def test_check_return_eligibility(db):
 async def test_explain_charges_finds_the_double_charge(db):
     result = await ok("explain_charges", {}, ctx_for(db))
     assert result["duplicates"] == [{"order_id": "ORD-67890", "charge_ids": ["ch_67890a", "ch_67890b"],
-                                     "amount": 161.99, "refunded": False}]
+                                     "amount": 161.99, "duplicate_amount": 161.99, "refunded_amount": 0.0,
+                                     "left_to_refund": 161.99, "refunded": False}]
     assert "charged $161.99 2 times" in result["summary"]
     one = await ok("explain_charges", {"order_id": "ORD-67891"}, ctx_for(db))
     assert [c["charge_id"] for c in one["charges"]] == ["ch_67891"] and one["duplicates"] == []

@@ -11,6 +11,7 @@ from support_tui.core.factory import open_engine
 from support_tui.core.paths import DataPaths
 from support_tui.core.settings import OFFLINE_MODEL, Settings
 from support_tui.core.turn.compare import aspects, call_differs, differences
+from support_tui.core.turn.summary import TurnSummary
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*ReadOnly. qualifier:UserWarning")
 
@@ -47,12 +48,12 @@ async def test_two_models_give_their_own_events_on_copies_of_the_same_state(remo
     comparison = await engine.compare(conv.id, turn=1, models=[GPT, CLAUDE])
 
     gpt, claude = comparison.runs
-    assert (gpt.summary["model"], claude.summary["model"]) == (GPT, CLAUDE)
-    assert gpt.summary["reply"] == "GPT here: ORD-67890 is on its way."
-    assert claude.summary["reply"].startswith("Claude here")
-    assert [(c["name"], c["status"]) for c in gpt.summary["tool_calls"]] == [("lookup_order", "ok")]
-    assert gpt.summary["tool_calls"][0]["result"]["order"]["order_id"] == "ORD-67890"
-    assert claude.summary["tool_calls"] == []
+    assert (gpt.summary.model, claude.summary.model) == (GPT, CLAUDE)
+    assert gpt.summary.reply == "GPT here: ORD-67890 is on its way."
+    assert (claude.summary.reply or "").startswith("Claude here")
+    assert [(c.name, c.status) for c in gpt.summary.tool_calls] == [("lookup_order", "ok")]
+    assert gpt.summary.tool_calls[0].result["order"]["order_id"] == "ORD-67890"
+    assert claude.summary.tool_calls == []
     assert {e.model for e in gpt.events if isinstance(e, ModelCalled)} == {GPT}
     assert {e.model for e in claude.events if isinstance(e, ModelCalled)} == {CLAUDE}
     assert fake.calls("gpt-4o") and fake.calls("claude-sonnet-4-5")
@@ -72,18 +73,21 @@ async def test_two_specialists_on_the_offline_model(engine):
     conv = await engine.open_conversation(SARAH, new=True)
     [e async for e in engine.run_turn(conv.id, QUESTION)]
     comparison = await engine.compare(conv.id, turn=1, routes=["order_tracking", "billing_payment"])
-    routes = [r.summary["route"]["agent"] for r in comparison.runs]
+    routes = [r.summary.route.agent for r in comparison.runs if r.summary.route]
     assert routes == ["order_tracking", "billing_payment"]
     assert "route" in comparison.differences  # (billing may hand the tracking question back: agent and reply can agree)
     assert all(any(isinstance(e, ReplyCompleted) for e in r.events) for r in comparison.runs)
 
 
 def test_differences_name_each_aspect_that_differs():
-    call = {"name": "lookup_order", "arguments": {"order_id": "A"}, "status": "ok", "result": {"x": 1}, "error": None, "rule": None}
-    base = {"route": {"agent": "order_tracking"}, "agent": "order_tracking", "model": OFFLINE_MODEL, "tool_calls": [call],
+    call = {"call_id": "c1", "name": "lookup_order", "arguments": {"order_id": "A"}, "status": "ok", "result": {"x": 1}, "error": None, "rule": None}
+    route = {"agent": "order_tracking", "confidence": 1.0, "margin": 1.0, "scores": {}, "reason": "", "method": "embedding",
+             "clarify": False}
+    base = {"route": route, "agent": "order_tracking", "model": OFFLINE_MODEL, "tool_calls": [call],
             "reply": "hi", "usage": {"prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.0}, "escalation": {}}
     blocked = {**call, "status": "blocked", "rule": "return_window", "error": "too late", "result": None}
     other = {**base, "tool_calls": [blocked], "usage": {"prompt_tokens": 10, "completion_tokens": 7, "cost_usd": 0.001}}
-    assert differences([base, dict(base)]) == []
-    assert differences([base, other]) == ["tool_calls", "tool_results", "policy", "tokens", "cost"]
-    assert aspects(other)["policy"] == [{"name": "lookup_order", "status": "blocked", "rule": "return_window"}]
+    one, two = TurnSummary.model_validate(base), TurnSummary.model_validate(other)
+    assert differences([one, TurnSummary.model_validate(base)]) == []
+    assert differences([one, two]) == ["tool_calls", "tool_results", "policy", "tokens", "cost"]
+    assert aspects(two)["policy"] == [{"name": "lookup_order", "status": "blocked", "rule": "return_window"}]

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from support_tui.core.turn.compare import Comparison, Side, SideRun, differences
 from support_tui.core.turn.fork import ReplayedCall
+from support_tui.core.turn.summary import TurnSummary
 from support_tui.tui.screens.compare import CompareApp, CompareScreen
 
 CALL = {"call_id": "c1", "name": "create_return", "arguments": {"order_id": "ORD-67891", "kind": "refund", "reason": "defective",
         "skus": ["PC-9002-BLK"]}, "duration_ms": 1.0}
 
 
-def _summary(model: str, reply: str, calls: list[dict], tokens: tuple[int, int], cost: float, ms: float) -> dict:
-    return {
-        "route": {"agent": "returns_refunds", "confidence": 0.97, "method": "sticky"}, "agent": "returns_refunds",
+def _summary(model: str, reply: str, calls: list[dict], tokens: tuple[int, int], cost: float, ms: float) -> TurnSummary:
+    return TurnSummary.model_validate({
+        "route": {"agent": "returns_refunds", "confidence": 0.97, "method": "sticky", "margin": 0.9, "scores": {},
+                  "reason": "", "clarify": False},
+        "agent": "returns_refunds",
         "model": model, "tool_calls": calls, "reply": reply, "escalation": {"escalated": False},
         "usage": {"prompt_tokens": tokens[0], "completion_tokens": tokens[1], "cost_usd": cost},
         "timings_ms": {"total": ms}, "status": "completed",
-    }
+    })
 
 
 def comparison() -> Comparison:

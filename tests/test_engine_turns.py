@@ -26,7 +26,7 @@ SARAH = "cust_12345"
 
 async def _turn(engine, conv_id, text, **kw):
     events = await run(engine, conv_id, text, **kw)
-    return events, summarise_turn(events)
+    return events, summarise_turn(events).to_json()  # the ``ask --json`` object these tests read
 
 
 async def test_event_sequence_of_a_tracking_turn(engine):

@@ -19,24 +19,28 @@ from support_tui.core.evaluation.replies import (
     rule_counts,
     TurnReport,
 )
+from support_tui.core.turn.summary import TurnSummary
 
 TODAY = date(2026, 11, 26)
 CASE_RESULT = {"order_id": "ORD-67891", "status": "delivered", "delivered_at": "2026-11-23T16:05:00", "total": 46.42,
                "items": [{"sku": "PC-9002-BLK", "name": "ArmorFlex MagSafe Case", "quantity": 1, "price": 29.99}]}
 
 
-def summary(reply: str, *calls: dict[str, Any], kb: tuple[dict[str, str], ...] = ()) -> dict[str, Any]:
-    return {"status": "completed", "reply": reply, "tool_calls": list(calls), "kb": list(kb), "error": None}
+def summary(reply: str, *calls: dict[str, Any], kb: tuple[dict[str, str], ...] = ()) -> TurnSummary:
+    snippets = [{"doc_id": "doc", "chunk_id": "doc#0", "title": "Doc", "score": 1.0, **k} for k in kb]
+    return TurnSummary.model_validate({"status": "completed", "reply": reply, "tool_calls": list(calls), "kb": snippets,
+                                       "error": None})
 
 
 def call(name: str, result: Any, arguments: dict[str, Any] | None = None, status: str = "ok") -> dict[str, Any]:
-    return {"name": name, "arguments": arguments or {}, "status": status, "result": result, "error": None, "rule": None}
+    return {"call_id": f"call_{name}", "name": name, "arguments": arguments or {}, "status": status, "result": result,
+            "error": None, "rule": None}
 
 
 LOOKUP = call("lookup_order", {"order": CASE_RESULT}, {"order_id": "ORD-67891"})
 
 
-def rules(turn: ReplyTurn, s: dict[str, Any], previous: str | None = None) -> dict[str, list[str]]:
+def rules(turn: ReplyTurn, s: TurnSummary, previous: str | None = None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for v in check_reply(turn, s, previous, TODAY):
         out.setdefault(v.rule, []).append(v.detail)
@@ -124,7 +128,7 @@ def test_a_confirmed_write_must_move_the_quoted_amount() -> None:
 
 
 def test_no_reply_is_its_own_rule() -> None:
-    assert rules(ReplyTurn("hi"), {"status": "failed", "error": "boom", "reply": ""}) == {
+    assert rules(ReplyTurn("hi"), TurnSummary(status="failed", error="boom", reply="")) == {
         "replied": ["no reply (status failed: boom)"]}
 
 

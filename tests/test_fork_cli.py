@@ -9,6 +9,8 @@ import pytest
 from support_tui.cli import build_parser, main
 from support_tui.cli.console import shop_home
 from support_tui.cli.fork import render_comparison
+from support_tui.core.turn.compare import Comparison, Side, SideRun
+from support_tui.core.turn.summary import TurnSummary
 
 
 def test_demo_shop_keeps_its_data_apart(monkeypatch, tmp_path):
@@ -35,17 +37,20 @@ def test_compare_refuses_bad_sides_before_opening_anything(argv, message, capsys
 
 
 def test_the_side_by_side_print_marks_what_differs():
-    def side(model: str, reply: str, status: str) -> dict:
-        call = {"name": "create_return", "arguments": {"order_id": "ORD-1"}, "status": status, "result": {"rma": "R"},
-                "error": None if status == "ok" else "needs approval", "rule": None if status == "ok" else "human_approval"}
-        turn = {"tool_calls": [call], "usage": {"prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.0}, "reply": reply}
-        policy = [] if status == "ok" else [{"name": "create_return", "status": status, "rule": "human_approval"}]
-        return {"label": model, "model": model, "route": "returns_refunds", "agent": "returns_refunds", "policy": policy,
-                "escalation": None, "latency_ms": 12.0, "turn": turn}
+    def side(model: str, reply: str, status: str) -> SideRun:
+        call = {"call_id": "c1", "name": "create_return", "arguments": {"order_id": "ORD-1"}, "status": status,
+                "result": {"rma": "R"}, "error": None if status == "ok" else "needs approval",
+                "rule": None if status == "ok" else "human_approval"}
+        route = {"agent": "returns_refunds", "confidence": 0.9, "margin": 0.5, "scores": {}, "reason": "",
+                 "method": "embedding", "clarify": False}
+        turn = TurnSummary.model_validate({
+            "route": route, "agent": "returns_refunds", "model": model, "tool_calls": [call], "reply": reply,
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.0}, "timings_ms": {"total": 12.0}})
+        return SideRun(side=Side(model=model), summary=turn)
 
-    data = {"parent_id": "conv_p", "turn": 2, "text": "yes", "replayed": [],
-            "sides": [side("a/one", "Done.", "ok"), side("b/two", "Waiting.", "pending_approval")],
-            "differences": ["model", "tool_calls", "policy", "reply"]}
+    data = Comparison(parent_id="conv_p", turn=2, text="yes", replayed=[],
+                      runs=[side("a/one", "Done.", "ok"), side("b/two", "Waiting.", "pending_approval")],
+                      differences=["model", "tool_calls", "policy", "reply"])
     lines = render_comparison(data, width=120).splitlines()
     marked = {line.split()[1] for line in lines if line.startswith("≠")}
     assert marked == {"model", "tool", "policy", "reply"}

@@ -25,6 +25,7 @@ from support_tui.core.scenarios import (
     scenarios_dir,
 )
 from support_tui.core.specialists import ROUTABLE
+from support_tui.core.turn.summary import TurnSummary
 
 SHIPPED = load_scenarios()
 
@@ -133,15 +134,17 @@ def test_every_bad_file_in_a_folder_is_reported_at_once(tmp_path):
 # the checker ---------------------------------------------------------------------------------------
 
 
-def _summary(**over) -> dict:
+def _summary(**over) -> TurnSummary:
     base = {
-        "status": "completed", "route": {"agent": "order_tracking", "method": "embedding"}, "agent": "order_tracking",
+        "status": "completed", "agent": "order_tracking",
+        "route": {"agent": "order_tracking", "method": "embedding", "confidence": 0.9, "margin": 0.5, "scores": {},
+                  "reason": "", "clarify": False},
         "handoff": None, "escalation": {"escalated": False, "rule": None, "packet": None}, "kb": [], "draft": False,
-        "tool_calls": [{"name": "track_shipment", "arguments": {"order_id": "ORD-67890"}, "status": "ok", "rule": None,
-                        "error": None, "result": {"tracking_number": "1Z999AA10123456784", "carrier": "UPS"}}],
-        "reply": "It is with UPS, tracking number 1Z999AA10123456784.", "used_snippets": [], "error": None,
+        "tool_calls": [{"call_id": "c1", "name": "track_shipment", "arguments": {"order_id": "ORD-67890"}, "status": "ok",
+                        "rule": None, "error": None, "result": {"tracking_number": "1Z999AA10123456784", "carrier": "UPS"}}],
+        "reply": "It is with UPS, tracking number 1Z999AA10123456784.", "error": None,
     }
-    return base | over
+    return TurnSummary.model_validate(base | over)
 
 
 def test_a_turn_that_meets_its_expectations_has_no_failures():
@@ -155,8 +158,8 @@ def test_a_turn_that_meets_its_expectations_has_no_failures():
 
 
 def test_a_cited_date_counts_as_a_customer_reads_it_not_only_as_a_raw_iso_date():
-    calls = [{"name": "track_shipment", "arguments": {"order_id": "ORD-67890"}, "status": "ok", "rule": None, "error": None,
-              "result": {"estimated_delivery": "2026-12-02"}}]
+    calls = [{"call_id": "c1", "name": "track_shipment", "arguments": {"order_id": "ORD-67890"}, "status": "ok", "rule": None,
+              "error": None, "result": {"estimated_delivery": "2026-12-02"}}]
     expect = TurnExpect(reply_cites=["track_shipment.estimated_delivery"])
     for reply in ("It should arrive on Wednesday 2 December.", "It should arrive on December 2.", "ETA 2026-12-02"):
         assert check_turn(expect, _summary(tool_calls=calls, reply=reply)) == [], reply

@@ -70,7 +70,7 @@ def _run(argv: list[str] | None) -> int:
         gc.enable()
     try:
         result = func(args)
-        if inspect.isawaitable(result):
+        if inspect.iscoroutine(result):  # the async commands
             result = asyncio.run(result)
         return int(result or 0)
     except UserError as exc:

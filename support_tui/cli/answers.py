@@ -10,7 +10,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from support_tui.cli import UserError
 from support_tui.core.evaluation import DatasetError
@@ -28,10 +28,13 @@ from support_tui.core.evaluation.answers import (
     unknown_articles,
 )
 
+if TYPE_CHECKING:
+    from support_tui.core.turn.summary import TurnSummary
+
 SHOW_CHOICES = ("wrong", "not-right", "all", *OUTCOMES)
 
 
-def register_answers(suites: argparse._SubParsersAction) -> None:
+def register_answers(suites: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     answers = suites.add_parser(
         "answers",
         help="grade the replies to first messages against an answer key (right, clarify, wrong, refused, escalated)",
@@ -75,17 +78,17 @@ def first_demo_customer() -> str:
     return str(customers[0]["id"])
 
 
-def _turn_seen(summary: dict[str, Any]) -> TurnSeen:
+def _turn_seen(summary: TurnSummary) -> TurnSeen:
     return TurnSeen(
-        reply=summary.get("reply") or "",
-        tools=tuple(ToolRun(c["name"], c["status"] == "ok") for c in summary.get("tool_calls", [])),
-        escalated=bool(summary.get("escalation", {}).get("escalated")),
+        reply=summary.reply or "",
+        tools=tuple(ToolRun(c.name, c.status == "ok") for c in summary.tool_calls),
+        escalated=summary.escalation.escalated,
     )
 
 
-def _escalation(summary: dict[str, Any]) -> str | None:
-    escalation = summary.get("escalation") or {}
-    return f"{escalation.get('rule')}: {escalation.get('reason')}" if escalation.get("escalated") else None
+def _escalation(summary: TurnSummary) -> str | None:
+    escalation = summary.escalation
+    return f"{escalation.rule}: {escalation.reason}" if escalation.escalated else None
 
 
 async def play_answer_lines(lines: list[AnswerLine], customer: str | None = None, embedder: Any = None,
@@ -99,7 +102,7 @@ async def play_answer_lines(lines: list[AnswerLine], customer: str | None = None
     from support_tui.core.paths import DataPaths, kb_source_dir
     from support_tui.core.scenarios.run import build_template
     from support_tui.core.settings import Settings
-    from support_tui.core.turn.summary import summarise_turn
+    from support_tui.core.turn.summary import TurnSummary, summarise_turn
 
     articles = load_articles(kb_source_dir())
     settings = Settings()
@@ -126,13 +129,13 @@ async def play_answer_lines(lines: list[AnswerLine], customer: str | None = None
                 try:
                     summary = summarise_turn([e async for e in engine.run_turn(conv.id, line.text)])
                 except Exception as exc:  # a crash is a wrong answer, not a crashed run
-                    summary = {"reply": f"[turn failed: {type(exc).__name__}: {exc}]", "tool_calls": []}
-                calls = summary.get("tool_calls", [])
-                wrote = [c["name"] for c in calls if c["name"] in writes and c["status"] == "ok"]
+                    summary = TurnSummary(reply=f"[turn failed: {type(exc).__name__}: {exc}]")
+                calls = summary.tool_calls
+                wrote = [c.name for c in calls if c.name in writes and c.status == "ok"]
                 result = PlayedLine(
-                    line, classify(line, _turn_seen(summary), articles), summary.get("reply") or "",
-                    [c["name"] if c["status"] == "ok" else f"{c['name']} ({c['status']})" for c in calls],
-                    summary.get("agent") or (summary.get("route") or {}).get("agent"), wrote,
+                    line, classify(line, _turn_seen(summary), articles), summary.reply or "",
+                    [c.name if c.status == "ok" else f"{c.name} ({c.status})" for c in calls],
+                    summary.agent or (summary.route.agent if summary.route else None), wrote,
                     _escalation(summary),
                 )
                 played.append(result)

@@ -18,7 +18,7 @@ AGENT_HELP = ("who you are on the team: the decision is recorded as NAME (defaul
               "else $SUPPORT_TUI_AGENT, else your login)")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("approvals", help="tool calls waiting for a person, across conversations")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.set_defaults(func=approvals_command)
@@ -100,7 +100,7 @@ def edited_arguments(text: str | None) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise UserError(f"--args is not valid JSON ({exc.msg} at position {exc.pos})") from None
     if not isinstance(value, dict):
         raise UserError("--args must be a JSON object of the tool's arguments, e.g. '{\"amount\": 120.0}'")

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from support_tui.core.settings import Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, help_text in (
         ("console", "open the console (the default command)"),
         ("demo", "open the console on the fixture store with the offline model"),

@@ -9,7 +9,7 @@ from support_tui.cli._common import engine_session, plain, print_json, person, r
 from support_tui.core.store.records import ConversationStatus
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     convs = sub.add_parser("conversations", help="list conversations (the queue), escalated first")
     convs.add_argument("--status", action="append", choices=get_args(ConversationStatus), metavar="S",
                        help=f"{', '.join(get_args(ConversationStatus))} (repeatable)")

@@ -8,13 +8,14 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from support_tui.cli import UserError
 from support_tui.core.evaluation import ClassificationReport, DatasetError, classification_report, load_labelled
 from support_tui.core.specialists import ROUTABLE
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("eval", help="measure the engine on labelled data")
     suites = parser.add_subparsers(dest="eval_command", metavar="SUITE")
     parser.set_defaults(func=lambda args: _missing_suite())
@@ -33,7 +34,7 @@ def _missing_suite() -> int:
     raise UserError("eval needs a suite, e.g. `support-tui eval routing --data FILE.jsonl`")
 
 
-def register_routing(suites: argparse._SubParsersAction) -> None:
+def register_routing(suites: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     routing = suites.add_parser("routing", help="accuracy of a router on JSON lines with text/opening and label")
     routing.add_argument("--data", type=Path, required=True, help="JSON lines with the message field and label")
     routing.add_argument("--router", choices=("embedding", "keyword", "llm"), default="embedding")
@@ -52,7 +53,7 @@ def routing_command(args: argparse.Namespace) -> int:
     texts = [r.text for r in rows]
     started = time.perf_counter()
     notes: list[str] = []
-    extra: dict = {}
+    extra: dict[str, Any] = {}
     if args.router == "keyword":
         from support_tui.core.routing import KeywordRouter
 
@@ -72,7 +73,7 @@ def routing_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _route_embedding(texts: list[str], notes: list[str], extra: dict, use_fitted: bool) -> tuple[list[str], list[float]]:
+def _route_embedding(texts: list[str], notes: list[str], extra: dict[str, Any], use_fitted: bool) -> tuple[list[str], list[float]]:
     from support_tui.core.kb.embedder import Embedder
     from support_tui.core.paths import DataPaths
     from support_tui.core.routing import EmbeddingRouter
@@ -123,21 +124,25 @@ def _print_report(report: ClassificationReport, args: argparse.Namespace, second
     console.print(confusion)
 
 
-def register_escalation(suites: argparse._SubParsersAction) -> None:
+def register_escalation(suites: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     escalation = suites.add_parser(
         "escalation",
         help="precision and recall of escalation on opening messages",
-        description="Judge each message as the opening of a fresh conversation with a standard-tier customer, "
+        description="Judge each message as the opening of a fresh conversation with a customer of --tier (standard), "
         "exactly as the engine does (sentiment, the human-request detector, the escalation rules).",
     )
     escalation.add_argument("--data", type=Path, required=True, help='JSON lines of {"text": ..., "escalate": true|false}')
+    escalation.add_argument("--tier", default="standard", help="the customer's tier (premium and vip customers who are "
+                            "unhappy are handed over; the shop's intent layer says which messages are ordinary requests)")
     escalation.add_argument("--json", action="store_true", help="print one JSON object")
     escalation.set_defaults(func=escalation_command)
 
 
 def escalation_command(args: argparse.Namespace) -> int:
     from support_tui.core.evaluation.escalation import evaluate_openings, load_escalation_cases
+    from support_tui.core.factory import intent_classifier
     from support_tui.core.human_request import HumanRequestDetector
+    from support_tui.core.settings import Settings
     from support_tui.core.kb.embedder import Embedder
 
     try:
@@ -145,7 +150,9 @@ def escalation_command(args: argparse.Namespace) -> int:
     except DatasetError as exc:
         raise UserError(str(exc)) from None
     started = time.perf_counter()
-    report = evaluate_openings(cases, HumanRequestDetector(Embedder()))
+    embedder = Embedder()
+    report = evaluate_openings(cases, HumanRequestDetector(embedder), tier=args.tier,
+                               intents=intent_classifier(Settings().shop, embedder))
     seconds = time.perf_counter() - started
     if args.json:
         print(json.dumps({**report.to_dict(), "seconds": round(seconds, 3)}, ensure_ascii=False))
@@ -164,7 +171,7 @@ def escalation_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_scenarios(suites: argparse._SubParsersAction) -> None:
+def register_scenarios(suites: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scenarios = suites.add_parser(
         "scenarios",
         help="play the scripted scenarios and check what the engine did",

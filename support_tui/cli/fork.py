@@ -7,13 +7,16 @@ import shutil
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from support_tui.cli import UserError
 from support_tui.cli._common import engine_session, plain, print_json, require_conversation
 
+if TYPE_CHECKING:
+    from support_tui.core.turn.compare import Comparison, SideRun
 
-def register(sub: argparse._SubParsersAction) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fork = sub.add_parser(
         "fork", help="run turn N of a conversation again, as a new linked conversation, on a copy of the shop as it was then",
         description="The fork copies the messages before turn N (the N-th customer message, from 1) into a new "
@@ -71,6 +74,7 @@ def _pair(value: str | None, what: str) -> list[str]:
 
 
 async def fork_command(args: argparse.Namespace) -> int:
+    from support_tui.core.events import Notice
     from support_tui.core.turn.summary import summarise_turn
 
     async with engine_session() as engine:
@@ -83,19 +87,19 @@ async def fork_command(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"conversation_id": fork.conversation_id, "parent_id": fork.parent_id, "forked_at_turn": fork.turn,
                     "text": fork.text, "model": fork.model, "route": fork.route,
-                    "replayed": [r.model_dump() for r in fork.replayed], "turn": summary})
-        return 1 if summary["status"] == "failed" else 0
-    notice = next((e for e in fork.events if getattr(e, "code", None) == "forked"), None)
+                    "replayed": [r.model_dump() for r in fork.replayed], "turn": summary.to_json()})
+        return 1 if summary.status == "failed" else 0
+    notice = next((e for e in fork.events if isinstance(e, Notice) and e.code == "forked"), None)
     print(f"Fork {fork.conversation_id} of {fork.parent_id} at turn {fork.turn}", file=sys.stderr)
     if notice is not None:
-        print(f"  {plain(getattr(notice, 'message', ''))}", file=sys.stderr)
-    route = summary["route"] or {}
-    print(f"[{plain(route.get('agent'))} · {plain(summary['model'])}] customer: {plain(fork.text)}", file=sys.stderr)
-    for call in summary["tool_calls"]:
-        print(f"  tool {plain(call['name'])} {plain(call['arguments'])} -> {call['status']}"
-              + (f" ({plain(call['rule'])})" if call["rule"] else ""), file=sys.stderr)
-    print(plain(summary["reply"] or ""))
-    return 1 if summary["status"] == "failed" else 0
+        print(f"  {plain(notice.message)}", file=sys.stderr)
+    route = summary.route
+    print(f"[{plain(route.agent if route else None)} · {plain(summary.model)}] customer: {plain(fork.text)}", file=sys.stderr)
+    for call in summary.tool_calls:
+        print(f"  tool {plain(call.name)} {plain(call.arguments)} -> {call.status}"
+              + (f" ({plain(call.rule)})" if call.rule else ""), file=sys.stderr)
+    print(plain(summary.reply or ""))
+    return 1 if summary.status == "failed" else 0
 
 
 async def compare_command(args: argparse.Namespace) -> int:
@@ -116,7 +120,7 @@ async def compare_command(args: argparse.Namespace) -> int:
     elif args.json:
         print_json(comparison.to_dict())
     else:
-        print(render_comparison(comparison.to_dict(), width=shutil.get_terminal_size((160, 40)).columns))
+        print(render_comparison(comparison, width=shutil.get_terminal_size((160, 40)).columns))
     return 0
 
 
@@ -127,38 +131,41 @@ def _brief(value: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def side_rows(side: dict[str, Any]) -> dict[str, list[str]]:
+def side_rows(run: SideRun) -> dict[str, list[str]]:
     """One side's values as lines, by aspect (the rows of the side-by-side print)."""
-    turn = side["turn"]
-    calls = [f"{c['name']}({_brief(c['arguments'], 80)}) -> {c['status']}" + (f" [{c['rule']}]" if c["rule"] else "")
-             + f": {_brief(c['result'] if c['status'] == 'ok' else c['error'])}" for c in turn["tool_calls"]]
-    usage = turn["usage"]
+    from support_tui.core.turn.compare import aspects
+
+    turn, values = run.summary, aspects(run.summary)
+    calls = [f"{c.name}({_brief(c.arguments, 80)}) -> {c.status}" + (f" [{c.rule}]" if c.rule else "")
+             + f": {_brief(c.result if c.status == 'ok' else c.error)}" for c in turn.tool_calls]
+    usage = turn.usage
     return {
-        "route": [str(side["route"])], "agent": [str(side["agent"])], "model": [str(side["model"])],
+        "route": [str(values["route"])], "agent": [str(values["agent"])], "model": [str(values["model"])],
         "tool_calls": calls or ["(none)"],
-        "policy": [f"{p['name']}: {p['status']} by {p['rule']}" for p in side["policy"]] or ["(none)"],
-        "escalation": [str(side["escalation"] or "no")],
-        "reply": [turn["reply"] or ""],
-        "tokens": [f"{usage['prompt_tokens']} in / {usage['completion_tokens']} out"],
-        "cost": [f"${usage['cost_usd']:.4f}"],
-        "latency": [f"{side['latency_ms']:.0f} ms"],
+        "policy": [f"{p['name']}: {p['status']} by {p['rule']}" for p in values["policy"]] or ["(none)"],
+        "escalation": [str(values["escalation"] or "no")],
+        "reply": [turn.reply or ""],
+        "tokens": [f"{usage.prompt_tokens} in / {usage.completion_tokens} out"],
+        "cost": [f"${usage.cost_usd:.4f}"],
+        "latency": [f"{run.latency_ms:.0f} ms"],
     }
 
 
-def render_comparison(data: dict[str, Any], width: int = 160) -> str:
+def render_comparison(comparison: Comparison, width: int = 160) -> str:
     """Both sides in two columns, one row per aspect; '≠' marks the aspects that differ."""
-    sides = data["sides"]
+    sides = comparison.runs
     label_w = 13
     col = max(20, (width - label_w - 3 * len(sides)) // len(sides))
     rows = [side_rows(s) for s in sides]
-    out = [f"Turn {data['turn']} of {data['parent_id']}: {plain(data['text'])}"]
-    replayed = data["replayed"]
+    out = [f"Turn {comparison.turn} of {comparison.parent_id}: {plain(comparison.text)}"]
+    replayed = comparison.replayed
     if replayed:
-        writes = sum(1 for r in replayed if r["writes"])
+        writes = sum(1 for r in replayed if r.writes)
+        failed = sum(1 for r in replayed if r.status != "ok")
         out.append(f"State rebuilt by replaying {len(replayed)} earlier call(s), {writes} write(s)"
-                   + (f"; {sum(1 for r in replayed if r['status'] != 'ok')} failed" if any(r["status"] != "ok" for r in replayed) else ""))
-    out.append(" " * (label_w + 2) + " │ ".join(plain(s["label"])[:col].ljust(col) for s in sides))
-    differ = set(data["differences"]) | ({"tool_calls"} if "tool_results" in data["differences"] else set())
+                   + (f"; {failed} failed" if failed else ""))
+    out.append(" " * (label_w + 2) + " │ ".join(plain(s.side.label)[:col].ljust(col) for s in sides))
+    differ = set(comparison.differences) | ({"tool_calls"} if "tool_results" in comparison.differences else set())
     for aspect in ("route", "agent", "model", "tool_calls", "policy", "escalation", "reply", "tokens", "cost", "latency"):
         cells = [[w for line in r[aspect] for w in (textwrap.wrap(plain(line), col) or [""])] for r in rows]
         height = max(len(c) for c in cells)
@@ -166,7 +173,7 @@ def render_comparison(data: dict[str, Any], width: int = 160) -> str:
         for i in range(height):
             label = f"{mark} {aspect.replace('_', ' ')}" if i == 0 else ""
             out.append(label.ljust(label_w + 2) + " │ ".join((c[i] if i < len(c) else "").ljust(col) for c in cells).rstrip())
-    out.append("differences: " + (", ".join(data["differences"]) or "none"))
+    out.append("differences: " + (", ".join(comparison.differences) or "none"))
     return "\n".join(out)
 
 

@@ -7,14 +7,17 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TYPE_CHECKING, Callable, TextIO
 
 from support_tui.cli import UserError
 from support_tui.cli._common import plain
 from support_tui.shops import SHOPS
 
+if TYPE_CHECKING:
+    from support_tui.core.kb import KnowledgeBase
 
-def register(sub: argparse._SubParsersAction) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     kb = sub.add_parser("kb", help="build and search the knowledge base", description="Build and search the knowledge base.")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
 
@@ -61,7 +64,7 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _open_kb(shop: str | None):
+def _open_kb(shop: str | None) -> tuple[KnowledgeBase, Path]:
     """The index of ``--shop`` (the one its console opens: ``demo --shop`` and ``console --shop`` use the same
     data directory) and the folder of that shop's articles."""
     from support_tui.cli.console import shop_home
@@ -75,7 +78,7 @@ def _open_kb(shop: str | None):
     return KnowledgeBase(kb_folder(paths, settings), Embedder()), kb_dir(settings.shop)
 
 
-async def _run_ingest(kb, source: Path, progress: Callable[[int, int, str], None]) -> str:
+async def _run_ingest(kb: KnowledgeBase, source: Path, progress: Callable[[int, int, str], None]) -> str:
     if not source.is_dir():
         raise UserError(f"knowledge-base folder not found: {source}")
     from support_tui.core.kb.shared import index_hash, ingesting

@@ -7,15 +7,18 @@ import asyncio
 import sys
 import time
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from support_tui.cli import UserError
 from support_tui.cli._common import plain, print_json
 from support_tui.core.metrics.figures import duration, percent
 from support_tui.core.paths import DataPaths
 
+if TYPE_CHECKING:
+    from support_tui.core.metrics.figures import Metrics
 
-def register(sub: argparse._SubParsersAction) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     metrics = sub.add_parser("metrics", help="support metrics: resolution, FCR, escalations, reply times, CSAT, cost")
     metrics.add_argument("--since", help="first day, YYYY-MM-DD (default: the first conversation)")
     metrics.add_argument("--until", help="last day included, YYYY-MM-DD (default: today)")
@@ -98,7 +101,7 @@ async def metrics_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_tables(m) -> None:
+def print_tables(m: Metrics) -> None:
     """The figures as a few rich tables; names from the database are shown literally."""
     from rich.console import Console
     from rich.table import Table

@@ -17,7 +17,7 @@ from support_tui.core.evaluation import DatasetError
 from support_tui.core.evaluation.replies import RULES, ReplyCase, TurnReport, check_reply, load_reply_cases, rule_counts
 
 
-def register_replies(suites: argparse._SubParsersAction) -> None:
+def register_replies(suites: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     replies = suites.add_parser(
         "replies",
         help="check the replies to customer messages (grounding, raw values, KB quoting, coverage)",
@@ -39,7 +39,7 @@ async def run_reply_cases(cases: list[ReplyCase], on_report: Callable[[TurnRepor
     from support_tui.core.paths import DataPaths
     from support_tui.core.scenarios.run import build_template
     from support_tui.core.settings import Settings
-    from support_tui.core.turn.summary import summarise_turn
+    from support_tui.core.turn.summary import TurnSummary, summarise_turn
 
     settings = Settings()
     reports: list[TurnReport] = []
@@ -54,16 +54,16 @@ async def run_reply_cases(cases: list[ReplyCase], on_report: Callable[[TurnRepor
             try:
                 conv = await engine.open_conversation(case.customer, new=True)
                 previous: str | None = None
-                summaries: list[dict[str, Any]] = []
+                summaries: list[TurnSummary] = []
                 for index, turn in enumerate(case.turns, 1):
                     try:
                         summary = summarise_turn([e async for e in engine.run_turn(conv.id, turn.text)])
                     except Exception as exc:  # a crash is a failed reply, not a crashed run
-                        summary = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "reply": ""}
-                    report = TurnReport(case.id, index, turn.text, summary.get("reply") or "",
+                        summary = TurnSummary(status="failed", error=f"{type(exc).__name__}: {exc}", reply="")
+                    report = TurnReport(case.id, index, turn.text, summary.reply or "",
                                         check_reply(turn, summary, previous, today,
                                                     (summaries, [t.text for t in case.turns[:index - 1]])))
-                    previous = summary.get("reply")
+                    previous = summary.reply
                     summaries.append(summary)
                     reports.append(report)
                     if on_report:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from support_tui.cli import UserError
 from support_tui.core.evaluation import DatasetError, load_labelled
 from support_tui.core.paths import DataPaths
 
+if TYPE_CHECKING:
+    from support_tui.core.routing import EmbeddingRouter
 
-def register(sub: argparse._SubParsersAction) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("router", help="adapt the message router to your shop, or reset it")
     router_sub = parser.add_subparsers(dest="router_command", metavar="ACTION")
     parser.set_defaults(func=lambda args: _missing_action(parser))
@@ -37,7 +41,7 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
     raise UserError("router needs an action: fit, reset or route (see support-tui router --help)")
 
 
-def _router(fitted: bool = True):
+def _router(fitted: bool = True) -> EmbeddingRouter:
     from support_tui.core.kb.embedder import Embedder
     from support_tui.core.routing import EmbeddingRouter
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("screenshots", help="render console screenshots (160x48 and 80x24) into a folder")
     p.add_argument("outdir", type=Path, help="where to write them, e.g. screenshots")
     p.add_argument(

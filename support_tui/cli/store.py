@@ -10,9 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import date
+from typing import TYPE_CHECKING
 
 from support_tui.cli import UserError
 from support_tui.core.paths import DataPaths
+
+if TYPE_CHECKING:
+    from support_tui.core.store.shop_database import ShopDatabase
+    from support_tui.shops.northwind.shop import NorthwindShop
 
 
 def database_problems() -> tuple[type[BaseException], ...]:
@@ -23,7 +28,7 @@ def database_problems() -> tuple[type[BaseException], ...]:
     return (OSError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     store = sub.add_parser("store", help="manage the demo store (customers, products, orders)")
     store.set_defaults(func=lambda args: store.print_help())
     actions = store.add_subparsers(dest="store_command", metavar="ACTION")
@@ -45,7 +50,7 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
 
 
-async def _open(*, load: bool = False):
+async def _open(*, load: bool = False) -> tuple[ShopDatabase, NorthwindShop]:
     """The shop's database with the support records migrated and the demo shop's tables (loaded when ``load``)."""
     from support_tui.core.settings import Settings
     from support_tui.core.store import open_shop_database, open_support_store
@@ -117,6 +122,6 @@ async def list_customers(args: argparse.Namespace) -> int:
     header = f"{'ID':<12} {'NAME':<22} {'TIER':<9} {'LIFETIME VALUE':>14} {'ORDERS':>6}"
     print(header)
     print("-" * len(header))
-    for c in customers:
-        print(f"{c['customer_id']:<12} {c['name'][:22]:<22} {c['tier']:<9} {c['lifetime_value']:>14,.2f} {c['orders']:>6}")
+    for p in people:
+        print(f"{p.id:<12} {p.name[:22]:<22} {p.tier:<9} {p.lifetime_value:>14,.2f} {orders.get(p.id, 0):>6}")
     return 0

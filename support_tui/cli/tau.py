@@ -18,7 +18,7 @@ DEFAULT_USER_MODEL = "openai/gpt-4o"
 """tau-bench's own default user model."""
 
 
-def register_tau(suites: argparse._SubParsersAction) -> None:
+def register_tau(suites: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``tau`` suite to ``support-tui eval``."""
     tau = suites.add_parser(
         "tau",

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from support_tui.cli import UserError
 from support_tui.cli._common import engine_session, plain, print_json, require_conversation, require_customer
 
+if TYPE_CHECKING:
+    from support_tui.core.events import Event
+    from support_tui.core.turn.summary import TurnSummary
 
-def register(sub: argparse._SubParsersAction) -> None:
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ask = sub.add_parser("ask", help="run one customer turn and print the reply (or --json)")
     ask.add_argument("text", help="the customer's message")
     ask.add_argument("--customer", required=True, help="customer id, e.g. cust_12345")
@@ -66,28 +70,35 @@ async def ask_command(args: argparse.Namespace) -> int:
             raise UserError(str(exc)) from None
     summary = summarise_turn(events)
     if args.json:
-        print_json(summary)
+        print_json(summary.to_json())
     else:
         _print_human(summary)
-    return 1 if summary["status"] == "failed" else 0
+    return 1 if summary.status == "failed" else 0
 
 
-def _print_human(s: dict[str, Any]) -> None:
-    route = s["route"] or {}
-    print(f"[{plain(route.get('agent'))} {route.get('confidence', 0):.2f} · {plain(s['model'])}]", file=sys.stderr)
-    if s["escalation"]["escalated"]:
-        print(f"Escalated ({s['escalation']['priority']}): {plain(s['escalation']['reason'])}", file=sys.stderr)
-    for call in s["tool_calls"]:
-        print(f"  tool {plain(call['name'])} -> {call['status']}" + (f" ({plain(call['rule'])})" if call["rule"] else ""), file=sys.stderr)
-    for f in s["fallbacks"]:
-        print(f"  fallback: {plain(f['model'])} failed: {plain(f['error'])}", file=sys.stderr)
-    for notice in s["notices"]:
-        if notice.get("level") != "info":  # e.g. a message cut to the length limit
-            print(f"  note: {plain(notice.get('message'))}", file=sys.stderr)
-    if s["error"]:
-        print(f"The turn failed: {plain(s['error'])}", file=sys.stderr)
-    print(plain(s["reply"] or ""))
-    print(f"(conversation {s['conversation_id']})", file=sys.stderr)
+def ask_json(events: list[Event]) -> None:
+    """What ``ask --json`` prints for a turn's events (the seed-scenario check compares it before and after a change)."""
+    from support_tui.core.turn.summary import summarise_turn
+
+    print_json(summarise_turn(events).to_json())
+
+
+def _print_human(s: TurnSummary) -> None:
+    route = s.route
+    print(f"[{plain(route.agent if route else None)} {route.confidence if route else 0:.2f} · {plain(s.model)}]", file=sys.stderr)
+    if s.escalation.escalated:
+        print(f"Escalated ({s.escalation.priority}): {plain(s.escalation.reason)}", file=sys.stderr)
+    for call in s.tool_calls:
+        print(f"  tool {plain(call.name)} -> {call.status}" + (f" ({plain(call.rule)})" if call.rule else ""), file=sys.stderr)
+    for f in s.fallbacks:
+        print(f"  fallback: {plain(f.model)} failed: {plain(f.error)}", file=sys.stderr)
+    for notice in s.notices:
+        if notice.level != "info":  # e.g. a message cut to the length limit
+            print(f"  note: {plain(notice.message)}", file=sys.stderr)
+    if s.error:
+        print(f"The turn failed: {plain(s.error)}", file=sys.stderr)
+    print(plain(s.reply or ""))
+    print(f"(conversation {s.conversation_id})", file=sys.stderr)
 
 
 def _read_line(interactive: bool) -> str | None:
@@ -154,6 +165,8 @@ async def chat_command(args: argparse.Namespace) -> int:
 
 
 async def trace_command(args: argparse.Namespace) -> int:
+    from support_tui.core.events import TurnStarted
+
     async with engine_session(wait=False) as engine:
         if args.conversation:
             conv = await require_conversation(engine, args.conversation)
@@ -172,7 +185,7 @@ async def trace_command(args: argparse.Namespace) -> int:
     # Turn N as `fork --turn N` and `compare --turn N` count it: the N-th customer message (a re-run keeps its N).
     number = {m.id: i for i, m in enumerate((m for m in messages if m.role == "customer"), start=1)}
     turn_of = {e.turn_id: number[e.message_id] for e in events
-               if e.kind == "turn_started" and getattr(e, "message_id", None) in number}
+               if isinstance(e, TurnStarted) and e.message_id is not None and e.message_id in number}
     start = events[0].at if events else 0
     for e in events:
         data = e.model_dump(exclude={"turn_id", "conversation_id", "at", "kind"})

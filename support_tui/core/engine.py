@@ -371,9 +371,11 @@ class Engine:
                 self._publish(event)
                 yield event
 
-    async def _change(self, conversation_id: str, change: ChangeKind, *, by: str | None, detail: str = "") -> None:
+    async def _change(self, conversation_id: str, change: ChangeKind, *, by: str | None, detail: str = "",
+                      message_id: int | None = None) -> None:
         conv = await self.get_conversation(conversation_id)
-        self._publish(await self.turns.record_change(conversation_id, change, by=by, detail=detail, status=conv.status))
+        self._publish(await self.turns.record_change(conversation_id, change, by=by, detail=detail, status=conv.status,
+                                                     message_id=message_id))
 
     # pieces --------------------------------------------------------------------------------
 
@@ -511,13 +513,13 @@ class Engine:
         edited = cleaned is not None and cleaned != message.text
         await self.store.set_message(message_id, text=cleaned, status="sent")
         await self._change(message.conversation_id, "draft_edited" if edited else "draft_sent", by=by,
-                           detail=f"message {message_id}" + (f": {cleaned}" if edited else ""))
+                           detail=f"message {message_id}" + (f": {cleaned}" if edited else ""), message_id=message_id)
 
     async def reject_draft(self, message_id: int, reason: str | None = None, *, by: str | None = None) -> None:
         message = await self._draft(message_id)
         await self.store.set_message(message_id, status="rejected")
         await self._change(message.conversation_id, "draft_rejected", by=by,
-                           detail=f"message {message_id}" + (f": {reason}" if reason else ""))
+                           detail=f"message {message_id}" + (f": {reason}" if reason else ""), message_id=message_id)
 
     async def send_human_message(self, conversation_id: str, text: str, *, by: str | None = None) -> int:
         await self.get_conversation(conversation_id)

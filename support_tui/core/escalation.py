@@ -159,12 +159,14 @@ def evaluate(signals: EscalationSignals) -> EscalationVerdict | None:
 
 
 def assess_opening(
-    text: str, *, human_request: bool | None, tier: str = "standard", sentiment_threshold: float = -0.5
+    text: str, *, human_request: bool | None, tier: str = "standard", sentiment_threshold: float = -0.5,
+    ordinary_request: bool = False,
 ) -> EscalationVerdict | None:
     """The verdict the engine reaches on the first message of a fresh conversation.
 
     Sentiment scored as the turn scores it, a new trend, a confident route, nothing failed or
-    blocked yet: what ``eval escalation`` measures, so its numbers are the engine's.
+    blocked yet: what ``eval escalation`` measures, so its numbers are the engine's. ``ordinary_request``:
+    the intent layer read the message, sure, as a request the shop answers (as the turn sets it).
     """
     compound, signals = score_message(text)
     trend = SentimentTrend()
@@ -184,5 +186,6 @@ def assess_opening(
             sentiment_threshold=sentiment_threshold,
             human_request=human_request,
             trend_messages=trend.count,
+            ordinary_request=ordinary_request,
         )
     )

@@ -12,6 +12,9 @@ AgentName = str
 
 ToolStatus = Literal["ok", "error", "blocked", "pending_approval"]
 
+TurnStatus = Literal["completed", "cancelled", "failed", "awaiting_approval", "human_active"]
+"""How a turn ended (``TurnCompleted.status``, ``ask --json``'s ``status``)."""
+
 
 def now_ms() -> float:
     """Wall-clock milliseconds since the epoch (events carry it as ``at``)."""
@@ -345,13 +348,15 @@ class ConversationChanged(_Event):
     """The person who made the change (their agent id), or None for the customer and the engine."""
     detail: str = ""
     """What changed, in words: an outcome, a reason, an edited text. Internal: never shown to the customer."""
+    message_id: int | None = None
+    """The draft a ``draft_sent``, ``draft_edited`` or ``draft_rejected`` change decided (views find its bubble by it)."""
 
 
 class TurnCompleted(_Event):
     """The turn ended (normally, cancelled or failed). Always the last event."""
 
     kind: Literal["turn_completed"] = "turn_completed"
-    status: Literal["completed", "cancelled", "failed", "awaiting_approval", "human_active"]
+    status: TurnStatus
     error: str | None = None
     timings_ms: dict[str, float] = Field(default_factory=dict)
     """Milliseconds per stage: sentiment, route, retrieve, model, tools, persist, total."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from textual.app import App, SystemCommand
+from textual.binding import BindingType
+from textual.screen import Screen
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from support_tui.tui.keys import APP_BINDINGS
@@ -32,7 +34,7 @@ class ModelCommands(Provider):
         return [None, *self.console.engine.available_models()]
 
     def _run(self, model: str | None) -> None:
-        self.console.run_worker(self.console.set_model(model), group="action", exit_on_error=False)
+        self.console.run_worker(self.console.actions.set_model(model), group="action", exit_on_error=False)
 
     async def discover(self) -> Hits:
         for model in self._models():
@@ -47,13 +49,13 @@ class ModelCommands(Provider):
                 yield Hit(score, matcher.highlight(text), partial(self._run, model), help="Switch the model of this conversation")
 
 
-class SupportConsole(App):
+class SupportConsole(App[None]):
     """A console for supervising AI customer support: conversation, routing, sentiment, knowledge, tools."""
 
     CSS_PATH = "app.tcss"
     TITLE = "Support console"
     COMMANDS = App.COMMANDS | {ModelCommands}
-    BINDINGS = APP_BINDINGS
+    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
 
     cursor_blink: bool = True
     """Cursor blink of every text input; tests and screenshots turn it off for stable frames."""
@@ -67,10 +69,6 @@ class SupportConsole(App):
         self.settings = settings
         self.customer_id = customer_id
         self.demo = demo
-        if export_dir is None:
-            from support_tui.core.paths import data_home
-
-            export_dir = data_home() / "exports"
         self.console_screen = ConsoleScreen(engine, settings, customer_id=customer_id, demo=demo,
                                             person=person, export_dir=export_dir,
                                             open_engine=open_engine)
@@ -129,7 +127,7 @@ class SupportConsole(App):
 
         self.push_screen(ConfirmDialog("Quit?", question, yes="Quit (y)", no="Stay (n)"), answered)
 
-    def get_system_commands(self, screen):  # type: ignore[override]
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Metrics", "Support metrics: resolution, escalation, CSAT, response time, cost (F12)", self.action_metrics)
         yield SystemCommand("Keys", "Every key of the console, by area (F1)", self.console_screen.action_help)

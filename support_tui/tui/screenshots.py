@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from support_tui.tui.app import SupportConsole
+from support_tui.tui.widgets.composer import Composer
 from support_tui.tui.scripted import ScriptedEngine
 
 SIZES = [(160, 48), (80, 24)]
@@ -40,7 +41,7 @@ async def shoot(
         await pilot.pause()
         await app.workers.wait_for_complete()
         for text in steps:
-            composer = app.screen.query_one("#composer")
+            composer = app.screen.query_one("#composer", Composer)
             composer.value = text
             await pilot.press("enter")
             await pilot.pause()

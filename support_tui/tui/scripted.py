@@ -52,7 +52,7 @@ class ScriptedEngine:
         self.settings = settings or Settings()
         self.ready = ready
         self.delta_delay = delta_delay
-        self.calls: list[tuple[str, tuple, dict]] = []
+        self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.ready_gate = asyncio.Event() if not ready else None
         self.hold: asyncio.Event | None = None
         """When set to an unset Event, a turn pauses after its first events (to test cancelling)."""
@@ -76,7 +76,7 @@ class ScriptedEngine:
     def _record(self, name: str, *args: Any, **kwargs: Any) -> None:
         self.calls.append((name, args, kwargs))
 
-    def called(self, name: str) -> list[tuple[tuple, dict]]:
+    def called(self, name: str) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         """The recorded (args, kwargs) of every call to ``name``."""
         return [(a, k) for n, a, k in self.calls if n == name]
 
@@ -107,10 +107,11 @@ class ScriptedEngine:
             queue.put_nowait(event)
         return event
 
-    def _change(self, conversation_id: str, change: ChangeKind, by: str | None, detail: str = "") -> None:
+    def _change(self, conversation_id: str, change: ChangeKind, by: str | None, detail: str = "",
+                message_id: int | None = None) -> None:
         status = self.records[conversation_id].status
         self._publish(ConversationChanged(turn_id=f"change_{next(self._ids)}", conversation_id=conversation_id,
-                                          change=change, status=status, by=by, detail=detail))
+                                          change=change, status=status, by=by, detail=detail, message_id=message_id))
 
     # readiness, events, rules -------------------------------------------------------------
 
@@ -430,12 +431,13 @@ class ScriptedEngine:
         edited = text is not None and text != before.text
         msg = self._set_message(message_id, status="sent", **({"text": text} if text else {}))
         self._change(msg.conversation_id, "draft_edited" if edited else "draft_sent", by,
-                     f"message {message_id}" + (f": {text}" if edited else ""))
+                     f"message {message_id}" + (f": {text}" if edited else ""), message_id)
 
     async def reject_draft(self, message_id: int, reason: str | None = None, *, by: str | None = None) -> None:
         self._record("reject_draft", message_id, reason=reason, by=by)
         msg = self._set_message(message_id, status="rejected")
-        self._change(msg.conversation_id, "draft_rejected", by, f"message {message_id}" + (f": {reason}" if reason else ""))
+        self._change(msg.conversation_id, "draft_rejected", by, f"message {message_id}" + (f": {reason}" if reason else ""),
+                     message_id)
 
     async def send_human_message(self, conversation_id: str, text: str, *, by: str | None = None) -> int:
         self._record("send_human_message", conversation_id, text, by=by)
@@ -517,3 +519,4 @@ def _conforms() -> None:
     from support_tui.core.engine import SupportEngine
 
     _check: SupportEngine = ScriptedEngine()  # noqa: F841
+

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence
 
 from support_tui.core.escalation import assess_opening
 from support_tui.core.evaluation.routing import DatasetError, json_lines
+from support_tui.core.events import IntentReading
 from support_tui.core.human_request import HumanRequestDetector
 
 
@@ -104,13 +105,31 @@ def escalation_report(cases: Sequence[EscalationCase], rules: Sequence[str | Non
     return EscalationReport(len(cases), tp, fp, fn, tn, misses)
 
 
-def evaluate_openings(cases: Sequence[EscalationCase], detector: HumanRequestDetector) -> EscalationReport:
-    """Each case as the first message of a fresh standard-tier conversation, judged as the engine judges it."""
+class IntentReader(Protocol):
+    """The intent layer as the escalation check uses it (``IntentClassifier``)."""
+
+    def prepare_sync(self) -> None: ...
+
+    def read(self, vector: Any) -> IntentReading: ...
+
+
+def evaluate_openings(
+    cases: Sequence[EscalationCase], detector: HumanRequestDetector, *, tier: str = "standard",
+    intents: IntentReader | None = None,
+) -> EscalationReport:
+    """Each case as the first message of a fresh conversation of a customer of ``tier``, judged as the engine
+    judges it: with ``intents``, a message the intent layer answers, sure, is an ordinary request (its
+    negative words are what it is about) as in the turn."""
     detector.prepare_sync()
+    if intents is not None:
+        intents.prepare_sync()
     texts = [c.text for c in cases]
     vectors = detector.embedder.encode(texts)
     rules = []
     for text, vector in zip(texts, vectors):
-        verdict = assess_opening(text, human_request=detector.is_request(text, vector))
+        reading = intents.read(vector) if intents is not None else None
+        ordinary = reading is not None and reading.decision == "answer" and reading.kind != "decline"
+        verdict = assess_opening(text, human_request=detector.is_request(text, vector), tier=tier,
+                                 ordinary_request=ordinary)
         rules.append(verdict.rule if verdict else None)
     return escalation_report(cases, rules)

@@ -12,6 +12,7 @@ from typing import Any
 
 from support_tui.core.evaluation.routing import DatasetError
 from support_tui.core.paths import PROJECT_ROOT
+from support_tui.core.turn.summary import TurnSummary
 
 RULES: dict[str, str] = {
     "grounded": "every amount, id and date in the reply appears in the turn's tool results, snippets or message",
@@ -215,17 +216,17 @@ def _values(value: Any) -> list[Any]:
     return [value]
 
 
-def _source_text(summaries: list[dict[str, Any]], messages: list[str]) -> str:
-    parts = [*messages, *(s.get("text", "") for summary in summaries for s in summary.get("kb") or [])]
-    for call in (c for summary in summaries for c in summary.get("tool_calls") or []):
-        parts.append(json.dumps([call.get("arguments"), call.get("result"), call.get("error")], default=str))
+def _source_text(summaries: list[TurnSummary], messages: list[str]) -> str:
+    parts = [*messages, *(s.text for summary in summaries for s in summary.kb)]
+    for call in (c for summary in summaries for c in summary.tool_calls):
+        parts.append(json.dumps([call.arguments, call.result, call.error], default=str))
     return "\n".join(parts)
 
 
-def _source_amounts(summaries: list[dict[str, Any]], text: str) -> set[float]:
+def _source_amounts(summaries: list[TurnSummary], text: str) -> set[float]:
     found = {round(float(m.replace(",", "")), 2) for m in _AMOUNT.findall(text)}
-    for call in (c for summary in summaries for c in summary.get("tool_calls") or []):
-        for v in _values([call.get("arguments"), call.get("result")]):
+    for call in (c for summary in summaries for c in summary.tool_calls):
+        for v in _values([call.arguments, call.result]):
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 found.add(round(float(v), 2))
             elif isinstance(v, str):
@@ -247,7 +248,7 @@ def _source_dates(text: str) -> set[date]:
     return found
 
 
-def grounded(reply: str, summaries: list[dict[str, Any]], messages: list[str], today: date) -> list[Violation]:
+def grounded(reply: str, summaries: list[TurnSummary], messages: list[str], today: date) -> list[Violation]:
     """Amounts, ids and dates of the reply found in what the conversation's turns so far read or were told."""
     out: list[Violation] = []
     text = _source_text(summaries, messages)
@@ -277,7 +278,7 @@ def grounded(reply: str, summaries: list[dict[str, Any]], messages: list[str], t
     return out
 
 
-def raw_values(reply: str, summary: dict[str, Any]) -> list[Violation]:
+def raw_values(reply: str, summary: TurnSummary) -> list[Violation]:
     out: list[Violation] = []
     words = _URL_OR_EMAIL.sub(" ", reply)
     for stamp in _ISO.findall(words):
@@ -292,8 +293,8 @@ def raw_values(reply: str, summary: dict[str, Any]) -> list[Violation]:
     if repeated:
         out.append(Violation("raw_values", f"word repeated: {repeated.group(0)!r}"))
     names: dict[str, str] = {}
-    for call in summary.get("tool_calls") or []:
-        _collect_names(call.get("result"), names)
+    for call in summary.tool_calls:
+        _collect_names(call.result, names)
     for sku in set(_SKU.findall(words)):
         name = names.get(sku, "")
         if not name or name.split(" (")[0].lower() not in reply.lower():
@@ -320,18 +321,18 @@ def answered(reply: str, turn: ReplyTurn) -> list[Violation]:
     return out
 
 
-def executed_amount(summary: dict[str, Any]) -> float | None:
+def executed_amount(summary: TurnSummary) -> float | None:
     """The money a write moved in this turn (a return's refund or a refund), or None."""
-    for call in summary.get("tool_calls") or []:
-        if call.get("name") in MONEY_WRITES and call.get("status") == "ok":
-            result = call.get("result") if isinstance(call.get("result"), dict) else {}
-            amount = result.get("amount", (call.get("arguments") or {}).get("amount"))
+    for call in summary.tool_calls:
+        if call.name in MONEY_WRITES and call.status == "ok":
+            result = call.result if isinstance(call.result, dict) else {}
+            amount = result.get("amount", call.arguments.get("amount"))
             if isinstance(amount, (int, float)):
                 return round(float(amount), 2)
     return None
 
 
-def confirmed_amount(summary: dict[str, Any], previous_reply: str | None) -> list[Violation]:
+def confirmed_amount(summary: TurnSummary, previous_reply: str | None) -> list[Violation]:
     executed = executed_amount(summary)
     if executed is None or previous_reply is None:
         return []
@@ -344,8 +345,8 @@ def confirmed_amount(summary: dict[str, Any], previous_reply: str | None) -> lis
     return []
 
 
-def no_order_details(reply: str, summary: dict[str, Any]) -> list[Violation]:
-    used = sorted({c.get("name") for c in summary.get("tool_calls") or []} & CUSTOMER_DATA_TOOLS)
+def no_order_details(reply: str, summary: TurnSummary) -> list[Violation]:
+    used = sorted({c.name for c in summary.tool_calls} & CUSTOMER_DATA_TOOLS)
     out = [Violation("no_order_details", f"read the customer's records: {', '.join(used)}")] if used else []
     ids = sorted(set(re.findall(r"\bORD-\d+\b|\b1Z[0-9A-Z]{10,}\b", reply)))
     if ids:
@@ -353,12 +354,12 @@ def no_order_details(reply: str, summary: dict[str, Any]) -> list[Violation]:
     return out
 
 
-def check_reply(turn: ReplyTurn, summary: dict[str, Any], previous_reply: str | None, today: date,
-                earlier: tuple[list[dict[str, Any]], list[str]] = ([], [])) -> list[Violation]:
+def check_reply(turn: ReplyTurn, summary: TurnSummary, previous_reply: str | None, today: date,
+                earlier: tuple[list[TurnSummary], list[str]] = ([], [])) -> list[Violation]:
     """Everything wrong with this turn's reply; ``earlier`` holds the case's earlier summaries and messages."""
-    reply = summary.get("reply") or ""
-    if summary.get("status") == "failed" or not reply.strip():
-        return [Violation("replied", f"no reply (status {summary.get('status')}: {summary.get('error')})")]
+    reply = summary.reply or ""
+    if summary.status == "failed" or not reply.strip():
+        return [Violation("replied", f"no reply (status {summary.status}: {summary.error})")]
     summaries, messages = [*earlier[0], summary], [*earlier[1], turn.text]
     out = grounded(reply, summaries, messages, today) + raw_values(reply, summary) + kb_quoting(reply)
     out += answered(reply, turn) + confirmed_amount(summary, previous_reply)

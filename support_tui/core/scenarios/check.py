@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
-from typing import Any
+from typing import Any, Sequence
 
 from support_tui.core.scenarios.model import ReadCheck, TurnExpect
+from support_tui.core.turn.summary import ToolCallSummary, TurnSummary
 
 _MISSING: Any = object()
 
@@ -82,35 +83,35 @@ def _dump(value: Any) -> str:
     return json.dumps(value or {}, ensure_ascii=False, default=str)
 
 
-def check_turn(expect: TurnExpect, turn: dict[str, Any]) -> list[str]:
-    """Failed expectations of one turn (``turn`` is ``summarise_turn``'s object plus ``used_snippets``)."""
+def check_turn(expect: TurnExpect, turn: TurnSummary, used_snippets: Sequence[str] = ()) -> list[str]:
+    """Failed expectations of one turn (``used_snippets``: the reply's, from its ``ReplyCompleted``)."""
     out: list[str] = []
-    route = turn.get("route") or {}
-    calls = turn.get("tool_calls") or []
-    names = [c["name"] for c in calls]
-    done = ", ".join(f"{c['name']}:{c['status']}" + (f"({c['rule']})" if c.get("rule") else "") for c in calls) or "none"
-    reply = turn.get("reply") or ""
-    esc = turn.get("escalation") or {}
-    handoff = turn.get("handoff")
+    route = turn.route
+    calls = turn.tool_calls
+    names = [c.name for c in calls]
+    done = ", ".join(f"{c.name}:{c.status}" + (f"({c.rule})" if c.rule else "") for c in calls) or "none"
+    reply = turn.reply or ""
+    esc = turn.escalation
+    handoff = turn.handoff
 
     def want(label: str, expected: Any, actual: Any) -> None:
         if expected is not None and expected != actual:
             out.append(f"{label} was {actual!r}, expected {expected!r}")
 
-    def last_ok(tool: str) -> dict[str, Any] | None:
-        return next((c for c in reversed(calls) if c["name"] == tool and c["status"] == "ok"), None)
+    def last_ok(tool: str) -> ToolCallSummary | None:
+        return next((c for c in reversed(calls) if c.name == tool and c.status == "ok"), None)
 
-    want("route", expect.route, route.get("agent"))
-    want("route method", expect.route_method, route.get("method"))
-    want("replying agent", expect.agent, turn.get("agent"))
-    want("turn status", expect.status, turn.get("status"))
-    want("draft", expect.draft, turn.get("draft"))
-    want("escalated", expect.escalated, bool(esc.get("escalated")))
+    want("route", expect.route, route.agent if route else None)
+    want("route method", expect.route_method, route.method if route else None)
+    want("replying agent", expect.agent, turn.agent)
+    want("turn status", expect.status, turn.status)
+    want("draft", expect.draft, turn.draft)
+    want("escalated", expect.escalated, esc.escalated)
     if expect.escalation_rule is not None:
-        want("escalation rule", expect.escalation_rule, esc.get("rule"))
+        want("escalation rule", expect.escalation_rule, esc.rule)
     want("hand-off", expect.handoff, handoff is not None)
     if expect.handoff_to is not None:
-        want("hand-off to", expect.handoff_to, (handoff or {}).get("to_agent"))
+        want("hand-off to", expect.handoff_to, handoff.to_agent if handoff else None)
     for name in expect.tools_called:
         if name not in names:
             out.append(f"{name} was not called (calls: {done})")
@@ -118,14 +119,14 @@ def check_turn(expect: TurnExpect, turn: dict[str, Any]) -> list[str]:
         if name in names:
             out.append(f"{name} was called but should not be (calls: {done})")
     for name, status in expect.tool_status.items():
-        last = next((c for c in reversed(calls) if c["name"] == name), None)
+        last = next((c for c in reversed(calls) if c.name == name), None)
         if last is None:
             out.append(f"{name} was not called, expected it to end {status!r} (calls: {done})")
-        elif last["status"] != status:
-            why = f": {last.get('error')}" if last.get("error") else ""
-            out.append(f"{name} ended {last['status']!r}, expected {status!r}{why}")
+        elif last.status != status:
+            why = f": {last.error}" if last.error else ""
+            out.append(f"{name} ended {last.status!r}, expected {status!r}{why}")
     for name, args in expect.tool_args.items():
-        seen = [c["arguments"] for c in calls if c["name"] == name]
+        seen = [c.arguments for c in calls if c.name == name]
         if not any(all(a.get(k) == v for k, v in args.items()) for a in seen):
             out.append(f"no {name} call with {args} (saw {seen or 'no call'})")
     for name, values in expect.tool_results.items():
@@ -134,20 +135,20 @@ def check_turn(expect: TurnExpect, turn: dict[str, Any]) -> list[str]:
             out.append(f"no successful {name} call to check {values} (calls: {done})")
             continue
         for path, expected in values.items():
-            actual = _dig(ok.get("result"), path.split("."))
+            actual = _dig(ok.result, path.split("."))
             if actual is _MISSING or actual != expected:
                 shown = "missing" if actual is _MISSING else repr(actual)
                 out.append(f"{name} returned {path} = {shown}, expected {expected!r}")
     if expect.blocked_rule is not None:
-        rules = [c.get("rule") for c in calls if c["status"] in ("blocked", "pending_approval")]
+        rules = [c.rule for c in calls if c.status in ("blocked", "pending_approval")]
         if expect.blocked_rule not in rules:
             out.append(f"nothing was stopped by {expect.blocked_rule!r} (calls: {done})")
-    for label, packet, mentions in (("escalation", esc.get("packet"), expect.packet_mentions),
+    for label, packet, mentions in (("escalation", esc.packet, expect.packet_mentions),
                                     ("hand-off", handoff, expect.handoff_mentions)):
         for text in mentions:
             if not packet:
                 out.append(f"no {label} packet to mention {text!r}")
-            elif not _has(_dump(packet), text):
+            elif not _has(_dump(packet.model_dump()), text):
                 out.append(f"the {label} packet does not mention {text!r}")
     for text in expect.reply_contains:
         if not _has(reply, text):
@@ -158,16 +159,16 @@ def check_turn(expect: TurnExpect, turn: dict[str, Any]) -> list[str]:
     for cite in expect.reply_cites:
         tool, *keys = cite.split(".")
         ok = last_ok(tool)
-        value = _dig(ok.get("result"), keys) if ok else _MISSING
+        value = _dig(ok.result, keys) if ok else _MISSING
         if value is _MISSING or value in (None, ""):
             out.append(f"no successful {tool} call with {'.'.join(keys)} to cite (calls: {done})")
         elif not _cited(reply, value):
             out.append(f"the reply does not cite {cite} ({value!r}): {reply[:300]!r}")
-    docs = {k["doc_id"] for k in turn.get("kb") or []}
+    docs = {k.doc_id for k in turn.kb}
     for doc in expect.kb_docs:
         if doc not in docs:
             out.append(f"knowledge-base document {doc!r} was not retrieved (got {sorted(docs)})")
-    want("reply drew on the knowledge base", expect.kb_used, bool(turn.get("used_snippets")))
-    if turn.get("error") and expect.status != "failed":
-        out.append(f"the turn failed: {turn['error']}")
+    want("reply drew on the knowledge base", expect.kb_used, bool(used_snippets))
+    if turn.error and expect.status != "failed":
+        out.append(f"the turn failed: {turn.error}")
     return out

@@ -13,7 +13,7 @@ from support_tui.core.events import Event, HandoffMade, ReplyCompleted
 from support_tui.core.paths import DataPaths
 from support_tui.core.scenarios.check import check_read, check_turn
 from support_tui.core.scenarios.model import ApproveStep, CustomerStep, FinalExpect, Scenario
-from support_tui.core.turn.summary import summarise_turn
+from support_tui.core.turn.summary import TurnSummary, summarise_turn
 
 if TYPE_CHECKING:
     from support_tui.core.engine import SupportEngine
@@ -64,16 +64,16 @@ class ScenarioResult:
         }
 
 
-def _record(index: int, said: str, events: list[Event]) -> tuple[StepResult, dict[str, Any]]:
+def _record(index: int, said: str, events: list[Event]) -> tuple[StepResult, TurnSummary, list[str]]:
     summary = summarise_turn(events)
     reply = next((e for e in reversed(events) if isinstance(e, ReplyCompleted)), None)
-    summary["used_snippets"] = list(reply.used_snippets) if reply else []
+    used = list(reply.used_snippets) if reply else []
     step = StepResult(
-        index=index, said=said, route=(summary["route"] or {}).get("agent"), agent=summary["agent"],
-        status=summary["status"], tools=[f"{c['name']}:{c['status']}" for c in summary["tool_calls"]],
-        escalation_rule=summary["escalation"]["rule"], reply=summary["reply"],
+        index=index, said=said, route=summary.route.agent if summary.route else None, agent=summary.agent,
+        status=summary.status, tools=[f"{c.name}:{c.status}" for c in summary.tool_calls],
+        escalation_rule=summary.escalation.rule, reply=summary.reply,
     )
-    return step, summary
+    return step, summary, used
 
 
 async def run_scenario(engine: "SupportEngine", scenario: Scenario) -> ScenarioResult:
@@ -99,8 +99,8 @@ async def run_scenario(engine: "SupportEngine", scenario: Scenario) -> ScenarioR
         except Exception as exc:  # a crash is a failed scenario, not a crashed run
             result.steps.append(StepResult(index, getattr(step, "customer", ""), failures=[f"raised {type(exc).__name__}: {exc}"]))
             break
-        record, summary = _record(index, said, events)
-        record.failures = check_turn(step.expect, summary)
+        record, summary, used = _record(index, said, events)
+        record.failures = check_turn(step.expect, summary, used)
         result.steps.append(record)
     result.final_failures = await check_final(engine, conv.id, scenario.customer_id, scenario.expect_final)
     result.seconds = time.perf_counter() - started

@@ -24,7 +24,7 @@ from support_tui.core.turn.fork import (
     ReplayedCall, Ready, copy_conversation, fork_memory, fork_point, replay_calls, run_again, state_before,
 )
 from support_tui.core.turn.parts import TurnParts
-from support_tui.core.turn.summary import summarise_turn
+from support_tui.core.turn.summary import TurnSummary, summarise_turn
 
 ASPECTS = ("route", "agent", "model", "tool_calls", "tool_results", "policy", "escalation", "reply", "tokens", "cost")
 """What a comparison marks when the sides differ. Latency is shown but never marked: it always differs."""
@@ -50,11 +50,11 @@ class SideRun(BaseModel):
 
     side: Side
     events: list[Event] = Field(default_factory=list)
-    summary: dict[str, Any] = Field(default_factory=dict)
+    summary: TurnSummary = Field(default_factory=TurnSummary)
 
     @property
     def latency_ms(self) -> float:
-        return float(self.summary.get("timings_ms", {}).get("total", 0.0))
+        return self.summary.latency_ms
 
 
 class Comparison(BaseModel):
@@ -76,7 +76,7 @@ class Comparison(BaseModel):
             "parent_id": self.parent_id, "turn": self.turn, "text": self.text,
             "replayed": [r.model_dump() for r in self.replayed],
             "sides": [{"model": r.side.model, "route": r.side.route, "label": r.side.label, **aspects(r.summary),
-                       "latency_ms": r.latency_ms, "turn": r.summary} for r in self.runs],
+                       "latency_ms": r.latency_ms, "turn": r.summary.to_json()} for r in self.runs],
             "differences": self.differences,
         }
 
@@ -85,26 +85,26 @@ def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def aspects(summary: dict[str, Any]) -> dict[str, Any]:
-    """The compared values of one side's turn object, by aspect."""
-    calls = summary.get("tool_calls") or []
-    usage = summary.get("usage") or {}
-    escalation = summary.get("escalation") or {}
+def aspects(summary: TurnSummary) -> dict[str, Any]:
+    """The compared values of one side's turn, by aspect (the keys of ``ASPECTS``, as ``compare --json`` prints them)."""
+    calls = summary.tool_calls
+    usage = summary.usage
+    escalation = summary.escalation
     return {
-        "route": (summary.get("route") or {}).get("agent"),
-        "agent": summary.get("agent"),
-        "model": summary.get("model"),
-        "tool_calls": [{"name": c["name"], "arguments": c["arguments"], "status": c["status"]} for c in calls],
-        "tool_results": [c["result"] if c["status"] == "ok" else c["error"] for c in calls],
-        "policy": [{"name": c["name"], "status": c["status"], "rule": c["rule"]} for c in calls if c["rule"]],
-        "escalation": escalation.get("rule") if escalation.get("escalated") else None,
-        "reply": summary.get("reply"),
-        "tokens": [usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)],
-        "cost": usage.get("cost_usd", 0.0),
+        "route": summary.route.agent if summary.route else None,
+        "agent": summary.agent,
+        "model": summary.model,
+        "tool_calls": [{"name": c.name, "arguments": c.arguments, "status": c.status} for c in calls],
+        "tool_results": [c.result if c.status == "ok" else c.error for c in calls],
+        "policy": [{"name": c.name, "status": c.status, "rule": c.rule} for c in calls if c.rule],
+        "escalation": escalation.rule if escalation.escalated else None,
+        "reply": summary.reply,
+        "tokens": [usage.prompt_tokens, usage.completion_tokens],
+        "cost": usage.cost_usd,
     }
 
 
-def differences(summaries: Sequence[dict[str, Any]]) -> list[str]:
+def differences(summaries: Sequence[TurnSummary]) -> list[str]:
     """The aspects in which the sides' turns are not all equal."""
     values = [aspects(s) for s in summaries]
     return [name for name in ASPECTS if len({_canon(v[name]) for v in values}) > 1]
@@ -112,8 +112,8 @@ def differences(summaries: Sequence[dict[str, Any]]) -> list[str]:
 
 def call_differs(runs: Sequence[SideRun], index: int) -> bool:
     """Whether the sides' ``index``-th tool calls differ (name, arguments, status or result), or one lacks it."""
-    rows = [(r.summary.get("tool_calls") or [])[index:index + 1] for r in runs]
-    return len({_canon([{k: c[k] for k in ("name", "arguments", "status", "result", "error", "rule")} for c in row])
+    rows = [r.summary.tool_calls[index:index + 1] for r in runs]
+    return len({_canon([c.model_dump(include={"name", "arguments", "status", "result", "error", "rule"}) for c in row])
                 for row in rows}) > 1
 
 

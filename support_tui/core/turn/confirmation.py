@@ -1,29 +1,8 @@
-"""The confirmation grammar: what counts as a customer's explicit yes (every model and rule reads this one)."""
+"""The confirmation grammar now lives in the leaf ``support_tui.core.language`` (the model layer reads it too and
+must not import the turn); this name stays for code written against it. New code imports ``core.language``."""
 
 from __future__ import annotations
 
-import re
+from support_tui.core.language import is_affirmative, is_negative
 
-_NEGATIVE = re.compile(r"\b(no|nope|nah|not|don'?t|do not|never|stop|wait|hold on|cancel that|changed my mind)\b")
-_AFFIRMATIVE = re.compile(
-    r"^(?:\w+\W+){0,3}?(yes|yeah|yep|yup|ya|sure|ok|okay|k|confirm|confirmed|correct|absolutely|definitely|"
-    r"go ahead|please do|do it|proceed|sounds good|that'?s fine|that works|fine|alright|all right|affirmative|"
-    r"please go ahead|y)\b"
-)
-
-
-def _normal(text: str) -> str:
-    return re.sub(r"\s+", " ", text.lower().replace("\u2019", "'")).strip()
-
-
-def is_affirmative(text: str) -> bool:
-    """A short explicit yes ("yes please", "go ahead", "ok do it"); any "no"/"don't" makes it not one."""
-    text = _normal(text)
-    if not text or _NEGATIVE.search(text):
-        return False
-    return _AFFIRMATIVE.search(text) is not None
-
-
-def is_negative(text: str) -> bool:
-    """An explicit no to a proposal ("no", "don't", "wait")."""
-    return bool(_NEGATIVE.search(_normal(text)))
+__all__ = ["is_affirmative", "is_negative"]

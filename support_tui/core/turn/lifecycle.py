@@ -110,7 +110,7 @@ class TurnRunner:
         customer = [m for m in messages if m.role == "customer"]
         if not customer:
             raise LookupError("this conversation has no customer message to re-run")
-        from support_tui.core.turn.confirmation import is_affirmative
+        from support_tui.core.language import is_affirmative
 
         last = next((m for m in reversed(customer) if not is_affirmative(m.text)), customer[-1])
         for m in messages:
@@ -216,7 +216,8 @@ class TurnRunner:
         return body
 
     async def record_change(
-        self, conversation_id: str, change: ChangeKind, *, by: str | None = None, detail: str = "", status: str | None = None
+        self, conversation_id: str, change: ChangeKind, *, by: str | None = None, detail: str = "", status: str | None = None,
+        message_id: int | None = None,
     ) -> ConversationChanged:
         """A person's change to the conversation (close, take-over, draft decision ...) as a short turn in the trace."""
         conv = await self.conversation(conversation_id)
@@ -224,7 +225,8 @@ class TurnRunner:
         event: list[ConversationChanged] = []
 
         async def body(t: Turn) -> AsyncGenerator[Event, None]:
-            made = t.make(ConversationChanged, change=change, status=status or conv.status, by=by, detail=detail)
+            made = t.make(ConversationChanged, change=change, status=status or conv.status, by=by, detail=detail,
+                          message_id=message_id)
             event.append(made)
             yield made
 

@@ -6,15 +6,20 @@ import time
 import uuid
 from typing import Any, TypeVar
 
-from support_tui.core.events import EventBase, IntentReading, Usage
+from support_tui.core.events import (
+    ConversationChanged, EscalationRaised, Event, HandoffMade, IntentReading, KnowledgeRetrieved, ModelCalled, ModelFailed,
+    Notice, ReplyCompleted, ReplyDelta, ReplyReset, RouteDecided, SentimentScored, ToolCallFinished, ToolCallRequested,
+    TurnCompleted, TurnStarted, TurnStatus, Usage,
+)
 from support_tui.core.shop import CallContext
 from support_tui.core.state import ConversationState
 from support_tui.core.store.records import ConversationInfo
 
-E = TypeVar("E", bound=EventBase)
-
-TurnStatus = str
-"""completed, cancelled, failed, awaiting_approval or human_active."""
+E = TypeVar(
+    "E", TurnStarted, Notice, SentimentScored, RouteDecided, HandoffMade, EscalationRaised, KnowledgeRetrieved, ModelCalled,
+    ModelFailed, ToolCallRequested, ToolCallFinished, ReplyDelta, ReplyReset, ReplyCompleted, ConversationChanged, TurnCompleted,
+)
+"""One of the event types (``Event``'s members): what ``Turn.make`` builds is also an ``Event``."""
 
 
 class Turn:
@@ -32,7 +37,7 @@ class Turn:
         """The customer's message the turn answers: the history it reads ends there."""
         self.rerun_of: int | None = None
         """A re-run's customer message (its history is not cut there): its calls' effects are that message's."""
-        self.events: list[Any] = []
+        self.events: list[Event] = []
         self.state = ConversationState.load(conversation.state)
         self.timings: dict[str, float] = {}
         self.usage = Usage()

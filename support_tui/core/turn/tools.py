@@ -29,7 +29,7 @@ from support_tui.core.shop import (
 )
 from support_tui.core import crashpoints
 from support_tui.core.state import ConversationState
-from support_tui.core.turn.confirmation import is_affirmative
+from support_tui.core.language import is_affirmative
 from support_tui.core.turn.meta_tools import META_TOOLS
 
 log = logging.getLogger(__name__)

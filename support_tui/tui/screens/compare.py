@@ -14,7 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from support_tui.core.engine import SupportEngine
-from support_tui.core.turn.compare import Comparison, aspects, call_differs
+from support_tui.core.turn.compare import Comparison, SideRun, aspects, call_differs
+from support_tui.core.turn.summary import TurnSummary
 
 SHOWN = ("route", "model", "tool_calls", "policy", "escalation", "reply", "usage")
 """The blocks of each side, top to bottom."""
@@ -30,28 +31,28 @@ def _json(value: Any, limit: int = 400) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def block_text(name: str, summary: dict[str, Any], latency_ms: float, runs: Sequence[Any] = ()) -> Text:
+def block_text(name: str, summary: TurnSummary, latency_ms: float, runs: Sequence[SideRun] = ()) -> Text:
     """One block of one side, as literal text (tool results and replies are never read as markup)."""
     values = aspects(summary)
     text = Text()
     if name == "route":
-        route = summary.get("route") or {}
+        route = summary.route
         text.append(str(values["route"] or "—"), "bold")
         if route:
-            text.append(f"  {route.get('confidence', 0):.2f} ({route.get('method', '')})", "dim")
+            text.append(f"  {route.confidence:.2f} ({route.method})", "dim")
         if values["agent"] and values["agent"] != values["route"]:
             text.append(f"\nanswered by {values['agent']}")
     elif name == "model":
         text.append(str(values["model"] or "—"))
     elif name == "tool_calls":
-        calls = summary.get("tool_calls") or []
+        calls = summary.tool_calls
         for i, call in enumerate(calls):
             mark = "≠ " if runs and call_differs(runs, i) else "  "
             text.append(mark, "bold")
-            text.append(call["name"], "bold")
-            text.append(f"({_json(call['arguments'], 160)})")
-            text.append(f" → {call['status']}\n", "bold" if call["status"] == "ok" else "italic")
-            text.append("    " + _json(call["result"] if call["status"] == "ok" else call["error"], 240) + "\n", "dim")
+            text.append(call.name, "bold")
+            text.append(f"({_json(call.arguments, 160)})")
+            text.append(f" → {call.status}\n", "bold" if call.status == "ok" else "italic")
+            text.append("    " + _json(call.result if call.status == "ok" else call.error, 240) + "\n", "dim")
         if not calls:
             text.append("no tool calls", "dim")
     elif name == "policy":
@@ -63,11 +64,12 @@ def block_text(name: str, summary: dict[str, Any], latency_ms: float, runs: Sequ
     elif name == "escalation":
         text.append(str(values["escalation"]) if values["escalation"] else "not escalated")
     elif name == "reply":
-        text.append(summary.get("reply") or "(no reply)")
+        text.append(summary.reply or "(no reply)")
     else:
         prompt, completion = values["tokens"]
         text.append(f"{prompt} in / {completion} out · ${values['cost']:.4f} · {latency_ms:.0f} ms")
-    return text.rstrip() or text
+    text.rstrip()
+    return text
 
 
 class CompareScreen(Screen[None]):
@@ -87,7 +89,8 @@ class CompareScreen(Screen[None]):
 
     def __init__(
         self, engine: SupportEngine | None = None, conversation_id: str = "", turn: int = 1, *,
-        models: Sequence[str] | None = None, routes: Sequence[str] | None = None, comparison: Comparison | None = None,
+        models: Sequence[str | None] | None = None, routes: Sequence[str | None] | None = None,
+        comparison: Comparison | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine

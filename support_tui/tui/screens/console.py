@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import Reactive, var
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from support_tui.tui.heap import QuietCollector
 from support_tui.tui.messages import EngineEvent, StoreChanged
-from support_tui.tui.screens.actions import CONSOLE_BINDINGS, ConsoleActions
-from support_tui.tui.screens.debugging import ForkCompareActions
-from support_tui.tui.screens.decisions import DecisionActions
+from support_tui.tui.heap import collect_from_now
+from support_tui.tui.keys import CONSOLE_BINDINGS
+from support_tui.tui.messages import ConversationPicked, DraftDecision, ToolDecision
+from support_tui.tui.screens.actions import ConsoleActions
+from support_tui.tui.screens.debugging import ForkCompare
+from support_tui.tui.screens.decisions import Decisions
 from support_tui.tui.screens.dialogs import settle_cursor
 from support_tui.tui.screens.opening import ConversationLoader
-from support_tui.tui.screens.startup import EngineOpener, EngineStartup
+from support_tui.tui.screens.startup import EngineHolder, EngineOpener, MountLater, StartupProblem
 from support_tui.tui.text import drawable
 from support_tui.tui.widgets.composer import Composer
 from support_tui.tui.widgets.conversation import ConversationView, MessageBubble, NewMessagesMark, ReplyBubble
@@ -60,10 +65,16 @@ QUIET_COLLECT_S = 60.0
 """And at this interval when no turn runs; after three intervals of turns back to back it runs regardless."""
 
 
-class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionActions, ConversationLoader, Screen):
-    """Customer and queue on the left, the conversation in the centre, the four insight panels on the right."""
+class ConsoleScreen(Screen[None]):
+    """Customer and queue on the left, the conversation in the centre, the four insight panels on the right.
 
-    BINDINGS = CONSOLE_BINDINGS
+    The screen owns the state and the widgets; its parts are small objects it owns and calls: ``startup``
+    (the engine, or opening it after the first frame), ``loader`` (drawing a conversation, following the
+    store), ``actions`` (the keys' pickers and toggles, the scenario played), ``decisions`` (tool calls,
+    drafts, escalation, closing) and ``debugging`` (fork and compare). They see the screen as ``ConsoleHost``
+    (host.py) and import none of its files."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*CONSOLE_BINDINGS]
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     title: Reactive[str | None] = Reactive(None, compute=False, repaint=False)
@@ -89,41 +100,42 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         opens the store (and reads the settings) after its first frame."""
         # The narrow layout's first tab is a class from the start: added on mount it restyled every widget.
         super().__init__(classes="-show-chat")
-        if (engine is None) == (open_engine is None):
-            raise ValueError("give the console an engine or a way to open one, not both")
-        self._engine = engine
-        self._opener = open_engine
-        self.early = []
+        self.startup = EngineHolder(engine, open_engine)
+        self.early: list[str] = []
+        """Customer messages typed before the store was open, sent in order once the conversation is."""
+        self.startup_problem: str | None = None
+        """Why the console left before its store opened (the command line prints it after the screen is gone)."""
         self._follow: asyncio.Task[None] | None = None
         self.settings = settings
         self.start_customer = customer_id
         self.demo = demo
         self.person_override = person
         """``--agent`` (or a test's person): wins over the settings' ``agent_id``."""
-        self.export_dir = export_dir
+        if export_dir is None:
+            from support_tui.core.paths import data_home
+
+            export_dir = data_home() / "exports"
+        self.export_dir: Path = export_dir
+        """Where F6's trace exports go: the data directory's exports/, never wherever the console was started."""
         self.names: dict[str, str] = {}
-        self.seen: dict[str, int] = {}
-        """The newest message id a person has had on screen, per conversation (the queue's unread mark)."""
-        self.drawn = 0
-        """The newest stored message id of the open conversation that is drawn (or known to this console)."""
         self.active_agent: str | None = None
         self.reply: ReplyBubble | None = None
         self.turn_bubble: MessageBubble | None = None
         self.turn_text: str | None = None
         self.queued: list[tuple[str, MessageBubble]] = []
         """Messages typed before the engine was ready or while a turn ran, sent in order."""
-        self.scenario: dict | None = None
-        self.scenario_step = 0
-        self.scenario_customer: str | None = None
-        """The customer the scenario plays as: opening another customer's conversation ends it."""
         self.heap = QuietCollector()
         """Full garbage collections wait for the end of a turn or a quiet minute (see tui/heap.py)."""
         self.set_reactive(ConsoleScreen.speaker, "customer" if demo else "agent")
+        self.loader = ConversationLoader(self)
+        self.actions = ConsoleActions(self)
+        self.decisions = Decisions(self)
+        self.debugging = ForkCompare(self)
 
     def compose(self) -> ComposeResult:
         # From the command line the side columns mount just after the first frame (they start hidden in the
         # narrow layout); with an engine given (tests, screenshots) everything mounts at once.
-        later = self.mount_later if self._engine is None else (lambda widget: widget)
+        later: Callable[[Widget], Widget] = MountLater if self.startup.opens_later else (lambda widget: widget)
         yield TitleBar(id="title-bar")
         yield TabBar({"tab-chat": "Conversation", "tab-customer": "Customer & queue", "tab-insight": "Insight"},
                      id="narrow-tabs")
@@ -169,6 +181,91 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
     def status(self) -> StatusLine:
         return self.query_one(StatusLine)
 
+    @property
+    def routing(self) -> RoutingPanel:
+        return self.query_one(RoutingPanel)
+
+    @property
+    def sentiment(self) -> SentimentPanel:
+        return self.query_one(SentimentPanel)
+
+    @property
+    def knowledge(self) -> KnowledgePanel:
+        return self.query_one(KnowledgePanel)
+
+    @property
+    def card(self) -> CustomerCard | None:
+        cards = self.query(CustomerCard)
+        return cards.first() if cards else None
+
+    @property
+    def queue(self) -> ConversationQueue | None:
+        queues = self.query(ConversationQueue)
+        return queues.first() if queues else None
+
+    def active_tab(self) -> str:
+        return self.query_one("#narrow-tabs", TabBar).active
+
+    # the engine, and opening it after the first frame -------------------------------------------------
+
+    @property
+    def engine(self) -> SupportEngine:
+        return self.startup.engine
+
+    @property
+    def store_open(self) -> bool:
+        return self.startup.is_open
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.startup.allows(action)
+
+    def import_after_first_frame(self) -> None:
+        # Markdown (and its parser) is first needed by the first AI reply: imported on the loop there, it
+        # stalled that turn's first frame by 100 ms (console benchmark); on a thread now, while nothing waits.
+        self.call_after_refresh(self._import_reply_widgets)
+        self.call_after_refresh(collect_from_now)
+
+    @work(thread=True, group="startup-imports", exit_on_error=False)
+    def _import_reply_widgets(self) -> None:
+        import textual.widgets._markdown  # noqa: F401
+
+    def open_after_first_frame(self) -> None:
+        # After the first refresh: importing and opening the engine must not compete with the first paint.
+        self.call_after_refresh(self.open_store)
+
+    @work(group="startup", exit_on_error=False)
+    async def open_store(self) -> None:
+        try:
+            engine = await self.startup.open(self.start_customer)
+        except StartupProblem as problem:  # a broken data directory, an unknown customer: say so and leave
+            self.leave(problem.code, problem.problem)
+            return
+        self.settings = engine.settings
+        sentiment = self.sentiment
+        sentiment.threshold = engine.settings.escalation_sentiment
+        sentiment.clear()
+        self.update_header()
+        self.refresh_bindings()
+        await self.follow_store()
+        if self.start_customer is not None:
+            await self.show_conversation(await engine.open_conversation(self.start_customer))
+            early, self.early = self.early, []
+            for text in early:
+                await self.start_turn(text)
+        elif self.demo:
+            self.action_pick_customer()
+
+    def leave(self, code: int, problem: str) -> None:
+        self.startup_problem = problem
+        self.app.exit(return_code=code)
+
+    async def hold_until_open(self, text: str) -> None:
+        """A customer message typed before the store is open: shown as queued, sent when the conversation is."""
+        self.early.append(text)
+        await self.chat.add_message("customer", text, status="queued")
+        self.status.queued = len(self.early)
+        self.notify("Queued: sent when the store is open.")
+
     async def on_mount(self) -> None:
         self.heap.hold()
         self.set_interval(QUIET_COLLECT_S, self.collect_when_quiet)
@@ -177,7 +274,7 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         self.watch_speaker(self.speaker)
         self.update_header()
         self.composer.focus()
-        if self._engine is None:
+        if not self.startup.is_open:
             self.open_after_first_frame()
             return
         await self.follow_store()
@@ -236,9 +333,7 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         status = f" · {conv.status}" if conv and conv.status != "open" else ""
         if conv and conv.held_by:
             status += f" · held by {drawable(conv.held_by)}"
-        step = ""
-        if self.scenario is not None:
-            step = f" · {self.scenario['id']} step {self.scenario_step}/{len(self.scenario['customer_texts'])}"
+        step = self.actions.scenario_tag()
         self.title = mode.upper()
         self.sub_title = f"{model} · {who}{status}{step}"
         self.query_one(TitleBar).show(self.title, self.sub_title)
@@ -320,8 +415,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
 
     def waiting_elsewhere(self) -> int:
         """Decisions waiting in the queue's other conversations (as of the queue's last refresh)."""
-        queues = self.query(ConversationQueue)
-        return queues.first().waiting(besides=self.conversation.id if self.conversation else None) if queues else 0
+        queue = self.queue
+        return queue.waiting(besides=self.conversation.id if self.conversation else None) if queue is not None else 0
 
     def waiting_decisions(self) -> int:
         """Every waiting decision: this conversation's and the whole queue's (Ctrl+Q counted this one's only)."""
@@ -352,13 +447,14 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
             return
         if self.speaker == "agent":
             message_id = await self.engine.send_human_message(self.conversation.id, text, by=self.person)
-            self.drawn = max(self.drawn, message_id)
+            self.loader.saw(message_id)
             await self.chat.add_message("human", text, message_id=message_id, agent=self.person)
             return
         await self.start_turn(text)
 
     async def start_turn(self, text: str, bubble: MessageBubble | None = None) -> None:
-        assert self.conversation is not None
+        if self.conversation is None:
+            return
         if bubble is None:
             self.chat.jump_to_end()  # a new message: the person wants to see it and its answer
         if not self.ready or self.busy:
@@ -369,9 +465,16 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         self.turn_bubble = bubble or await self.chat.add_message("customer", text)
         self.chat.mark_stale_drafts()
         self.update_badges()
+        self.run_events(self.engine.run_turn(self.conversation.id, text, actor="customer"), text=text)
+
+    def run_events(self, events: AsyncIterator[Event], *, text: str | None = None) -> None:
+        """Run a turn (or a decision's resumption): busy until its last event; ``text`` is given back if it fails."""
         self.turn_text = text
         self.busy = True
-        self.consume(self.engine.run_turn(self.conversation.id, text, actor="customer"))
+        self.consume(events)
+
+    def cancel_turn(self) -> None:
+        self.workers.cancel_group(self, "turn")
 
     async def send_queued(self) -> None:
         if not self.queued or not self.ready or self.busy or self.conversation is None:
@@ -479,9 +582,8 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
 
     def apply_change(self, event: ConversationChanged) -> None:
         """What a change means for bubbles already drawn (idempotent: live and replayed alike)."""
-        if event.change in ("draft_edited", "draft_sent", "draft_rejected") and event.detail.startswith("message "):
-            head = event.detail.removeprefix("message ").split(":", 1)[0]
-            bubble = self.chat.draft(int(head)) if head.isdigit() else None
+        if event.change in ("draft_edited", "draft_sent", "draft_rejected") and event.message_id is not None:
+            bubble = self.chat.draft(event.message_id)
             if bubble is not None:
                 if event.change == "draft_edited":
                     bubble.edited_by = event.by or "a person"
@@ -501,7 +603,7 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
         live = not replayed
         match event:
             case TurnStarted():
-                self.drawn = max(self.drawn, event.message_id or 0)
+                self.loader.saw(event.message_id)
                 if live and self.turn_bubble is None:  # a re-run (F3): the message it answers
                     self.turn_bubble = next((b for b in reversed(self.chat.query(MessageBubble))
                                              if b.role == "customer" and b.text == event.text), None)
@@ -510,20 +612,20 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
                 if live and self.turn_bubble is not None:
                     self.turn_bubble.set_note(None)
             case SentimentScored():
-                self.query_one(SentimentPanel).show(event)
+                self.sentiment.show(event)
             case RouteDecided():
                 self.active_agent = event.agent
-                self.query_one(RoutingPanel).show(event)
+                self.routing.show(event)
             case HandoffMade(packet=packet):
-                self.query_one(RoutingPanel).add_handoff(packet)
+                self.routing.add_handoff(packet)
                 if live:
                     await self.chat.add_system(f"Handed off {packet.from_agent or '—'} → {packet.to_agent}: {packet.reason}", "handoff")
             case EscalationRaised(packet=packet):
-                self.query_one(RoutingPanel).add_handoff(packet)
+                self.routing.add_handoff(packet)
                 if live:
                     await self.chat.add_system(f"Escalated to a person ({event.priority}, rule {event.rule}): {event.reason}", "error")
             case KnowledgeRetrieved():
-                await self.query_one(KnowledgePanel).show(event.query, event.snippets)
+                await self.knowledge.show(event.query, event.snippets)
             case ModelCalled():
                 self.model_in_use = event.model
             case ModelFailed() if live:
@@ -543,9 +645,9 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
             case ReplyReset() if live and self.reply is not None:
                 await self.reply.reset()
             case ReplyCompleted():
-                self.drawn = max(self.drawn, event.message_id)
+                self.loader.saw(event.message_id)
                 self.model_in_use = event.model
-                self.query_one(KnowledgePanel).mark_used(event.used_snippets)
+                self.knowledge.mark_used(event.used_snippets)
                 if live:
                     reply = self.reply or await self.chat.start_reply(event.agent, event.model)
                     await reply.complete(event.text, message_id=event.message_id, agent=event.agent, model=event.model, draft=event.draft)
@@ -569,3 +671,118 @@ class ConsoleScreen(EngineStartup, ConsoleActions, ForkCompareActions, DecisionA
                         self.turn_bubble.set_note(f"for {drawable(holder)} to answer" if holder else "for a person to answer")
                     self.turn_bubble = None
                     self.busy = False
+
+    # opening conversations, following the store (the loader draws) -------------------------------------
+
+    @work(exclusive=True, group="open", exit_on_error=False)
+    async def open_customer(self, customer_id: str, new: bool = False) -> None:
+        await self.show_conversation(await self.engine.open_conversation(customer_id, new=new))
+
+    @work(exclusive=True, group="open", exit_on_error=False)
+    async def open_conversation(self, conversation_id: str, *, then_land: bool = False) -> None:
+        """Open a conversation by id; ``then_land``: on the oldest decision waiting in it (Ctrl+G)."""
+        await self.show_conversation(await self.engine.get_conversation(conversation_id))
+        if then_land:
+            self.actions.land_on_pending()
+
+    def on_conversation_picked(self, message: ConversationPicked) -> None:
+        self.open_conversation(message.conversation_id)
+
+    async def show_conversation(self, conv: ConversationInfo) -> None:
+        """Forget the open conversation's turn, then draw ``conv`` from the store."""
+        self.actions.opening(conv.customer_id)
+        self.active_agent, self.reply, self.turn_bubble, self.queued = None, None, None, []
+        await self.loader.show_conversation(conv)
+
+    @work(exclusive=True, group="refresh", exit_on_error=False)
+    async def refresh_state(self) -> None:
+        """Re-read the open conversation, its customer card and the queue (several events make one refresh)."""
+        await self.loader.refresh_now()
+
+    async def refresh_queue(self) -> None:
+        await self.loader.refresh_queue()
+
+    def refresh_for_feed(self) -> None:
+        if self.loader.feed_refresh_wanted():
+            self.run_worker(self.loader.refresh_for_feed(), group="feed-refresh", exit_on_error=False)
+
+    @work(exclusive=True, group="catch-up", exit_on_error=False)
+    async def catch_up(self) -> None:
+        await self.loader.catch_up()
+
+    # the keys' actions (the parts do the work; a dialog's runs as a worker) ---------------------------
+
+    @property
+    def scenario(self) -> dict[str, Any] | None:
+        """The scenario being played (F7), if any."""
+        return self.actions.scenario
+
+    def action_help(self) -> None:
+        self.actions.help()
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_pick_customer(self) -> None:
+        await self.actions.pick_customer()
+
+    def action_new_conversation(self) -> None:
+        self.actions.new_conversation()
+
+    def action_toggle_speaker(self) -> None:
+        self.actions.toggle_speaker()
+
+    @work(group="action", exit_on_error=False)
+    async def action_toggle_mode(self) -> None:
+        await self.actions.toggle_mode()
+
+    @work(group="action", exit_on_error=False)
+    async def action_toggle_takeover(self) -> None:
+        await self.actions.toggle_takeover()
+
+    def action_focus_pending(self) -> None:
+        self.actions.focus_pending()
+
+    def action_next_tab(self, step: int = 1) -> None:
+        self.actions.next_tab(step)
+
+    def action_cancel_turn(self) -> None:
+        if self.busy:
+            self.cancel_turn()
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_pick_model(self) -> None:
+        await self.actions.pick_model()
+
+    @work(group="dialog", exclusive=True, exit_on_error=False)
+    async def action_pick_route(self) -> None:
+        await self.actions.pick_route()
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_show_trace(self) -> None:
+        await self.actions.show_trace()
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_pick_scenario(self) -> None:
+        await self.actions.pick_scenario()
+
+    async def action_next_step(self) -> None:
+        await self.actions.next_step()
+
+    @work(group="dialog", exclusive=True, exit_on_error=False)
+    async def action_fork_or_compare(self) -> None:
+        await self.debugging.fork_or_compare()
+
+    @work(group="dialog", exit_on_error=False)
+    async def on_tool_decision(self, message: ToolDecision) -> None:
+        await self.decisions.tool_decision(message)
+
+    @work(group="dialog", exit_on_error=False)
+    async def on_draft_decision(self, message: DraftDecision) -> None:
+        await self.decisions.draft_decision(message)
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_escalate(self) -> None:
+        await self.decisions.escalate()
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_close_conversation(self) -> None:
+        await self.decisions.close_conversation()

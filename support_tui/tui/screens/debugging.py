@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import work
 from textual.content import Content
 
 from support_tui.tui.screens.dialogs import PickerDialog
+from support_tui.tui.screens.host import conversation_or_warn, idle_or_warn
 from support_tui.tui.text import drawable
 
 if TYPE_CHECKING:
-    from support_tui.tui.screens.console import ConsoleScreen
+    from support_tui.tui.screens.host import ConsoleHost
 
 WAYS = [
     ("compare_routes", "Compare: as recorded vs another specialist (side by side, nothing stored)"),
@@ -22,24 +22,27 @@ WAYS = [
 """What the key offers once a turn is picked."""
 
 
-class ForkCompareActions:
-    """The action behind the fork/compare key; mixed into ConsoleScreen."""
+class ForkCompare:
+    """The fork/compare key's dialog, owned by the console screen (which runs it as a worker)."""
 
-    @work(group="dialog", exclusive=True, exit_on_error=False)
-    async def action_fork_or_compare(self: ConsoleScreen) -> None:
-        if (cid := self._conversation_or_warn()) is None or not self._idle_or_warn():
+    def __init__(self, host: ConsoleHost) -> None:
+        self.host = host
+
+    async def fork_or_compare(self) -> None:
+        host = self.host
+        if (cid := conversation_or_warn(host)) is None or not idle_or_warn(host):
             return
-        customer = [m for m in await self.engine.messages(cid) if m.role == "customer"]
+        customer = [m for m in await host.engine.messages(cid) if m.role == "customer"]
         if not customer:
-            self.notify("This conversation has no customer turn yet.", severity="warning")
+            host.notify("This conversation has no customer turn yet.", severity="warning")
             return
         turns = [(str(n), Content.assemble((f"turn {n}  ", "bold"), drawable(m.text)[:100]))
                  for n, m in reversed(list(enumerate(customer, 1)))]
-        picked = await self.app.push_screen_wait(PickerDialog("Fork or compare which turn?", turns))
+        picked = await host.app.push_screen_wait(PickerDialog("Fork or compare which turn?", turns))
         if not picked:
             return
         turn = int(picked)
-        way = await self.app.push_screen_wait(PickerDialog(f"Turn {turn}: what to do", [(k, Content(v)) for k, v in WAYS]))
+        way = await host.app.push_screen_wait(PickerDialog(f"Turn {turn}: what to do", [(k, Content(v)) for k, v in WAYS]))
         if not way:
             return
         other = await self._pick_other(way)
@@ -49,26 +52,29 @@ class ForkCompareActions:
             # The compare screen comes with the engine's modules: imported here, not before the console's first frame.
             from support_tui.tui.screens.compare import CompareScreen
 
-            sides = {"models" if way == "compare_models" else "routes": [None, other]}
-            await self.app.push_screen(CompareScreen(self.engine, cid, turn, **sides))  # type: ignore[arg-type]
+            sides: list[str | None] = [None, other]
+            screen = (CompareScreen(host.engine, cid, turn, models=sides) if way == "compare_models"
+                      else CompareScreen(host.engine, cid, turn, routes=sides))
+            await host.app.push_screen(screen)
             return
-        self.notify(f"Forking turn {turn} with {other}…")
+        host.notify(f"Forking turn {turn} with {other}…")
         try:
-            run = await self.engine.fork(cid, turn=turn, model=other if way == "fork_model" else None,
+            run = await host.engine.fork(cid, turn=turn, model=other if way == "fork_model" else None,
                                          route=other if way == "fork_route" else None)
         except (LookupError, ValueError, RuntimeError) as exc:
-            self.notify(f"Cannot fork: {exc}", severity="error")
+            host.notify(f"Cannot fork: {exc}", severity="error")
             return
-        await self.show_conversation(await self.engine.get_conversation(run.conversation_id))
-        self.notify(f"Fork {run.conversation_id} of {run.parent_id} at turn {turn}: {len(run.replayed)} earlier call(s) "
+        await host.show_conversation(await host.engine.get_conversation(run.conversation_id))
+        host.notify(f"Fork {run.conversation_id} of {run.parent_id} at turn {turn}: {len(run.replayed)} earlier call(s) "
                     "replayed on a sandbox of the shop.")
 
-    async def _pick_other(self: ConsoleScreen, way: str) -> str | None:
+    async def _pick_other(self, way: str) -> str | None:
+        host = self.host
         """The other specialist or model the turn runs with."""
         if way.endswith("routes") or way.endswith("route"):
             from support_tui.core.specialists import ROUTABLE
 
             items = [(name, Content(name.replace("_", " "))) for name in ROUTABLE]
-            return await self.app.push_screen_wait(PickerDialog("With which specialist?", items))
-        items = [(m, Content(m)) for m in self.engine.available_models()]
-        return await self.app.push_screen_wait(PickerDialog("With which model?", items))
+            return await host.app.push_screen_wait(PickerDialog("With which specialist?", items))
+        items = [(m, Content(m)) for m in host.engine.available_models()]
+        return await host.app.push_screen_wait(PickerDialog("With which model?", items))

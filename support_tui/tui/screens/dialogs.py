@@ -22,7 +22,7 @@ def settle_cursor(root: Any) -> None:
         widget.cursor_blink = blink
 
 
-class Dialog(ModalScreen):
+class Dialog(ModalScreen[Any]):
     """A modal with a title; Esc dismisses with None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]

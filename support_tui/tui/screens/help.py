@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+from typing import Sequence
 
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
@@ -39,7 +40,7 @@ def help_sections() -> list[tuple[str, list[Binding]]]:
     from support_tui.tui.widgets.queue import ConversationQueue
     from support_tui.tui.widgets.tools import ToolCallCard
 
-    def shown(bindings: list) -> list[Binding]:
+    def shown(bindings: Sequence[BindingType]) -> list[Binding]:
         return [b for b in bindings if isinstance(b, Binding) and b.description]
 
     return [

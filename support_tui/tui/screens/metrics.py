@@ -43,7 +43,7 @@ class Tile(Static):
         self.update(Content.assemble((value, "bold"), "\n", caption, "\n", (detail, "$text-muted")))
 
 
-class MetricsScreen(Screen):
+class MetricsScreen(Screen[None]):
     """Support metrics for the last 7, 30 or 90 days or all time, from the engine's database."""
 
     DEFAULT_CSS = """
@@ -228,9 +228,9 @@ class MetricsScreen(Screen):
             for g in groups:
                 # The store groups conversations no model answered (a person only, or no turn yet) under "none":
                 # read as a model called "none".
-                name = Text("no AI reply", style="italic") if table_id == "#table-models" and g.name == "none" else Text(g.name)
+                label = Text("no AI reply", style="italic") if table_id == "#table-models" and g.name == "none" else Text(g.name)
                 table.add_row(
-                    name, *(Text(v, justify="right") for v in (
+                    label, *(Text(v, justify="right") for v in (
                         str(g.conversations), str(g.resolved), percent(g.resolution_rate), str(g.escalated),
                         tokens(g.prompt_tokens + g.completion_tokens), f"{g.cost_usd:.3f}",
                     ))

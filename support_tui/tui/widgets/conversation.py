@@ -374,13 +374,12 @@ class ConversationView(VerticalScroll):
         self.scroll_home(animate=False)
         self.following, self.unseen = True, False
 
-    async def add_message(self, role: str, text: str, **kwargs) -> MessageBubble:
-        status = kwargs.get("status", "sent")
+    async def add_message(self, role: str, text: str, *, agent: str | None = None, model: str | None = None,
+                          status: str = "sent", message_id: int | None = None) -> MessageBubble:
         if role == "ai":
-            bubble: MessageBubble = ReplyBubble(agent=kwargs.get("agent"), model=kwargs.get("model"), text=text,
-                                                status=status, message_id=kwargs.get("message_id"))
+            bubble: MessageBubble = ReplyBubble(agent=agent, model=model, text=text, status=status, message_id=message_id)
         else:
-            bubble = MessageBubble(role, text, **kwargs)
+            bubble = MessageBubble(role, text, agent=agent, model=model, status=status, message_id=message_id)
             if status != "sent":
                 bubble.add_class(f"-{status}")
         await self.mount(bubble)

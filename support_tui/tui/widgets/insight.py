@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.content import Content
@@ -105,7 +105,7 @@ class SentimentPanel(InsightPanel):
     }
     """
 
-    def __init__(self, threshold: float | None, **kwargs) -> None:
+    def __init__(self, threshold: float | None, **kwargs: Any) -> None:
         """``threshold`` None: the console has no settings yet (the store opens after the first frame)."""
         super().__init__(**kwargs)
         self.threshold = threshold
@@ -142,14 +142,15 @@ class SentimentPanel(InsightPanel):
         return Content.assemble("-1 ", *parts, " +1")
 
     def show(self, event: SentimentScored) -> None:
-        style = "$error" if event.compound <= self.threshold else ("$success" if event.compound > 0.05 else "")
+        threshold = -2.0 if self.threshold is None else self.threshold  # no settings yet: nothing is below it
+        style = "$error" if event.compound <= threshold else ("$success" if event.compound > 0.05 else "")
         self.query_one("#sentiment-label", Static).update(Content.assemble(
             (f"{event.compound:+.2f} ", f"bold {style}".strip()), (event.label.replace("_", " "), style),
             ("  " + ", ".join(event.signals) if event.signals else "", "$warning"),
         ))
         self.query_one("#sentiment-gauge", Static).update(self.gauge(event.compound))
         spark = [
-            (SPARK[min(7, int((v + 1) / 2 * 8))], "$error" if v <= self.threshold else "$accent")
+            (SPARK[min(7, int((v + 1) / 2 * 8))], "$error" if v <= threshold else "$accent")
             for v in event.history[-30:]
         ]
         self.query_one("#sentiment-trend", Static).update(Content.assemble(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Sequence
 
 from textual import events
 from textual.app import ComposeResult
@@ -15,6 +16,9 @@ from textual.widgets.option_list import Option
 from support_tui.tui.messages import ConversationPicked
 from support_tui.tui.text import clip, drawable
 from support_tui.tui.widgets.sidebar import PRIORITY_STYLE
+
+if TYPE_CHECKING:
+    from support_tui.core.store.records import ConversationInfo, PendingToolCall, StoredMessage
 
 SORTS = ("priority", "recent", "waiting")
 """priority: escalated first, by priority (the engine's order); recent: newest message first;
@@ -89,7 +93,7 @@ class ConversationQueue(Vertical):
         Binding("s", "sort", "Sort"),
     ]
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rows: list[QueueRow] = []
         self.current: str | None = None
@@ -217,7 +221,8 @@ class ConversationQueue(Vertical):
         return str(self.options.get_option_at_index(index).prompt)
 
 
-def queue_row(conv, customer: str, messages: list, pending: list, seen: int | None, rank: int) -> QueueRow:
+def queue_row(conv: ConversationInfo, customer: str, messages: Sequence[StoredMessage], pending: Sequence[PendingToolCall],
+              seen: int | None, rank: int) -> QueueRow:
     """Build a row from a conversation, its messages and its waiting tool calls (``seen``: last message id read)."""
     customer_messages = [m for m in messages if m.role == "customer"]
     draft_times = [m.created_at for m in messages if m.status == "draft"]

@@ -53,7 +53,7 @@ class ToolCallCard(Vertical):
         Binding("a", "decide('approve')", "Approve"),
         Binding("e", "decide('edit')", "Edit args"),
         Binding("d", "decide('deny')", "Deny"),
-        Binding("enter", "toggle", "Open/fold", show=False),
+        Binding("enter", "open_or_fold", "Open/fold", show=False),
     ]
 
     def __init__(self, call_id: str, name: str, arguments: dict[str, Any], turn_id: str = "") -> None:
@@ -85,12 +85,12 @@ class ToolCallCard(Vertical):
         self.set_class(is_open, "-open")
         self._refresh_title()
 
-    def action_toggle(self) -> None:
+    def action_open_or_fold(self) -> None:
         self.set_open(not self.is_open)
 
     def on_click(self, event: Click) -> None:
         if isinstance(event.widget, Static) and event.widget.has_class("tool-title"):
-            self.action_toggle()
+            self.action_open_or_fold()
 
     def _refresh_title(self) -> None:
         self.query_one(".tool-title", Static).update(self.title())
@@ -102,7 +102,7 @@ class ToolCallCard(Vertical):
         self.duration_ms = event.duration_ms
         self.add_class(f"-{event.status.replace('_', '-')}")
         self.waiting_since = event.at if event.status == "pending_approval" else 0.0
-        parts: list[str | tuple[str, str]] = [("arguments ", "dim"), pretty(event.arguments)]
+        parts: list[str | Content | tuple[str, str]] = [("arguments ", "dim"), pretty(event.arguments)]
         if event.rule:
             parts += ["\n", ("rule ", "dim"), (event.rule, "bold $warning")]
         if event.error:

@@ -143,9 +143,10 @@ flow's: the intent layer decided which request the message makes."""
 
 
 def flow_requests(request: Request, flow: str) -> frozenset[str]:
-    """The requests an understood message makes of its flow's specialist: the flow's own, refined by the
-    words that belong to it."""
-    return FLOW_REQUESTS.get(flow, frozenset()) | request.said.intents & FLOW_DETAILS.get(flow, frozenset())
+    """The requests an understood message makes of its flow's specialist: those its words make that belong
+    to the flow ("please refund 1402.92 for ORD-70001" asks the returns specialist for a refund, not a
+    return), else the flow's own request."""
+    return request.said.intents & FLOW_DETAILS.get(flow, frozenset()) or FLOW_REQUESTS.get(flow, frozenset())
 
 
 def requested(request: Request) -> frozenset[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from support_tui.core.turn.confirmation import is_affirmative
+from support_tui.core.language import is_affirmative
 
 from . import flows
 from .message import flow_requests, intent_flow, read_turn, understood
