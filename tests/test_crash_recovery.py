@@ -42,8 +42,8 @@ import asyncio, os, random, sys, threading
 import numpy as np
 import support_tui.core.offline_env
 import support_tui.core.llm
-from support_tui.core.store.sqlite import Database
-from support_tui.core.store.sql.support_store import SQLSupportStore
+from support_tui.core.store.sql.sqlite import Database
+from support_tui.core.store.records.support_store import SQLSupportStore
 from support_tui.shops.northwind import NorthwindShop
 from support_tui.core.engine import Engine
 from support_tui.core.llm import ModelClient

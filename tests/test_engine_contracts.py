@@ -16,8 +16,8 @@ from support_tui.core.events import (
 )
 from support_tui.core.settings import Settings
 from support_tui.core.state import ConversationState
-from support_tui.core.store.sqlite import Database
-from support_tui.core.store.sql.support_store import SQLSupportStore
+from support_tui.core.store.sql.sqlite import Database
+from support_tui.core.store.records.support_store import SQLSupportStore
 from support_tui.core.turn.reply import quotes_internal
 from tests.conftest import run
 from tests.tiny_shop import CafeShop, ScriptedWaiter, Stand

@@ -23,7 +23,7 @@ from support_tui.core.store import (
     TurnRecord,
     stored_time,
 )
-from support_tui.core.store.sql.metric_queries import metric_reader
+from support_tui.core.store.records.metric_queries import metric_reader
 from support_tui.shops.northwind.tools import TOOLS
 
 T = datetime(2025, 6, 10, 9, 0, tzinfo=timezone.utc)

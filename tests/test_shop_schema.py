@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 
 from support_tui.core.store import Database, PostgresShopDatabase
-from support_tui.core.store.migrations import MigrationError
-from support_tui.core.store.shop_database import numbered_placeholders
-from support_tui.core.store.shop_schema import apply_schema, schema_version
+from support_tui.core.store.sql.migrations import MigrationError
+from support_tui.core.store.sql.database import numbered_placeholders
+from support_tui.core.store.sql.shop_schema import apply_schema, schema_version
 from support_tui.shops.northwind.schema import NORTHWIND_SCHEMA, SCHEMA
 from support_tui.shops.taubench_retail.store import TAU_SCHEMA
 from tests.pg import BACKENDS

@@ -254,7 +254,7 @@ async def test_serve_metrics_reads_the_configured_postgres(tmp_path, pg_cluster)
     from support_tui.core.factory import open_store
     from support_tui.core.paths import DataPaths
     from support_tui.core.settings import Settings
-    from support_tui.core.store.metric_readers import metric_reader_for
+    from support_tui.core.store.records.metric_readers import metric_reader_for
 
     settings = Settings(database_url=await pg_cluster.new_database())
     db, store, _shop = await open_store(DataPaths(tmp_path / "home"), settings)

@@ -102,7 +102,7 @@ async def test_claims_that_lapse_too_often_fail_instead_of_killing_every_worker(
     assert job.status == "failed" and "gave up after 2" in job.error
     # The customer is told once, as the reply to that message, however often workers look again.
     assert await store.claim_turn_job("w4", 30, max_attempts=2) is None
-    from support_tui.core.store.queue import GAVE_UP_REPLY
+    from support_tui.core.store.queue.jobs import GAVE_UP_REPLY
 
     notices = [(m.role, m.text, m.reply_to) for m in await store.messages(conv.id) if m.role != "customer"]
     assert notices == [("system", GAVE_UP_REPLY, job.message_id)]

@@ -1,13 +1,12 @@
 """The support records (conversations, messages, turns, the trace, approvals, ratings, memory) behind one interface.
 
-- ``SupportStore`` (``protocol``): the Protocol of the support records, with a docstring per method.
-- ``records`` and ``queue``: the typed values that cross it (``ConversationInfo``, ``TurnJob`` ...).
-- ``SQLSupportStore`` (``sql.support_store``): its one implementation, on SQLite and PostgreSQL alike,
-  over a ``ShopDatabase``; what differs by dialect is one small module each in ``sql/``.
-- ``ShopDatabase`` (``shop_database``): the one SQL layer the records, the queue and the shops' tables
-  go through; ``Database`` (``sqlite``: one aiosqlite connection, WAL) and ``PostgresShopDatabase``
-  (``shop_postgres``: an asyncpg pool) implement it, with statement counters.
-- ``sql.migrate``: Alembic migrations per component (the support records, each shop's tables).
+- ``SupportStore`` (``protocol``): the Protocol of the support records and the queue, with a docstring per method.
+- ``records/``: the records' typed values and ``SQLSupportStore``, the Protocol's one implementation, on SQLite
+  and PostgreSQL alike; ``queue/``: the turn queue's values and its half of that store. What differs by
+  dialect is one small module each, named for what it does (``change_feed``, ``job_claims``, ``worker_presence`` ...).
+- ``sql/``: the one SQL layer the records, the queue and the shops' tables go through: the ``ShopDatabase``
+  Protocol, ``Database`` (``sqlite``: one aiosqlite connection, WAL) and ``PostgresShopDatabase``
+  (``postgres``: an asyncpg pool), and Alembic migrations per component (``migrate``).
 - ``open_support_store`` / ``open_shop_database``: what the settings choose (PostgreSQL when a database
   URL is set, else the data directory's SQLite file).
 """
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from support_tui.core.settings import Settings
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.records import (
+from support_tui.core.store.records.values import (
     ConversationInfo,
     ConversationStatus,
     FixtureHistory,
@@ -37,10 +36,10 @@ from support_tui.core.store.records import (
     stored_time,
     utcnow,
 )
-from support_tui.core.store.shop_database import ShopDatabase, ShopSchema, ShopTransaction
-from support_tui.core.store.shop_postgres import PostgresShopDatabase
-from support_tui.core.store.sql.support_store import SQLSupportStore
-from support_tui.core.store.sqlite import Database
+from support_tui.core.store.sql.database import ShopDatabase, ShopSchema, ShopTransaction
+from support_tui.core.store.sql.postgres import PostgresShopDatabase
+from support_tui.core.store.records.support_store import SQLSupportStore
+from support_tui.core.store.sql.sqlite import Database
 
 DATABASE_URL_ENV = "SUPPORT_TUI_DATABASE_URL"
 """The environment variable that points the support records at PostgreSQL (it wins over config.toml)."""

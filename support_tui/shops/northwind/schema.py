@@ -8,8 +8,8 @@ a new revision, never an edit of these lists.
 from pathlib import Path
 
 from support_tui.core.shop.effects import effects_table
-from support_tui.core.store.migrations import Migration
-from support_tui.core.store.shop_database import ShopSchema
+from support_tui.core.store.sql.migrations import Migration
+from support_tui.core.store.sql.database import ShopSchema
 
 # Dates are ISO-8601 TEXT: timestamps "YYYY-MM-DDTHH:MM:SS", calendar days "YYYY-MM-DD".
 # Money is REAL in US dollars, always rounded to cents before it is written.

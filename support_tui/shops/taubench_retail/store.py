@@ -10,9 +10,9 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from support_tui.core.shop import RecordedEffect, effects
 from support_tui.core.shop.effects import effects_table
-from support_tui.core.store.migrations import Migration
-from support_tui.core.store.shop_database import ShopDatabase, ShopSchema, ShopTransaction
-from support_tui.core.store.shop_schema import SETUP_LOCK, apply_schema
+from support_tui.core.store.sql.migrations import Migration
+from support_tui.core.store.sql.database import ShopDatabase, ShopSchema, ShopTransaction
+from support_tui.core.store.sql.shop_schema import SETUP_LOCK, apply_schema
 from support_tui.shops.taubench_retail.data import TABLES, Record, RetailData
 
 

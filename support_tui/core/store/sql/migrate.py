@@ -26,16 +26,13 @@ from alembic.util.exc import CommandError
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from support_tui.core.store.migrations import Migration, MigrationError, pending
-from support_tui.core.store.records import utcnow
+from support_tui.core.store.sql.migrations import Migration, MigrationError, pending
+from support_tui.core.store.records.values import utcnow
 
 if TYPE_CHECKING:
-    from support_tui.core.store.shop_database import ShopDatabase
+    from support_tui.core.store.sql.database import ShopDatabase
 
 T = TypeVar("T")
-
-SUPPORT_VERSIONS = Path(__file__).parent / "support_versions"
-"""The support records' Alembic revisions (component ``support``)."""
 
 MIGRATION_LOCK = 0x5355_5050_4F52_5401
 """The advisory lock key every migrator of a PostgreSQL database takes (``pg_advisory_xact_lock``)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support_tui.core.store.shop_database import Dialect
+from support_tui.core.store.sql.database import Dialect
 
 _NOW: dict[Dialect, str] = {
     "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",

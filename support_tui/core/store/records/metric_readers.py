@@ -9,8 +9,8 @@ from typing import Callable
 
 from support_tui.core.settings import Settings
 from support_tui.core.store import database_url, postgres_support_store
-from support_tui.core.store.records import MetricRecords
-from support_tui.core.store.sql.metric_queries import metric_reader as sqlite_metric_reader
+from support_tui.core.store.records.values import MetricRecords
+from support_tui.core.store.records.metric_queries import metric_reader as sqlite_metric_reader
 
 SyncMetricReader = Callable[[datetime | None, bool], MetricRecords]
 """``(since, include_fixture) -> MetricRecords``, safe to call from any thread."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from support_tui.core.events import event_from_json
-from support_tui.core.store.records import (
+from support_tui.core.store.records.values import (
     METRIC_EVENT_KINDS,
     MetricConversation,
     MetricMessage,
@@ -18,7 +18,7 @@ from support_tui.core.store.records import (
     TurnUsage,
     stored_time,
 )
-from support_tui.core.store.shop_database import ShopDatabase
+from support_tui.core.store.sql.database import ShopDatabase
 
 # Forks (``parent_id`` set) are debugging re-runs, not customer contacts: metrics leave them out.
 _SCOPE = "SELECT id FROM conversations WHERE created_at >= ? AND (NOT is_fixture OR ?) AND parent_id IS NULL"

@@ -17,9 +17,9 @@ def upgrade() -> None:
 
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        from support_tui.core.store.sql.release_schema.postgresql import MIGRATIONS
+        from support_tui.core.store.records.release_schema.postgresql import MIGRATIONS
     else:
-        from support_tui.core.store.sql.release_schema.sqlite import MIGRATIONS
+        from support_tui.core.store.records.release_schema.sqlite import MIGRATIONS
     apply_legacy(bind, "support", MIGRATIONS)
 
 

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from support_tui.core.store.shop_database import Params, ShopSchema, numbered_placeholders
+from support_tui.core.store.sql.database import Params, ShopSchema, numbered_placeholders
 
 if TYPE_CHECKING:
-    from support_tui.core.store.sqlite import Database
+    from support_tui.core.store.sql.sqlite import Database
 
 
 def display_url(url: str) -> str:
@@ -176,8 +176,8 @@ class PostgresShopDatabase(_RowReads):
 
     async def copy(self, schema: ShopSchema) -> "Database":
         """An in-memory SQLite database with ``schema``'s tables and this database's rows, read in one snapshot."""
-        from support_tui.core.store.shop_schema import apply_schema
-        from support_tui.core.store.sqlite import Database
+        from support_tui.core.store.sql.shop_schema import apply_schema
+        from support_tui.core.store.sql.sqlite import Database
 
         target = await Database.in_memory()
         try:

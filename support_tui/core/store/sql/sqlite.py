@@ -1,8 +1,8 @@
 """The embedded SQLite database (aiosqlite, WAL): one connection, a write lock and a statement counter.
 
-``Database`` applies no schema: the support records (``sql.support_store``) run their own
+``Database`` applies no schema: the support records (``records.support_store``) run their own
 migrations, and a shop that keeps tables here applies its ``ShopSchema`` when it opens. It is the
-SQLite implementation of ``ShopDatabase`` (``shop_database``); its transaction is a ``ShopTransaction``.
+SQLite implementation of ``ShopDatabase`` (``database``); its transaction is a ``ShopTransaction``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import aiosqlite
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from support_tui.core.store.shop_database import ShopSchema
+    from support_tui.core.store.sql.database import ShopSchema
 
 Row = aiosqlite.Row
 

@@ -1,4 +1,4 @@
-"""The queue's half of ``SQLSupportStore``: customers' messages wait in ``turn_jobs`` for a worker (see ``store.queue``).
+"""The queue's half of ``SQLSupportStore``: customers' messages wait in ``turn_jobs`` for a worker (see ``queue.jobs``).
 
 Written once for both databases; what differs sits in ``job_claims`` (claiming the next message) and
 ``worker_presence`` (a worker's death seen at once). Enqueueing updates the conversation's row first,
@@ -10,13 +10,13 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
-from support_tui.core.store.queue import DEFAULT_MAX_ATTEMPTS, QueuedMessage, TurnJob
-from support_tui.core.store.records import new_id, utcnow
-from support_tui.core.store.shop_database import ShopDatabase
-from support_tui.core.store.sql import job_claims
-from support_tui.core.store.sql.job_claims import JOB_COLUMNS
+from support_tui.core.store.queue.jobs import DEFAULT_MAX_ATTEMPTS, QueuedMessage, TurnJob
+from support_tui.core.store.records.values import new_id, utcnow
+from support_tui.core.store.sql.database import ShopDatabase
+from support_tui.core.store.queue import job_claims
+from support_tui.core.store.queue.job_claims import JOB_COLUMNS
 from support_tui.core.store.sql.server_clock import now_sql
-from support_tui.core.store.sql.worker_presence import WorkerPresence
+from support_tui.core.store.queue.worker_presence import WorkerPresence
 
 
 class TurnQueue:

@@ -12,9 +12,9 @@ from typing import AsyncGenerator
 
 import asyncpg
 
-from support_tui.core.store.records import StoreChange
-from support_tui.core.store.shop_database import ShopDatabase
-from support_tui.core.store.shop_postgres import PostgresShopDatabase
+from support_tui.core.store.records.values import StoreChange
+from support_tui.core.store.sql.database import ShopDatabase
+from support_tui.core.store.sql.postgres import PostgresShopDatabase
 
 CHANGES_CHANNEL = "support_changes"
 """The LISTEN/NOTIFY channel the PostgreSQL triggers notify with a conversation id on every write to it."""

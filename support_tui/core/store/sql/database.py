@@ -3,7 +3,7 @@
 A shop (Northwind, tau-bench retail) keeps its own tables and reaches them only through
 ``ShopDatabase``: ``fetchall``/``fetchone``/``scalar`` for reads, ``write`` for one statement,
 ``transaction()`` for a read-modify-write. Two implementations: the embedded ``Database``
-(``sqlite``) and ``PostgresShopDatabase`` (``shop_postgres``, asyncpg).
+(``sqlite``) and ``PostgresShopDatabase`` (``postgres``, asyncpg).
 
 The SQL the shops write is the common ground of both dialects:
 
@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Literal, Protocol, Sequence, runtime_checkable
 
-from support_tui.core.store.migrations import Migration
+from support_tui.core.store.sql.migrations import Migration
 
 Dialect = Literal["sqlite", "postgresql"]
 """The SQL dialect a shop database speaks (``ShopSchema`` keeps one migration list per dialect)."""

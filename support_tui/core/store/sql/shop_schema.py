@@ -9,7 +9,7 @@ each step once. An up-to-date database costs one read of its version.
 from __future__ import annotations
 
 from support_tui.core.store.sql.migrate import MIGRATION_LOCK, head, number, recorded_revision
-from support_tui.core.store.shop_database import ShopDatabase, ShopSchema
+from support_tui.core.store.sql.database import ShopDatabase, ShopSchema
 
 SETUP_LOCK = 0x5355_5050_4F52_5402
 """The advisory lock a shop's first-use loading (its fixtures) holds, so two processes load them once."""

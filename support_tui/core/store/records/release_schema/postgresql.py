@@ -7,8 +7,8 @@ turns carry an identity ``seq`` so two turns started in one millisecond keep the
 
 from __future__ import annotations
 
-from support_tui.core.store.migrations import Migration
-from support_tui.core.store.sql.change_feed import CHANGES_CHANNEL
+from support_tui.core.store.sql.migrations import Migration
+from support_tui.core.store.records.change_feed import CHANGES_CHANNEL
 
 QUEUE_MIGRATION: tuple[str, ...] = (
     """CREATE TABLE turn_jobs (

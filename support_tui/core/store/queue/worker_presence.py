@@ -17,9 +17,9 @@ from typing import AsyncIterator
 
 import asyncpg
 
-from support_tui.core.store.queue import PRESENCE_LOCK
-from support_tui.core.store.shop_database import ShopDatabase
-from support_tui.core.store.shop_postgres import PostgresShopDatabase
+from support_tui.core.store.queue.jobs import PRESENCE_LOCK
+from support_tui.core.store.sql.database import ShopDatabase
+from support_tui.core.store.sql.postgres import PostgresShopDatabase
 
 log = logging.getLogger("support_tui.store.queue")
 

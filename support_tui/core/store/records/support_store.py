@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, AsyncGenerator, AsyncIterator, Callable, Sequence
 
 from support_tui.core.events import Event, event_from_json
-from support_tui.core.store.records import (
+from support_tui.core.store.records.values import (
     ConversationInfo,
     FixtureHistory,
     MemoryEntry,
@@ -34,13 +35,16 @@ from support_tui.core.store.records import (
     new_id,
     utcnow,
 )
-from support_tui.core.store.shop_database import Params, Row, ShopDatabase, ShopTransaction
-from support_tui.core.store.sql import change_feed, explicit_ids
-from support_tui.core.store.sql.metric_queries import metric_records
-from support_tui.core.store.sql.migrate import SUPPORT_VERSIONS, head, number, recorded_revision
+from support_tui.core.store.sql.database import Params, Row, ShopDatabase, ShopTransaction
+from support_tui.core.store.records import change_feed, explicit_ids
+from support_tui.core.store.records.metric_queries import metric_records
+from support_tui.core.store.sql.migrate import head, number, recorded_revision
 from support_tui.core.store.sql.server_clock import now_sql
-from support_tui.core.store.sql.turn_order import turn_order
-from support_tui.core.store.sql.turn_queue import TurnQueue
+from support_tui.core.store.records.turn_order import turn_order
+from support_tui.core.store.queue.turn_queue import TurnQueue
+
+SUPPORT_VERSIONS = Path(__file__).parent / "migrations"
+"""The support records' Alembic revisions (component ``support``), as each shop keeps its own."""
 
 COMPONENT = "support"
 """The support records' Alembic component (version table ``alembic_version_support``)."""
@@ -447,7 +451,7 @@ async def _insert(tx: ShopTransaction, table: str, rows: list[dict[str, Any]]) -
 @asynccontextmanager
 async def scratch_support_store() -> AsyncIterator[SQLSupportStore]:
     """An empty support store in memory, dropped when the block ends (comparisons run their turns in one)."""
-    from support_tui.core.store.sqlite import Database
+    from support_tui.core.store.sql.sqlite import Database
 
     db = await Database.in_memory()
     try:

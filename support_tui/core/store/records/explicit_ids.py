@@ -7,7 +7,7 @@ identity sequence does not look at the rows: other writers of the table wait whi
 
 from __future__ import annotations
 
-from support_tui.core.store.shop_database import Dialect, ShopTransaction
+from support_tui.core.store.sql.database import Dialect, ShopTransaction
 
 
 async def hold_ids(tx: ShopTransaction, dialect: Dialect, table: str) -> None:

@@ -5,7 +5,7 @@ SQLite numbers every row (``rowid``); the PostgreSQL schema gives turns an ident
 
 from __future__ import annotations
 
-from support_tui.core.store.shop_database import Dialect
+from support_tui.core.store.sql.database import Dialect
 
 
 def turn_order(dialect: Dialect) -> str:

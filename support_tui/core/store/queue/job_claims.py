@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import socket
 
-from support_tui.core.store.queue import GAVE_UP_REPLY, PRESENCE_LOCK, TurnJob
-from support_tui.core.store.shop_database import Dialect, ShopTransaction
+from support_tui.core.store.queue.jobs import GAVE_UP_REPLY, PRESENCE_LOCK, TurnJob
+from support_tui.core.store.sql.database import Dialect, ShopTransaction
 from support_tui.core.store.sql.server_clock import now_sql
 
 JOB_COLUMNS = ("message_id, conversation_id, status, attempts, worker, turn_id, lease_expires, error, created_at,"

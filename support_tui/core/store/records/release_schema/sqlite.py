@@ -1,12 +1,12 @@
 """The support schema in SQLite as the release before Alembic made it (versions 1-6 of ``schema_version``).
 
-Never edited: the baseline revision (``support_versions/support_0006_baseline.py``) applies what a
+Never edited: the baseline revision (``records/migrations/support_0006_baseline.py``) applies what a
 database lacks of it; a change to the schema is a new Alembic revision.
 """
 
 from __future__ import annotations
 
-from support_tui.core.store.migrations import Migration
+from support_tui.core.store.sql.migrations import Migration
 
 QUEUE_MIGRATION: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS turn_jobs (
