@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from support_tui.core.store import Database, SQLSupportStore, postgres_support_store
-from support_tui.core.store.sql.migrations import Migration, MigrationError, check_migrations, pending
 from support_tui.core.store.records import support_store
 from support_tui.core.store.records.release_schema.postgresql import MIGRATIONS as PG_MIGRATIONS
-from support_tui.core.store.sql.migrate import SUPPORT_VERSIONS, head, number
 from support_tui.core.store.records.release_schema.sqlite import MIGRATIONS
+from support_tui.core.store.records.support_store import SUPPORT_VERSIONS
+from support_tui.core.store.sql.migrate import head, number
+from support_tui.core.store.sql.migrations import Migration, MigrationError, check_migrations, pending
 
 SUPPORT_TABLES = {"conversations", "messages", "turns", "events", "pending_tool_calls", "ratings", "customer_memory"}
 

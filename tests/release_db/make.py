@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 from support_tui.core.events import Notice  # noqa: E402
 from support_tui.core.shop import effects  # noqa: E402
 from support_tui.core.store import PendingToolCall  # noqa: E402
-from support_tui.core.store.sql.database import ShopDatabase  # noqa: E402
+from support_tui.core.store.shop_database import ShopDatabase  # noqa: E402
 from support_tui.core.store.protocol import SupportStore  # noqa: E402
 
 
