@@ -63,7 +63,7 @@ class OneSpecialist:
 async def open_engine(backend: str, location: str, agent: str, *, load: bool = False) -> Engine:
     """An engine on the data at ``location`` (``sqlite``: a file; ``postgres``: a URL); ``load``: migrate and load the shop."""
     from support_tui.core.llm import ModelClient
-    from support_tui.core.store import Database, PostgresShopDatabase, PostgresSupportStore, SQLiteSupportStore
+    from support_tui.core.store import Database, PostgresShopDatabase, SQLSupportStore
     from support_tui.shops.northwind import NorthwindShop
 
     settings = Settings(fallback_models=[])
@@ -71,9 +71,10 @@ async def open_engine(backend: str, location: str, agent: str, *, load: bool = F
     store: Any
     if backend == "sqlite":
         db = await Database.open(location)
-        store = SQLiteSupportStore(db)
+        store = SQLSupportStore(db)
     else:
-        db, store = PostgresShopDatabase(location), PostgresSupportStore(location)
+        db = PostgresShopDatabase(location)
+        store = SQLSupportStore(db)
     if load:
         await store.migrate()
         shop = await NorthwindShop.open(db)

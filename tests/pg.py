@@ -139,16 +139,16 @@ class PostgresCluster:
 async def support_store(backend: str, request: Any, tmp_path: Path) -> AsyncIterator[Any]:
     """An empty ``SupportStore`` of ``backend`` (``sqlite``: a file in ``tmp_path``; ``postgres``: a fresh
     database in the session's cluster), closed when the block ends. For fixtures parametrized over both."""
-    from support_tui.core.store import Database, PostgresSupportStore, SQLiteSupportStore
+    from support_tui.core.store import Database, SQLSupportStore, postgres_support_store
 
     if backend == "sqlite":
         db = await Database.open(tmp_path / "support.db")
         try:
-            yield SQLiteSupportStore(db)
+            yield SQLSupportStore(db)
         finally:
             await db.close()
     elif backend == "postgres":
-        store = PostgresSupportStore(await request.getfixturevalue("pg_cluster").new_database())
+        store = postgres_support_store(await request.getfixturevalue("pg_cluster").new_database())
         try:
             yield store
         finally:

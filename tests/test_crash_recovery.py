@@ -42,8 +42,8 @@ import asyncio, os, random, sys, threading
 import numpy as np
 import support_tui.core.offline_env
 import support_tui.core.llm
-from support_tui.core.store.sqlite import Database
-from support_tui.core.store.sqlite_store import SQLiteSupportStore
+from support_tui.core.store.sql.sqlite import Database
+from support_tui.core.store.records.support_store import SQLSupportStore
 from support_tui.shops.northwind import NorthwindShop
 from support_tui.core.engine import Engine
 from support_tui.core.llm import ModelClient
@@ -81,7 +81,7 @@ async def drive(db_path, tag, seed, limit):
     rng = random.Random(seed)
     settings = Settings(fallback_models=[])
     db = await Database.open(db_path)
-    store = SQLiteSupportStore(db)
+    store = SQLSupportStore(db)
     shop = await NorthwindShop.open(db, load=False)
     engine = Engine(settings=settings, store=store, shop=shop, kb=NoKnowledge(), embedder=FlatEmbedder(), router=Keywords(),
                     models=ModelClient(settings), on_close=db.close)

@@ -16,8 +16,8 @@ from support_tui.core.events import (
 )
 from support_tui.core.settings import Settings
 from support_tui.core.state import ConversationState
-from support_tui.core.store.sqlite import Database
-from support_tui.core.store.sqlite_store import SQLiteSupportStore
+from support_tui.core.store.sql.sqlite import Database
+from support_tui.core.store.records.support_store import SQLSupportStore
 from support_tui.core.turn.reply import quotes_internal
 from tests.conftest import run
 from tests.tiny_shop import CafeShop, ScriptedWaiter, Stand
@@ -156,7 +156,7 @@ async def test_an_escalated_case_shows_who_answers_and_keeps_the_new_question(en
 
 async def test_the_engine_runs_on_a_tiny_second_shop(tmp_path):
     db = await Database.open(tmp_path / "cafe.db")
-    store = SQLiteSupportStore(db)
+    store = SQLSupportStore(db)
     shop = CafeShop()
     stand = Stand()
     engine = Engine(settings=Settings(fallback_models=[]), store=store, shop=shop, kb=stand, embedder=stand,

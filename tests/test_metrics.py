@@ -18,12 +18,12 @@ from support_tui.core.store import (
     Database,
     FixtureHistory,
     Rating,
-    SQLiteSupportStore,
+    SQLSupportStore,
     StoredMessage,
     TurnRecord,
     stored_time,
 )
-from support_tui.core.store.sqlite_store import metric_reader
+from support_tui.core.store.records.metric_queries import metric_reader
 from support_tui.shops.northwind.tools import TOOLS
 
 T = datetime(2025, 6, 10, 9, 0, tzinfo=timezone.utc)
@@ -98,7 +98,7 @@ def chat(first_reply: float | None, customer: str = "hello") -> tuple:
     return tuple(msgs)
 
 
-async def build_known_history(store: SQLiteSupportStore) -> None:
+async def build_known_history(store: SQLSupportStore) -> None:
     """Nine conversations whose every figure is worked out in the test below."""
     known = Known()
     day = 86400
@@ -141,7 +141,7 @@ async def build_known_history(store: SQLiteSupportStore) -> None:
 @pytest.fixture
 async def known_db(tmp_path):
     db = await Database.open(tmp_path / "support.db")
-    store = SQLiteSupportStore(db)
+    store = SQLSupportStore(db)
     await build_known_history(store)
     yield store
     await db.close()
@@ -205,7 +205,7 @@ async def demo_orders(db: Database) -> dict[str, list[str]]:
     return orders
 
 
-async def history_db(path, today: date = TODAY) -> tuple[Database, SQLiteSupportStore, dict[str, list[str]]]:
+async def history_db(path, today: date = TODAY) -> tuple[Database, SQLSupportStore, dict[str, list[str]]]:
     """A database with the demo shop for ``today``, its support store, and the shop's orders by customer."""
     from support_tui.shops.northwind.fixtures import load_fixtures
     from support_tui.shops.northwind.shop import NorthwindShop
@@ -213,7 +213,7 @@ async def history_db(path, today: date = TODAY) -> tuple[Database, SQLiteSupport
     db = await Database.open(path)
     await NorthwindShop.open(db, load=False)
     await load_fixtures(db, today=today)
-    return db, SQLiteSupportStore(db), await demo_orders(db)
+    return db, SQLSupportStore(db), await demo_orders(db)
 
 
 async def _dump(db: Database) -> list:
@@ -271,7 +271,7 @@ def _known_home() -> str:
 
     async def build() -> None:
         db = await Database.open(path)
-        await build_known_history(SQLiteSupportStore(db))
+        await build_known_history(SQLSupportStore(db))
         await db.close()
 
     asyncio.run(build())

@@ -12,7 +12,7 @@ from textual.app import App
 from textual.widgets import DataTable, Static
 
 from support_tui.core.metrics.figures import compute_metrics
-from support_tui.core.store import ConversationInfo, Database, FixtureHistory, SQLiteSupportStore
+from support_tui.core.store import ConversationInfo, Database, FixtureHistory, SQLSupportStore
 from support_tui.shops.northwind.tools import TOOLS
 from support_tui.tui.screens.metrics import MetricsScreen
 
@@ -49,7 +49,7 @@ class MetricsPreview(App):
 
     async def on_mount(self) -> None:
         self.db = await Database.open(self.path)
-        store = SQLiteSupportStore(self.db)
+        store = SQLSupportStore(self.db)
 
         async def metrics(**period):
             return await compute_metrics(store, TOOLS, **period)
@@ -128,7 +128,7 @@ async def test_names_from_the_database_render_literally(tmp_path):
     conv = ConversationInfo(id="c1", customer_id="cust_x", status="closed", handled_by="ai", agent=HOSTILE, mode="auto",
                             model=None, priority=None, escalation_reason=None, outcome="abandoned", summary=None, state={},
                             is_fixture=False, created_at=now, updated_at=now, closed_at=now)
-    await SQLiteSupportStore(db).add_fixture_history(lambda _first: FixtureHistory(conversations=[conv]))
+    await SQLSupportStore(db).add_fixture_history(lambda _first: FixtureHistory(conversations=[conv]))
     await db.close()
     app = MetricsPreview(path)
     async with app.run_test(size=(160, 48)) as pilot:

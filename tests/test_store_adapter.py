@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from datetime import date
 
 import pytest
@@ -13,14 +14,14 @@ from support_tui.core.store import (
     ConversationInfo,
     MemoryEntry,
     PendingToolCall,
-    PostgresSupportStore,
     Rating,
-    SQLiteSupportStore,
+    SQLSupportStore,
     StoredMessage,
     SupportStore,
     TurnRecord,
     utcnow,
 )
+from support_tui.core.store import PostgresShopDatabase, postgres_support_store
 from tests.pg import BACKENDS, support_store
 
 
@@ -30,13 +31,12 @@ async def store(request, tmp_path):
         yield store
 
 
-def test_the_adapter_satisfies_the_protocol_and_the_old_import_path_still_works():
-    from support_tui.core.store.support import ConversationInfo as Old, SupportStore as OldStore, utcnow as old_now
-
-    assert OldStore is SQLiteSupportStore and Old is ConversationInfo and old_now is utcnow
+def test_the_one_store_satisfies_the_protocol_and_the_shim_is_gone():
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("support_tui.core.store.support")
     protocol_methods = {n for n in dir(SupportStore) if not n.startswith("_")}
-    assert protocol_methods <= set(dir(SQLiteSupportStore)) and protocol_methods <= set(dir(PostgresSupportStore))
-    assert isinstance(PostgresSupportStore("postgresql://nobody@127.0.0.1:1/none"), SupportStore)  # connects lazily
+    assert protocol_methods <= set(dir(SQLSupportStore))
+    assert isinstance(postgres_support_store("postgresql://nobody@127.0.0.1:1/none"), SupportStore)  # connects lazily
     for name in protocol_methods:
         assert getattr(SupportStore, name).__doc__, f"SupportStore.{name} has no docstring"
 
@@ -169,7 +169,7 @@ async def test_a_generated_history_reads_back_the_same_from_both_backends_and_id
 
 
 async def test_postgres_finish_turn_writes_the_trace_and_the_turn_in_one_transaction(pg_cluster):
-    store = PostgresSupportStore(await pg_cluster.new_database())
+    store = postgres_support_store(await pg_cluster.new_database())
     try:
         conv = await store.create_conversation("cust_1")
         await store.start_turn("t1", conv.id, None)
@@ -188,7 +188,7 @@ async def test_postgres_loads_a_history_once_when_two_processes_race(pg_cluster)
     from support_tui.core.metrics.history import load_history
 
     url = await pg_cluster.new_database()
-    one, two = PostgresSupportStore(url), PostgresSupportStore(url)
+    one, two = postgres_support_store(url), postgres_support_store(url)
     try:
         loaded = await asyncio.gather(*(load_history(s, today=date(2026, 3, 15), orders={"cust_1": ["ORD-1"]})
                                         for s in (one, two)))
@@ -206,13 +206,14 @@ def test_the_settings_or_the_environment_choose_the_backend(tmp_path, monkeypatc
 
     monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
     db = Database(None, tmp_path / "unused.db")  # type: ignore[arg-type]  # never touched: nothing connects here
-    assert isinstance(open_support_store(Settings(), db), SQLiteSupportStore)
+    assert isinstance(open_support_store(Settings(), db), SQLSupportStore)
     configured = Settings(database_url="postgresql://team@db.example:5432/support")
-    store = open_support_store(configured, db)
-    assert isinstance(store, PostgresSupportStore) and store.url == configured.database_url
+    pg = PostgresShopDatabase(configured.database_url or "")
+    store = open_support_store(configured, pg)
+    assert isinstance(store, SQLSupportStore) and store.db is pg
     monkeypatch.setenv(DATABASE_URL_ENV, "postgresql://ops:s3cret@other:5433/support")
     assert database_url(configured) == "postgresql://ops:s3cret@other:5433/support"
-    assert "s3cret" not in repr(open_support_store(configured, db))
+    assert "s3cret" not in repr(open_support_store(configured, PostgresShopDatabase(database_url(configured) or "")))
     monkeypatch.setenv(DATABASE_URL_ENV, "mysql://x@y/z")
     with pytest.raises(ValueError, match="postgresql://"):
         open_support_store(Settings(), db)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sqlite3
 
 import pytest
+from sqlalchemy.exc import DBAPIError
 
-from support_tui.core.store import Database, PostgresSupportStore, SQLiteSupportStore
-from support_tui.core.store.migrations import Migration, MigrationError, check_migrations, pending
-from support_tui.core.store.postgres_store import MIGRATIONS as PG_MIGRATIONS
-from support_tui.core.store.sqlite_store import MIGRATIONS
+from support_tui.core.store import Database, SQLSupportStore, postgres_support_store
+from support_tui.core.store.records import support_store
+from support_tui.core.store.records.release_schema.postgresql import MIGRATIONS as PG_MIGRATIONS
+from support_tui.core.store.records.release_schema.sqlite import MIGRATIONS
+from support_tui.core.store.records.support_store import SUPPORT_VERSIONS
+from support_tui.core.store.sql.migrate import head, number
+from support_tui.core.store.sql.migrations import Migration, MigrationError, check_migrations, pending
 
 SUPPORT_TABLES = {"conversations", "messages", "turns", "events", "pending_tool_calls", "ratings", "customer_memory"}
 
@@ -35,14 +40,16 @@ async def test_a_fresh_database_sets_itself_up_on_first_use(tmp_path):
     path = tmp_path / "fresh.db"
     db = await Database.open(path)
     try:
-        store = SQLiteSupportStore(db)
+        store = SQLSupportStore(db)
         assert await store.schema_version() == 0
         await store.create_conversation("cust_1")  # no explicit migrate(): first use does it
         assert await store.schema_version() == len(MIGRATIONS) == await store.migrate()
     finally:
         await db.close()
-    assert SUPPORT_TABLES | {"schema_version"} <= _tables(path)
+    assert SUPPORT_TABLES | {"schema_version", "alembic_version_support"} <= _tables(path)
     assert _versions(path) == [("support", m.version, m.name) for m in MIGRATIONS]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version_support").fetchall() == [("support_0006",)]
 
 
 async def test_applying_twice_and_reopening_change_nothing(tmp_path):
@@ -50,7 +57,7 @@ async def test_applying_twice_and_reopening_change_nothing(tmp_path):
     for _ in range(2):
         db = await Database.open(path)
         try:
-            store = SQLiteSupportStore(db)
+            store = SQLSupportStore(db)
             await store.migrate()
             before = db.statements
             assert await store.migrate() == len(MIGRATIONS) and db.statements == before  # cached: no SQL at all
@@ -65,11 +72,11 @@ async def test_applying_twice_and_reopening_change_nothing(tmp_path):
 async def test_reopening_an_up_to_date_database_only_reads_its_version(tmp_path):
     path = tmp_path / "reopen.db"
     db = await Database.open(path)
-    await SQLiteSupportStore(db).migrate()
+    await SQLSupportStore(db).migrate()
     await db.close()
     db = await Database.open(path)
     try:
-        await SQLiteSupportStore(db).migrate()
+        await SQLSupportStore(db).migrate()
         assert db.statements == 1
     finally:
         await db.close()
@@ -83,7 +90,7 @@ async def test_a_database_from_before_migrations_is_adopted_with_its_rows(tmp_pa
         conn.execute("INSERT INTO conversations (id, customer_id, created_at, updated_at) VALUES ('c_old', 'cust', 'x', 'x')")
     db = await Database.open(path)
     try:
-        store = SQLiteSupportStore(db)
+        store = SQLSupportStore(db)
         assert await store.schema_version() == 0
         assert await store.migrate() == len(MIGRATIONS)
         assert (await store.get_conversation("c_old")) is not None
@@ -98,7 +105,7 @@ async def test_two_stores_migrating_one_file_at_once(tmp_path):
     path = tmp_path / "race.db"
     one, two = await Database.open(path), await Database.open(path)
     try:
-        versions = await asyncio.gather(SQLiteSupportStore(one).migrate(), SQLiteSupportStore(two).migrate())
+        versions = await asyncio.gather(SQLSupportStore(one).migrate(), SQLSupportStore(two).migrate())
         assert versions == [len(MIGRATIONS)] * 2
     finally:
         await one.close()
@@ -106,29 +113,43 @@ async def test_two_stores_migrating_one_file_at_once(tmp_path):
     assert len(_versions(path)) == len(MIGRATIONS)
 
 
+def broken_versions(tmp_path, monkeypatch, module) -> None:
+    """The support revisions plus one whose second statement fails, in place of the real folder for ``module``."""
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    shutil.copy(SUPPORT_VERSIONS / "support_0006_baseline.py", folder)
+    (folder / "support_0007_broken.py").write_text(
+        'from alembic import op\nrevision = "support_0007"\ndown_revision = "support_0006"\n'
+        'branch_labels = depends_on = None\n\n\ndef upgrade():\n'
+        '    op.execute("CREATE TABLE extra (x integer)")\n    op.execute("NOT SQL")\n')
+    monkeypatch.setattr(module, "SUPPORT_VERSIONS", folder)
+
+
+def test_the_baseline_is_the_release_schema_and_the_head():
+    assert head(SUPPORT_VERSIONS) == "support_0006" and number(head(SUPPORT_VERSIONS)) == len(MIGRATIONS)
+
+
 async def test_a_database_newer_than_the_code_is_refused(tmp_path):
     path = tmp_path / "newer.db"
     db = await Database.open(path)
-    await SQLiteSupportStore(db).migrate()
-    await db.write("INSERT INTO schema_version VALUES ('support', ?, 'from the future', 'x')", (len(MIGRATIONS) + 1,))
+    await SQLSupportStore(db).migrate()
+    await db.write("UPDATE alembic_version_support SET version_num = 'support_9999'")
     await db.close()
     db = await Database.open(path)
     try:
         with pytest.raises(MigrationError, match="newer"):
-            await SQLiteSupportStore(db).create_conversation("cust_1")
+            await SQLSupportStore(db).create_conversation("cust_1")
     finally:
         await db.close()
 
 
-async def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path):
-    class Broken(SQLiteSupportStore):
-        migrations = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "broken", ("CREATE TABLE extra (x)", "NOT SQL")))
-
+async def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    broken_versions(tmp_path, monkeypatch, support_store)
     path = tmp_path / "broken.db"
     db = await Database.open(path)
     try:
-        with pytest.raises(sqlite3.OperationalError):
-            await Broken(db).migrate()
+        with pytest.raises(DBAPIError):
+            await SQLSupportStore(db).migrate()
     finally:
         await db.close()
     assert _tables(path) == set()
@@ -177,7 +198,7 @@ def test_the_postgres_list_is_the_sqlite_list_step_for_step():
 
 
 async def test_postgres_a_fresh_database_sets_itself_up_on_first_use_and_a_reopen_only_reads_its_version(pg):
-    store = PostgresSupportStore(pg.url)
+    store = postgres_support_store(pg.url)
     try:
         assert await store.schema_version() == 0
         await store.create_conversation("cust_1")  # no explicit migrate(): first use does it
@@ -188,7 +209,7 @@ async def test_postgres_a_fresh_database_sets_itself_up_on_first_use_and_a_reope
         await store.close()
     assert SUPPORT_TABLES | {"schema_version"} <= await pg.tables()
     assert await pg.versions() == [("support", m.version, m.name) for m in PG_MIGRATIONS]
-    again = PostgresSupportStore(pg.url)
+    again = postgres_support_store(pg.url)
     try:
         await again.migrate()
         assert again.statements == 1
@@ -200,7 +221,7 @@ async def test_postgres_a_fresh_database_sets_itself_up_on_first_use_and_a_reope
 
 
 async def test_postgres_two_processes_migrating_one_database_at_once(pg):
-    stores = [PostgresSupportStore(pg.url) for _ in range(3)]
+    stores = [postgres_support_store(pg.url) for _ in range(3)]
     try:
         assert await asyncio.gather(*(s.migrate() for s in stores)) == [len(PG_MIGRATIONS)] * 3
     finally:
@@ -210,15 +231,13 @@ async def test_postgres_two_processes_migrating_one_database_at_once(pg):
 
 
 async def test_postgres_a_database_newer_than_the_code_is_refused(pg):
-    store = PostgresSupportStore(pg.url)
+    store = postgres_support_store(pg.url)
     try:
         await store.migrate()
-        async with store.connection() as conn:
-            await conn.execute("INSERT INTO schema_version VALUES ('support', $1, 'from the future', 'x')",
-                               len(PG_MIGRATIONS) + 1)
+        await store.db.write("UPDATE alembic_version_support SET version_num = 'support_9999'")
     finally:
         await store.close()
-    store = PostgresSupportStore(pg.url)
+    store = postgres_support_store(pg.url)
     try:
         with pytest.raises(MigrationError, match="newer"):
             await store.create_conversation("cust_1")
@@ -226,15 +245,11 @@ async def test_postgres_a_database_newer_than_the_code_is_refused(pg):
         await store.close()
 
 
-async def test_postgres_a_failing_migration_leaves_the_database_as_it_was(pg):
-    import asyncpg
-
-    class Broken(PostgresSupportStore):
-        migrations = (*PG_MIGRATIONS, Migration(len(PG_MIGRATIONS) + 1, "broken", ("CREATE TABLE extra (x int)", "NOT SQL")))
-
-    store = Broken(pg.url)
+async def test_postgres_a_failing_migration_leaves_the_database_as_it_was(pg, tmp_path, monkeypatch):
+    broken_versions(tmp_path, monkeypatch, support_store)
+    store = postgres_support_store(pg.url)
     try:
-        with pytest.raises(asyncpg.PostgresSyntaxError):
+        with pytest.raises(DBAPIError):
             await store.migrate()
     finally:
         await store.close()

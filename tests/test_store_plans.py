@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from support_tui.core.events import ReplyCompleted, TurnStarted
-from support_tui.core.store import Database, PendingToolCall, PostgresSupportStore, SupportStore, utcnow
+from support_tui.core.store import Database, PendingToolCall, PostgresShopDatabase, SupportStore, utcnow
 from tests.pg import BACKENDS, counters, support_store
 
 CUSTOMER = "cust_1"
@@ -54,7 +56,7 @@ async def test_every_query_of_a_turn_uses_an_index(store):
     conv = await store.create_conversation(CUSTOMER)
     for n in range(3):
         await a_turn(store, conv.id, n)
-    if isinstance(store, PostgresSupportStore):
+    if isinstance(store.db, PostgresShopDatabase):
         return await _postgres_plans_use_indexes(store, conv.id)
     statements: list[str] = []
     await store.db.conn.set_trace_callback(statements.append)
@@ -78,11 +80,11 @@ async def test_every_query_of_a_turn_uses_an_index(store):
     assert scans == {}
 
 
-async def _postgres_plans_use_indexes(store: PostgresSupportStore, conversation_id: str) -> None:
+async def _postgres_plans_use_indexes(store: Any, conversation_id: str) -> None:
     """PostgreSQL's planner prefers a sequential scan of tables this small, so forbid it: a query that
     still scans a table with ``enable_seqscan`` off has no index that could serve it."""
     statements: list[tuple[str, tuple]] = []
-    store.trace = lambda sql, args: statements.append((sql, args))
+    store.db.trace = lambda sql, args: statements.append((sql, args))
     try:
         await a_turn(store, conversation_id, 3)
         await store.turns(conversation_id)
@@ -90,17 +92,17 @@ async def _postgres_plans_use_indexes(store: PostgresSupportStore, conversation_
         await store.messages(conversation_id)
         await store.mark_interrupted_turns()
     finally:
-        store.trace = None
+        store.db.trace = None
     queries = [(sql, args) for sql, args in statements if sql.split()[0].upper() in ("SELECT", "UPDATE", "DELETE")]
     assert len(queries) >= 16
     scans = {}
-    async with store.connection() as conn:
-        await conn.raw.execute("SET enable_seqscan = off")
+    async with store.db.connection() as conn:
+        await conn.execute("SET enable_seqscan = off")
         for sql, args in queries:
-            plan = [row[0] for row in await conn.raw.fetch("EXPLAIN " + sql, *args)]
+            plan = [row[0] for row in await conn.fetch("EXPLAIN " + sql, *args)]
             if any("Seq Scan" in line for line in plan):
                 scans[sql] = plan
-        await conn.raw.execute("RESET enable_seqscan")
+        await conn.execute("RESET enable_seqscan")
     assert scans == {}
 
 

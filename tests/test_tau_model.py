@@ -16,7 +16,7 @@ from support_tui.core.evaluation.tau_model import (
 )
 from support_tui.core.evaluation.tau_user import STOP, ModelUser, ScriptedUser
 from support_tui.core.settings import Settings
-from support_tui.core.store.sqlite import Database
+from support_tui.core.store.sql.sqlite import Database
 from support_tui.shops.taubench_retail import DEV_TASKS, RetailData, open_taubench_shop
 from support_tui.shops.taubench_retail.replay import load_tasks
 

@@ -10,7 +10,7 @@ import pytest
 
 from support_tui.core.events import ConversationChanged, ToolCallFinished
 from support_tui.core.settings import Settings, agent_identity
-from support_tui.core.store import Database, PendingToolCall, PostgresSupportStore, SQLiteSupportStore, utcnow
+from support_tui.core.store import Database, PendingToolCall, PostgresShopDatabase, SQLSupportStore, postgres_support_store, utcnow
 from support_tui.core.team import CallDecided, ConversationHeld
 from tests.pg import BACKENDS, support_store
 
@@ -26,8 +26,8 @@ async def store(request, tmp_path):
 @asynccontextmanager
 async def second_store(store, tmp_path):
     """Another connection to the same store, as a second machine would have."""
-    if isinstance(store, PostgresSupportStore):
-        other = PostgresSupportStore(store.url)
+    if isinstance(store.db, PostgresShopDatabase):
+        other = postgres_support_store(store.db.url)
         try:
             yield other
         finally:
@@ -35,7 +35,7 @@ async def second_store(store, tmp_path):
     else:
         db = await Database.open(tmp_path / "support.db")
         try:
-            yield SQLiteSupportStore(db)
+            yield SQLSupportStore(db)
         finally:
             await db.close()
 

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from support_tui.core.shop import CallContext, ShopError
-from support_tui.core.store import Database, PostgresShopDatabase, PostgresSupportStore
+from support_tui.core.store import Database, PostgresShopDatabase, SQLSupportStore
 from support_tui.shops.northwind import NorthwindShop
 from support_tui.shops.northwind import args as a
 from tests.conftest import STORE_DAY
@@ -130,7 +130,7 @@ async def test_open_store_puts_the_shop_and_the_support_records_in_postgres(tmp_
     paths = DataPaths(tmp_path / "home")
     db, store, shop = await open_store(paths, Settings(database_url=url))  # config.toml's field, no variable
     try:
-        assert isinstance(db, PostgresShopDatabase) and isinstance(store, PostgresSupportStore)
+        assert isinstance(db, PostgresShopDatabase) and isinstance(store, SQLSupportStore) and store.db is db
         assert await store.fixture_history_loaded() and len(await shop.customers()) > 50
         assert await db.scalar("SELECT COUNT(*) FROM orders") == 330
         assert await db.scalar("SELECT COUNT(*) FROM schema_version WHERE component IN ('support', 'northwind')") >= 2
@@ -156,6 +156,7 @@ async def test_a_fresh_database_opened_by_several_at_once_is_set_up_once(tmp_pat
         # Each of the shop's migrations was applied once, by one of the four.
         assert await db.scalar("SELECT COUNT(*) FROM schema_version WHERE component = 'northwind'") == \
             await db.scalar("SELECT COUNT(DISTINCT version) FROM schema_version WHERE component = 'northwind'") == 2
+        assert await db.scalar("SELECT COUNT(*) FROM alembic_version_northwind") == 1
         fixtures = await db.scalar("SELECT COUNT(*) FROM conversations WHERE is_fixture")
         single = await pg_cluster.new_database()
         alone = await open_store(DataPaths(tmp_path / "alone"), Settings(database_url=single))
@@ -253,7 +254,7 @@ async def test_serve_metrics_reads_the_configured_postgres(tmp_path, pg_cluster)
     from support_tui.core.factory import open_store
     from support_tui.core.paths import DataPaths
     from support_tui.core.settings import Settings
-    from support_tui.core.store.metric_readers import metric_reader_for
+    from support_tui.core.store.records.metric_readers import metric_reader_for
 
     settings = Settings(database_url=await pg_cluster.new_database())
     db, store, _shop = await open_store(DataPaths(tmp_path / "home"), settings)

@@ -102,7 +102,7 @@ async def test_claims_that_lapse_too_often_fail_instead_of_killing_every_worker(
     assert job.status == "failed" and "gave up after 2" in job.error
     # The customer is told once, as the reply to that message, however often workers look again.
     assert await store.claim_turn_job("w4", 30, max_attempts=2) is None
-    from support_tui.core.store.queue import GAVE_UP_REPLY
+    from support_tui.core.store.queue.jobs import GAVE_UP_REPLY
 
     notices = [(m.role, m.text, m.reply_to) for m in await store.messages(conv.id) if m.role != "customer"]
     assert notices == [("system", GAVE_UP_REPLY, job.message_id)]
@@ -191,14 +191,14 @@ async def test_a_dead_workers_claim_is_taken_over_before_its_lease_lapses(store,
 
     conv = await store.create_conversation("cust_1")
     await store.enqueue_customer_message(conv.id, "hello")
-    if hasattr(store, "url"):  # PostgreSQL: the doomed worker's presence lives on a store of its own
-        from support_tui.core.store import PostgresSupportStore
+    if hasattr(store.db, "url"):  # PostgreSQL: the doomed worker's presence lives on a store of its own
+        from support_tui.core.store import postgres_support_store
 
-        other = PostgresSupportStore(store.url)
+        other = postgres_support_store(store.db.url)
         presence = other.worker_presence("doomed")
         await presence.__aenter__()
         for _ in range(100):
-            if other._present["doomed"]:
+            if other._presence.watched("doomed"):
                 break
             await asyncio.sleep(0.05)
         job = await other.claim_turn_job("doomed", 30)
@@ -209,7 +209,7 @@ async def test_a_dead_workers_claim_is_taken_over_before_its_lease_lapses(store,
         child = subprocess.Popen([sys.executable, "-c", "pass"])
         child.wait()
         dead = f"{socket.gethostname()}:{child.pid}:0"
-        store._present.add(dead)  # as if that process had claimed under worker_presence
+        store._presence._present[dead] = True  # as if that process had claimed under worker_presence
         job = await store.claim_turn_job(dead, 30)
     rescued = await store.claim_turn_job("rescuer", 30)
     assert rescued is not None and rescued.message_id == job.message_id and rescued.attempts == 2
@@ -224,7 +224,7 @@ async def test_a_live_present_workers_claim_is_never_taken_over(store):
     me = f"{socket.gethostname()}:{os.getpid()}:0"
     async with store.worker_presence(me):
         for _ in range(100):
-            if not hasattr(store, "url") or store._present[me]:
+            if not hasattr(store.db, "url") or store._presence.watched(me):
                 break
             await asyncio.sleep(0.05)
         job = await store.claim_turn_job(me, 30)

@@ -13,7 +13,7 @@ from support_tui.cli import UserError
 if TYPE_CHECKING:
     from support_tui.core.engine import SupportEngine
     from support_tui.core.shop import CustomerSummary
-    from support_tui.core.store.records import ConversationInfo
+    from support_tui.core.store.records.values import ConversationInfo
 
 _UNSAFE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b.|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 

@@ -11,7 +11,7 @@ from support_tui.cli._common import engine_session, person, plain, print_json
 
 if TYPE_CHECKING:
     from support_tui.core.engine import SupportEngine
-    from support_tui.core.store.records import PendingToolCall
+    from support_tui.core.store.records.values import PendingToolCall
     from support_tui.core.team import WaitingCall
 
 AGENT_HELP = ("who you are on the team: the decision is recorded as NAME (default: config.toml's agent_id, "

@@ -6,7 +6,7 @@ import argparse
 from typing import get_args
 
 from support_tui.cli._common import engine_session, plain, print_json, person, require_conversation, require_customer
-from support_tui.core.store.records import ConversationStatus
+from support_tui.core.store.records.values import ConversationStatus
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

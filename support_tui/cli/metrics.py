@@ -78,7 +78,7 @@ async def _open_store(paths: DataPaths, settings: Any) -> Any:
 
 def display(where: Any) -> str:
     """A database URL with any password hidden, or a path."""
-    from support_tui.core.store.postgres_store import display_url
+    from support_tui.core.store.sql.postgres import display_url
 
     return display_url(where) if isinstance(where, str) else str(where)
 
@@ -168,7 +168,7 @@ def _port(text: str) -> int:
 
 def serve_command(args: argparse.Namespace) -> int:
     from support_tui.core.metrics.export import serve
-    from support_tui.core.store.metric_readers import metric_reader_for
+    from support_tui.core.store.records.metric_readers import metric_reader_for
 
     paths = DataPaths.default()
     settings = _settings(paths)

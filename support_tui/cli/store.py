@@ -16,7 +16,7 @@ from support_tui.cli import UserError
 from support_tui.core.paths import DataPaths
 
 if TYPE_CHECKING:
-    from support_tui.core.store.shop_database import ShopDatabase
+    from support_tui.core.store.sql.database import ShopDatabase
     from support_tui.shops.northwind.shop import NorthwindShop
 
 

@@ -165,7 +165,7 @@ async def _model_command(args: argparse.Namespace, raw_tasks: list[dict[str, Any
     )
     from support_tui.core.evaluation.tau_user import ModelUser
     from support_tui.core.factory import open_engine
-    from support_tui.core.store.sqlite import Database
+    from support_tui.core.store.sql.sqlite import Database
     from support_tui.shops.taubench_retail import open_taubench_shop
 
     try:

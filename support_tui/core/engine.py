@@ -18,8 +18,8 @@ from support_tui.core.shop import CallContext, CustomerCard, CustomerSummary, Sh
 from support_tui.core.specialists import Team, default_team
 from support_tui.core.state import ConversationState
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.queue import QueuedMessage, TurnJob
-from support_tui.core.store.records import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage, utcnow
+from support_tui.core.store.queue.jobs import QueuedMessage, TurnJob
+from support_tui.core.store.records.values import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage, utcnow
 from support_tui.core.team import CallDecided, ChangeFollower, ConversationHeld, WaitingCall, waiting_calls
 from support_tui.core.textsafety import CleanText, clean_message
 from support_tui.core.turn.compare import Comparison, Side, compare_turn

@@ -8,7 +8,7 @@ from typing import Any, Iterable, Mapping, Protocol, Sequence
 from support_tui.core.events import Event, HandoffPacket, ToolCallFinished, TurnStarted
 from support_tui.core.shop import Proposal, ToolOutcome
 from support_tui.core.state import CaseNotes
-from support_tui.core.store.support import StoredMessage
+from support_tui.core.store.records.values import StoredMessage
 
 
 class Describer(Protocol):

@@ -13,7 +13,7 @@ from support_tui.core.events import ConversationChanged, Event
 from support_tui.core.shop import CallContext, Quote, Shop, ShopError
 from support_tui.core.state import ConversationState
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.records import PendingToolCall
+from support_tui.core.store.records.values import PendingToolCall
 
 log = logging.getLogger("support_tui.team")
 

@@ -32,7 +32,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from support_tui.core.engine import SupportEngine
-from support_tui.core.store.faults import store_unavailable
+from support_tui.core.store.sql.faults import store_unavailable
 from support_tui.core.store.protocol import SupportStore
 from support_tui.core.textsafety import EmptyMessage
 from support_tui.server.config import ChannelSettings

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.records import StoredMessage
+from support_tui.core.store.records.values import StoredMessage
 
 log = logging.getLogger("support_tui.server.feed")
 

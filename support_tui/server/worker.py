@@ -23,9 +23,9 @@ from typing import Awaitable, Callable
 
 from support_tui.core.engine import SupportEngine
 from support_tui.core.events import TurnCompleted
-from support_tui.core.store.faults import store_unavailable
+from support_tui.core.store.sql.faults import store_unavailable
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.queue import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, TurnJob
+from support_tui.core.store.queue.jobs import DEFAULT_LEASE_S, DEFAULT_MAX_ATTEMPTS, TurnJob
 
 log = logging.getLogger("support_tui.worker")
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from support_tui.core.shop import Shop
     from support_tui.core.understanding.catalog import IntentCatalog
-    from support_tui.core.store.shop_database import ShopDatabase
+    from support_tui.core.store.sql.database import ShopDatabase
 
 SHOPS = ("northwind", "taubench-retail")
 """The shops this build can serve, by the name ``config.toml`` and ``--shop`` use."""

@@ -18,8 +18,8 @@ from support_tui.core.events import (
 from support_tui.core.settings import Settings
 from support_tui.core.shop import CardOrder, CustomerCard, CustomerSummary, ToolOutcome
 from support_tui.core.specialists import ROUTABLE
-from support_tui.core.store.records import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage
-from support_tui.core.store.queue import QueuedMessage, TurnJob
+from support_tui.core.store.records.values import ConversationInfo, MemoryEntry, PendingToolCall, StoredMessage
+from support_tui.core.store.queue.jobs import QueuedMessage, TurnJob
 from support_tui.core.team import CallDecided, ConversationHeld, WaitingCall, why_it_waits
 from support_tui.core.turn.tools import ENGINE_RULES
 from support_tui.shops.northwind.policy import RULES as SHOP_RULES

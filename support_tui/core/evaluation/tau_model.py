@@ -26,7 +26,7 @@ from support_tui.core.events import Event, ReplyCompleted, Snippet, ToolCallFini
 from support_tui.core.settings import Settings
 from support_tui.core.specialists import Specialist, Team
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.sqlite_store import scratch_support_store
+from support_tui.core.store.records.support_store import scratch_support_store
 from support_tui.core.turn.lifecycle import TurnRunner
 from support_tui.core.turn.meta_tools import META_TOOLS
 from support_tui.core.turn.parts import TurnParts

@@ -1,7 +1,7 @@
 """Prometheus exposition of the support metrics: a collector that reads the records on each scrape.
 
 The collector runs on the exposition server's thread, so it reads through a synchronous reader the
-store's adapter provides (``sqlite_store.metric_reader(path)``: a private read-only connection per scrape).
+store's adapter provides (``records.metric_queries.metric_reader(path)``: a private read-only connection per scrape).
 """
 
 from __future__ import annotations

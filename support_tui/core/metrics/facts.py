@@ -17,7 +17,7 @@ from support_tui.core.events import (
 )
 from support_tui.core.shop import ShopTool
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.records import MetricConversation, MetricMessage, MetricRecords, Rating, TurnUsage, stored_time
+from support_tui.core.store.records.values import MetricConversation, MetricMessage, MetricRecords, Rating, TurnUsage, stored_time
 from support_tui.core.turn.helpers import order_ids
 
 REOPEN_WINDOW = timedelta(hours=72)

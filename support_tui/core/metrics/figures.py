@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from support_tui.core.metrics.facts import REOPEN_WINDOW, ConversationFacts, conversation_facts, write_tools
 from support_tui.core.shop import ShopTool
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.records import MetricRecords
+from support_tui.core.store.records.values import MetricRecords
 
 SENTIMENT_LABELS = ("very_negative", "negative", "neutral", "positive", "very_positive")
 OUTCOMES = ("resolved", "escalated", "unresolved", "abandoned", "open")
@@ -255,7 +255,7 @@ def figures_of(
 
 
 MetricReader = Callable[[datetime | None, bool], MetricRecords]
-"""A synchronous ``(since, include_fixture) -> MetricRecords``, e.g. ``sqlite_store.metric_reader(path)``."""
+"""A synchronous ``(since, include_fixture) -> MetricRecords``, e.g. ``records.metric_queries.metric_reader(path)``."""
 
 
 def compute_metrics_sync(

@@ -13,7 +13,7 @@ from support_tui.core.events import (
 )
 from support_tui.core.sentiment import label_for
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.records import ConversationInfo, FixtureHistory, Rating, StoredMessage, TurnRecord, stored_time
+from support_tui.core.store.records.values import ConversationInfo, FixtureHistory, Rating, StoredMessage, TurnRecord, stored_time
 
 HISTORY_SEED = 4242
 HISTORY_DAYS = 35

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable, Mapping
 
 from support_tui.core.shop.protocol import RecordedEffect
-from support_tui.core.store.shop_database import ShopReader, ShopTransaction
+from support_tui.core.store.sql.database import ShopReader, ShopTransaction
 
 
 def effects_table(name: str, text: str = "TEXT") -> tuple[str, ...]:

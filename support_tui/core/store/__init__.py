@@ -1,16 +1,14 @@
 """The support records (conversations, messages, turns, the trace, approvals, ratings, memory) behind one interface.
 
-- ``SupportStore`` (``protocol``): the Protocol every backend implements, with a docstring per method.
-- ``records``: the typed values that cross it (``ConversationInfo``, ``StoredMessage``, ``TurnRecord`` ...).
-- ``SQLiteSupportStore`` (``sqlite_store``): the embedded adapter and its migrations, over ``Database``
-  (``sqlite``: one aiosqlite connection, WAL, a statement counter).
-- ``PostgresSupportStore`` (``postgres_store``): a team's shared store in PostgreSQL (asyncpg pool), its
-  own migrations step for step with SQLite's.
-- ``migrations``: the shape of a versioned migration list; each adapter keeps its own.
-- ``open_support_store``: the adapter the settings choose (PostgreSQL when a database URL is set).
-- ``ShopDatabase`` (``shop_database``): the Protocol a shop's own tables are reached through; ``Database``
-  and ``PostgresShopDatabase`` (``shop_postgres``) implement it, ``shop_schema`` applies a shop's
-  versioned ``ShopSchema``; ``open_shop_database`` picks the one the settings choose.
+- ``SupportStore`` (``protocol``): the Protocol of the support records and the queue, with a docstring per method.
+- ``records/``: the records' typed values and ``SQLSupportStore``, the Protocol's one implementation, on SQLite
+  and PostgreSQL alike; ``queue/``: the turn queue's values and its half of that store. What differs by
+  dialect is one small module each, named for what it does (``change_feed``, ``job_claims``, ``worker_presence`` ...).
+- ``sql/``: the one SQL layer the records, the queue and the shops' tables go through: the ``ShopDatabase``
+  Protocol, ``Database`` (``sqlite``: one aiosqlite connection, WAL) and ``PostgresShopDatabase``
+  (``postgres``: an asyncpg pool), and Alembic migrations per component (``migrate``).
+- ``open_support_store`` / ``open_shop_database``: what the settings choose (PostgreSQL when a database
+  URL is set, else the data directory's SQLite file).
 """
 
 from __future__ import annotations
@@ -19,9 +17,8 @@ import os
 from pathlib import Path
 
 from support_tui.core.settings import Settings
-from support_tui.core.store.postgres_store import PostgresSupportStore
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.records import (
+from support_tui.core.store.records.values import (
     ConversationInfo,
     ConversationStatus,
     FixtureHistory,
@@ -39,10 +36,10 @@ from support_tui.core.store.records import (
     stored_time,
     utcnow,
 )
-from support_tui.core.store.shop_database import ShopDatabase, ShopSchema, ShopTransaction
-from support_tui.core.store.shop_postgres import PostgresShopDatabase
-from support_tui.core.store.sqlite import Database
-from support_tui.core.store.sqlite_store import SQLiteSupportStore
+from support_tui.core.store.sql.database import ShopDatabase, ShopSchema, ShopTransaction
+from support_tui.core.store.sql.postgres import PostgresShopDatabase
+from support_tui.core.store.records.support_store import SQLSupportStore
+from support_tui.core.store.sql.sqlite import Database
 
 DATABASE_URL_ENV = "SUPPORT_TUI_DATABASE_URL"
 """The environment variable that points the support records at PostgreSQL (it wins over config.toml)."""
@@ -61,17 +58,22 @@ def _checked(url: str) -> str:
 
 
 def open_support_store(settings: Settings, db: ShopDatabase) -> SupportStore:
-    """The support records' adapter: PostgreSQL at ``database_url(settings)`` when one is set, else SQLite on ``db``.
-
-    Nothing is connected here: the adapter connects and migrates on first use (or ``migrate()``).
-    Without a URL ``db`` must be the data directory's SQLite ``Database`` (the records live beside the shop).
-    """
+    """The support records in ``db``, the shop's database (the PostgreSQL one at ``database_url(settings)`` when
+    one is set, else the data directory's SQLite file). Nothing is connected here: the store migrates on first
+    use (or ``migrate()``)."""
     url = database_url(settings)
     if url:
-        return PostgresSupportStore(_checked(url))
-    if not isinstance(db, Database):
+        _checked(url)
+        if not isinstance(db, PostgresShopDatabase):
+            raise TypeError("with a database_url the support records live in PostgreSQL, not in " + db.location)
+    elif not isinstance(db, Database):
         raise TypeError("without a database_url the support records live in the SQLite Database, not in " + db.location)
-    return SQLiteSupportStore(db)
+    return SQLSupportStore(db)
+
+
+def postgres_support_store(url: str, *, min_size: int = 1, max_size: int = 10) -> SQLSupportStore:
+    """The support records in the PostgreSQL database at ``url``, on a pool of their own (closed by ``close()``)."""
+    return SQLSupportStore(PostgresShopDatabase(_checked(url), min_size=min_size, max_size=max_size), owns_db=True)
 
 
 async def open_shop_database(settings: Settings, path: Path) -> ShopDatabase:
@@ -86,7 +88,7 @@ async def open_shop_database(settings: Settings, path: Path) -> ShopDatabase:
 __all__ = [
     "DATABASE_URL_ENV", "ConversationInfo", "ConversationStatus", "Database", "FixtureHistory", "MemoryEntry",
     "MetricConversation", "MetricMessage", "MetricRecords", "PendingToolCall", "PostgresShopDatabase",
-    "PostgresSupportStore", "Rating", "Record", "SQLiteSupportStore", "ShopDatabase", "ShopSchema", "ShopTransaction",
+    "Rating", "Record", "SQLSupportStore", "ShopDatabase", "ShopSchema", "ShopTransaction", "postgres_support_store",
     "StoredMessage", "SupportStore", "TurnRecord", "TurnUsage", "database_url", "new_id", "open_shop_database",
     "open_support_store", "stored_time", "utcnow",
 ]

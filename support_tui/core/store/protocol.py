@@ -1,8 +1,8 @@
 """The ``SupportStore`` Protocol: every read and write of support records, whatever database holds them.
 
-An adapter (``SQLiteSupportStore`` today; PostgreSQL is one more) implements every method here and
-keeps its SQL to itself. Callers hand over and get back the typed records of
-``support_tui.core.store.records``; ids and timestamps are text, as the records describe.
+One implementation (``records.support_store.SQLSupportStore``, on SQLite and PostgreSQL alike) implements
+every method here and keeps its SQL to itself. Callers hand over and get back the typed records of
+``support_tui.core.store.records.values``; ids and timestamps are text, as the records describe.
 
 Reads that a turn makes are bounded (``recent_messages``, ``customer_messages``, ``events`` of one
 turn), and an adapter backs each with an index, so a turn costs the same at message 5 and 500.
@@ -15,8 +15,8 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, AsyncGenerator, Callable, Protocol, Sequence, runtime_checkable
 
 from support_tui.core.events import Event
-from support_tui.core.store.queue import DEFAULT_MAX_ATTEMPTS, QueuedMessage, TurnJob
-from support_tui.core.store.records import (
+from support_tui.core.store.queue.jobs import DEFAULT_MAX_ATTEMPTS, QueuedMessage, TurnJob
+from support_tui.core.store.records.values import (
     ConversationInfo,
     FixtureHistory,
     MemoryEntry,

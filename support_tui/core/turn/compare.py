@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from support_tui.core.events import Event
 from support_tui.core.shop import CallContext
-from support_tui.core.store.records import new_id
-from support_tui.core.store.sqlite_store import scratch_support_store
+from support_tui.core.store.records.values import new_id
+from support_tui.core.store.records.support_store import scratch_support_store
 from support_tui.core.turn.fork import (
     ReplayedCall, Ready, copy_conversation, fork_memory, fork_point, replay_calls, run_again, state_before,
 )

@@ -23,8 +23,8 @@ from support_tui.core.routing.decision import RouteDecision, RoutingContext
 from support_tui.core.sentiment import SentimentTrend, label_for, score_message
 from support_tui.core.specialists import ESCALATION_MANAGER
 from support_tui.core.state import SentimentState
-from support_tui.core.store.support import StoredMessage
 from support_tui.core.language import is_affirmative
+from support_tui.core.store.records.values import StoredMessage
 from support_tui.core.turn.handoffs import Handoffs
 from support_tui.core.turn.parts import TurnParts
 from support_tui.core.turn.prompts import HISTORY_LIMIT

@@ -52,7 +52,7 @@ from support_tui.core.events import (
 from support_tui.core.shop import CallContext, Proposal, Quote, Shop, ShopError, ToolCall
 from support_tui.core.state import CaseNotes, ConversationState, EscalationState, HandoffRecord, SentimentState
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.records import ConversationInfo, MemoryEntry, StoredMessage, new_id
+from support_tui.core.store.records.values import ConversationInfo, MemoryEntry, StoredMessage, new_id
 from support_tui.core.turn.lifecycle import TurnRunner
 from support_tui.core.turn.parts import TurnParts
 

@@ -10,7 +10,7 @@ from support_tui.core.events import EscalationRaised, Event, HandoffMade, Handof
 from support_tui.core.shop import CustomerSummary
 from support_tui.core.specialists import ESCALATION_MANAGER
 from support_tui.core.state import EscalationState, HandoffRecord, Priority
-from support_tui.core.store.support import StoredMessage
+from support_tui.core.store.records.values import StoredMessage
 from support_tui.core.turn.agent_loop import finished_event, new_call_id
 from support_tui.core.turn.parts import TurnParts
 from support_tui.core.turn.state import Turn

@@ -15,8 +15,8 @@ from typing import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from support_tui.core.events import ConversationChanged, Event, Notice, TurnStarted
 from support_tui.core.events import ChangeKind
 from support_tui.core.shop import ToolCall, canonical_arguments
-from support_tui.core.store.queue import TurnJob
-from support_tui.core.store.support import ConversationInfo, PendingToolCall
+from support_tui.core.store.queue.jobs import TurnJob
+from support_tui.core.store.records.values import ConversationInfo, PendingToolCall
 from support_tui.core.team import CallDecided
 from support_tui.core.textsafety import clean_message
 from support_tui.core.turn.customer import CustomerTurn

@@ -11,7 +11,7 @@ from support_tui.core.settings import Settings
 from support_tui.core.shop import Shop
 from support_tui.core.specialists import Team
 from support_tui.core.store.protocol import SupportStore
-from support_tui.core.store.records import MemoryEntry
+from support_tui.core.store.records.values import MemoryEntry
 from support_tui.core.turn.meta_tools import ESCALATE, TRANSFER
 
 

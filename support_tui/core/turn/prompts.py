@@ -11,7 +11,7 @@ from support_tui.core.shop import CustomerSummary, ToolCall, ToolOutcome
 from support_tui.core.shop.protocol import Proposal
 from support_tui.core.specialists import Specialist
 from support_tui.core.state import EscalationState
-from support_tui.core.store.support import StoredMessage
+from support_tui.core.store.records.values import StoredMessage
 
 HISTORY_LIMIT = 20
 """Earlier messages sent to the model; older ones live in the packet and memory."""

@@ -9,7 +9,7 @@ from support_tui.core import crashpoints
 from support_tui.core.events import ConversationChanged, EscalationRaised, Event, Notice, ReplyCompleted, SentimentScored, Snippet, ToolCallFinished
 from support_tui.core.shop import CustomerSummary, ToolCall
 from support_tui.core.specialists import ESCALATION_MANAGER
-from support_tui.core.store.support import PendingToolCall, StoredMessage, utcnow
+from support_tui.core.store.records.values import PendingToolCall, StoredMessage, utcnow
 from support_tui.core.turn.agent_loop import AgentLoop, LoopResult
 from support_tui.core.turn.handoffs import Handoffs
 from support_tui.core.turn.helpers import snippets_used

@@ -13,7 +13,7 @@ from support_tui.core.events import (
 )
 from support_tui.core.shop import CallContext
 from support_tui.core.state import ConversationState
-from support_tui.core.store.support import ConversationInfo
+from support_tui.core.store.records.values import ConversationInfo
 
 E = TypeVar(
     "E", TurnStarted, Notice, SentimentScored, RouteDecided, HandoffMade, EscalationRaised, KnowledgeRetrieved, ModelCalled,

@@ -11,7 +11,7 @@ from support_tui.shops.northwind.context import ToolContext, ToolError, usd
 from support_tui.shops.northwind.generator import money, stamp
 from support_tui.shops.northwind.policy import OPEN_STATUSES
 from support_tui.shops.northwind.queries import get_order, lock_order, money_on, return_facts
-from support_tui.core.store.sqlite import dumps, loads
+from support_tui.core.store.sql.sqlite import dumps, loads
 
 LABEL_URL = "https://returns.northwind.example/labels/{rma}.pdf"
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import AsyncIterator
 
 from support_tui.core.shop import ShopError
-from support_tui.core.store.shop_database import ShopDatabase, ShopReader, ShopTransaction
+from support_tui.core.store.sql.database import ShopDatabase, ShopReader, ShopTransaction
 from support_tui.shops.northwind.fixtures import store_today
 
 ToolError = ShopError

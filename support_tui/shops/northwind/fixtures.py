@@ -10,9 +10,9 @@ from typing import Any
 
 from support_tui.shops.northwind.generator import SEED, StoreRows, at_day, generate_store, order_totals, stamp, tracking_events
 from support_tui.shops.northwind.schema import COMMERCE_TABLES, EFFECTS
-from support_tui.core.store.shop_database import ShopDatabase, ShopReader, ShopTransaction
-from support_tui.core.store.shop_schema import SETUP_LOCK
-from support_tui.core.store.sqlite import dumps
+from support_tui.core.store.sql.database import ShopDatabase, ShopReader, ShopTransaction
+from support_tui.core.store.sql.shop_schema import SETUP_LOCK
+from support_tui.core.store.sql.sqlite import dumps
 from support_tui.core.paths import fixtures_dir
 
 DEMO_FILE = "demo_customers.json"

@@ -9,8 +9,8 @@ from typing import Any, Sequence
 from support_tui.shops.northwind import args as a
 from support_tui.shops.northwind.context import ToolContext, ToolError, not_found, usd
 from support_tui.shops.northwind.generator import money
-from support_tui.core.store.shop_database import Row
-from support_tui.core.store.sqlite import loads
+from support_tui.core.store.sql.database import Row
+from support_tui.core.store.sql.sqlite import loads
 
 PAID = ("captured", "settled")
 """Charge statuses that took the customer's money."""

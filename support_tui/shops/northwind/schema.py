@@ -1,13 +1,15 @@
 """The demo shop's tables (customers, products, orders, charges, returns, refunds), versioned on SQLite and PostgreSQL.
 
-``NORTHWIND_SCHEMA`` holds one migration list per dialect, applied by ``apply_schema`` and recorded
-as component ``northwind`` in ``schema_version``. A shipped migration is never edited: a change is a
-new migration at the end of both lists, with the same number.
+``NORTHWIND_SCHEMA`` is Alembic component ``northwind`` (revisions in ``migrations/``, applied by
+``apply_schema``); its baseline applies the release's migration list per dialect below. A change is
+a new revision, never an edit of these lists.
 """
 
+from pathlib import Path
+
 from support_tui.core.shop.effects import effects_table
-from support_tui.core.store.migrations import Migration
-from support_tui.core.store.shop_database import ShopSchema
+from support_tui.core.store.sql.migrations import Migration
+from support_tui.core.store.sql.database import ShopSchema
 
 # Dates are ISO-8601 TEXT: timestamps "YYYY-MM-DDTHH:MM:SS", calendar days "YYYY-MM-DD".
 # Money is REAL in US dollars, always rounded to cents before it is written.
@@ -312,5 +314,6 @@ NORTHWIND_SCHEMA = ShopSchema(
     postgresql=(Migration(1, "the demo shop's tables", statements(POSTGRES_SCHEMA)),
                 Migration(2, _EFFECTS_STEP, effects_table(EFFECTS, 'TEXT COLLATE "C"'))),
     tables=(*reversed(COMMERCE_TABLES), EFFECTS),
+    versions=Path(__file__).parent / "migrations",
 )
 """The demo shop's schema on both dialects."""

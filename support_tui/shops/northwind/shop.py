@@ -22,9 +22,9 @@ from support_tui.core.shop import (
     canonical_arguments,
 )
 from support_tui.core.shop import effects
-from support_tui.core.store.shop_database import ShopDatabase
-from support_tui.core.store.shop_schema import apply_schema
-from support_tui.core.store.sqlite import Database
+from support_tui.core.store.sql.database import ShopDatabase
+from support_tui.core.store.sql.shop_schema import apply_schema
+from support_tui.core.store.sql.sqlite import Database
 from support_tui.shops.northwind import facts, policy, quotes
 from support_tui.shops.northwind.context import ToolContext
 from support_tui.shops.northwind.facts import STATUS_WORDS

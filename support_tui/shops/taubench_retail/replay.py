@@ -19,7 +19,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from support_tui.core.shop import CallContext, ShopError
-from support_tui.core.store.sqlite import Database
+from support_tui.core.store.sql.sqlite import Database
 from support_tui.shops.taubench_retail.data import RetailData, read_text
 from support_tui.shops.taubench_retail.shop import UNIDENTIFIED, TauRetailShop, open_taubench_shop
 from support_tui.shops.taubench_retail.tools import LOOKUPS

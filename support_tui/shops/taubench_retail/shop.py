@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from support_tui.core.shop import (
     CallContext, CustomerCard, CustomerSummary, Quote, RecordedEffect, RuleVerdict, ShopTool, ToolCall, ToolOutcome,
 )
-from support_tui.core.store.shop_database import ShopDatabase
-from support_tui.core.store.sqlite import Database
+from support_tui.core.store.sql.database import ShopDatabase
+from support_tui.core.store.sql.sqlite import Database
 from support_tui.shops.taubench_retail import card as cards
 from support_tui.shops.taubench_retail.data import RetailData
 from support_tui.shops.taubench_retail.operations import run_tool

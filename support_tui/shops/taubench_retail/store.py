@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from support_tui.core.shop import RecordedEffect, effects
 from support_tui.core.shop.effects import effects_table
-from support_tui.core.store.migrations import Migration
-from support_tui.core.store.shop_database import ShopDatabase, ShopSchema, ShopTransaction
-from support_tui.core.store.shop_schema import SETUP_LOCK, apply_schema
+from support_tui.core.store.sql.migrations import Migration
+from support_tui.core.store.sql.database import ShopDatabase, ShopSchema, ShopTransaction
+from support_tui.core.store.sql.shop_schema import SETUP_LOCK, apply_schema
 from support_tui.shops.taubench_retail.data import TABLES, Record, RetailData
 
 
@@ -35,6 +36,7 @@ TAU_SCHEMA = ShopSchema(
     postgresql=(Migration(1, "tau-bench retail records", _tables('TEXT COLLATE "C"')),
                 Migration(2, _EFFECTS_STEP, effects_table(EFFECTS, 'TEXT COLLATE "C"'))),
     tables=tuple(f"tau_{name}" for name in TABLES) + ("tau_identified", EFFECTS),
+    versions=Path(__file__).parent / "migrations",
 )
 """The shop's tables: each record's JSON text under its id, ``pos`` keeping the data file's order.
 The JSON stays TEXT on PostgreSQL too: a changed record is found by comparing its text with the file's."""

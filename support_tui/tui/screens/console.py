@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # the console draws its first frame before the engine's modul
     from support_tui.core.engine import SupportEngine
     from support_tui.core.events import ConversationChanged, Event
     from support_tui.core.settings import Settings
-    from support_tui.core.store.records import ConversationInfo
+    from support_tui.core.store.records.values import ConversationInfo
 
 REFRESHING = {"conversation_changed", "escalation_raised", "turn_started", "reply_completed", "turn_completed"}
 """Events after which the store holds something the card, the title or the queue show."""

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from support_tui.core.engine import SupportEngine
     from support_tui.core.events import Event
     from support_tui.core.settings import Settings
-    from support_tui.core.store.records import ConversationInfo
+    from support_tui.core.store.records.values import ConversationInfo
     from support_tui.tui.widgets.composer import Composer
     from support_tui.tui.widgets.conversation import ConversationView
     from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel

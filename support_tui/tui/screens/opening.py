@@ -12,7 +12,7 @@ FEED_REFRESH_GAP_S = 0.25
 """The least time between two refreshes the store's feed asks for (a console's own changes refresh at once)."""
 
 if TYPE_CHECKING:
-    from support_tui.core.store.records import ConversationInfo, StoredMessage
+    from support_tui.core.store.records.values import ConversationInfo, StoredMessage
     from support_tui.tui.screens.host import ConsoleHost
 
 

@@ -18,7 +18,7 @@ from support_tui.tui.text import clip, drawable
 from support_tui.tui.widgets.sidebar import PRIORITY_STYLE
 
 if TYPE_CHECKING:
-    from support_tui.core.store.records import ConversationInfo, PendingToolCall, StoredMessage
+    from support_tui.core.store.records.values import ConversationInfo, PendingToolCall, StoredMessage
 
 SORTS = ("priority", "recent", "waiting")
 """priority: escalated first, by priority (the engine's order); recent: newest message first;

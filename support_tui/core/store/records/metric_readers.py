@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Callable
 
 from support_tui.core.settings import Settings
-from support_tui.core.store import database_url
-from support_tui.core.store.postgres_store import PostgresSupportStore
-from support_tui.core.store.records import MetricRecords
-from support_tui.core.store.sqlite_store import metric_reader as sqlite_metric_reader
+from support_tui.core.store import database_url, postgres_support_store
+from support_tui.core.store.records.values import MetricRecords
+from support_tui.core.store.records.metric_queries import metric_reader as sqlite_metric_reader
 
 SyncMetricReader = Callable[[datetime | None, bool], MetricRecords]
 """``(since, include_fixture) -> MetricRecords``, safe to call from any thread."""
@@ -21,7 +20,7 @@ def postgres_metric_reader(url: str) -> SyncMetricReader:
     """A reader that opens a one-connection pool per scrape on its own event loop (the exporter's thread has none)."""
 
     async def read(since: datetime | None, include_fixture: bool) -> MetricRecords:
-        store = PostgresSupportStore(url, min_size=1, max_size=1)
+        store = postgres_support_store(url, min_size=1, max_size=1)
         try:
             return await store.metric_records(since, include_fixture)
         finally:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from support_tui.core.store.records import Record
+from support_tui.core.store.records.values import Record
 
 JobStatus = Literal["queued", "running", "done", "failed"]
 """queued: waits for a worker; running: claimed under a lease; done: answered; failed: gave up."""

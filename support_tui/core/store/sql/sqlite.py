@@ -1,8 +1,8 @@
 """The embedded SQLite database (aiosqlite, WAL): one connection, a write lock and a statement counter.
 
-``Database`` applies no schema: the support records' adapter (``sqlite_store``) runs its own
+``Database`` applies no schema: the support records (``records.support_store``) run their own
 migrations, and a shop that keeps tables here applies its ``ShopSchema`` when it opens. It is the
-SQLite implementation of ``ShopDatabase`` (``shop_database``); its transaction is a ``ShopTransaction``.
+SQLite implementation of ``ShopDatabase`` (``database``); its transaction is a ``ShopTransaction``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Literal
 import aiosqlite
 
 if TYPE_CHECKING:
-    from support_tui.core.store.shop_database import ShopSchema
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from support_tui.core.store.sql.database import ShopSchema
 
 Row = aiosqlite.Row
 
@@ -106,6 +108,18 @@ class Database:
         self.rows_read = 0
         """Rows returned by reads on this connection so far."""
         self._write_lock = asyncio.Lock()
+        self._engine: "AsyncEngine | None" = None
+
+    async def upgrade_schema(self, component: str, folder: Path) -> str:
+        """Run ``component``'s Alembic migrations in ``folder`` on this connection, in one ``BEGIN IMMEDIATE``
+        transaction (``sql.migrate``); returns the revision it is at."""
+        from support_tui.core.store.sql.engines import sqlite_engine
+        from support_tui.core.store.sql.migrate import migrate_engine
+
+        async with self._write_lock:
+            if self._engine is None:
+                self._engine = sqlite_engine(self.conn)
+            return await migrate_engine(self._engine, component, folder)
 
     @classmethod
     async def open(cls, path: Path | str) -> "Database":
@@ -177,6 +191,12 @@ class Database:
                 raise
             else:
                 await self.conn.commit()
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator["Database"]:
+        """The database itself, with this process's writers held off until the block ends."""
+        async with self._write_lock:
+            yield self
 
     async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
         """One statement in its own transaction; returns how many rows it touched (ids: ``RETURNING``)."""

@@ -3,7 +3,7 @@
 A shop (Northwind, tau-bench retail) keeps its own tables and reaches them only through
 ``ShopDatabase``: ``fetchall``/``fetchone``/``scalar`` for reads, ``write`` for one statement,
 ``transaction()`` for a read-modify-write. Two implementations: the embedded ``Database``
-(``sqlite``) and ``PostgresShopDatabase`` (``shop_postgres``, asyncpg).
+(``sqlite``) and ``PostgresShopDatabase`` (``postgres``, asyncpg).
 
 The SQL the shops write is the common ground of both dialects:
 
@@ -22,9 +22,11 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterable, Literal, Protocol, Sequence, runtime_checkable
 
-from support_tui.core.store.migrations import Migration
+from support_tui.core.store.sql.migrations import Migration
 
 Dialect = Literal["sqlite", "postgresql"]
 """The SQL dialect a shop database speaks (``ShopSchema`` keeps one migration list per dialect)."""
@@ -112,6 +114,16 @@ class ShopDatabase(ShopReader, Protocol):
         """A write transaction: committed on success, rolled back on any error (writers of one process queue)."""
         ...
 
+    def snapshot(self) -> AbstractAsyncContextManager[ShopReader]:
+        """Reads that see one state of the database, for several related reads (metrics): a read-only
+        repeatable-read transaction on PostgreSQL; on SQLite this process's writers wait meanwhile."""
+        ...
+
+    async def upgrade_schema(self, component: str, folder: Path) -> str:
+        """Bring ``component``'s tables to the newest of its Alembic revisions in ``folder``, once whichever
+        process gets there first (under the database's migration lock); returns that revision."""
+        ...
+
     async def copy(self, schema: "ShopSchema") -> "ShopDatabase":
         """A private in-memory SQLite copy of ``schema``'s tables as they are now (a sandbox starts from it).
 
@@ -125,7 +137,7 @@ class ShopDatabase(ShopReader, Protocol):
 
 @dataclass(frozen=True)
 class ShopSchema:
-    """A shop's tables: a versioned migration list per dialect, under the shop's own name in ``schema_version``."""
+    """A shop's tables: Alembic revisions of its own, whose baseline is the release's migration list per dialect."""
 
     component: str
     """The shop's rows in ``schema_version`` (``support`` is the support records')."""
@@ -135,12 +147,16 @@ class ShopSchema:
     """The same steps in PostgreSQL's dialect, number for number."""
     tables: tuple[str, ...]
     """Every table, parents before children (the order a copy inserts in)."""
+    versions: Path
+    """The folder of the shop's Alembic revisions (``<component>_<NNNN>``); the first, its baseline, applies
+    ``sqlite`` or ``postgresql`` from what ``schema_version`` lists (the release before Alembic recorded there)."""
 
     def migrations(self, dialect: Dialect) -> tuple[Migration, ...]:
         """The list for one dialect."""
         return self.sqlite if dialect == "sqlite" else self.postgresql
 
 
+@lru_cache(maxsize=4096)
 def numbered_placeholders(sql: str) -> str:
     """``?`` placeholders as PostgreSQL's ``$1, $2 ...``; a ``?`` inside quotes or a ``--`` comment stays."""
     out: list[str] = []

@@ -1,0 +1,1 @@
+"""The support records' Alembic revisions (component ``support``)."""

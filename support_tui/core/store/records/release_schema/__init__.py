@@ -1,0 +1,1 @@
+"""The support schema as the release before Alembic made it, per dialect: what the baseline revision applies."""

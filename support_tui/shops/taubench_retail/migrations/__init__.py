@@ -1,0 +1,1 @@
+"""tau-bench retail's Alembic revisions (component ``taubench-retail``)."""

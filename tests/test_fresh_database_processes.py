@@ -1,0 +1,99 @@
+"""Several processes starting on one fresh database at once set it up once, on SQLite and PostgreSQL.
+
+Four real processes (not tasks of one) wait at a starting line, then each opens the store as a
+console or a worker does (``open_store``: support schema, the shop's schema, the shop's rows, the
+fixture history). Afterwards each component is at its head exactly once, each migration step is
+recorded once, and the shop's rows and the fixture history are what one process alone makes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from support_tui.core.paths import DataPaths
+from support_tui.core.settings import Settings
+from tests.pg import BACKENDS
+
+OPENERS = 4
+
+OPEN = textwrap.dedent("""
+    import asyncio, sys, time
+    from pathlib import Path
+    from support_tui.core.factory import open_store
+    from support_tui.core.paths import DataPaths
+    from support_tui.core.settings import Settings
+
+    home, url, ready, go = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4])
+    ready.touch()
+    while not go.exists():
+        time.sleep(0.005)
+
+    async def main() -> None:
+        db, store, _shop = await open_store(DataPaths(Path(home)), Settings(database_url=url or None))
+        await store.close()
+        await db.close()
+
+    asyncio.run(main())
+""")
+
+
+async def _counts(db) -> dict[str, int]:
+    return {
+        "orders": await db.scalar("SELECT COUNT(*) FROM orders"),
+        "customers": await db.scalar("SELECT COUNT(*) FROM customers"),
+        "fixture conversations": await db.scalar("SELECT COUNT(*) FROM conversations WHERE is_fixture"),
+        "fixture messages": await db.scalar(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id IN (SELECT id FROM conversations WHERE is_fixture)"),
+        "steps recorded": await db.scalar("SELECT COUNT(*) FROM schema_version"),
+        "distinct steps": await db.scalar("SELECT COUNT(*) FROM (SELECT DISTINCT component, version FROM schema_version) s"),
+        "support heads": await db.scalar("SELECT COUNT(*) FROM alembic_version_support"),
+        "northwind heads": await db.scalar("SELECT COUNT(*) FROM alembic_version_northwind"),
+    }
+
+
+async def _opened_counts(home: Path, url: str) -> dict[str, int]:
+    from support_tui.core.factory import open_store
+
+    db, store, _shop = await open_store(DataPaths(home), Settings(database_url=url or None))
+    try:
+        return await _counts(db)
+    finally:
+        await store.close()
+        await db.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_four_processes_on_one_fresh_database_set_it_up_once(backend, tmp_path, request):
+    if backend == "postgres":
+        cluster = request.getfixturevalue("pg_cluster")
+        url, alone_url = await cluster.new_database(), await cluster.new_database()
+        homes = [tmp_path / f"home{n}" for n in range(OPENERS)]  # one database, four machines
+    else:
+        url = alone_url = ""
+        homes = [tmp_path / "home"] * OPENERS  # one data directory, four processes
+    go = tmp_path / "go"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env.pop("SUPPORT_TUI_DATABASE_URL", None)
+    ready = [tmp_path / f"ready{n}" for n in range(OPENERS)]
+    children = [subprocess.Popen([sys.executable, "-c", OPEN, str(home), url, str(flag), str(go)], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for home, flag in zip(homes, ready)]
+    deadline = time.monotonic() + 120
+    while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
+        time.sleep(0.01)  # until all four are past their imports and waiting at the line
+    go.touch()
+    outputs = [child.communicate(timeout=240)[0].decode(errors="replace") for child in children]
+    assert [child.returncode for child in children] == [0] * OPENERS, "\n".join(outputs)
+
+    together = await _opened_counts(homes[0], url)
+    alone = await _opened_counts(tmp_path / "alone", alone_url)
+    assert together == alone
+    assert together["steps recorded"] == together["distinct steps"] > 0
+    assert together["support heads"] == together["northwind heads"] == 1
+    assert together["orders"] > 0 and together["fixture conversations"] > 0
