@@ -107,3 +107,24 @@ async def test_escape_closes_the_queue_filter_and_the_next_key_acts():
         await pilot.press("s")
         await pilot.pause()
         assert queue.sort == "recent"
+
+
+async def test_queue_rows_fit_the_column_after_a_resize_and_with_a_scrollbar():
+    app, engine = make_console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f10")  # the Customer & queue tab: the queue is as wide as the window
+        await settle(pilot)
+        queue = app.screen.query_one(ConversationQueue)
+        # More rows than the column holds: the list scrolls (the scrollbar took its column after the rows were cut).
+        queue.show([row(i, "My order never arrived and I want to know where it is " * 3) for i in range(20)], None)
+        await pilot.pause()
+        await pilot.resize_terminal(160, 48)  # now a narrow left column
+        await settle(pilot)
+        assert queue.options.max_scroll_y > 0
+        width = queue.options.scrollable_content_region.width
+        assert width < 60
+        for i in range(20):
+            lines = queue.options.get_option_at_index(i).prompt.plain.split("\n")
+            assert len(lines) == 2 and all(len(line) <= width for line in lines), (width, lines)
+            assert lines[0].rstrip().endswith("09:14")

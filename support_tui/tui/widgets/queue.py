@@ -81,6 +81,8 @@ class ConversationQueue(Vertical):
         height: 1fr;
         border: none;
         background: transparent;
+        /* The scrollbar's column is kept from the start: rows cut to the width before it appeared wrapped. */
+        scrollbar-gutter: stable;
     }
     #queue-filter {
         margin: 0 1;
@@ -184,7 +186,9 @@ class ConversationQueue(Vertical):
 
     def on_resize(self) -> None:
         if self.has_drawn:
-            self._redraw()  # the rows are cut to the column's width
+            # The rows are cut to the list's width, which is known only once the new size is laid out:
+            # redrawn at once, they kept the old width and wrapped (the time on a line of its own).
+            self.call_after_refresh(self._redraw)
 
     def on_key(self, event: events.Key) -> None:
         """Esc in the filter closes it (and shows every row again); it reached the screen's cancel before."""
