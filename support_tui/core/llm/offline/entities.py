@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TypeVar
+
+from support_tui.core.shop.offline import Address, Entities
 
 T = TypeVar("T")
 
@@ -94,48 +95,6 @@ _NO = re.compile(
 )
 
 _NOT_REFUSALS = re.compile(r"\bno (?:problem|worries|rush)\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Address:
-    """A postal address pulled out of a message."""
-
-    street: str
-    city: str
-    postal_code: str
-    country: str | None = None
-    state: str | None = None
-
-    def as_arguments(self) -> dict[str, str]:
-        args = {"street": self.street, "city": self.city, "postal_code": self.postal_code}
-        if self.country:
-            args["country"] = self.country
-        if self.state:
-            args["state"] = self.state
-        return args
-
-    def text(self) -> str:
-        parts = (self.street, self.city, self.state, self.postal_code, self.country)
-        return ", ".join(p for p in parts if p)
-
-
-@dataclass(frozen=True)
-class Entities:
-    """Everything extracted from one message."""
-
-    order_ids: tuple[str, ...] = ()
-    amounts: tuple[float, ...] = ()
-    products: tuple[str, ...] = ()
-    devices: tuple[str, ...] = ()
-    email: str | None = None
-    phone: str | None = None
-    name: str | None = None
-    address: Address | None = None
-    intents: frozenset[str] = field(default_factory=frozenset)
-    affirmative: bool = False
-    negative: bool = False
-    ordinal: int | None = None
-    """"the second one" -> 1; "the last one" -> -1: a pick among the choices the agent just offered."""
 
 
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}

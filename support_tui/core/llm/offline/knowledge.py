@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .request import KbSnippet
+from support_tui.core.shop.offline import KbSnippet
 
 _ANSWER = re.compile(r"^#{2}\s+Answer\s+(.*?)(?=\s#{1,6}\s|$)", re.DOTALL)
 _ANNOUNCES = re.compile(r"(?:here is|here's|here are|the following|read on|see below)\b", re.IGNORECASE)

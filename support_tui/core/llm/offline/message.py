@@ -7,7 +7,7 @@ from functools import lru_cache
 from dataclasses import dataclass
 
 from .entities import extract
-from .request import Request
+from support_tui.core.shop.offline import Request
 
 _GREETING = re.compile(
     r"^\W*(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))(?:\s+there)?"
@@ -120,33 +120,12 @@ def intent_flow(request: Request) -> str | None:
     return None
 
 
-FLOW_REQUESTS: dict[str, frozenset[str]] = {
-    "track_order": frozenset({"track"}), "cancel_order": frozenset({"cancel"}),
-    "change_delivery_address": frozenset({"change_address"}), "return_item": frozenset({"return"}),
-    "exchange_item": frozenset({"exchange"}), "refund_status": frozenset({"refund_status"}),
-    "charges": frozenset({"charge"}), "product_question": frozenset({"product_question"}),
-    "password_reset": frozenset({"password"}), "change_account_details": frozenset(),
-}
-"""The request each flow the intent layer names starts its specialist's flow with."""
-
-FLOW_DETAILS: dict[str, frozenset[str]] = {
-    "track_order": frozenset({"track"}), "cancel_order": frozenset({"cancel"}),
-    "change_delivery_address": frozenset({"change_address"}),
-    "return_item": frozenset({"return", "defective", "refund"}), "exchange_item": frozenset({"exchange", "defective"}),
-    "refund_status": frozenset({"refund_status"}), "charges": frozenset({"charge", "duplicate_charge", "refund"}),
-    "product_question": frozenset({"product_question", "compatible"}), "password_reset": frozenset({"password", "login"}),
-    "change_account_details": frozenset({"change_name", "change_email", "change_phone", "change_address"}),
-}
-"""The words of a message that refine each flow (a duplicate charge, a defect as the reason for a return);
-any other request the words seem to make ("returned" in "I returned it, where is my refund?") is not the
-flow's: the intent layer decided which request the message makes."""
-
-
 def flow_requests(request: Request, flow: str) -> frozenset[str]:
     """The requests an understood message makes of its flow's specialist: those its words make that belong
     to the flow ("please refund 1402.92 for ORD-70001" asks the returns specialist for a refund, not a
     return), else the flow's own request."""
-    return request.said.intents & FLOW_DETAILS.get(flow, frozenset()) or FLOW_REQUESTS.get(flow, frozenset())
+    skill = request.skill
+    return request.said.intents & skill.flow_details.get(flow, frozenset()) or skill.flow_requests.get(flow, frozenset())
 
 
 def requested(request: Request) -> frozenset[str]:
