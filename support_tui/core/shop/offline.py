@@ -236,6 +236,8 @@ class OfflineSkill(Protocol):
     """Tools that need the customer's yes when the engine's context does not list them."""
     read_tools: frozenset[str]
     """Tools that only read: a specialist may call them for a request another specialist owns."""
+    topic_words: frozenset[str]
+    """Words that make a message about this shop (its name, what it sells): a word, a phrase or a stem ("book*")."""
     status_words: Mapping[str, str]
     """The shop's record statuses as a sentence says them (one table per shop)."""
     flow_requests: Mapping[str, frozenset[str]]

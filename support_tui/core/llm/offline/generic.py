@@ -14,6 +14,7 @@ class NoSkill:
     name = ""
     confirm_tools: frozenset[str] = frozenset()
     read_tools: frozenset[str] = frozenset()
+    topic_words: frozenset[str] = frozenset()
     status_words: Mapping[str, str] = {}
     flow_requests: Mapping[str, frozenset[str]] = {}
     flow_details: Mapping[str, frozenset[str]] = {}

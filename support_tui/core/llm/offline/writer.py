@@ -214,7 +214,7 @@ def _general_clauses(request: Request) -> list[Act]:
     """The general questions in a message that also asks about the customer's own things."""
     out: list[Act] = []
     for question in clauses(request.latest):
-        if read(question).general:
+        if read(question, request.skill.topic_words).general:
             answer = best_answer(question, request.snippets, minimum=2)
             if answer:
                 out.append(Act("answer", answer.text))

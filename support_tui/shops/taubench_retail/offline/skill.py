@@ -17,6 +17,7 @@ class RetailSkill:
     confirm_tools: frozenset[str] = frozenset()
     read_tools = frozenset({"find_user_id_by_email", "find_user_id_by_name_zip", "get_user_details",
                             "get_order_details", "get_product_details", "list_all_product_types"})
+    topic_words: frozenset[str] = frozenset()
     status_words: Mapping[str, str] = RETAIL_STATUS
     flow_requests: Mapping[str, frozenset[str]] = {}
     flow_details: Mapping[str, frozenset[str]] = {}
