@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from support_tui.core.events import IntentReading, IntentScore
-from support_tui.core.llm.offline.provider import decide
+from support_tui.core.llm.offline.provider import decide as offline_decide
 from support_tui.core.shop import CustomerSummary
 from support_tui.core.specialists import default_team
 from support_tui.core.turn.prompts import intent_lines, system_prompt
@@ -114,11 +114,18 @@ def test_the_prompt_carries_the_reading() -> None:
     assert intent_lines(IntentReading(decision="follow_up")) == ["intent_decision: follow_up"]
 
 
+def decide(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any:
+    """The offline model's answer with Northwind's skill (the one the prompt's ``shop:`` line names)."""
+    from support_tui.shops.northwind.offline import NorthwindSkill
+
+    return offline_decide(messages, tools, NorthwindSkill())
+
+
 def _messages(specialist: str, text: str, reading: IntentReading, snippets: tuple[tuple[str, str], ...] = ()) -> list[dict[str, Any]]:
     from support_tui.core.events import Snippet
 
     prompt = system_prompt(
-        default_team()[specialist], shop_title="Northwind Goods",
+        default_team()[specialist], shop_title="Northwind Goods", shop="northwind",
         customer=CustomerSummary(id="cust_1", name="Sarah Chen", email="s@example.com", tier="standard"),
         mode="auto", escalated=False, intent=reading,
         snippets=[Snippet(doc_id=cid.split("#")[0], chunk_id=cid, title="Gift cards", score=1.0, text=body)

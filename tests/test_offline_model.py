@@ -20,9 +20,10 @@ from support_tui.core.shop import CustomerSummary
 from support_tui.core.specialists import default_team
 from support_tui.core.turn.meta_tools import META_TOOLS
 from support_tui.core.turn.prompts import system_prompt
+from support_tui.shops import offline_skill
 from support_tui.shops.northwind.tools import SPECIALIST_TOOLS, TOOLS
 
-register_offline_provider()
+register_offline_provider(offline_skill)
 
 ToolResult = dict[str, Any]
 
@@ -41,7 +42,7 @@ def system(specialist: str, *extra: str, snippets: tuple[str, ...] = (), memory:
     """The engine's system prompt for this specialist (prompts.system_prompt), with extra context lines."""
     offered = [t["function"]["name"] for t in tools_for(specialist)]
     prompt = system_prompt(
-        default_team()[specialist], shop_title="Northwind Goods",
+        default_team()[specialist], shop_title="Northwind Goods", shop="northwind",
         customer=CustomerSummary(id="cust_12345", name="Sarah Johnson", tier="premium"), mode="autonomous",
         escalated=specialist == "escalation_manager", today=date.fromisoformat(TODAY),
         confirm_tools=[n for n in offered if n in TOOLS and TOOLS[n].consequential], memories=memory,
@@ -586,11 +587,14 @@ async def test_a_request_waiting_behind_a_confirmation_is_offered_once_the_actio
 
 
 def test_a_yes_to_a_question_offering_one_order_picks_that_order() -> None:
-    from support_tui.core.llm.offline.request import Request
+    from support_tui.core.llm.offline.generic import NO_SKILL
+    from support_tui.core.llm.offline.request import offered_order_ids
+    from support_tui.core.shop.offline import Request
 
     offer = ("Order ORD-10001 hasn't been delivered yet, so it can't be returned until it arrives. "
              "Would you like me to return order ORD-10002 (ArmorFlex case)?")
-    request = Request(latest="yes", previous_reply=offer, said=extract("yes"))
+    request = Request(NO_SKILL, latest="yes", offered_order_ids=offered_order_ids(offer), said=extract("yes"))
     assert request.picked_order_id == "ORD-10002"
-    two = Request(latest="yes", previous_reply="Which order would you like to return: ORD-10002 or ORD-10003?", said=extract("yes"))
+    asked = "Which order would you like to return: ORD-10002 or ORD-10003?"
+    two = Request(NO_SKILL, latest="yes", offered_order_ids=offered_order_ids(asked), said=extract("yes"))
     assert two.picked_order_id is None  # a yes does not choose between two

@@ -94,34 +94,36 @@ def test_where_the_user_must_be_looked_up_first_it_asks_for_email_or_name_and_zi
     """With the benchmark's strict identification (``eval tau``), the chosen customer does not count: the
     offline model's profile read is blocked, and it asks for what it needs instead of guessing."""
     from support_tui.core.llm.offline.provider import decide
-    from support_tui.core.llm.offline.retail_reply import NEED_ID
+    from support_tui.shops.taubench_retail.offline import RetailSkill
+    from support_tui.shops.taubench_retail.offline.reply import NEED_ID
     from support_tui.shops.taubench_retail.tools import TOOLS
 
     tools = [t.schema() for t in TOOLS.values()]
     chat = [{"role": "system", "content": f"## Context\nspecialist: order_tracking\ncustomer_id: {USER}\n"},
             {"role": "user", "content": "Where is my order?"}]
-    first = decide(chat, tools)
+    first = decide(chat, tools, RetailSkill())
     assert [c["function"]["name"] for c in first.tool_calls] == ["get_user_details"]
     blocked = {"status": "blocked", "result": None, "rule": "identify_user_first",
                "error": "Policy (identify_user_first): find the user first."}
     chat += [{"role": "assistant", "content": None, "tool_calls": first.tool_calls},
              {"role": "tool", "tool_call_id": first.tool_calls[0]["id"], "content": json.dumps(blocked)}]
-    answer = decide(chat, tools)
+    answer = decide(chat, tools, RetailSkill())
     assert not answer.tool_calls and answer.text == NEED_ID
 
 
 def test_giving_an_email_is_not_a_question_about_the_account():
-    from support_tui.core.llm.offline.request import Request
-    from support_tui.core.llm.offline.retail import read_asks
+    from support_tui.core.shop.offline import Request
+    from support_tui.shops.taubench_retail.offline import RetailSkill
+    from support_tui.shops.taubench_retail.offline.plan import read_asks
 
-    asks = read_asks(Request(latest="Hi, my email is olivia.ito5204@example.com. What's the status of order #W5442520?"))
+    asks = read_asks(Request(RetailSkill(), latest="Hi, my email is olivia.ito5204@example.com. What's the status of order #W5442520?"))
     assert not asks.account and asks.orders and asks.order_ids == ("#W5442520",)
     assert asks.email == "olivia.ito5204@example.com"
-    assert read_asks(Request(latest="Which email address is on my account?")).account
+    assert read_asks(Request(RetailSkill(), latest="Which email address is on my account?")).account
 
 
 def test_the_same_item_twice_in_an_order_is_counted_not_listed_twice():
-    from support_tui.core.llm.offline.retail_reply import order_line
+    from support_tui.shops.taubench_retail.offline.reply import order_line
 
     kettle = {"name": "Tea Kettle", "options": {"material": "glass"}, "price": 94.8}
     order = {"order_id": "#W1", "status": "delivered", "items": [kettle, dict(kettle), {"name": "Mug", "price": 9.5}]}

@@ -1,4 +1,4 @@
-"""A second, tiny shop (a café's table bookings: 3 tools, 1 rule) and a scripted model that uses it.
+"""A second, tiny shop (a café's table bookings: 3 tools, 1 rule), its offline skill, and a scripted model.
 
 It exists to prove the seam: the engine runs on any ``Shop``, knowing none of its tools or tables.
 """
@@ -28,6 +28,7 @@ from support_tui.core.shop import (
     ToolCall,
     ToolOutcome,
 )
+from support_tui.core.shop.offline import Act, Flow, OfflineSkill, OwnTurn, PlannedCall, Request, SeenCall
 
 
 class FindBooking(BaseModel):
@@ -190,3 +191,51 @@ class ScriptedWaiter:
         else:
             calls = []
         yield ReplyDone(ModelReply(model="scripted", text="" if calls else "Hello!", tool_calls=calls, usage=Usage()))
+
+
+class CafeSkill:
+    """Corner Café's part of the offline model: book a table at the hour named, or say what is booked."""
+
+    name = "cafe"
+    confirm_tools = frozenset({"book_table", "cancel_booking"})
+    read_tools = frozenset({"find_booking"})
+    topic_words: frozenset[str] = frozenset({"table", "tables", "book*", "reservation*", "café", "cafe"})
+    status_words: Mapping[str, str] = {"booked": "booked"}
+    flow_requests: Mapping[str, frozenset[str]] = {}
+    flow_details: Mapping[str, frozenset[str]] = {}
+
+    def money(self, amount: Any, currency: Any = None) -> str:
+        return f"£{float(amount):.2f}"
+
+    def flow(self, specialist: str, request: Request) -> Flow | None:
+        return self._flow
+
+    def _flow(self, request: Request, wants: frozenset[str]) -> list[PlannedCall]:
+        hour = next((int(w) for w in request.latest.replace(":", " ").split() if w.isdigit()), None)
+        if hour is not None:
+            return [("book_table", {"hour": hour, "guests": 2})]
+        return [] if request.last("find_booking") else [("find_booking", {})]
+
+    def answered_by(self, specialist: str) -> frozenset[str]:
+        return self.read_tools
+
+    def facts(self, outcome: SeenCall, request: Request, wanted: frozenset[str]) -> list[Act] | None:
+        if outcome.name == "find_booking":
+            booked = outcome.value("bookings") or {}
+            told = [f"a table for {b['guests']} at {b['hour']}:00 ({k})" for k, b in booked.items()]
+            return [Act("answer", f"You have {', '.join(told)}." if told else "You have no table booked tonight.")]
+        if outcome.name == "book_table":
+            return [Act("answer", f"Done — your table is booked, booking {outcome.value('booking_id')}.")]
+        if outcome.name == "cancel_booking":
+            return [Act("answer", "Done — your booking is cancelled.")]
+        return None
+
+    def blocked(self, outcome: SeenCall) -> str | None:
+        return "I'm sorry, we only book tables between 12:00 and 22:00." if outcome.rule == "opening_hours" else None
+
+    def own_turn(self, request: Request) -> OwnTurn | None:
+        return None
+
+
+def _skill_is_a_skill(skill: CafeSkill) -> OfflineSkill:
+    return skill  # mypy checks the structural fit

@@ -57,9 +57,12 @@ async def load_parts(paths: DataPaths, settings: Settings, embedder: Any = None)
     from support_tui.core.kb.shared import sync
     from support_tui.core.kb.store import KnowledgeBase
     from support_tui.core.llm import ModelClient
+    from support_tui.core.llm.offline import register_offline_provider
     from support_tui.core.routing import EmbeddingRouter
-    from support_tui.shops import kb_dir
+    from support_tui.shops import kb_dir, offline_skill
 
+    # The offline model serves each shop with that shop's skill, found by the name the prompt gives.
+    register_offline_provider(offline_skill)
     embedder = embedder or Embedder()
     shared = bool(settings.kb_path)
     kb = KnowledgeBase(kb_folder(paths, settings), embedder, refresh_s=SHARED_KB_REFRESH_S if shared else None)

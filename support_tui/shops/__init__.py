@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from support_tui.core.shop import Shop
+    from support_tui.core.shop.offline import OfflineSkill
     from support_tui.core.understanding.catalog import IntentCatalog
     from support_tui.core.store.sql.database import ShopDatabase
 
@@ -47,3 +48,28 @@ def intent_catalog(name: str) -> "IntentCatalog | None":
 
         return catalog()
     return None
+
+
+def _northwind_skill() -> "OfflineSkill":
+    from support_tui.shops.northwind.offline import NorthwindSkill
+
+    return NorthwindSkill()
+
+
+def _retail_skill() -> "OfflineSkill":
+    from support_tui.shops.taubench_retail.offline import RetailSkill
+
+    return RetailSkill()
+
+
+OFFLINE_SKILLS: dict[str, Callable[[], "OfflineSkill"]] = {
+    "northwind": _northwind_skill,
+    "taubench-retail": _retail_skill,
+}
+"""Each shop's offline skill (its part of the offline model), by the shop's name; one line per shop."""
+
+
+def offline_skill(name: str) -> "OfflineSkill | None":
+    """The offline model's part for a shop, or None for a shop that brings none (the generic model serves it)."""
+    make = OFFLINE_SKILLS.get(name)
+    return make() if make is not None else None

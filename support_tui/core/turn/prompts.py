@@ -21,6 +21,7 @@ def system_prompt(
     specialist: Specialist,
     *,
     shop_title: str,
+    shop: str = "",
     customer: CustomerSummary,
     mode: str,
     escalated: bool,
@@ -34,8 +35,12 @@ def system_prompt(
     today: date | None = None,
     intent: IntentReading | None = None,
 ) -> str:
-    """The specialist's prompt followed by the sections every model (the offline one too) reads."""
+    """The specialist's prompt followed by the sections every model (the offline one too) reads.
+
+    ``shop`` is the shop's machine name (``Shop.name``): the offline model serves it with that shop's skill.
+    """
     lines = [specialist.system_prompt(customer.name, shop_title), "", "## Context"]
+    lines += [f"shop: {shop}"] if shop else []
     lines += [
         f"specialist: {specialist.name}",
         f"customer_id: {customer.id}",

@@ -92,7 +92,7 @@ class ReplyWriter:
         specialist = parts.team[turn.agent or ESCALATION_MANAGER]
         offered = parts.offered_tools(specialist.name)
         prompt = system_prompt(
-            specialist, shop_title=parts.shop.title, customer=await self.customer(), mode=turn.conv.mode,
+            specialist, shop_title=parts.shop.title, shop=parts.shop.name, customer=await self.customer(), mode=turn.conv.mode,
             escalated=turn.escalated, confirm_tools=parts.confirm_tools(offered), clarify_options=clarify,
             proposal=turn.state.proposal, escalation=turn.state.escalation if turn.escalated else None,
             memories=memories, snippets=snippets, internal_notes=turn.internal_notes, today=await parts.shop.today(),

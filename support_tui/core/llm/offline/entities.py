@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TypeVar
+
+from support_tui.core.shop.offline import Address, Entities
+
+from .wording import holds, tokens
 
 T = TypeVar("T")
 
@@ -79,8 +82,12 @@ _INTENTS: dict[str, tuple[str, ...]] = {
                      "new number", "mobile number"),
 }
 
-_LATE = re.compile(r"\b(?:late|delayed|overdue|never (?:came|arrived|turned up|showed up)|still waiting|"
-                   r"(?:hasn't|has not|haven't|have not|didn't|did not|not) (?:come|arrived|received|got|turned up))\b")
+_LATE = ("late", "delayed", "overdue", "still waiting",
+         *(f"never {v}" for v in ("came", "arrived", "turned up", "showed up")),
+         *(f"{n} {v}" for n in ("hasn't", "has not", "haven't", "have not", "didn't", "did not", "not")
+           for v in ("come", "arrived", "received", "got", "turned up")))
+"""Words that say a delivery is late: a delivery question, though no tracking word is in it."""
+_TWICE = ("twice", "two times", "double", "2x", "same amount again")
 
 _YES = re.compile(
     r"^\s*(?:yes|yeah|yep|yup|sure|ok|okay|please do|go ahead|confirm|confirmed|do it|correct|"
@@ -93,61 +100,19 @@ _NO = re.compile(
     re.IGNORECASE,
 )
 
-_NOT_REFUSALS = re.compile(r"\bno (?:problem|worries|rush)\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Address:
-    """A postal address pulled out of a message."""
-
-    street: str
-    city: str
-    postal_code: str
-    country: str | None = None
-    state: str | None = None
-
-    def as_arguments(self) -> dict[str, str]:
-        args = {"street": self.street, "city": self.city, "postal_code": self.postal_code}
-        if self.country:
-            args["country"] = self.country
-        if self.state:
-            args["state"] = self.state
-        return args
-
-    def text(self) -> str:
-        parts = (self.street, self.city, self.state, self.postal_code, self.country)
-        return ", ".join(p for p in parts if p)
-
-
-@dataclass(frozen=True)
-class Entities:
-    """Everything extracted from one message."""
-
-    order_ids: tuple[str, ...] = ()
-    amounts: tuple[float, ...] = ()
-    products: tuple[str, ...] = ()
-    devices: tuple[str, ...] = ()
-    email: str | None = None
-    phone: str | None = None
-    name: str | None = None
-    address: Address | None = None
-    intents: frozenset[str] = field(default_factory=frozenset)
-    affirmative: bool = False
-    negative: bool = False
-    ordinal: int | None = None
-    """"the second one" -> 1; "the last one" -> -1: a pick among the choices the agent just offered."""
+_NOT_REFUSALS = ("no problem", "no worries", "no rush")
+_YES_WORDS = frozenset({"yes", "yeah", "yep", "sure", "ok", "okay"})
 
 
 _ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}
-_ORDINAL = re.compile(rf"\b(?:the\s+)?({'|'.join(_ORDINALS)})(?:\s+(?:one|order|item))?\b", re.IGNORECASE)
 
 
 def ordinal(text: str) -> int | None:
     """The position a short answer picks ("the second one", "last one please"), or None."""
-    match = _ORDINAL.search(text)
-    if match is None or len(text.split()) > 8:
+    picked = next((w for w in tokens(text) if w in _ORDINALS), None)
+    if picked is None or len(text.split()) > 8:
         return None
-    return _ORDINALS[match.group(1).lower()]
+    return _ORDINALS[picked]
 
 
 def order_ids(text: str) -> tuple[str, ...]:
@@ -167,23 +132,41 @@ def amounts(text: str) -> tuple[float, ...]:
 
 def product_words(text: str) -> tuple[str, ...]:
     """Product nouns mentioned, longest phrase first; a phrase hides the words inside it."""
-    low = text.lower()
+    low, words = text.lower(), tokens(text)
     taken: list[str] = []
     for word in PRODUCT_WORDS:
-        if re.search(rf"\b{re.escape(word)}s?\b", low) and not any(word in t for t in taken):
+        phrase = " ".join(tokens(word))
+        if holds(words, (phrase, phrase + "s")) and not any(word in t for t in taken):
             taken.append(word)
     return tuple(sorted(taken, key=low.find))
 
 
 def intents(text: str) -> frozenset[str]:
     # A model name is not a request: "the Charge 20K Power Bank" asks about a product, not a charge.
-    low = " " + re.sub(r"\b[A-Z][a-z]+ \d+[A-Za-z]*\b", " ", text).lower() + " "
+    low = " " + " ".join(_without_model_names(text.split())).lower() + " "
+    words = tokens(low)
     found = {name for name, cues in _INTENTS.items() if any(cue in low for cue in cues)}
-    if "charg" in low and re.search(r"\b(?:twice|two times|double|2x|same amount again)\b", low):
+    if "charg" in low and holds(words, _TWICE):
         found.add("duplicate_charge")
-    if _LATE.search(low) and not found & {"refund", "refund_status", "return", "exchange"}:
+    if holds(words, _LATE) and not found & {"refund", "refund_status", "return", "exchange"}:
         found.add("track")  # "my order is late": a delivery question, though no tracking word is in it
     return frozenset(found)
+
+
+def _without_model_names(words: list[str]) -> list[str]:
+    """The words without model names: a capitalised word and the number after it ("Charge 20K")."""
+    kept: list[str] = []
+    skip = False
+    for i, word in enumerate(words):
+        if skip:
+            skip = False
+            continue
+        following = (words[i + 1] if i + 1 < len(words) else "").rstrip(",.;:!?)")
+        if word[:1].isupper() and word[1:].islower() and word.isalpha() and following[:1].isdigit() and following.isalnum():
+            skip = True
+            continue
+        kept.append(word)
+    return kept
 
 
 def address(text: str) -> Address | None:
@@ -208,8 +191,8 @@ def address(text: str) -> Address | None:
 @lru_cache(maxsize=512)
 def extract(text: str) -> Entities:
     """Everything this module can read from ``text``."""
-    low = text.lower()
-    devices = tuple(d for d in DEVICE_WORDS if re.search(rf"\b{re.escape(d)}\b", low))
+    words = tokens(text)
+    devices = tuple(d for d in DEVICE_WORDS if holds(words, (" ".join(tokens(d)),)))
     name = _NAME_CHANGE.search(text)
     phone = _PHONE.search(_EMAIL.sub(" ", text))
     phone_text = phone.group(0).strip() if phone and sum(c.isdigit() for c in phone.group(0)) >= 7 else None
@@ -217,8 +200,10 @@ def extract(text: str) -> Entities:
         phone_text = None
     # A question is not a yes ("ok, but what about the other order?"), unless it is a very short one.
     yes = bool(_YES.search(text)) and ("?" not in text or len(text.split()) <= 4)
-    no = (bool(_NO.search(_NOT_REFUSALS.sub("", text)))
-          and not re.match(r"^\s*(?:yes|yeah|yep|sure|ok|okay)\b", text, re.IGNORECASE))
+    heard = text.lower()
+    for phrase in _NOT_REFUSALS:
+        heard = heard.replace(phrase, "")
+    no = bool(_NO.search(heard)) and not (words[:1] and words[0] in _YES_WORDS)
     email = _EMAIL.search(text)
     return Entities(
         order_ids=order_ids(text),

@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .request import KbSnippet
+from support_tui.core.shop.offline import KbSnippet
+
+from .wording import tokens
 
 _ANSWER = re.compile(r"^#{2}\s+Answer\s+(.*?)(?=\s#{1,6}\s|$)", re.DOTALL)
-_ANNOUNCES = re.compile(r"(?:here is|here's|here are|the following|read on|see below)\b", re.IGNORECASE)
+_ANNOUNCES = ("here is", "here's", "here are", "the following", "read on", "see below")
+"""A sentence that starts so announces what follows; on its own it answers nothing."""
 _STEP = re.compile(r"(?:^|\s)(\d+)[.)]\s+")
-_HEADING = re.compile(r"#{1,6}\s+[^#]*?(?=\s\d+[.)]\s)")
 _STOP = frozenset(
     "the and for you your with this that what when where which will would could should have from into about there "
     "their they them then than just also been being does doesn't dont don't cant can't can not how why our are was "
@@ -52,7 +54,8 @@ def _stem(word: str) -> str:
 
 
 def words(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z][a-z'-]+", text.lower()) if w not in _STOP and len(w) > 2}
+    """The stems of a text's content words."""
+    return {_stem(w) for w in tokens(text) if w[0].isalpha() and w not in _STOP and len(w) > 2}
 
 
 def best_answer(question: str, snippets: list[KbSnippet], minimum: int = 1) -> KbAnswer | None:
@@ -100,9 +103,9 @@ def best_section(question: str, snippets: list[KbSnippet], minimum: int = 2) -> 
         return "\n".join(f"{i}. {step}" for i, step in enumerate(found, 1))
     whole = []
     for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", best[1]):
-        if sentence.endswith(":") or re.search(r"\s-\s|^-|:$|\|", sentence) or not sentence.endswith((".", "!", "?")):
+        if " - " in sentence or sentence.startswith("-") or "|" in sentence or not sentence.endswith((".", "!", "?")):
             break
-        if _ANNOUNCES.match(sentence):
+        if sentence.lower().startswith(_ANNOUNCES):
             break  # "Here is how we put it right." announces what follows; on its own it answers nothing
         whole.append(sentence)
     return " ".join(whole[:2]) or None

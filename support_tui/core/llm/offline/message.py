@@ -3,42 +3,62 @@
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 from dataclasses import dataclass
 
 from .entities import extract
-from .request import Request
+from .wording import holds, tokens
+from support_tui.core.shop.offline import Request
 
-_GREETING = re.compile(
-    r"^\W*(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day))(?:\s+there)?"
-    r"(?:\s+\w+)?\W*$", re.IGNORECASE)
-_THANKS = re.compile(
-    r"^\W*(?:(?:ok(?:ay)?|great|perfect|awesome|cool|brilliant|lovely|excellent)\W+)*(?:thanks?|thank you|thx|cheers|"
-    r"that'?s all|that is all|all good|that helps?)\b[\w\s,!.']*$", re.IGNORECASE)
-_OWN = re.compile(
-    r"\b(?:my|mine|i (?:bought|ordered|received|got|paid|purchased|was charged|have been charged)|"
-    r"i was|i've been|i'm not getting|we (?:bought|ordered)|this order|that order|this charge)\b",
-    re.IGNORECASE)
-_ABOUT_ME = re.compile(r"\bmy (?:password|username|personal|data)\b", re.IGNORECASE)
-_QUESTION = re.compile(
-    r"^\W*(?:do|does|can|could|is|are|how|what|what's|which|when|where|why|will|if|should|may|who)\b|\?\s*$",
-    re.IGNORECASE)
-_SHOP_WORDS = re.compile(
-    r"\b(?:order|orders|ship|shipping|shipped|deliver\w*|parcel|package|return\w*|refund\w*|exchange\w*|warranty|"
-    r"charge\w*|pay\w*|card|invoice|bill\w*|price\w*|promo|code|coupon|gift|account|password|log ?in|sign ?in|app|"
-    r"website|checkout|cart|product\w*|stock|size|colou?r|plus|membership|cancel\w*|address|track\w*|store|shop|"
-    r"northwind|item|items|buy|bought|purchase\w*|discount|fee|fees|data|privacy|email|phone|help|agent|human|"
-    r"person|someone|somebody|colleague|support|problem|issue|broken|damaged|defective|carrier|countries|country)\b",
-    re.IGNORECASE)
+_GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "greetings"})
+_TIMES_OF_DAY = frozenset({"morning", "afternoon", "evening", "day"})
+_PLEASED = frozenset({"ok", "okay", "great", "perfect", "awesome", "cool", "brilliant", "lovely", "excellent"})
+_THANKS = ("thanks", "thank", "thx", "cheers", "that's all", "thats all", "that is all", "all good", "that help",
+           "that helps")
+_THANKS_TAIL = frozenset(",!.' ")
+_OWN = ("my", "mine", "i bought", "i ordered", "i received", "i got", "i paid", "i purchased", "i was charged",
+        "i have been charged", "i was", "i've been", "i'm not getting", "we bought", "we ordered", "this order",
+        "that order", "this charge")
+_ABOUT_ME = ("my password", "my username", "my personal", "my data")
+_QUESTION_OPENERS = frozenset("do does can could is are how what what's which when where why will if should may who".split())
+_SHOP_WORDS = (
+    "order", "orders", "ship", "shipping", "shipped", "deliver*", "parcel", "package", "return*", "refund*",
+    "exchange*", "warranty", "charge*", "pay*", "card", "invoice", "bill*", "price*", "promo", "code", "coupon", "gift",
+    "account", "password", "log in", "login", "sign in", "signin", "app", "website", "checkout", "cart", "product*",
+    "stock", "size", "colour", "color", "plus", "membership", "cancel*", "address", "track*", "store", "shop", "item",
+    "items", "buy", "bought", "purchase*", "discount", "fee", "fees", "data", "privacy", "email", "phone", "help",
+    "agent", "human", "person", "someone", "somebody", "colleague", "support", "problem", "issue", "broken",
+    "damaged", "defective", "carrier", "countries", "country",
+)
+"""Words that make a message about a shop at all (each shop's skill adds its own ``topic_words``)."""
+_POLICY_WORDS = ("warranty", "warranties", "return", "returns", "returned", "refund*", "ship", "shipping", "deliver*",
+                 "exchange*", "policy", "policies", "price match", "care", "clean")
+_STOCK = ("in stock", "stock", "available", "price", "cost", "how much")
+_REQUEST = ("can you", "could you", "would you", "please", "i want", "i need", "i would like", "i'd like", "send me")
 
 
-_POLICY_WORDS = re.compile(r"\b(?:warranty|warranties|return|returns|returned|refund\w*|ship|shipping|deliver\w*|"
-                           r"exchange\w*|policy|policies|price match|care|clean)\b", re.IGNORECASE)
+def _greeting(words: tuple[str, ...]) -> bool:
+    """"hi", "hello there", "good morning Sam": a greeting and at most a name."""
+    if words[:1] and words[0] in _GREETINGS:
+        rest = words[1:]
+    elif len(words) >= 2 and words[0] == "good" and words[1] in _TIMES_OF_DAY:
+        rest = words[2:]
+    else:
+        return False
+    rest = rest[1:] if rest[:1] == ("there",) else rest
+    return len(rest) <= 1
 
 
-_STOCK = re.compile(r"\b(?:in stock|stock|available|price|cost|how much)\b", re.IGNORECASE)
-_REQUEST = re.compile(r"\b(?:can|could|would) you\b|\bplease\b|\bi (?:want|need|would like|'d like)\b|\bsend me\b",
-                      re.IGNORECASE)
+def _thanks(text: str, words: tuple[str, ...]) -> bool:
+    """"thanks", "ok great, thank you!", "that's all": thanks after pleased words, and nothing asked or added."""
+    start = 0
+    while start < len(words) and words[start] in _PLEASED:
+        start += 1
+    line = f" {' '.join(words[start:])} "
+    if not any(line.startswith(f" {t} ") for t in _THANKS):
+        return False
+    return all(c.isalnum() or c in _THANKS_TAIL for c in text.strip().lstrip(string.punctuation + " "))
 
 
 _ALWAYS_OWN = frozenset({"duplicate_charge", "refund_status", "human"})
@@ -66,24 +86,26 @@ def clauses(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=512)
-def read(text: str) -> Reading:
-    """Classify one customer message."""
+def read(text: str, topic_words: frozenset[str] = frozenset()) -> Reading:
+    """Classify one customer message; ``topic_words`` are the shop's own words (its skill's)."""
     plain = text.strip()
+    words = tokens(plain)
     found = extract(plain)
-    if _GREETING.match(plain):
+    if _greeting(words):
         return Reading(greeting=True)
-    if _THANKS.match(plain) and "?" not in plain:
+    if "?" not in plain and _thanks(plain, words):
         return Reading(thanks=True)
-    if not _SHOP_WORDS.search(plain) and not found.intents and not found.products and not found.order_ids:
+    about_shop = holds(words, _SHOP_WORDS) or holds(words, topic_words)
+    if not about_shop and not found.intents and not found.products and not found.order_ids:
         return Reading(off_topic=True)
-    own = (bool(_OWN.search(plain)) and not _ABOUT_ME.search(plain) or bool(found.order_ids or found.amounts)
+    own = (holds(words, _OWN) and not holds(words, _ABOUT_ME) or bool(found.order_ids or found.amounts)
            or bool(found.intents & _ALWAYS_OWN))
-    if re.search(r"\bmy card\b", plain, re.IGNORECASE) and not found.amounts and not re.search(r"charg", plain, re.I):
+    if holds(words, ("my card",)) and not found.amounts and "charg" not in plain.lower():
         own = False  # "how long do refunds take to reach my card" is about refunds in general
-    about_product = bool(found.products) and (not _POLICY_WORDS.search(plain) or bool(_STOCK.search(plain)))
-    asking_us = bool(_REQUEST.search(plain))  # "can you send me a magic link" asks for an action
-    general = (bool(_QUESTION.search(plain)) and not own and not about_product and not asking_us
-               and "human" not in found.intents)
+    about_product = bool(found.products) and (not holds(words, _POLICY_WORDS) or holds(words, _STOCK))
+    asking_us = holds(words, _REQUEST)  # "can you send me a magic link" asks for an action
+    question = bool(words) and words[0] in _QUESTION_OPENERS or plain.endswith("?")
+    general = question and not own and not about_product and not asking_us and "human" not in found.intents
     return Reading(general=general, own=own)
 
 
@@ -114,39 +136,18 @@ def intent_flow(request: Request) -> str | None:
     answers it for them, said beside the article."""
     if request.intent_flow:
         return request.intent_flow
-    own = names_records(request) or bool(request.said.products) or read(request.latest).own
+    own = names_records(request) or bool(request.said.products) or read(request.latest, request.skill.topic_words).own
     if request.intent_article and request.intent_topic_flow and own:
         return request.intent_topic_flow
     return None
-
-
-FLOW_REQUESTS: dict[str, frozenset[str]] = {
-    "track_order": frozenset({"track"}), "cancel_order": frozenset({"cancel"}),
-    "change_delivery_address": frozenset({"change_address"}), "return_item": frozenset({"return"}),
-    "exchange_item": frozenset({"exchange"}), "refund_status": frozenset({"refund_status"}),
-    "charges": frozenset({"charge"}), "product_question": frozenset({"product_question"}),
-    "password_reset": frozenset({"password"}), "change_account_details": frozenset(),
-}
-"""The request each flow the intent layer names starts its specialist's flow with."""
-
-FLOW_DETAILS: dict[str, frozenset[str]] = {
-    "track_order": frozenset({"track"}), "cancel_order": frozenset({"cancel"}),
-    "change_delivery_address": frozenset({"change_address"}),
-    "return_item": frozenset({"return", "defective", "refund"}), "exchange_item": frozenset({"exchange", "defective"}),
-    "refund_status": frozenset({"refund_status"}), "charges": frozenset({"charge", "duplicate_charge", "refund"}),
-    "product_question": frozenset({"product_question", "compatible"}), "password_reset": frozenset({"password", "login"}),
-    "change_account_details": frozenset({"change_name", "change_email", "change_phone", "change_address"}),
-}
-"""The words of a message that refine each flow (a duplicate charge, a defect as the reason for a return);
-any other request the words seem to make ("returned" in "I returned it, where is my refund?") is not the
-flow's: the intent layer decided which request the message makes."""
 
 
 def flow_requests(request: Request, flow: str) -> frozenset[str]:
     """The requests an understood message makes of its flow's specialist: those its words make that belong
     to the flow ("please refund 1402.92 for ORD-70001" asks the returns specialist for a refund, not a
     return), else the flow's own request."""
-    return request.said.intents & FLOW_DETAILS.get(flow, frozenset()) or FLOW_REQUESTS.get(flow, frozenset())
+    skill = request.skill
+    return request.said.intents & skill.flow_details.get(flow, frozenset()) or skill.flow_requests.get(flow, frozenset())
 
 
 def requested(request: Request) -> frozenset[str]:
@@ -161,4 +162,4 @@ def read_turn(request: Request) -> Reading:
     that question, whatever it looks like on its own."""
     if request.picked_order_id:
         return Reading()
-    return read(request.latest)
+    return read(request.latest, request.skill.topic_words)

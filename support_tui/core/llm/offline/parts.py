@@ -7,7 +7,7 @@ from functools import lru_cache
 from dataclasses import dataclass
 
 from .entities import extract
-from .request import Request
+from support_tui.core.shop.offline import Request
 
 DOMAINS: dict[str, frozenset[str]] = {
     "order_tracking": frozenset({"track", "cancel", "change_address"}),
@@ -29,20 +29,6 @@ OWNERS = (
     ("product_question", "product_info"), ("charge", "billing_payment"),
 )
 """Which specialist a stray intent belongs to, strongest signal first."""
-
-ANSWERED_BY: dict[str, frozenset[str]] = {
-    "order_tracking": frozenset({"track_shipment", "lookup_order"}),
-    "returns_refunds": frozenset({"list_returns", "check_return_eligibility"}),
-    "product_info": frozenset({"get_product"}),
-    "billing_payment": frozenset({"explain_charges"}),
-    "account_management": frozenset({"get_account"}),
-}
-"""The read-only look-ups that answer a request of each kind; a specialist offered one of them answers
-such a request itself. A technical problem is answered from the knowledge base, or by its specialist."""
-
-READS = frozenset({"lookup_order", "list_orders", "track_shipment", "list_returns", "check_return_eligibility",
-                   "search_products", "get_product", "explain_charges", "get_billing_history", "get_account"})
-"""Tools that only read: the ones a specialist may call for a request that belongs to another."""
 
 _JOIN = re.compile(r"\?+|[.;!]+(?=\s|$)|,?\s+(?:and|plus|but)\s+(?:also\s+)?|,\s*(?:also|plus)\s+", re.IGNORECASE)
 
@@ -103,7 +89,8 @@ ACTIONS = frozenset({"cancel", "change_address", "return", "exchange", "refund",
 
 def readable(request: Request, part: Part) -> bool:
     """The request only asks what is so, and this specialist is offered a look-up that answers it."""
-    return not part.intents & ACTIONS and any(request.offers(t) for t in ANSWERED_BY.get(part.owner or "", ()))
+    answering = request.skill.answered_by(part.owner) if part.owner else frozenset()
+    return not part.intents & ACTIONS and any(request.offers(t) for t in answering)
 
 
 SHORT_ANSWER_WORDS = 6

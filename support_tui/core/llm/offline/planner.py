@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from support_tui.core.language import is_affirmative
+from support_tui.core.shop.offline import PlannedCall, Request
 
-from . import flows
 from .message import flow_requests, intent_flow, read_turn, understood
-from .parts import DOMAINS, HANDOVER_OFFERS, OWNERS, READS, SHORT_ANSWER_WORDS, readable, side_parts
-from .request import Request
-
-PlannedCall = tuple[str, dict[str, Any]]
+from .parts import DOMAINS, HANDOVER_OFFERS, OWNERS, SHORT_ANSWER_WORDS, readable, side_parts
 
 
 MAX_ROUNDS = 4
 """Tool rounds the offline model takes before it writes; the engine allows a few more."""
-
-_FLOWS = {
-    "order_tracking": flows.order_tracking,
-    "returns_refunds": flows.returns_refunds,
-    "product_info": flows.product_info,
-    "billing_payment": flows.billing_payment,
-    "technical_support": flows.technical_support,
-    "account_management": flows.account_management,
-    "escalation_manager": flows.escalation_manager,
-}
-
 
 def intents(request: Request) -> frozenset[str]:
     """The latest message's intents; a bare follow-up ("it's ORD-1") inherits the earlier ones."""
@@ -83,7 +67,7 @@ def plan(request: Request) -> list[PlannedCall]:
             return [call]
     if understood(request) and not request.escalated:
         return _understood(request)
-    flow = _FLOWS.get(request.specialist) or _guess_flow(request)
+    flow = request.skill.flow(request.specialist, request)
     return _offered(request, [*(flow(request, intents(request)) if flow else []), *_side_reads(request)])
 
 
@@ -100,7 +84,7 @@ def _understood(request: Request) -> list[PlannedCall]:
     answering = intent_flow(request)
     if request.intent_decision != "answer" or answering is None:
         return []
-    flow = _FLOWS.get(request.specialist) or _guess_flow(request)
+    flow = request.skill.flow(request.specialist, request)
     return _offered(request, flow(request, flow_requests(request, answering)) if flow else [])
 
 
@@ -109,10 +93,10 @@ def _side_reads(request: Request) -> list[PlannedCall]:
     read ("my order is late and I was charged twice" at billing: the order, by its own order tools)."""
     calls: list[PlannedCall] = []
     for part in side_parts(request):
-        owner_flow = _FLOWS.get(part.owner or "")
+        owner_flow = request.skill.flow(part.owner, request) if part.owner else None
         if owner_flow and readable(request, part):
             calls += [(name, args) for name, args in owner_flow(request, part.intents)
-                      if name in READS and request.offers(name)]
+                      if name in request.skill.read_tools and request.offers(name)]
     return calls
 
 
@@ -123,16 +107,6 @@ def _offered(request: Request, calls: list[PlannedCall]) -> list[PlannedCall]:
         if request.offers(name) and not request.already(name, arguments) and (name, arguments) not in kept:
             kept.append((name, arguments))
     return kept
-
-
-def _guess_flow(request: Request) -> Callable[[Request, frozenset[str]], list[PlannedCall]] | None:
-    """A request without a ``specialist:`` line: take the specialist whose tools match best."""
-    for name, key in (("order_tracking", "track_shipment"), ("returns_refunds", "check_return_eligibility"),
-                      ("product_info", "search_products"), ("billing_payment", "explain_charges"),
-                      ("technical_support", "send_login_link"), ("account_management", "update_account")):
-        if request.offers(key):
-            return _FLOWS[name]
-    return None
 
 
 def _topic(found: frozenset[str]) -> str:

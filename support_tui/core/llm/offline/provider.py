@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +17,12 @@ from litellm import CustomLLM
 from litellm.types.llms.openai import ChatCompletionUsageBlock
 from litellm.types.utils import GenericStreamingChunk, ModelResponse
 
+from support_tui.core.shop.offline import OfflineSkill
+
+from .generic import NO_SKILL
 from .parts import take_up_offer
 from .planner import plan
-from .request import read_request
-from .retail import is_retail, plan_retail
-from .retail_reply import write_retail
+from .request import read_request, shop_of
 from .writer import write_reply
 
 litellm.suppress_debug_info = True
@@ -61,13 +62,18 @@ def _tokens(chars: int) -> int:
     return max(1, (chars + 3) // 4)
 
 
-def decide(messages: list[Any], tools: list[Any] | None) -> OfflineAnswer:
+SkillLookup = Callable[[str], OfflineSkill | None]
+"""The offline skill of a shop by its name (``Shop.name``), or None for a shop that brings none."""
+
+
+def decide(messages: list[Any], tools: list[Any] | None, skill: OfflineSkill = NO_SKILL) -> OfflineAnswer:
     """Plan the next tool calls for these messages, or write the reply when none are left."""
-    request = read_request(messages, tools)
+    request = read_request(messages, tools, skill)
     try:
-        if is_retail(request):
-            calls = plan_retail(request)
-            text = "" if calls else write_retail(request)
+        own = skill.own_turn(request)
+        if own is not None:
+            calls = own.calls
+            text = "" if calls else own.text
         else:
             take_up_offer(request)
             calls = plan(request)
@@ -140,11 +146,28 @@ def _tools(optional_params: dict[str, Any] | None) -> list[Any] | None:
 
 
 class OfflineSupportModel(CustomLLM):
-    """A deterministic support agent: reads the engine's prompt and tool results, answers without a network."""
+    """A deterministic support agent: reads the engine's prompt and tool results, answers without a network.
+
+    The shop's part comes from its offline skill, looked up by the shop the engine's prompt names
+    (its ``shop:`` context line); a prompt that names none, or a shop without a skill, gets the
+    generic model (knowledge-base answers and dialogue acts, no tools).
+    """
+
+    def __init__(self, skills: SkillLookup | None = None) -> None:
+        super().__init__()
+        self.skills: SkillLookup = skills or (lambda name: None)
+
+    def skill_for(self, messages: list[Any]) -> OfflineSkill:
+        """The skill of the shop the engine's prompt names."""
+        name = shop_of(messages)
+        return (self.skills(name) if name else None) or NO_SKILL
+
+    def _decide(self, messages: list[Any], optional_params: dict[str, Any] | None) -> OfflineAnswer:
+        return decide(messages, _tools(optional_params), self.skill_for(messages))
 
     def completion(self, model: str, messages: list[Any], *args: Any, optional_params: dict[str, Any] | None = None,
                    **kwargs: Any) -> ModelResponse:
-        return to_model_response(decide(messages, _tools(optional_params)), model, messages)
+        return to_model_response(self._decide(messages, optional_params), model, messages)
 
     async def acompletion(self, model: str, messages: list[Any], *args: Any, optional_params: dict[str, Any] | None = None,
                           **kwargs: Any) -> ModelResponse:
@@ -152,23 +175,28 @@ class OfflineSupportModel(CustomLLM):
 
     def streaming(self, model: str, messages: list[Any], *args: Any, optional_params: dict[str, Any] | None = None,
                   **kwargs: Any) -> Iterator[GenericStreamingChunk]:
-        yield from stream_chunks(decide(messages, _tools(optional_params)))
+        yield from stream_chunks(self._decide(messages, optional_params))
 
     # LiteLLM iterates astreaming's result with ``async for``; its stub types it as a coroutine.
     async def astreaming(self, model: str, messages: list[Any], *args: Any,  # type: ignore[override]
                          optional_params: dict[str, Any] | None = None, **kwargs: Any) -> AsyncIterator[GenericStreamingChunk]:
-        for chunk in stream_chunks(decide(messages, _tools(optional_params))):
+        for chunk in stream_chunks(self._decide(messages, optional_params)):
             yield chunk
             await asyncio.sleep(0)
 
 
-def register_offline_provider() -> OfflineSupportModel:
-    """Put the offline model in ``litellm.custom_provider_map`` under ``offline``; safe to call again."""
+def register_offline_provider(skills: SkillLookup | None = None) -> OfflineSupportModel:
+    """Put the offline model in ``litellm.custom_provider_map`` under ``offline``; safe to call again.
+
+    ``skills`` finds a shop's offline skill by name; a later call with one gives it to the registered model.
+    """
     for item in litellm.custom_provider_map:
         handler = item.get("custom_handler")
         if item.get("provider") == PROVIDER and isinstance(handler, OfflineSupportModel):
+            if skills is not None:
+                handler.skills = skills
             return handler
-    handler = OfflineSupportModel()
+    handler = OfflineSupportModel(skills)
     others = [item for item in litellm.custom_provider_map if item.get("provider") != PROVIDER]
     litellm.custom_provider_map = [*others, {"provider": PROVIDER, "custom_handler": handler}]
     litellm.utils.custom_llm_setup()  # type: ignore[no-untyped-call]

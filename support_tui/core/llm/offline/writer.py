@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from .facts import RENDERERS
-from .humanize import join, money
+from support_tui.core.shop.offline import Act, Request, SeenCall
+from support_tui.core.shop.saying import join
+
 from .knowledge import answers, best_answer, best_section, steps
 from .message import Reading, clauses, intent_flow, read, read_turn, understood, requested
 from .parts import ACTIONS, HANDOVER_OFFERS, OFFER, PROMISE, Part, promised, readable, side_parts, team_name
-from .request import Request, ToolOutcome
 
 HELP_AREAS = "your orders and deliveries, returns and refunds, payments, your account, and our products"
 _RETRY = f"Could you try again in a moment, or {HANDOVER_OFFERS[1]}"
@@ -28,20 +27,6 @@ _TOPICS = {
     "billing_payment": "a charge or payment", "technical_support": "a problem with the website or app",
     "account_management": "a change to your account",
 }
-_POLICY = {
-    "return_window": "it is outside our return window", "cancel_before_shipping": "it has already shipped",
-    "address_before_shipping": "it has already shipped", "refund_cap": "that is more than can still be refunded on it",
-}
-
-
-@dataclass(frozen=True)
-class Act:
-    """One thing the reply does: greet, answer, confirm, propose, clarify, apologise, hand over, decline, close."""
-
-    kind: str
-    text: str
-
-
 def plan_acts(request: Request) -> list[Act]:
     """Decide what the reply does, from the message and this turn's typed facts."""
     reading = read_turn(request)
@@ -137,17 +122,12 @@ def _anything_else() -> Act:
 def _facts(request: Request) -> list[Act]:
     acts: list[Act] = []
     errors = [o for o in request.outcomes if o.status in ("error", "missing")]
+    wanted: frozenset[str] | None = None
     for o in request.outcomes:
         if o.ok:
-            if o.name == "search_products" and request.last("get_product"):
-                continue
-            if o.name == "list_orders" and any(x.ok and x.name not in ("list_orders", "get_account") for x in request.outcomes):
-                continue
-            if o.name == "list_orders":
-                acts += _choices(request, o)
-                continue
-            render = RENDERERS.get(o.name)
-            acts += [Act("answer", s) for s in (render(o, request) if render else [])]
+            wanted = requested(request) if wanted is None else wanted
+            said = request.skill.facts(o, request, wanted)
+            acts += _engine_facts(o) if said is None else said
         elif o.status == "blocked":
             acts.append(_blocked(request, o))
         elif o.status == "pending_approval":
@@ -161,95 +141,49 @@ def _facts(request: Request) -> list[Act]:
     return acts
 
 
-def _blocked(request: Request, o: ToolOutcome) -> Act:
+def _engine_facts(o: SeenCall) -> list[Act]:
+    """What the engine's own tools (a transfer, a hand-over) did, said."""
+    if o.name == "transfer_to_specialist":
+        from support_tui.core.specialists import default_team
+
+        agent = str(o.value("transfer_to") or o.arguments.get("agent") or "")
+        team = default_team()
+        title = team[agent].title if agent in team else "the right specialist"
+        return [Act("answer", f"I'm passing you to {title.replace('the ', 'our ', 1)}, who can help with this and "
+                              "will see our conversation so far.")]
+    if o.name == "escalate_to_human":
+        return [Act("answer", "I've asked a colleague to take over; they'll have everything we've discussed.")]
+    return []
+
+
+def _blocked(request: Request, o: SeenCall) -> Act:
     if o.rule == "customer_confirmation":
         quote = (o.result or {}).get("proposal") if isinstance(o.result, dict) else None
         quote = quote if isinstance(quote, dict) else request.proposal_quote
-        return Act("confirm", f"{_quote_sentence(quote, o)} Shall I go ahead?")
+        return Act("confirm", f"{_quote_sentence(request, quote, o)} Shall I go ahead?")
     if o.rule == "human_denied":
         # A person's reason is internal: say plainly it can't be done, and what comes next.
         return Act("answer", "I'm sorry, I can't do that as asked. A colleague has looked at it, and I'm happy to help "
                              f"find another way — {HANDOVER_OFFERS[0]}")
-    oid = o.arguments.get("order_id")
-    why = _POLICY.get(str(o.rule))
-    what = {"cancel_order": "cancelled", "change_shipping_address": "re-addressed",
-            "create_return": "returned", "issue_refund": "refunded"}.get(o.name, "changed")
-    if o.rule == "refund_cap" and o.error:
-        return Act("answer", f"I'm sorry, I can't refund that much: {str(o.error).strip()}")
-    if oid and why:
-        return Act("answer", f"I'm sorry, order {oid} can't be {what} because {why}.")
+    said = request.skill.blocked(o)
+    if said:
+        return Act("answer", said)
     return Act("answer", "I'm sorry, I can't do that under our store policy.")
 
 
-def _quote_sentence(quote: dict[str, Any] | None, o: ToolOutcome) -> str:
+def _quote_sentence(request: Request, quote: dict[str, Any] | None, o: SeenCall) -> str:
     """The shop's own sentence for what the call will do, or its lines by name and amount."""
     quote = quote or {}
     if quote.get("summary"):
         return str(quote["summary"]).strip()
-    lines = [f"{line.get('name')}" + (f" ({money(line['amount'], quote.get('currency'))})" if line.get("amount") is not None else "")
+    lines = [f"{line.get('name')}" + (f" ({request.skill.money(line['amount'], quote.get('currency'))})" if line.get("amount") is not None else "")
              for line in quote.get("lines") or [] if isinstance(line, dict)]
     action = str(quote.get("action") or o.name.replace("_", " "))
     target = join(lines) or (f"order {o.arguments.get('order_id')}" if o.arguments.get("order_id") else "this")
     return f"I'll {action}: {target}."
 
 
-_POSSIBLE = {
-    "cancel": (("pending", "processing"), "has already shipped, so it can no longer be cancelled",
-               "was delivered, so it can't be cancelled; it can be returned instead", "cancel"),
-    "change_address": (("pending", "processing"), "has already shipped, so its delivery address can no longer be changed",
-                       "was already delivered, so its address can no longer be changed", "change the address of"),
-    "return": (("delivered",), "hasn't been delivered yet, so it can't be returned until it arrives",
-               "hasn't been delivered yet, so it can't be returned until it arrives", "return"),
-}
-
-
-def _choices(request: Request, o: ToolOutcome) -> list[Act]:
-    """Orders the requested action is possible for, and plainly why the others are not."""
-    from .facts import order_state
-
-    orders = [x for x in o.value("orders") or [] if isinstance(x, dict) and x.get("status") != "cancelled"]
-    if not orders:
-        return [Act("answer", "I couldn't find any open orders on your account.")]
-    wanted = next((k for k in ("cancel", "change_address", "return") if k in requested(request)), None)
-    if wanted is None:
-        shown = [Act("answer", f"Your order {x.get('order_id')} ({_items(x)}) {order_state(x, request)}.") for x in orders[:5]]
-        return shown + ([Act("propose", "Which of these is it about?")] if len(orders) > 1 else [])
-    ok_statuses, shipped_why, delivered_why, verb = _POSSIBLE[wanted]
-    possible = [x for x in orders if x.get("status") in ok_statuses]
-    if wanted == "return":
-        possible = [x for x in possible if (_days_since(x, request) or 0) <= 30]
-    acts: list[Act] = []
-    others = [x for x in orders if x not in possible]
-    for x in others[:2]:
-        why = shipped_why if x.get("status") == "shipped" or wanted == "return" and x.get("status") != "delivered" else delivered_why
-        if wanted == "return" and x.get("status") == "delivered":
-            why = "was delivered more than 30 days ago, so it is outside our return window"
-        acts.append(Act("answer", f"Order {x.get('order_id')} ({_items(x)}) {why}."))
-    if len(others) > 2:
-        rest = len(others) - 2
-        acts.append(Act("answer", f"Your other order can't be either, for the same kind of reason." if rest == 1
-                        else f"Your {rest} other orders can't be either, for the same kind of reason."))
-    if not possible:
-        return acts
-    listed = join([f"{x.get('order_id')} ({_items(x)})" for x in possible], "or")
-    question = f"Would you like me to {verb} order {listed}?" if len(possible) == 1 else f"Which order would you like to {verb.split(' of')[0]}: {listed}?"
-    return acts + [Act("propose", question)]
-
-
-def _items(order: dict[str, Any]) -> str:
-    from .humanize import items
-
-    return items(order.get("items")) or "no items listed"
-
-
-def _days_since(order: dict[str, Any], request: Request) -> int | None:
-    from .humanize import parse_day
-
-    when = parse_day(order.get("delivered_at"))
-    return (request.today - when).days if when else None
-
-
-def _failure(errors: list[ToolOutcome]) -> str:
+def _failure(errors: list[SeenCall]) -> str:
     error = str(errors[0].error or "").strip()
     if "not found" in error.lower():
         oid = next((o.arguments.get("order_id") for o in errors if o.arguments.get("order_id")), None)
@@ -280,7 +214,7 @@ def _general_clauses(request: Request) -> list[Act]:
     """The general questions in a message that also asks about the customer's own things."""
     out: list[Act] = []
     for question in clauses(request.latest):
-        if read(question).general:
+        if read(question, request.skill.topic_words).general:
             answer = best_answer(question, request.snippets, minimum=2)
             if answer:
                 out.append(Act("answer", answer.text))

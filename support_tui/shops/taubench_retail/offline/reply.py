@@ -10,18 +10,24 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .humanize import money
-from .request import Request, ToolOutcome
 import re
 
-from .retail import THANKS, Asks, identified, identifies, parsed, read_asks
+from support_tui.core.shop.offline import Request, SeenCall
+from support_tui.core.shop.saying import dollars, status_in
+
+from .plan import THANKS, Asks, identified, identifies, parsed, read_asks
 
 RETAIL_STATUS = {
     "pending": "pending (not shipped yet)", "processed": "shipped and on its way", "delivered": "delivered",
     "cancelled": "cancelled", "pending (item modified)": "pending, with its items already changed once",
     "return requested": "waiting for the returned items", "exchange requested": "waiting for the exchanged items",
 }
-"""Order statuses of the retail data, as a customer would say them."""
+"""Order statuses of the retail data, as a customer would say them (the shop's one status table)."""
+
+
+def money(amount: Any, currency: Any = None) -> str:
+    """Dollars, as the benchmark's prices are."""
+    return dollars(amount, currency)
 
 MAX_VARIANTS = 6
 
@@ -65,7 +71,7 @@ def order_line(order: dict[str, Any], profile: dict[str, Any] | None) -> str:
     # τ-bench lists each unit as its own item: the same item twice reads "2 × ... each", not twice.
     counted = Counter(_item(i) for i in order.get("items", []))
     items = "; ".join(text if n == 1 else f"{n} × {text} each" for text, n in counted.items())
-    line = f"Order {order.get('order_id')} is {RETAIL_STATUS.get(status, status)}: {items}."
+    line = f"Order {order.get('order_id')} is {status_in(RETAIL_STATUS, status)}: {items}."
     paid = [p for p in order.get("payment_history", []) if p.get("transaction_type") == "payment"]
     if paid:
         line += " Paid " + " and ".join(f"{money(p.get('amount'))} with your {_method(str(p.get('payment_method_id')), profile)}"
@@ -107,7 +113,7 @@ def product_line(product: dict[str, Any], latest: str) -> str:
     return f"{head}{', matching what you asked' if named else ''}: {'; '.join(rows)}{more}."
 
 
-def _problem(outcome: ToolOutcome) -> str | None:
+def _problem(outcome: SeenCall) -> str | None:
     """A look-up that failed or was stopped, in words."""
     if outcome.ok:
         return None

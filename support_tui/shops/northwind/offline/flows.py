@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from .request import Request, ToolOutcome
-
-PlannedCall = tuple[str, dict[str, Any]]
+from support_tui.core.shop.offline import PlannedCall, Request, SeenCall
 
 _ACTIVE = ("shipped", "processing", "pending")
 _REASONS = (
@@ -124,7 +122,7 @@ def return_reason(request: Request) -> str:
     return next((label for cue, label in _REASONS if cue in low), "customer request")
 
 
-def _matching_skus(eligibility: ToolOutcome, words: tuple[str, ...]) -> list[str]:
+def _matching_skus(eligibility: SeenCall, words: tuple[str, ...]) -> list[str]:
     """The SKUs of the returnable items the customer named; the only item when they named none.
 
     A named product that is not among them (its return already started) never falls back to

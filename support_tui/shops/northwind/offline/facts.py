@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .humanize import day, items, join, money, on_day, product, status
+from support_tui.core.shop.saying import day, items, join, on_day, product
+
+from support_tui.core.shop.offline import Request, SeenCall
+
 from .products import get_product, search_products
-from .request import Request, ToolOutcome
+from .words import money, status
 
 
-def _order(o: ToolOutcome) -> dict[str, Any]:
+def _order(o: SeenCall) -> dict[str, Any]:
     order = o.value("order")
     return order if isinstance(order, dict) else (o.result if isinstance(o.result, dict) else {})
 
@@ -31,7 +34,7 @@ def order_state(order: dict[str, Any], request: Request) -> str:
     return f"is {status(state)}" if state else "is in our system"
 
 
-def lookup_order(o: ToolOutcome, request: Request) -> list[str]:
+def lookup_order(o: SeenCall, request: Request) -> list[str]:
     order = _order(o)
     oid = order.get("order_id") or o.arguments.get("order_id")
     tracked = request.last("track_shipment")
@@ -41,7 +44,7 @@ def lookup_order(o: ToolOutcome, request: Request) -> list[str]:
     return [f"Your order {oid}{what} {order_state(order, request)}."]
 
 
-def track_shipment(o: ToolOutcome, request: Request) -> list[str]:
+def track_shipment(o: SeenCall, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
     oid = r.get("order_id") or o.arguments.get("order_id")
     lookup = next((x for x in request.called("lookup_order") if x.ok and x.arguments.get("order_id") == oid), None)
@@ -53,7 +56,7 @@ def track_shipment(o: ToolOutcome, request: Request) -> list[str]:
     return out
 
 
-def list_orders(o: ToolOutcome, request: Request) -> list[str]:
+def list_orders(o: SeenCall, request: Request) -> list[str]:
     orders = [x for x in o.value("orders") or [] if isinstance(x, dict)]
     if not orders:
         return ["I couldn't find any orders on your account."]
@@ -68,7 +71,7 @@ def _returns_for(request: Request, oid: Any) -> list[dict[str, Any]]:
     return [x for x in found.value("returns") or [] if isinstance(x, dict) and x.get("order_id") == oid]
 
 
-def check_return_eligibility(o: ToolOutcome, request: Request) -> list[str]:
+def check_return_eligibility(o: SeenCall, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
     oid = r.get("order_id") or o.arguments.get("order_id")
     created = request.last("create_return")
@@ -88,7 +91,7 @@ def check_return_eligibility(o: ToolOutcome, request: Request) -> list[str]:
     return [f"Order {oid} can't be returned."]
 
 
-def create_return(o: ToolOutcome, request: Request) -> list[str]:
+def create_return(o: SeenCall, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
     oid = r.get("order_id") or o.arguments.get("order_id")
     kind = "exchange" if (r.get("kind") or o.arguments.get("kind")) == "exchange" else "return"
@@ -105,7 +108,7 @@ def _item_names(value: Any) -> list[str]:
     return [str(i.get("name") or "") if isinstance(i, dict) else str(i) for i in value or []]
 
 
-def existing_returns(o: ToolOutcome, request: Request) -> list[str]:
+def existing_returns(o: SeenCall, request: Request) -> list[str]:
     """A return request for something that already has one: that return, by item name and number."""
     from .flows import products, _matches
 
@@ -122,7 +125,7 @@ def existing_returns(o: ToolOutcome, request: Request) -> list[str]:
             f"order {o.arguments.get('order_id')} that can still be returned."]
 
 
-def list_returns(o: ToolOutcome, request: Request) -> list[str]:
+def list_returns(o: SeenCall, request: Request) -> list[str]:
     asking_status = "refund_status" in request.said.intents or "refund_status" in request.remembered.intents
     if request.last("check_return_eligibility") and not asking_status:
         return existing_returns(o, request)
@@ -135,14 +138,14 @@ def list_returns(o: ToolOutcome, request: Request) -> list[str]:
     return out or ["I don't see any returns or refunds on your account yet."]
 
 
-def issue_refund(o: ToolOutcome, request: Request) -> list[str]:
+def issue_refund(o: SeenCall, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
     amount = money(r.get("amount", o.arguments.get("amount")))
     return [f"Done — I've refunded {amount} for order {r.get('order_id') or o.arguments.get('order_id')}. "
             "It usually shows in your account within 5-10 business days."]
 
 
-def cancel_order(o: ToolOutcome, request: Request) -> list[str]:
+def cancel_order(o: SeenCall, request: Request) -> list[str]:
     return [f"Done — order {o.value('order_id') or o.arguments.get('order_id')} is cancelled."]
 
 
@@ -150,12 +153,12 @@ def _address(value: dict[str, Any]) -> str:
     return ", ".join(str(value[k]) for k in ("street", "city", "state", "postal_code", "country") if value.get(k))
 
 
-def change_shipping_address(o: ToolOutcome, request: Request) -> list[str]:
+def change_shipping_address(o: SeenCall, request: Request) -> list[str]:
     args = {k: v for k, v in o.arguments.items() if k != "order_id"}
     return [f"Done — order {o.arguments.get('order_id')} will now go to {_address(args)}."]
 
 
-def explain_charges(o: ToolOutcome, request: Request) -> list[str]:
+def explain_charges(o: SeenCall, request: Request) -> list[str]:
     charges = {str(c.get("charge_id")): c for c in o.value("charges") or [] if isinstance(c, dict)}
     duplicates = [d for d in o.value("duplicates") or [] if isinstance(d, dict)]
     out = []
@@ -189,14 +192,14 @@ def explain_charges(o: ToolOutcome, request: Request) -> list[str]:
     return out
 
 
-def get_billing_history(o: ToolOutcome, request: Request) -> list[str]:
+def get_billing_history(o: SeenCall, request: Request) -> list[str]:
     methods = [m for m in o.value("payment_methods") or [] if isinstance(m, dict)]
     if not methods:
         return []
     return ["The payment methods on your account: " + join([f"{m.get('brand')} ending {m.get('last4')}" for m in methods]) + "."]
 
 
-def get_account(o: ToolOutcome, request: Request) -> list[str]:
+def get_account(o: SeenCall, request: Request) -> list[str]:
     changing = any(i.startswith("change_") for i in request.said.intents)
     if request.last("update_account") or request.specialist != "account_management" or changing:
         return []
@@ -208,12 +211,12 @@ def get_account(o: ToolOutcome, request: Request) -> list[str]:
     return [f"Your account has the {join(shown)}."] if shown else []
 
 
-def update_account(o: ToolOutcome, request: Request) -> list[str]:
+def update_account(o: SeenCall, request: Request) -> list[str]:
     field = {"email": "email address", "phone": "phone number"}.get(str(o.arguments.get("field")), o.arguments.get("field", "details"))
     return [f"Done — the {field} on your account is now {o.arguments.get('value')}."]
 
 
-def send_login_link(o: ToolOutcome, request: Request) -> list[str]:
+def send_login_link(o: SeenCall, request: Request) -> list[str]:
     r = o.result if isinstance(o.result, dict) else {}
     kind = "magic sign-in link" if (r.get("kind") or o.arguments.get("kind")) == "magic_link" else "password reset link"
     to = f" to {r['sent_to']}" if r.get("sent_to") else " to the email on your account"
@@ -221,26 +224,12 @@ def send_login_link(o: ToolOutcome, request: Request) -> list[str]:
     return [f"I've sent a {kind}{to}{expiry}."]
 
 
-def transfer_to_specialist(o: ToolOutcome, request: Request) -> list[str]:
-    from support_tui.core.specialists import default_team
-
-    agent = str(o.value("transfer_to") or o.arguments.get("agent") or "")
-    team = default_team()
-    title = team[agent].title if agent in team else "the right specialist"
-    return [f"I'm passing you to {title.replace('the ', 'our ', 1)}, who can help with this and will see our conversation so far."]
-
-
-def escalate_to_human(o: ToolOutcome, request: Request) -> list[str]:
-    return ["I've asked a colleague to take over; they'll have everything we've discussed."]
-
-
 RENDERERS = {
     fn.__name__: fn
     for fn in (
         lookup_order, track_shipment, list_orders, search_products, get_product, check_return_eligibility,
         create_return, list_returns, issue_refund, cancel_order, change_shipping_address, explain_charges,
-        get_billing_history, get_account, update_account, send_login_link, transfer_to_specialist,
-        escalate_to_human,
+        get_billing_history, get_account, update_account, send_login_link,
     )
 }
 """One renderer per tool name."""

@@ -1,7 +1,6 @@
 """The offline model on a tau-bench-style retail shop: find the user, then read their account, orders and products.
 
-The shop is recognised by its tools (``find_user_id_by_email`` and ``get_order_details`` on offer). The
-offline model only reads: it identifies the user (email, or first and last name with zip code, else
+The offline model only reads: it identifies the user (email, or first and last name with zip code, else
 the console's chosen customer), reads their profile, the orders the message names (or all of them
 when it asks about "my orders"), and the products it names; it never plans a write, and the reply
 says so (``retail_reply``). Earlier turns' tool results are not in the history the engine sends, so
@@ -15,9 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .request import Request, ToolOutcome
-
-PlannedCall = tuple[str, dict[str, Any]]
+from support_tui.core.shop.offline import PlannedCall, Request, SeenCall
 
 MAX_ROUNDS = 4
 """Tool rounds before the offline model writes (the engine allows more)."""
@@ -44,11 +41,6 @@ _PRODUCTS = re.compile(r"\b(?:products?|sell|variants?|options?|colou?rs?|sizes?
                        r"stock|price|prices|cost|how much|versions?|models?)\b", re.IGNORECASE)
 _WRITES = re.compile(r"\b(?:cancel\w*|return\w*|exchang\w*|refund\w*|modify\w*|swap\w*|replac\w*|change\w*|"
                      r"switch\w*|update\w*|upgrade\w*)\b", re.IGNORECASE)
-
-
-def is_retail(request: Request) -> bool:
-    """The request comes from a retail shop of the tau-bench kind (its look-up tools are on offer)."""
-    return request.offers("find_user_id_by_email") and request.offers("get_order_details")
 
 
 @dataclass(frozen=True)
@@ -106,7 +98,7 @@ def _topic(text: str) -> bool:
     return any(p.search(text) for p in (_ACCOUNT, _ORDERS, _PRODUCTS, _WRITES)) or bool(_ORDER.search(text))
 
 
-def parsed(outcome: ToolOutcome | None) -> Any:
+def parsed(outcome: SeenCall | None) -> Any:
     """A tool's result as data: tau-bench tools return JSON text (a user id is a bare string)."""
     if outcome is None or not outcome.ok:
         return None

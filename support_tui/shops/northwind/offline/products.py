@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .entities import DEVICE_WORDS
-from .humanize import join, money, product
-from .request import Request, ToolOutcome
+from support_tui.core.shop.saying import join, product
+
+from .words import money
+from support_tui.core.shop.offline import Request, SeenCall
 
 _DEVICE_ALIASES = {"iphone": ("iphone", "ios"), "ipad": ("ipad", "ipados", "ios"), "galaxy": ("galaxy", "samsung", "android"),
                    "samsung": ("samsung", "android"), "pixel": ("pixel", "android"), "macbook": ("macbook", "mac", "macos"),
@@ -16,7 +17,7 @@ _DEVICE_NAMES = {"iphone": "iPhone", "ios": "iOS", "ipad": "iPad", "macbook": "M
                  "ps5": "PS5", "xbox": "Xbox"}
 
 
-def search_products(o: ToolOutcome, request: Request) -> list[str]:
+def search_products(o: SeenCall, request: Request) -> list[str]:
     found = [p for p in o.value("products") or [] if isinstance(p, dict)]
     if not found:
         return [f"I couldn't find a product matching \"{o.arguments.get('query', '')}\" in our catalogue."]
@@ -67,7 +68,7 @@ def _spec(key: str, value: object) -> str:
     return f"{key.replace('_', ' ')}: {shown}"
 
 
-def get_product(o: ToolOutcome, request: Request) -> list[str]:
+def get_product(o: SeenCall, request: Request) -> list[str]:
     p = o.value("product") or {}
     name = product(p.get("name") or "this product")
     compat = [str(c) for c in p.get("compatibility") or []] if isinstance(p.get("compatibility"), list) else []
@@ -102,12 +103,6 @@ def get_product(o: ToolOutcome, request: Request) -> list[str]:
 
 _PRICE_WORDS = frozenset("price cost costs much expensive cheap".split())
 _STOCK_WORDS = frozenset("stock available availability have sell".split())
-
-
-def named_words(text: str) -> list[str]:
-    """Capitalised words inside a sentence (brand or model names), devices and the pronoun I left out."""
-    found = re.findall(r"(?<=[a-z,] )([A-Z][a-zA-Z0-9-]+)", text)
-    return [w for w in found if w.lower() not in DEVICE_WORDS and w not in ("I", "I'm", "I've")]
 
 
 _SIZE_WORDS = frozenset("xxs xs s m l xl xxl 2xl 3xl small medium large size sizes colour colours color colors".split())

@@ -1,42 +1,31 @@
-"""Values the way a customer says them: money with its currency, days by name, statuses in words."""
+"""Values the way a customer says them: days by name, lists joined, product names, statuses and money."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
-from typing import Any
-
-STATUS_WORDS = {
-    "pending": "waiting to be processed", "processing": "being prepared", "shipped": "on its way",
-    "in_transit": "on its way", "out_for_delivery": "out for delivery", "delivered": "delivered",
-    "cancelled": "cancelled", "label_sent": "return label sent", "received": "received at our warehouse",
-    "refunded": "refunded", "approved": "approved", "pending_receipt": "waiting for the returned item to reach us",
-    "processed": "paid out", "pending_approval": "waiting for a colleague's approval", "captured": "charged",
-    "authorized": "authorised but not yet charged", "requested": "requested", "rejected": "declined",
-}
-"""Order, return, refund and charge statuses as a sentence would say them."""
+from typing import Any, Mapping
 
 
-def money(amount: Any, currency: Any = None) -> str:
-    """``$1,249.99`` for dollars, ``249.99 EUR`` for another currency, the value as given if not a number."""
+def dollars(amount: Any, currency: Any = None, home: str = "USD") -> str:
+    """``$1,249.99`` in the home currency, ``249.99 EUR`` in another, the value as given if not a number."""
     try:
         value = f"{float(amount):,.2f}"
     except (TypeError, ValueError):
         return str(amount)
-    if currency and str(currency).upper() not in ("USD", "$"):
+    if currency and str(currency).upper() not in (home, "$"):
         return f"{value} {currency}"
     return f"${value}"
 
 
-def status(value: Any) -> str:
-    """A status in words: ``label_sent`` -> "return label sent"."""
+def status_in(words: Mapping[str, str], value: Any) -> str:
+    """A status in the shop's words: ``label_sent`` -> "return label sent"; an unknown one with spaces."""
     text = str(value or "").strip()
-    return STATUS_WORDS.get(text.lower(), text.replace("_", " "))
+    return words.get(text.lower(), text.replace("_", " "))
 
 
 def parse_day(value: Any) -> date | None:
     """The calendar day of an ISO date or timestamp, or None."""
-    if not isinstance(value, str) or not re.match(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or len(value) < 10:
         return None
     try:
         return datetime.fromisoformat(value[:19]).date() if len(value) > 10 else date.fromisoformat(value[:10])
@@ -65,7 +54,9 @@ def on_day(value: Any, today: date | None = None) -> str:
 
 def product(name: Any) -> str:
     """A product name without a doubled noun ("... Headphones headphones")."""
-    return re.sub(r"\b(\w+)\s+\1\b", r"\1", str(name or "").strip(), flags=re.IGNORECASE)
+    words = str(name or "").strip().split(" ")
+    kept = [w for i, w in enumerate(words) if i == 0 or w.lower() != words[i - 1].lower()]
+    return " ".join(kept)
 
 
 def items(lines: Any) -> str:
