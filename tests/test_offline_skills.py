@@ -14,8 +14,7 @@ from support_tui.core.events import ReplyCompleted, ToolCallFinished
 from support_tui.core.llm.client import ModelClient
 from support_tui.core.llm.offline import register_offline_provider
 from support_tui.core.settings import Settings
-from support_tui.core.store.sqlite import Database
-from support_tui.core.store.sqlite_store import SQLiteSupportStore
+from support_tui.core.store import Database, SQLSupportStore
 from support_tui.shops import OFFLINE_SKILLS, SHOPS, offline_skill
 from support_tui.shops.northwind.tools import TOOLS as NORTHWIND_TOOLS
 from support_tui.shops.taubench_retail.tools import TOOLS as RETAIL_TOOLS
@@ -78,7 +77,7 @@ async def test_a_third_shop_is_its_package_plus_one_registry_line(tmp_path: Path
     register_offline_provider(offline_skill)
     db = await Database.open(tmp_path / "cafe.db")
     shop, stand = CafeShop(), Stand()
-    engine = Engine(settings=Settings(fallback_models=[]), store=SQLiteSupportStore(db), shop=shop, kb=stand,
+    engine = Engine(settings=Settings(fallback_models=[]), store=SQLSupportStore(db), shop=shop, kb=stand,
                     embedder=stand, router=stand, models=ModelClient(Settings(fallback_models=[])), on_close=db.close)
     try:
         conv = await engine.open_conversation("guest_1", new=True)
