@@ -38,7 +38,7 @@ def accepted(spec: IntentSpec, line: dict) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "eval" / "answers-abcd-dev.jsonl")
-    parser.add_argument("--answer", type=float, nargs="*", default=[0.5, 0.55, 0.6, 0.65, 0.7, 0.75])
+    parser.add_argument("--answer", type=float, nargs="*", default=[0.5, 0.55, 0.6, 0.65, 0.7])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--decline", type=float, default=None, help="the off-topic threshold below answer")
     parser.add_argument("--per-intent", action="store_true", help="at the last --answer, each line intent's right rate, weakest first")
@@ -61,7 +61,8 @@ def main() -> int:
         held[[i for i in own[line_fold == f] if i >= 0]] = True
         classifier.fit(classifier.matrix, keep=~held)
         for j in np.flatnonzero((line_fold == f) | ((line_fold == -1) & (f == 0))):
-            readings[j] = (classifier.probabilities(vectors[j]), classifier.matrix @ vectors[j], held)
+            sims = np.where(held, -1.0, classifier.matrix @ vectors[j]).astype(np.float32)
+            readings[j] = (classifier.probabilities(vectors[j], sims), sims, held)
     if args.decline is not None:
         classifier.decline = args.decline
     for answer in args.answer:
@@ -69,7 +70,7 @@ def main() -> int:
         counts: Counter[str] = Counter()
         per_intent: dict[str, Counter[str]] = {}
         for line, (probs, sims, held) in zip(lines, readings):
-            reading = classifier.decide(probs, np.where(held, -1.0, sims))
+            reading = classifier.decide(probs, sims)
             off_topic = line.get("intent") == "off_topic"
             tally = per_intent.setdefault(str(line.get("intent")), Counter())
             tally["n"] += 1

@@ -42,7 +42,7 @@ ARTICLES = {"refund-status": article_sentences(REFUNDS), "shipping-options": art
 REFUND_LINE = AnswerLine("Where is my refund?", "refund_status", accept_articles=("refund-status",),
                          accept_tools=(ToolKey("list_returns"), ToolKey.parse("list_orders~return")))
 OFF_TOPIC = AnswerLine("What's the weather in Paris?", "off_topic")
-DECLINE = "I'm sorry Sarah, I can't help with that here — I can help with your orders and deliveries."
+DECLINE = "I'm sorry, Sarah, I can't help with that here — I can help with your orders and deliveries."
 
 
 def outcome(reply: str, *tools: str, line: AnswerLine = REFUND_LINE, escalated: bool = False, failed: tuple[str, ...] = ()) -> str:

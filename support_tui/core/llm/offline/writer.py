@@ -37,12 +37,12 @@ def plan_acts(request: Request) -> list[Act]:
     if reading.greeting and not request.outcomes:
         return [Act("greet", f"Hi{_name(request)}! How can I help you today? I can help with {HELP_AREAS}.")]
     if reading.thanks and not request.outcomes:
-        return [Act("close", f"You're welcome{_name(request)} — glad I could help. Have a lovely day!")]
+        return [Act("close", f"You're welcome{_vocative(request)} — glad I could help. Have a lovely day!")]
     if understood(request) and not request.outcomes and (request.intent_decision != "answer" or intent_flow(request) is None):
         return _understood(request)
     if reading.off_topic and not request.outcomes and request.intent_decision == "follow_up":
         # A short answer to our last question ("yes", "ok") is not off-topic: it asks what comes next.
-        return [Act("clarify", f"Of course{_name(request)} — what can I help you with?")]
+        return [Act("clarify", f"Of course{_vocative(request)} — what can I help you with?")]
     if reading.off_topic and not request.outcomes and not understood(request):
         return [_decline(request)]
     acts = [Act("greet", f"Hi{_name(request)}.")] if not request.earlier_user else []
@@ -66,7 +66,7 @@ def plan_acts(request: Request) -> list[Act]:
 
 
 def _decline(request: Request) -> Act:
-    return Act("decline", f"I'm sorry{_name(request)}, I can't help with that here — I can help with {HELP_AREAS}.")
+    return Act("decline", f"I'm sorry{_vocative(request)}, I can't help with that here — I can help with {HELP_AREAS}.")
 
 
 def _understood(request: Request) -> list[Act]:
@@ -77,9 +77,9 @@ def _understood(request: Request) -> list[Act]:
         return [_decline(request)]
     options = request.intent_options
     if decision == "ask" and len(options) >= 2:
-        return [Act("clarify", f"Just so I help with the right thing{_name(request)}: is this about {options[0]} "
+        return [Act("clarify", f"Just so I help with the right thing{_vocative(request)}: is this about {options[0]} "
                                f"or {options[1]}?")]
-    rephrase = Act("clarify", f"Could you tell me a little more about what you need{_name(request)}? "
+    rephrase = Act("clarify", f"Could you tell me a little more about what you need{_vocative(request)}? "
                               f"I can help with {HELP_AREAS}.")
     quoted = _article(request) if decision == "answer" else None
     if quoted is None:
@@ -104,7 +104,13 @@ def write_reply(request: Request) -> str:
 
 
 def _name(request: Request) -> str:
+    """The customer's first name after a greeting ("Hi Mia")."""
     return f" {request.customer_first_name}" if request.customer_first_name else ""
+
+
+def _vocative(request: Request) -> str:
+    """The customer's first name set off inside a sentence ("You're welcome, Mia —", "what you need, Mia?")."""
+    return f", {request.customer_first_name}" if request.customer_first_name else ""
 
 
 def _declined(request: Request) -> Act:
@@ -112,7 +118,7 @@ def _declined(request: Request) -> Act:
     call = request.proposal_call
     oid = request.proposal_quote.get("order_id") or (call[1].get("order_id") if call else None)
     what = f"order {oid} stays as it is" if oid else "nothing changes"
-    return Act("answer", f"No problem{_name(request)} — I won't go ahead, so {what}.")
+    return Act("answer", f"No problem{_vocative(request)} — I won't go ahead, so {what}.")
 
 
 def _anything_else() -> Act:
