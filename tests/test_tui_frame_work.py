@@ -8,6 +8,7 @@ import gc
 from fakes import make_console, say, settle
 from support_tui.tui.heap import NEVER, QuietCollector
 from support_tui.tui.widgets.conversation import DraftActions, ReplyBubble
+from support_tui.tui.widgets.keyfooter import KeyFooter
 from support_tui.tui.widgets.queue import ConversationQueue
 from support_tui.tui.widgets.tabbar import TabBar
 from support_tui.tui.widgets.tools import ApprovalActions, ToolCallCard
@@ -106,6 +107,37 @@ async def test_an_unchanged_queue_is_not_rebuilt():
         assert rebuilt == []
         queue.show(list(queue.rows), None)  # the active row changed
         assert rebuilt == [1]
+
+
+def footer_keys(app) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [key.key for key in app.screen.query_one(KeyFooter).query(FooterKey)]
+
+
+async def test_the_footer_is_rebuilt_only_when_the_keys_it_shows_change():
+    app, _ = make_console(mode="supervised")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await say(pilot, "I want a refund for the blender")  # a waiting card and a draft: both ask for refreshes
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        before = list(footer.children)
+        assert before and "a" not in footer_keys(app)
+        card = app.screen.query_one(ToolCallCard)
+        card.refresh_bindings()  # the card's keys are not the footer's while the composer has the focus
+        app.screen.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert list(footer.children) == before  # the same widgets: not rebuilt
+        card.focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert {"a", "e", "d"} <= set(footer_keys(app))  # the focused card's keys: rebuilt
+        app.screen.composer.focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert "a" not in footer_keys(app) and footer_keys(app) == [key.key for key in before]
 
 
 async def test_the_tab_bar_switches_areas_by_click_and_carries_badges():
