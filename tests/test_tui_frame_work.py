@@ -169,3 +169,43 @@ async def test_the_first_show_draws_an_empty_queue_and_its_count():
         queue.show([], None)
         await pilot.pause()
         assert queue.has_drawn and str(queue.border_subtitle).startswith("0 open · 0 waiting")
+
+
+async def test_the_knowledge_panel_reuses_its_cards_and_redraws_only_cards_that_change():
+    from textual.app import App
+
+    from support_tui.core.events import Snippet
+    from support_tui.tui.widgets.insight import KnowledgePanel, SnippetCard
+
+    def snippet(n: int) -> Snippet:
+        return Snippet(doc_id=f"doc{n}", chunk_id=f"doc{n}#0", title=f"Article {n}", score=0.5, text=f"text {n}")
+
+    class One(App[None]):
+        def compose(self):
+            yield KnowledgePanel(id="knowledge")
+
+    app = One()
+    async with app.run_test(size=(60, 40)) as pilot:
+        panel = app.query_one(KnowledgePanel)
+        await panel.show("q", [snippet(1), snippet(2)])
+        first = list(panel.query(SnippetCard))
+        drawn: list[str] = []
+        for card in first:
+            original = card.update
+            card.update = lambda content, *a, _o=original, _c=card, **k: (drawn.append(_c.snippet.chunk_id), _o(content, *a, **k))[1]  # type: ignore[method-assign]
+        panel.mark_used(["doc1#0"])
+        assert drawn == ["doc1#0"]  # the unused card is not drawn again
+        panel.mark_used(["doc1#0"])
+        assert drawn == ["doc1#0"]
+        await panel.show("q", [snippet(3), snippet(4), snippet(5)])
+        cards = list(panel.query(SnippetCard))
+        assert cards[:2] == first and [c.snippet.chunk_id for c in cards] == ["doc3#0", "doc4#0", "doc5#0"]
+        assert not any(c.has_class("-used") for c in cards)
+        await pilot.pause()
+        assert "Article 3" in str(cards[0].render()) and "✓ used" not in str(cards[0].render())
+        await panel.show("q", [snippet(6)])
+        assert [c.snippet.chunk_id for c in panel.query(SnippetCard)] == ["doc6#0"] and panel.border_subtitle == "1 snippets"
+        await panel.show("q", [])
+        assert not panel.query(SnippetCard) and len(panel.children) == 1
+        await panel.show("q", [snippet(7)])
+        assert [c.snippet.chunk_id for c in panel.query(SnippetCard)] == ["doc7#0"] and len(panel.children) == 1

@@ -175,9 +175,19 @@ class SnippetCard(Static):
             (f"  {self.snippet.score:.2f}", "$accent"), ("  " + self.snippet.chunk_id, "dim"), "\n", excerpt,
         )
 
-    def mark_used(self, used: bool) -> None:
+    @property
+    def used(self) -> bool:
+        return self.has_class("-used")
+
+    def show(self, snippet: Snippet, used: bool = False) -> None:
+        """Show another snippet in this card (the panel reuses its cards from turn to turn)."""
+        self.snippet = snippet
         self.set_class(used, "-used")
         self.update(self.describe(used))
+
+    def mark_used(self, used: bool) -> None:
+        if used != self.used:  # an unchanged card is not laid out and drawn again
+            self.show(self.snippet, used)
 
 
 class KnowledgePanel(InsightPanel):
@@ -202,10 +212,19 @@ class KnowledgePanel(InsightPanel):
         self.border_title = "Knowledge"
 
     async def show(self, query: str, snippets: list[Snippet]) -> None:
-        await self.remove_children()
+        # The cards already there show the new snippets: removing and mounting six cards each turn styled,
+        # laid out and drew the whole column anew inside the turn's frames (console benchmark).
+        cards = list(self.query_children(SnippetCard))
+        if not snippets or len(cards) != len(self.children):  # a placeholder goes, or comes
+            await self.remove_children()
+            cards = []
         if not snippets:
             await self.mount(Static(Content("Nothing retrieved."), classes="placeholder"))
-        await self.mount_all([SnippetCard(s) for s in snippets])
+        for card, snippet in zip(cards, snippets):
+            card.show(snippet)
+        if len(cards) > len(snippets):
+            await self.remove_children(cards[len(snippets):])
+        await self.mount_all([SnippetCard(s) for s in snippets[len(cards):]])
         self.border_subtitle = f"{len(snippets)} snippets"
 
     def mark_used(self, chunk_ids: list[str]) -> None:
