@@ -209,3 +209,21 @@ async def test_the_knowledge_panel_reuses_its_cards_and_redraws_only_cards_that_
         assert not panel.query(SnippetCard) and len(panel.children) == 1
         await panel.show("q", [snippet(7)])
         assert [c.snippet.chunk_id for c in panel.query(SnippetCard)] == ["doc7#0"] and len(panel.children) == 1
+
+
+async def test_an_unchanged_panel_subtitle_does_not_repaint_the_panel():
+    app, _ = make_console(mode="supervised")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await say(pilot, "I want a refund for the blender")
+        tools = app.screen.tools
+        assert tools.border_subtitle == "1 awaiting approval"
+        repaints = []
+        original = tools.refresh
+        tools.refresh = lambda *a, **k: (repaints.append(1), original(*a, **k))[1]  # type: ignore[method-assign]
+        tools.update_subtitle()
+        app.screen.update_badges()
+        assert repaints == []  # the same text: the column is not drawn again
+        tools.pending()[0].set_running("running")
+        tools.update_subtitle()
+        assert repaints and not tools.border_subtitle

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from support_tui.tui.text import clip, drawable
-from support_tui.tui.widgets.panel import InsightPanel
+from support_tui.tui.widgets.panel import InsightPanel, set_subtitle
 
 if TYPE_CHECKING:
     from support_tui.core.events import HandoffPacket, RouteDecided, SentimentScored, Snippet
@@ -225,7 +225,7 @@ class KnowledgePanel(InsightPanel):
         if len(cards) > len(snippets):
             await self.remove_children(cards[len(snippets):])
         await self.mount_all([SnippetCard(s) for s in snippets[len(cards):]])
-        self.border_subtitle = f"{len(snippets)} snippets"
+        set_subtitle(self, f"{len(snippets)} snippets")
 
     def mark_used(self, chunk_ids: list[str]) -> None:
         for card in self.query(SnippetCard):
