@@ -225,6 +225,8 @@ class KnowledgePanel(InsightPanel):
         if len(cards) > len(snippets):
             await self.remove_children(cards[len(snippets):])
         await self.mount_all([SnippetCard(s) for s in snippets[len(cards):]])
+        if cards:
+            self.scroll_home(animate=False)  # a new turn's snippets read from the first, as fresh cards did
         set_subtitle(self, f"{len(snippets)} snippets")
 
     def mark_used(self, chunk_ids: list[str]) -> None:
