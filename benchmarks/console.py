@@ -18,6 +18,12 @@ could not respond. On a shared machine that lateness includes time the OS gave o
 loop's own work, what the code can change), reported beside it, not instead of it. A turn runs from
 Enter to the moment the console clears its busy flag; the full garbage collection the console runs at
 a quiet moment after a turn (support_tui/tui/heap.py) is reported as ``between_turns_collect_ms``.
+
+Stall floor: the same probe in a bare Textual app at 160x48, in the same run, right after the console's
+turns and for as long as each of them took, repainting its one full-screen widget with new text every 20 ms
+(``bare_turn_stall_max_ms``, ``bare_turn_stall_p50_ms``): what a frame of that terminal costs Textual on this
+machine at this moment. ``turn_stall_ratio_max`` and ``turn_stall_ratio_p50`` divide the console's by it, so
+runs on a busy and a quiet machine compare.
 """
 
 from __future__ import annotations
@@ -136,7 +142,51 @@ QUIET_WAIT_S = 2.0
 """After the last turn, the idle time the benchmark leaves the console (its quiet-moment collection runs 1 s after a turn)."""
 
 
-async def _stalls(home: Path, embedder, collections: list[float] | None = None) -> tuple[list[float], list[float]]:
+BARE_STEP_S = 0.02
+"""How often the bare app's floor repaints (a streamed reply's pace)."""
+
+
+async def _bare_stalls(durations: list[float]) -> list[float]:
+    """The longest probe lateness in a bare Textual app at 160x48 repainting one full-screen widget, once per
+    duration (each console turn's length): 48 lines that fit, so the floor is painting, not wrapping text."""
+    from textual.app import App
+    from textual.widgets import Static
+
+    class Bare(App[None]):
+        def compose(self):
+            yield Static(id="page")
+
+    app = Bare()
+    stalls: list[float] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause(0.3)
+        page = app.query_one("#page", Static)
+        for turn, duration in enumerate(durations):
+            worst = 0.0
+            running = True
+
+            async def probe() -> None:
+                nonlocal worst
+                while running:
+                    before = time.perf_counter()
+                    await asyncio.sleep(0.005)
+                    worst = max(worst, time.perf_counter() - before - 0.005)
+
+            task = asyncio.create_task(probe())
+            end, step = time.perf_counter() + duration, 0
+            while time.perf_counter() < end:
+                step += 1
+                lines = (f"turn {turn} step {step} line {row} ".ljust(150, ".") for row in range(48))
+                page.update("\n".join(lines))  # every line of the screen changes: a full repaint
+                await asyncio.sleep(BARE_STEP_S)
+            running = False
+            await task
+            stalls.append(worst)
+    return stalls
+
+
+async def _stalls(home: Path, embedder, collections: list[float] | None = None,
+                  durations: list[float] | None = None) -> tuple[list[float], list[float]]:
     from support_tui.core.factory import open_engine
     from support_tui.core.paths import DataPaths
     from support_tui.tui.app import SupportConsole
@@ -148,6 +198,7 @@ async def _stalls(home: Path, embedder, collections: list[float] | None = None) 
     stalls: list[float] = []
     cpu: list[float] = []
     collections = [] if collections is None else collections
+    durations = [] if durations is None else durations
     try:
         app = SupportConsole(engine, engine.settings, customer_id="cust_12345", demo=True)
         app.cursor_blink = False
@@ -173,6 +224,7 @@ async def _stalls(home: Path, embedder, collections: list[float] | None = None) 
                             worst_cpu = max(worst_cpu, time.thread_time() - before_cpu)
 
                 task = asyncio.create_task(probe())
+                started = time.perf_counter()
                 composer = screen.query_one("#composer")
                 composer.value = text
                 turn["on"] = True
@@ -182,6 +234,7 @@ async def _stalls(home: Path, embedder, collections: list[float] | None = None) 
                     await pilot.pause(0.05)
                     if not turn["on"]:
                         break
+                durations.append(time.perf_counter() - started)
                 running = False
                 await task
                 stalls.append(worst)
@@ -194,6 +247,28 @@ async def _stalls(home: Path, embedder, collections: list[float] | None = None) 
         await engine.close()
         shutil.rmtree(work, ignore_errors=True)
     return stalls, cpu
+
+
+def stall_run() -> dict[str, float]:
+    """The stall part alone (``--stall-only``): the console's turns and the bare app's floor, same run."""
+    from support_tui.core.kb.embedder import Embedder
+
+    embedder = Embedder()
+    embedder.load()
+    home = asyncio.run(_template(embedder))
+    durations: list[float] = []
+    stalls, cpu = asyncio.run(_stalls(home, embedder, None, durations))
+    floor = asyncio.run(_bare_stalls(durations))
+    return {
+        "turn_stall_max_ms": round(max(stalls) * 1000, 1),
+        "turn_stall_p50_ms": round(percentile(stalls, 50) * 1000, 1),
+        "turn_stall_cpu_max_ms": round(max(cpu) * 1000, 1),
+        "bare_turn_stall_max_ms": round(max(floor) * 1000, 1),
+        "bare_turn_stall_p50_ms": round(percentile(floor, 50) * 1000, 1),
+        "turn_stall_ratio_max": round(max(stalls) / max(floor), 2),
+        "turn_stall_ratio_p50": round(percentile(stalls, 50) / percentile(floor, 50), 2),
+        "turns": float(len(stalls)),
+    }
 
 
 def run() -> dict[str, float]:
@@ -211,7 +286,9 @@ def run() -> dict[str, float]:
         narrow += _first_frame(home, 1, size="80x24")
         narrow_bare += _first_frame(home, 1, BARE_SCRIPT, size="80x24")
     collections: list[float] = []
-    stalls, cpu = asyncio.run(_stalls(home, embedder, collections))
+    durations: list[float] = []
+    stalls, cpu = asyncio.run(_stalls(home, embedder, collections, durations))
+    floor = asyncio.run(_bare_stalls(durations))
     return {
         "first_frame_p50_ms": round(percentile(frames, 50) * 1000, 1),
         "bare_textual_first_frame_p50_ms": round(percentile(bare, 50) * 1000, 1),
@@ -222,6 +299,10 @@ def run() -> dict[str, float]:
         "turn_stall_max_ms": round(max(stalls) * 1000, 1),
         "turn_stall_p50_ms": round(percentile(stalls, 50) * 1000, 1),
         "turn_stall_cpu_max_ms": round(max(cpu) * 1000, 1),
+        "bare_turn_stall_max_ms": round(max(floor) * 1000, 1),
+        "bare_turn_stall_p50_ms": round(percentile(floor, 50) * 1000, 1),
+        "turn_stall_ratio_max": round(max(stalls) / max(floor), 2),
+        "turn_stall_ratio_p50": round(percentile(stalls, 50) / percentile(floor, 50), 2),
         "between_turns_collect_ms": round(max(collections, default=0.0) * 1000, 1),
         "first_frame_modules": float(max(modules)) if modules else 0.0,
         "turns": float(len(stalls)),
@@ -231,4 +312,8 @@ def run() -> dict[str, float]:
 if __name__ == "__main__":
     from common import main
 
-    main("console", run)
+    if "--stall-only" in sys.argv:
+        sys.argv.remove("--stall-only")
+        main("console", stall_run)
+    else:
+        main("console", run)

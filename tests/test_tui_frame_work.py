@@ -8,6 +8,7 @@ import gc
 from fakes import make_console, say, settle
 from support_tui.tui.heap import NEVER, QuietCollector
 from support_tui.tui.widgets.conversation import DraftActions, ReplyBubble
+from support_tui.tui.widgets.keyfooter import KeyFooter
 from support_tui.tui.widgets.queue import ConversationQueue
 from support_tui.tui.widgets.tabbar import TabBar
 from support_tui.tui.widgets.tools import ApprovalActions, ToolCallCard
@@ -108,6 +109,37 @@ async def test_an_unchanged_queue_is_not_rebuilt():
         assert rebuilt == [1]
 
 
+def footer_keys(app) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [key.key for key in app.screen.query_one(KeyFooter).query(FooterKey)]
+
+
+async def test_the_footer_is_rebuilt_only_when_the_keys_it_shows_change():
+    app, _ = make_console(mode="supervised")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await say(pilot, "I want a refund for the blender")  # a waiting card and a draft: both ask for refreshes
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        before = list(footer.children)
+        assert before and "a" not in footer_keys(app)
+        card = app.screen.query_one(ToolCallCard)
+        card.refresh_bindings()  # the card's keys are not the footer's while the composer has the focus
+        app.screen.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert list(footer.children) == before  # the same widgets: not rebuilt
+        card.focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert {"a", "e", "d"} <= set(footer_keys(app))  # the focused card's keys: rebuilt
+        app.screen.composer.focus()
+        await pilot.pause()
+        await pilot.pause()
+        assert "a" not in footer_keys(app) and footer_keys(app) == [key.key for key in before]
+
+
 async def test_the_tab_bar_switches_areas_by_click_and_carries_badges():
     app, _ = make_console(mode="supervised")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -137,3 +169,61 @@ async def test_the_first_show_draws_an_empty_queue_and_its_count():
         queue.show([], None)
         await pilot.pause()
         assert queue.has_drawn and str(queue.border_subtitle).startswith("0 open · 0 waiting")
+
+
+async def test_the_knowledge_panel_reuses_its_cards_and_redraws_only_cards_that_change():
+    from textual.app import App
+
+    from support_tui.core.events import Snippet
+    from support_tui.tui.widgets.insight import KnowledgePanel, SnippetCard
+
+    def snippet(n: int) -> Snippet:
+        return Snippet(doc_id=f"doc{n}", chunk_id=f"doc{n}#0", title=f"Article {n}", score=0.5, text=f"text {n}")
+
+    class One(App[None]):
+        def compose(self):
+            yield KnowledgePanel(id="knowledge")
+
+    app = One()
+    async with app.run_test(size=(60, 40)) as pilot:
+        panel = app.query_one(KnowledgePanel)
+        await panel.show("q", [snippet(1), snippet(2)])
+        first = list(panel.query(SnippetCard))
+        drawn: list[str] = []
+        for card in first:
+            original = card.update
+            card.update = lambda content, *a, _o=original, _c=card, **k: (drawn.append(_c.snippet.chunk_id), _o(content, *a, **k))[1]  # type: ignore[method-assign]
+        panel.mark_used(["doc1#0"])
+        assert drawn == ["doc1#0"]  # the unused card is not drawn again
+        panel.mark_used(["doc1#0"])
+        assert drawn == ["doc1#0"]
+        await panel.show("q", [snippet(3), snippet(4), snippet(5)])
+        cards = list(panel.query(SnippetCard))
+        assert cards[:2] == first and [c.snippet.chunk_id for c in cards] == ["doc3#0", "doc4#0", "doc5#0"]
+        assert not any(c.has_class("-used") for c in cards)
+        await pilot.pause()
+        assert "Article 3" in str(cards[0].render()) and "✓ used" not in str(cards[0].render())
+        await panel.show("q", [snippet(6)])
+        assert [c.snippet.chunk_id for c in panel.query(SnippetCard)] == ["doc6#0"] and panel.border_subtitle == "1 snippets"
+        await panel.show("q", [])
+        assert not panel.query(SnippetCard) and len(panel.children) == 1
+        await panel.show("q", [snippet(7)])
+        assert [c.snippet.chunk_id for c in panel.query(SnippetCard)] == ["doc7#0"] and len(panel.children) == 1
+
+
+async def test_an_unchanged_panel_subtitle_does_not_repaint_the_panel():
+    app, _ = make_console(mode="supervised")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await say(pilot, "I want a refund for the blender")
+        tools = app.screen.tools
+        assert tools.border_subtitle == "1 awaiting approval"
+        repaints = []
+        original = tools.refresh
+        tools.refresh = lambda *a, **k: (repaints.append(1), original(*a, **k))[1]  # type: ignore[method-assign]
+        tools.update_subtitle()
+        app.screen.update_badges()
+        assert repaints == []  # the same text: the column is not drawn again
+        tools.pending()[0].set_running("running")
+        tools.update_subtitle()
+        assert repaints and not tools.border_subtitle

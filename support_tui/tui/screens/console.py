@@ -13,7 +13,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import Reactive, var
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from support_tui.tui.heap import QuietCollector
@@ -31,6 +30,7 @@ from support_tui.tui.text import drawable
 from support_tui.tui.widgets.composer import Composer
 from support_tui.tui.widgets.conversation import ConversationView, MessageBubble, NewMessagesMark, ReplyBubble
 from support_tui.tui.widgets.insight import KnowledgePanel, RoutingPanel, SentimentPanel
+from support_tui.tui.widgets.keyfooter import KeyFooter
 from support_tui.tui.widgets.queue import ConversationQueue
 from support_tui.tui.widgets.sidebar import CustomerCard, StatusLine
 from support_tui.tui.widgets.tabbar import TabBar
@@ -153,7 +153,7 @@ class ConsoleScreen(Screen[None]):
                 yield SentimentPanel(self.settings.escalation_sentiment if self.settings else None, id="sentiment")
                 yield KnowledgePanel(id="knowledge")
                 yield ToolsPanel(id="tools")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @property
     def person(self) -> str:

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from support_tui.tui.text import clip, drawable
-from support_tui.tui.widgets.panel import InsightPanel
+from support_tui.tui.widgets.panel import InsightPanel, set_subtitle
 
 if TYPE_CHECKING:
     from support_tui.core.events import HandoffPacket, RouteDecided, SentimentScored, Snippet
@@ -175,9 +175,19 @@ class SnippetCard(Static):
             (f"  {self.snippet.score:.2f}", "$accent"), ("  " + self.snippet.chunk_id, "dim"), "\n", excerpt,
         )
 
-    def mark_used(self, used: bool) -> None:
+    @property
+    def used(self) -> bool:
+        return self.has_class("-used")
+
+    def show(self, snippet: Snippet, used: bool = False) -> None:
+        """Show another snippet in this card (the panel reuses its cards from turn to turn)."""
+        self.snippet = snippet
         self.set_class(used, "-used")
         self.update(self.describe(used))
+
+    def mark_used(self, used: bool) -> None:
+        if used != self.used:  # an unchanged card is not laid out and drawn again
+            self.show(self.snippet, used)
 
 
 class KnowledgePanel(InsightPanel):
@@ -202,11 +212,22 @@ class KnowledgePanel(InsightPanel):
         self.border_title = "Knowledge"
 
     async def show(self, query: str, snippets: list[Snippet]) -> None:
-        await self.remove_children()
+        # The cards already there show the new snippets: removing and mounting six cards each turn styled,
+        # laid out and drew the whole column anew inside the turn's frames (console benchmark).
+        cards = list(self.query_children(SnippetCard))
+        if not snippets or len(cards) != len(self.children):  # a placeholder goes, or comes
+            await self.remove_children()
+            cards = []
         if not snippets:
             await self.mount(Static(Content("Nothing retrieved."), classes="placeholder"))
-        await self.mount_all([SnippetCard(s) for s in snippets])
-        self.border_subtitle = f"{len(snippets)} snippets"
+        for card, snippet in zip(cards, snippets):
+            card.show(snippet)
+        if len(cards) > len(snippets):
+            await self.remove_children(cards[len(snippets):])
+        await self.mount_all([SnippetCard(s) for s in snippets[len(cards):]])
+        if cards:
+            self.scroll_home(animate=False)  # a new turn's snippets read from the first, as fresh cards did
+        set_subtitle(self, f"{len(snippets)} snippets")
 
     def mark_used(self, chunk_ids: list[str]) -> None:
         for card in self.query(SnippetCard):

@@ -11,6 +11,13 @@ from textual.widget import Widget
 from textual.widgets import Button
 
 
+def set_subtitle(widget: Widget, text: str) -> None:
+    """Set a border subtitle only when it changes: Textual repaints the whole widget whenever one is set, and the
+    tools panel's was set to the same text at every event of a turn (its column was redrawn in each frame)."""
+    if (widget.border_subtitle or "") != text:
+        widget.border_subtitle = text
+
+
 class InsightPanel(VerticalScroll):
     """Routing, Sentiment, Knowledge and Tools: the same frame around each."""
 

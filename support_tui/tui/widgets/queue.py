@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from support_tui.tui.messages import ConversationPicked
 from support_tui.tui.text import clip, drawable
+from support_tui.tui.widgets.panel import set_subtitle
 from support_tui.tui.widgets.sidebar import PRIORITY_STYLE
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class ConversationQueue(Vertical):
         rows = self._ordered()
         options.add_options([Option(self._prompt(r), id=r.conversation_id) for r in rows])
         # Decisions, not conversations: the same count as the tab badges and Ctrl+Q's question.
-        self.border_subtitle = f"{len(self.rows)} open · {self.waiting()} waiting · by {self.sort}"
+        set_subtitle(self, f"{len(self.rows)} open · {self.waiting()} waiting · by {self.sort}")
         ids = [r.conversation_id for r in rows]
         for wanted in (highlighted, self.current):
             if wanted in ids:

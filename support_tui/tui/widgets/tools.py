@@ -14,7 +14,7 @@ from textual.widgets import Button, Static
 
 from support_tui.tui.messages import ToolDecision
 from support_tui.tui.text import literal
-from support_tui.tui.widgets.panel import ButtonRow, InsightPanel
+from support_tui.tui.widgets.panel import ButtonRow, InsightPanel, set_subtitle
 
 if TYPE_CHECKING:
     from support_tui.core.events import ToolCallFinished, ToolCallRequested
@@ -254,7 +254,7 @@ class ToolsPanel(InsightPanel):
 
     def update_subtitle(self) -> None:
         waiting = len(self.pending())
-        self.border_subtitle = f"{waiting} awaiting approval" if waiting else ""
+        set_subtitle(self, f"{waiting} awaiting approval" if waiting else "")
         self.set_class(bool(waiting), "-pending-approval")
 
     async def clear(self) -> None:
