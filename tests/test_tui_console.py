@@ -86,7 +86,7 @@ async def test_untrusted_text_renders_literally_everywhere():
         assert "[bold red]Mallory[/] [@click=app.quit]x[/]" in text_of(screen.query_one("#card-body"))
         assert "[b]gift wrap[/b]" in text_of(screen.query_one("#card-body"))
         queue = screen.query_one("#queue")
-        assert "[bold red]Mallory[/]" in queue.row_text(0)
+        assert "[bold red]Mallory[/" in queue.row_text(0)  # drawn as typed (the column cuts the name's end)
         assert "[bold red]Mallory[/]" in screen.sub_title
         # clicking where the hostile text is drawn runs nothing
         await pilot.click(customer)
