@@ -128,3 +128,22 @@ async def test_queue_rows_fit_the_column_after_a_resize_and_with_a_scrollbar():
             lines = queue.options.get_option_at_index(i).prompt.plain.split("\n")
             assert len(lines) == 2 and all(len(line) <= width for line in lines), (width, lines)
             assert lines[0].rstrip().endswith("09:14")
+
+
+async def test_the_conversation_stays_at_its_end_through_a_tab_switch_and_a_resize():
+    app, engine = make_console()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        chat = app.screen.query_one(ConversationView)
+        for i in range(6):
+            await say(pilot, f"where is my order? ({i})")
+        await pilot.pause()
+        assert chat.is_vertical_scroll_end
+        await pilot.resize_terminal(80, 24)
+        await settle(pilot)
+        await pilot.press("f10")  # the Customer & queue tab hides the conversation
+        await settle(pilot)
+        await pilot.press("shift+f10")  # and the conversation tab shows it again
+        await settle(pilot)
+        await pilot.pause()
+        assert chat.max_scroll_y > 0 and chat.is_vertical_scroll_end

@@ -357,6 +357,16 @@ class ConversationView(VerticalScroll):
     def watch_unseen(self, unseen: bool) -> None:
         self.post_message(self.NewBelow(unseen))
 
+    def on_resize(self) -> None:
+        # A new width re-wraps every bubble (and a hidden tab shown again at another size starts at the
+        # top): a follower stays at the end, not wherever the old scroll offset now points.
+        if self.following:
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+    def on_show(self) -> None:
+        if self.following:
+            self.call_after_refresh(self.scroll_end, animate=False)
+
     def follow(self) -> None:
         """Keep the newest message in view, unless the reader scrolled up (then mark it unseen)."""
         if self.following:
