@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Callable, Mapping, Protocol
 
+from support_tui.core.shop.saying import dollars
+
 PlannedCall = tuple[str, dict[str, Any]]
 """A tool by name and the arguments the offline model calls it with."""
 
@@ -271,3 +273,34 @@ class OfflineSkill(Protocol):
     def own_turn(self, request: Request) -> OwnTurn | None:
         """The whole turn, for a shop whose offline model works its own way; None for the generic dialogue."""
         ...
+
+
+class KnowledgeOnlySkill:
+    """A skill with no flows and no tools: replies come from the knowledge base and the dialogue acts.
+    The skill of a shop that brings none, and the defaults a shop's skill overrides (it names no tool)."""
+
+    name = ""
+    confirm_tools: frozenset[str] = frozenset()
+    read_tools: frozenset[str] = frozenset()
+    topic_words: frozenset[str] = frozenset()
+    status_words: Mapping[str, str] = {}
+    flow_requests: Mapping[str, frozenset[str]] = {}
+    flow_details: Mapping[str, frozenset[str]] = {}
+
+    def money(self, amount: Any, currency: Any = None) -> str:
+        return dollars(amount, currency)
+
+    def flow(self, specialist: str, request: Request) -> Flow | None:
+        return None
+
+    def answered_by(self, specialist: str) -> frozenset[str]:
+        return frozenset()
+
+    def facts(self, outcome: SeenCall, request: Request, wanted: frozenset[str]) -> list[Act] | None:
+        return None
+
+    def blocked(self, outcome: SeenCall) -> str | None:
+        return None
+
+    def own_turn(self, request: Request) -> OwnTurn | None:
+        return None

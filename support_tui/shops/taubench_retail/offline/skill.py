@@ -4,38 +4,22 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from support_tui.core.shop.offline import Act, Flow, OfflineSkill, OwnTurn, Request, SeenCall
+from support_tui.core.shop.offline import KnowledgeOnlySkill, OfflineSkill, OwnTurn, Request
 
 from .plan import plan_retail
 from .reply import RETAIL_STATUS, money, write_retail
 
 
-class RetailSkill:
+class RetailSkill(KnowledgeOnlySkill):
     """The offline model's τ-bench retail part: look-ups only, and a reply that says what they found."""
 
     name = "taubench-retail"
-    confirm_tools: frozenset[str] = frozenset()
     read_tools = frozenset({"find_user_id_by_email", "find_user_id_by_name_zip", "get_user_details",
                             "get_order_details", "get_product_details", "list_all_product_types"})
-    topic_words: frozenset[str] = frozenset()
     status_words: Mapping[str, str] = RETAIL_STATUS
-    flow_requests: Mapping[str, frozenset[str]] = {}
-    flow_details: Mapping[str, frozenset[str]] = {}
 
     def money(self, amount: Any, currency: Any = None) -> str:
         return money(amount, currency)
-
-    def flow(self, specialist: str, request: Request) -> Flow | None:
-        return None
-
-    def answered_by(self, specialist: str) -> frozenset[str]:
-        return frozenset()
-
-    def facts(self, outcome: SeenCall, request: Request, wanted: frozenset[str]) -> list[Act] | None:
-        return None
-
-    def blocked(self, outcome: SeenCall) -> str | None:
-        return None
 
     def own_turn(self, request: Request) -> OwnTurn | None:
         if not (request.offers("find_user_id_by_email") and request.offers("get_order_details")):
