@@ -598,3 +598,12 @@ def test_a_yes_to_a_question_offering_one_order_picks_that_order() -> None:
     asked = "Which order would you like to return: ORD-10002 or ORD-10003?"
     two = Request(NO_SKILL, latest="yes", offered_order_ids=offered_order_ids(asked), said=extract("yes"))
     assert two.picked_order_id is None  # a yes does not choose between two
+
+
+def test_a_product_variant_in_brackets_reads_inside_a_replys_brackets():
+    from support_tui.core.shop.saying import items, product
+
+    assert product("Northwind AeroSound Wireless Headphones (Midnight Black)") == \
+        "Northwind AeroSound Wireless Headphones in Midnight Black"
+    assert product("Pulse Earbuds earbuds") == "Pulse Earbuds"
+    assert items([{"name": "ArmorFlex Case (Clear)", "quantity": 2}]) == "2 x ArmorFlex Case in Clear"

@@ -53,8 +53,14 @@ def on_day(value: Any, today: date | None = None) -> str:
 
 
 def product(name: Any) -> str:
-    """A product name without a doubled noun ("... Headphones headphones")."""
-    words = str(name or "").strip().split(" ")
+    """A product name as said in a sentence: no doubled noun ("... Headphones headphones"), and a variant in
+    brackets said with "in" ("Headphones (Midnight Black)" -> "Headphones in Midnight Black"), so that it
+    reads inside the brackets a reply puts around an order's items."""
+    text = str(name or "").strip()
+    base, bracket, rest = text.partition(" (")
+    if bracket and rest.endswith(")") and "(" not in rest and base:
+        text = f"{base} in {rest[:-1]}"
+    words = text.split(" ")
     kept = [w for i, w in enumerate(words) if i == 0 or w.lower() != words[i - 1].lower()]
     return " ".join(kept)
 
