@@ -259,6 +259,11 @@ def stall_run() -> dict[str, float]:
     durations: list[float] = []
     stalls, cpu = asyncio.run(_stalls(home, embedder, None, durations))
     floor = asyncio.run(_bare_stalls(durations))
+    return {**_stall_figures(stalls, cpu, floor), "turns": float(len(stalls))}
+
+
+def _stall_figures(stalls: list[float], cpu: list[float], floor: list[float]) -> dict[str, float]:
+    """The turn's worst and median frame, its CPU, and both as ratios to the bare app's in the same run."""
     return {
         "turn_stall_max_ms": round(max(stalls) * 1000, 1),
         "turn_stall_p50_ms": round(percentile(stalls, 50) * 1000, 1),
@@ -267,7 +272,6 @@ def stall_run() -> dict[str, float]:
         "bare_turn_stall_p50_ms": round(percentile(floor, 50) * 1000, 1),
         "turn_stall_ratio_max": round(max(stalls) / max(floor), 2),
         "turn_stall_ratio_p50": round(percentile(stalls, 50) / percentile(floor, 50), 2),
-        "turns": float(len(stalls)),
     }
 
 
@@ -296,13 +300,7 @@ def run() -> dict[str, float]:
         "first_frame_max_ms": round(max(frames) * 1000, 1),
         "first_frame_80x24_p50_ms": round(percentile(narrow, 50) * 1000, 1),
         "first_frame_ratio_80x24": round(percentile(narrow, 50) / percentile(narrow_bare, 50), 2),
-        "turn_stall_max_ms": round(max(stalls) * 1000, 1),
-        "turn_stall_p50_ms": round(percentile(stalls, 50) * 1000, 1),
-        "turn_stall_cpu_max_ms": round(max(cpu) * 1000, 1),
-        "bare_turn_stall_max_ms": round(max(floor) * 1000, 1),
-        "bare_turn_stall_p50_ms": round(percentile(floor, 50) * 1000, 1),
-        "turn_stall_ratio_max": round(max(stalls) / max(floor), 2),
-        "turn_stall_ratio_p50": round(percentile(stalls, 50) / percentile(floor, 50), 2),
+        **_stall_figures(stalls, cpu, floor),
         "between_turns_collect_ms": round(max(collections, default=0.0) * 1000, 1),
         "first_frame_modules": float(max(modules)) if modules else 0.0,
         "turns": float(len(stalls)),
