@@ -63,12 +63,8 @@ class OneSpecialist:
 async def open_engine(backend: str, location: str, agent: str, *, load: bool = False) -> Engine:
     """An engine on the data at ``location`` (``sqlite``: a file; ``postgres``: a URL); ``load``: migrate and load the shop."""
     from support_tui.core.llm import ModelClient
-    from support_tui.core.llm.offline import register_offline_provider
     from support_tui.core.store import Database, PostgresShopDatabase, SQLSupportStore
-    from support_tui.shops import offline_skill
     from support_tui.shops.northwind import NorthwindShop
-
-    register_offline_provider(offline_skill)  # as the factory does: the offline model finds the shop's skill
 
     settings = Settings(fallback_models=[])
     db: Any

@@ -94,3 +94,22 @@ async def test_a_third_shop_is_its_package_plus_one_registry_line(tmp_path: Path
         assert "Done — your table is booked, booking B1." in said.text
     finally:
         await engine.close()
+
+
+def test_a_shop_that_brings_its_skill_is_served_with_it_without_the_factorys_lookup() -> None:
+    """An engine built without the factory (a test, a harness, a library user) still gets its shop's part of
+    the offline model: the turn hands the shop over, and the model uses the skill it brought."""
+    from support_tui.core.llm.offline import OfflineSupportModel, bring_skill
+    from support_tui.core.llm.offline.provider import _BROUGHT
+    from support_tui.shops.northwind.offline import NorthwindSkill
+    from support_tui.shops.northwind import NorthwindShop
+
+    messages = [{"role": "system", "content": "You are the support agent.\n\n## Context\nshop: northwind"},
+                {"role": "user", "content": "where is my order?"}]
+    model = OfflineSupportModel()  # no lookup: the factory never ran
+    _BROUGHT.pop("northwind", None)
+    assert not isinstance(model.skill_for(messages), NorthwindSkill)
+    bring_skill(NorthwindShop(db=None))  # type: ignore[arg-type]  # the skill needs no database
+    assert isinstance(model.skill_for(messages), NorthwindSkill)
+    bring_skill(object())  # a shop that brings none changes nothing
+    assert isinstance(model.skill_for(messages), NorthwindSkill)

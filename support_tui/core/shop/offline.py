@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Mapping, Protocol, runtime_checkable
 
 from support_tui.core.shop.saying import dollars
 
@@ -304,3 +304,14 @@ class KnowledgeOnlySkill:
 
     def own_turn(self, request: Request) -> OwnTurn | None:
         return None
+
+
+@runtime_checkable
+class BringsOfflineSkill(Protocol):
+    """A shop that hands the offline model its own skill (the engine gives it to the model with the shop)."""
+
+    name: str
+
+    def offline_skill(self) -> OfflineSkill:
+        """This shop's part of the offline model."""
+        ...

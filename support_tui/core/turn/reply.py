@@ -102,7 +102,9 @@ class ReplyWriter:
 
     def _chain(self) -> list[str]:
         from support_tui.core.llm import model_chain
+        from support_tui.core.llm.offline import bring_skill
 
+        bring_skill(self.parts.shop)  # the offline model serves this shop with the shop's own skill
         specialist = self.parts.team[self.turn.agent or ESCALATION_MANAGER]
         chain, _ = model_chain(self.turn.conv.model or specialist.model, self.parts.settings)
         return chain

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Any, AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping
 
 from pydantic import BaseModel
 
@@ -33,6 +33,9 @@ from support_tui.shops.northwind.generator import SEED
 from support_tui.shops.northwind.schema import EFFECTS, NORTHWIND_SCHEMA
 from support_tui.shops.northwind.tools import RUNNERS, SPECIALIST_TOOLS, TOOLS
 
+if TYPE_CHECKING:
+    from support_tui.core.shop.offline import OfflineSkill
+
 
 class NorthwindShop:
     """Northwind Goods: orders, shipments, products, returns, refunds, charges and accounts."""
@@ -52,6 +55,12 @@ class NorthwindShop:
         if load and not await is_loaded(db):
             await load_fixtures(db)
         return cls(db, return_window_days=return_window_days)
+
+    def offline_skill(self) -> "OfflineSkill":
+        """Northwind's part of the offline model (its flows, facts, status words and money)."""
+        from support_tui.shops.northwind.offline import NorthwindSkill
+
+        return NorthwindSkill()
 
     async def reset(self, *, today: date | None = None) -> dict[str, int]:
         """Load the demo shop afresh (every shop table replaced)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Mapping
 
 from pydantic import BaseModel
 
@@ -29,6 +29,9 @@ the shop shows an anonymous visitor, and only a look-up says who the conversatio
 TODAY = date(2024, 5, 15)
 """The shop's fixed calendar day: the data carries no dates, so nothing depends on it but what is shown."""
 
+if TYPE_CHECKING:
+    from support_tui.core.shop.offline import OfflineSkill
+
 
 class TauRetailShop:
     """The tau-bench retail domain: 500 users, 1,000 orders, 50 products, 16 tools and the policy's rules.
@@ -46,6 +49,12 @@ class TauRetailShop:
         """When True, the conversation's customer does not count as identified: the agent must find them
         with find_user_id_by_email or find_user_id_by_name_zip first (as the benchmark's policy says)."""
         self._today = today
+
+    def offline_skill(self) -> "OfflineSkill":
+        """τ-bench retail's part of the offline model (look-ups only, its own replies)."""
+        from support_tui.shops.taubench_retail.offline import RetailSkill
+
+        return RetailSkill()
 
     def tools(self) -> Mapping[str, ShopTool]:
         """Every tool by name."""

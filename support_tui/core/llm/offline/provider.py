@@ -17,7 +17,7 @@ from litellm import CustomLLM
 from litellm.types.llms.openai import ChatCompletionUsageBlock
 from litellm.types.utils import GenericStreamingChunk, ModelResponse
 
-from support_tui.core.shop.offline import OfflineSkill
+from support_tui.core.shop.offline import BringsOfflineSkill, OfflineSkill
 
 from .generic import NO_SKILL
 from .parts import take_up_offer
@@ -158,9 +158,11 @@ class OfflineSupportModel(CustomLLM):
         self.skills: SkillLookup = skills or (lambda name: None)
 
     def skill_for(self, messages: list[Any]) -> OfflineSkill:
-        """The skill of the shop the engine's prompt names."""
+        """The skill of the shop the engine's prompt names: the one the shop brought, else the lookup's."""
         name = shop_of(messages)
-        return (self.skills(name) if name else None) or NO_SKILL
+        if not name:
+            return NO_SKILL
+        return _BROUGHT.get(name) or self.skills(name) or NO_SKILL
 
     def _decide(self, messages: list[Any], optional_params: dict[str, Any] | None) -> OfflineAnswer:
         return decide(messages, _tools(optional_params), self.skill_for(messages))
@@ -183,6 +185,17 @@ class OfflineSupportModel(CustomLLM):
         for chunk in stream_chunks(self._decide(messages, optional_params)):
             yield chunk
             await asyncio.sleep(0)
+
+
+_BROUGHT: dict[str, OfflineSkill] = {}
+"""The skills shops handed over with the engine that serves them, by shop name."""
+
+
+def bring_skill(shop: object) -> None:
+    """Give the offline model the skill of ``shop`` if it brings one (once per shop name): an engine built
+    without the factory's lookup still gets its shop's part of the model, not the generic one."""
+    if isinstance(shop, BringsOfflineSkill) and shop.name not in _BROUGHT:
+        _BROUGHT[shop.name] = shop.offline_skill()
 
 
 def register_offline_provider(skills: SkillLookup | None = None) -> OfflineSupportModel:
