@@ -82,14 +82,27 @@ async def test_four_processes_on_one_fresh_database_set_it_up_once(backend, tmp_
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     env.pop("SUPPORT_TUI_DATABASE_URL", None)
     ready = [tmp_path / f"ready{n}" for n in range(OPENERS)]
-    children = [subprocess.Popen([sys.executable, "-c", OPEN, str(home), url, str(flag), str(go)], env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for home, flag in zip(homes, ready)]
+    # Each child writes to a file, not a pipe: a child blocked on a full pipe that the test is not reading
+    # yet (it waits on the children in turn) could hold the database's lock and stall the others.
+    logs = [tmp_path / f"opener{n}.log" for n in range(OPENERS)]
+    children = []
+    for home, flag, log in zip(homes, ready, logs):
+        with log.open("wb") as out:
+            children.append(subprocess.Popen([sys.executable, "-c", OPEN, str(home), url, str(flag), str(go)], env=env,
+                                             stdout=out, stderr=subprocess.STDOUT))
     deadline = time.monotonic() + 120
     while not all(flag.exists() for flag in ready) and time.monotonic() < deadline:
         time.sleep(0.01)  # until all four are past their imports and waiting at the line
     go.touch()
-    outputs = [child.communicate(timeout=240)[0].decode(errors="replace") for child in children]
-    assert [child.returncode for child in children] == [0] * OPENERS, "\n".join(outputs)
+    finish = time.monotonic() + 240
+    for child in children:
+        try:
+            child.wait(timeout=max(finish - time.monotonic(), 1))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+    outputs = [log.read_text(errors="replace") for log in logs]
+    assert [child.returncode for child in children] == [0] * OPENERS, "\n---\n".join(outputs)
 
     together = await _opened_counts(homes[0], url)
     alone = await _opened_counts(tmp_path / "alone", alone_url)
