@@ -360,18 +360,19 @@ class ConversationView(VerticalScroll):
     def on_resize(self) -> None:
         # A new width re-wraps every bubble (and a hidden tab shown again at another size starts at the
         # top): a follower stays at the end, not wherever the old scroll offset now points.
-        if self.following:
-            self.call_after_refresh(self.scroll_end, animate=False)
+        self._keep_end()
 
     def on_show(self) -> None:
+        self._keep_end()
+
+    def _keep_end(self) -> None:
         if self.following:
             self.call_after_refresh(self.scroll_end, animate=False)
 
     def follow(self) -> None:
         """Keep the newest message in view, unless the reader scrolled up (then mark it unseen)."""
-        if self.following:
-            self.call_after_refresh(self.scroll_end, animate=False)
-        else:
+        self._keep_end()
+        if not self.following:
             self.unseen = True
 
     def jump_to_end(self) -> None:

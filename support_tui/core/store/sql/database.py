@@ -35,6 +35,21 @@ Params = Sequence[Any]
 """The values of a statement's ``?`` placeholders, in order."""
 
 
+class RowReads:
+    """``fetchone`` and ``scalar`` on top of a class's own ``fetchall`` (a transaction's, a connection's or a pool's)."""
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        raise NotImplementedError
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Any | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
 class Row(Protocol):
     """One result row, read by column name or position (``sqlite3.Row``, ``asyncpg.Record``); ``dict(row)`` works."""
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from support_tui.core.store.sql.database import Params, ShopSchema, numbered_placeholders
+from support_tui.core.store.sql.database import Params, RowReads, ShopSchema, numbered_placeholders
 
 if TYPE_CHECKING:
     from support_tui.core.store.sql.sqlite import Database
@@ -43,22 +43,7 @@ def _affected(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-class _RowReads:
-    """``fetchone`` and ``scalar`` on top of a class's own ``fetchall`` (a transaction's or the pool's)."""
-
-    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
-        raise NotImplementedError
-
-    async def fetchone(self, sql: str, params: Params = ()) -> Any | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def scalar(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
-
-class PostgresShopTransaction(_RowReads):
+class PostgresShopTransaction(RowReads):
     """The statements of one transaction on one pooled connection (``ShopTransaction``)."""
 
     def __init__(self, db: "PostgresShopDatabase", conn: Any) -> None:
@@ -83,7 +68,7 @@ class PostgresShopTransaction(_RowReads):
         await self.write("SELECT pg_advisory_xact_lock(?)", (key,))
 
 
-class PostgresShopDatabase(_RowReads):
+class PostgresShopDatabase(RowReads):
     """A shop's tables in PostgreSQL at ``url``, through a pool opened on first use and ended by ``close()``.
 
     ``statements`` and ``rows_read`` count what it sends and reads, as ``Database`` does for SQLite.

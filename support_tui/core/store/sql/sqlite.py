@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Literal
 
 import aiosqlite
 
+from support_tui.core.store.sql.database import RowReads
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -32,7 +34,7 @@ def loads(value: str | None, default: Any = None) -> Any:
     return default if value is None else json.loads(value)
 
 
-class Transaction:
+class Transaction(RowReads):
     """The connection inside ``Database.transaction()``: the same calls, each statement counted."""
 
     def __init__(self, db: "Database") -> None:
@@ -63,14 +65,6 @@ class Transaction:
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[Row]:
         return await self.execute_fetchall(sql, params)
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
-        rows = await self.execute_fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
-
     async def write(self, sql: str, params: Iterable[Any] = ()) -> int:
         cur = await self.execute(sql, params)
         return max(cur.rowcount, 0)
@@ -89,7 +83,7 @@ class Transaction:
         return getattr(self._conn, name)
 
 
-class Database:
+class Database(RowReads):
     """One aiosqlite connection with WAL and a write lock.
 
     ``statements`` counts the SQL statements sent through it (reads, writes and every statement of a
@@ -170,14 +164,6 @@ class Database:
         rows = list(await self.conn.execute_fetchall(sql, tuple(params)))
         self.rows_read += len(rows)
         return rows
-
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> Row | None:
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
-    async def scalar(self, sql: str, params: Iterable[Any] = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
