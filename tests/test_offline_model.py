@@ -607,3 +607,4 @@ def test_a_product_variant_in_brackets_reads_inside_a_replys_brackets():
         "Northwind AeroSound Wireless Headphones in Midnight Black"
     assert product("Pulse Earbuds earbuds") == "Pulse Earbuds"
     assert items([{"name": "ArmorFlex Case (Clear)", "quantity": 2}]) == "2 x ArmorFlex Case in Clear"
+    assert items(["ArmorFlex Case (Black)", "Cable"]) == "ArmorFlex Case in Black and Cable"  # a list_orders line

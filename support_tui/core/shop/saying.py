@@ -74,7 +74,7 @@ def items(lines: Any) -> str:
             name = product(item.get("name") or "an item")
             names.append(f"{qty} x {name}" if isinstance(qty, int) and qty > 1 else name)
         elif item:
-            names.append(str(item))
+            names.append(product(item))
     return join(names)
 
 
