@@ -42,6 +42,7 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--decline", type=float, default=None, help="the off-topic threshold below answer")
     parser.add_argument("--per-intent", action="store_true", help="at the last --answer, each line intent's right rate, weakest first")
+    parser.add_argument("--show", choices=("wrong", "ask", "rephrase", "refused"), help="at the last --answer, print the lines read so")
     args = parser.parse_args()
     from support_tui.core.kb.embedder import Embedder
 
@@ -69,6 +70,7 @@ def main() -> int:
         classifier.answer = answer
         counts: Counter[str] = Counter()
         per_intent: dict[str, Counter[str]] = {}
+        shown: list[str] = []
         for line, (probs, sims, held) in zip(lines, readings):
             reading = classifier.decide(probs, sims)
             off_topic = line.get("intent") == "off_topic"
@@ -76,17 +78,24 @@ def main() -> int:
             tally["n"] += 1
             if reading.decision == "answer":
                 verdict = "right" if accepted(catalog.spec(reading.intent or ""), line) else "wrong"
+                if verdict == args.show:
+                    shown.append(f"  {line.get('intent')} -> {reading.intent} ({reading.rule}) | {line['text']}")
                 counts[verdict] += 1
                 tally[verdict] += 1
             elif reading.decision == "decline":
                 counts["declined" if off_topic else "refused"] += 1
+                if not off_topic and args.show == "refused":
+                    shown.append(f"  {line.get('intent')} -> {reading.intent} ({reading.rule}) | {line['text']}")
                 tally["right"] += off_topic
             else:
                 counts[reading.decision] += 1
+                if reading.decision == args.show:
+                    shown.append(f"  {line.get('intent')} -> {reading.intent} ({reading.rule}) | {line['text']}")
                 counts["off-topic asked"] += off_topic
         n = len(lines)
         print(f"answer>={answer:.2f}  " + "  ".join(f"{k} {counts[k] / n:.3f}" for k in
                                                  ("right", "wrong", "ask", "rephrase", "declined", "refused", "off-topic asked")))
+    print("\n".join(sorted(shown)))
     if args.per_intent:
         for name, tally in sorted(per_intent.items(), key=lambda kv: kv[1]["right"] / kv[1]["n"]):
             print(f"  {name:40s} n {tally['n']:3d}  right {tally['right'] / tally['n']:.2f}  wrong {tally['wrong'] / tally['n']:.2f}")

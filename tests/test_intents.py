@@ -42,6 +42,14 @@ label = "something else"
 exemplars = ["write me a poem", "weather tomorrow", "tell me a joke"]
 """
 
+UNCLEAR = """
+[intents.unclear]
+unclear = true
+topic = "unclear"
+label = "something else"
+exemplars = ["i have a question", "can you help me", "i need some help please"]
+"""
+
 
 class WordHashEncoder:
     """Deterministic bag-of-words vectors: texts sharing words are close, others are not."""
@@ -57,8 +65,12 @@ class WordHashEncoder:
 
 @pytest.fixture
 def classifier(tmp_path: Path) -> IntentClassifier:
+    return prepared(tmp_path, CATALOG)
+
+
+def prepared(tmp_path: Path, catalog_text: str) -> IntentClassifier:
     catalog_file = tmp_path / "intents.toml"
-    catalog_file.write_text(CATALOG)
+    catalog_file.write_text(catalog_text)
     kb = tmp_path / "kb"
     kb.mkdir()
     (kb / "gift-cards.md").write_text("# Gift cards\n\n## Answer\n\nThey never expire.\n\n## Balance and expiry\n\nSee it.\n")
@@ -96,6 +108,15 @@ def test_off_topic_is_declined_and_nothing_close_asks_for_more(classifier: Inten
     assert read(classifier, "tell me a joke").decision == "decline"
     vague = read(classifier, "zzz qqq")
     assert vague.decision in ("rephrase", "decline") and "near" in vague.rule
+
+
+def test_an_opening_that_names_no_request_asks_what_it_is(tmp_path: Path) -> None:
+    classifier = prepared(tmp_path, CATALOG + UNCLEAR)
+    reading = read(classifier, "hi can you help me i have a question")
+    assert reading.kind == "unclear" and reading.decision == "rephrase" and "names no request" in reading.rule
+    assert reading.specialist is None
+    classifier.answer = 0.99  # nor is it one of two to choose between
+    assert read(classifier, "hi can you help me i have a question").decision == "rephrase"
 
 
 def test_two_close_topics_make_a_question(classifier: IntentClassifier) -> None:

@@ -73,7 +73,7 @@ class IntentReading(Model):
     decision: IntentDecisionKind
     intent: str | None = None
     """The best intent (when asking: the first of the two named)."""
-    kind: Literal["article", "flow", "decline"] | None = None
+    kind: Literal["article", "flow", "decline", "unclear"] | None = None
     article: str | None = None
     """The knowledge-base article that answers it (file stem), for an article intent."""
     flow: str | None = None

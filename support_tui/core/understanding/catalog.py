@@ -11,7 +11,9 @@ from typing import Literal, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-IntentKind = Literal["article", "flow", "decline"]
+IntentKind = Literal["article", "flow", "decline", "unclear"]
+"""How an intent is answered: quote its article, run its flow, decline it (not the shop's), or ask the customer
+what they need (a message that says too little: "I have a question about my order")."""
 
 
 class IntentSpec(BaseModel):
@@ -29,7 +31,7 @@ class IntentSpec(BaseModel):
     """For an ``article`` intent, the flow that answers its question for the customer's own things or a
     product the message names (a product's compatibility list), when that is not its topic's flow."""
     specialist: str | None = None
-    """The specialist who answers it; None for a declined intent."""
+    """The specialist who answers it; None for a declined or unclear intent."""
     topic: str
     """Intents of one topic answer one question two ways: no need to ask which is meant."""
     label: str
@@ -82,9 +84,10 @@ def load_catalog(path: Path, kb_dir: Path | None = None, extra: Path | Sequence[
         raw = tomllib.load(fh)
     specs: list[IntentSpec] = []
     for name, body in (raw.get("intents") or {}).items():
-        kind: IntentKind = "decline" if body.get("decline") else "article" if body.get("article") else "flow"
+        kind: IntentKind = ("decline" if body.get("decline") else "unclear" if body.get("unclear")
+                            else "article" if body.get("article") else "flow")
         if kind == "flow" and not body.get("flow"):
-            raise ValueError(f"{path.name}: intent {name!r} names no article, flow or decline")
+            raise ValueError(f"{path.name}: intent {name!r} names no article, flow, decline or unclear")
         specs.append(IntentSpec(
             name=name, kind=kind, article=body.get("article"), flow=body.get("flow"), lookup=body.get("lookup"),
             specialist=body.get("specialist"),

@@ -15,6 +15,7 @@ the reply does:
 - the best topic has at least ``ANSWER``: answer its best intent (quote the article, run the flow),
   or decline when that intent is the off-topic one;
 - the best two topics together have ``ANSWER`` and the second at least ``SECOND``: ask which is meant;
+- the best is the unclear intent (openings that name no request): ask the customer what they need;
 - otherwise, and whenever no exemplar is within ``NEAR`` of the message: ask the customer to say a
   little more, or decline when the nearest intents are the off-topic ones.
 """
@@ -93,6 +94,8 @@ class IntentClassifier(PreparedOffLoop):
         self.labels = np.array([self._names.index(label) for label in catalog.labels], dtype=np.int64)
         self._topics = sorted({s.topic for s in catalog.intents})
         self._topic_of = np.array([self._topics.index(self._specs[n].topic) for n in self._names], dtype=np.int64)
+        unclear = [s.topic for s in catalog.intents if s.kind == "unclear"]
+        self._unclear = self._topics.index(unclear[0]) if unclear else None
         self._topic_flow = {s.topic: s.flow for s in reversed(catalog.intents) if s.kind == "flow"}
         """Each topic's flow (its first, as the catalogue lists them): what answers it for the customer's own case."""
 
@@ -151,16 +154,24 @@ class IntentClassifier(PreparedOffLoop):
             top.append(IntentScore(intent=spec.name, score=round(float(topic_probs[t]), 4), topic=spec.topic, label=spec.label))
         best = self._specs[top[0].intent]
         p1, p2 = top[0].score, top[1].score if len(top) > 1 else 0.0
+        if best.kind != "unclear" and self._unclear is not None:
+            # The openings that name no request are a class of their own, not a rival reading of a request
+            # that names one: a shop topic's chance is weighed among the requests.
+            rest = max(1e-6, 1.0 - float(topic_probs[self._unclear]))
+            p1, p2 = min(1.0, p1 / rest), min(1.0, p2 / rest) if top[1].topic != "unclear" else 0.0
         nearest = float(sims.max()) if sims.size else 0.0
         evidence = self._evidence(sims, best.name)
         if nearest < self.near:
             decision: Decision = "decline" if best.kind == "decline" else "rephrase"
             return self._reading(decision, best, top, evidence, f"nearest exemplar {nearest:.2f} < near {self.near:.2f}")
+        if best.kind == "unclear":
+            # Most like the openings that name no request ("I have a question about my order"): ask what it is.
+            return self._reading("rephrase", best, top, evidence, f"{best.topic} {p1:.2f}: the message names no request")
         if p1 >= self.answer:
             decision = "decline" if best.kind == "decline" else "answer"
             return self._reading(decision, best, top, evidence, f"{best.topic} {p1:.2f} >= answer {self.answer:.2f}")
-        if p1 + p2 >= self.answer and p2 >= self.second and best.kind != "decline" and \
-                self._specs[top[1].intent].kind != "decline":
+        if p1 + p2 >= self.answer and p2 >= self.second and best.kind not in ("decline", "unclear") and \
+                self._specs[top[1].intent].kind not in ("decline", "unclear"):
             return self._reading("ask", best, top, evidence,
                                  f"{top[0].topic} {p1:.2f} and {top[1].topic} {p2:.2f}: neither >= answer {self.answer:.2f}")
         if best.kind == "decline" and p1 >= self.decline:
