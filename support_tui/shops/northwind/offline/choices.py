@@ -8,6 +8,7 @@ from support_tui.core.shop.offline import Act, Request, SeenCall
 from support_tui.core.shop.saying import items, join, parse_day
 
 from .facts import order_state
+from .flows import _matches, _names
 
 RETURN_WINDOW_DAYS = 30
 
@@ -26,19 +27,31 @@ def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
     orders = [x for x in o.value("orders") or [] if isinstance(x, dict) and x.get("status") != "cancelled"]
     if not orders:
         return [Act("answer", "I couldn't find any open orders on your account.")]
-    action = next((k for k in ("cancel", "change_address", "return") if k in wanted), None)
+    acts: list[Act] = []
+    named = request.said.products
+    if named:
+        # The message names what it is about: only the orders holding it are choices; none holding it is said.
+        holding = [x for x in orders if any(_matches(n, named) for n in _names(x.get("items")))]
+        if holding:
+            orders = holding
+        else:
+            acts.append(Act("answer", f"I couldn't find {_a(named[0])} in your recent orders."))
+    # A refund for an item comes with its return: the same orders can have one.
+    action = next((k for k in ("cancel", "change_address", "return", "refund") if k in wanted), None)
     if action is None:
         shown = [Act("answer", f"Your order {x.get('order_id')} ({_items(x)}) {order_state(x, request)}.") for x in orders[:5]]
-        return shown + ([Act("propose", "Which of these is it about?")] if len(orders) > 1 else [])
-    ok_statuses, shipped_why, delivered_why, verb = _POSSIBLE[action]
+        return acts + shown + ([Act("propose", "Which of these is it about?")] if len(orders) > 1 else [])
+    ok_statuses, shipped_why, delivered_why, verb = _POSSIBLE["return" if action == "refund" else action]
+    if action == "refund":
+        verb = "return for a refund"
     possible = [x for x in orders if x.get("status") in ok_statuses]
-    if action == "return":
+    if action in ("return", "refund"):
         possible = [x for x in possible if (_days_since(x, request) or 0) <= RETURN_WINDOW_DAYS]
-    acts: list[Act] = []
     others = [x for x in orders if x not in possible]
     for x in others[:2]:
-        why = shipped_why if x.get("status") == "shipped" or action == "return" and x.get("status") != "delivered" else delivered_why
-        if action == "return" and x.get("status") == "delivered":
+        returning = action in ("return", "refund")
+        why = shipped_why if x.get("status") == "shipped" or returning and x.get("status") != "delivered" else delivered_why
+        if returning and x.get("status") == "delivered":
             why = f"was delivered more than {RETURN_WINDOW_DAYS} days ago, so it is outside our return window"
         acts.append(Act("answer", f"Order {x.get('order_id')} ({_items(x)}) {why}."))
     if len(others) > 2:
@@ -48,8 +61,14 @@ def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
     if not possible:
         return acts
     listed = join([f"{x.get('order_id')} ({_items(x)})" for x in possible], "or")
-    question = f"Would you like me to {verb} order {listed}?" if len(possible) == 1 else f"Which order would you like to {verb.split(' of')[0]}: {listed}?"
+    question = (f"Would you like me to {verb.replace(' for a refund', '')} order {listed} for a refund?" if action == "refund"
+                else f"Would you like me to {verb} order {listed}?") if len(possible) == 1 \
+        else f"Which order would you like to {verb.split(' of')[0]}: {listed}?"
     return acts + [Act("propose", question)]
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
 def _items(order: dict[str, Any]) -> str:
