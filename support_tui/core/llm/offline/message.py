@@ -86,11 +86,11 @@ def clauses(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=512)
-def read(text: str, topic_words: frozenset[str] = frozenset()) -> Reading:
-    """Classify one customer message; ``topic_words`` are the shop's own words (its skill's)."""
+def read(text: str, topic_words: frozenset[str] = frozenset(), product_words: tuple[str, ...] = ()) -> Reading:
+    """Classify one customer message; ``topic_words`` and ``product_words`` are the shop's own (its skill's)."""
     plain = text.strip()
     words = tokens(plain)
-    found = extract(plain)
+    found = extract(plain, product_words)
     if _greeting(words):
         return Reading(greeting=True)
     if "?" not in plain and _thanks(plain, words):
@@ -136,7 +136,7 @@ def intent_flow(request: Request) -> str | None:
     answers it for them, said beside the article."""
     if request.intent_flow:
         return request.intent_flow
-    own = names_records(request) or bool(request.said.products) or read(request.latest, request.skill.topic_words).own
+    own = names_records(request) or bool(request.said.products) or read(request.latest, request.skill.topic_words, request.skill.product_words).own
     if request.intent_article and request.intent_topic_flow and own:
         return request.intent_topic_flow
     return None
@@ -162,4 +162,4 @@ def read_turn(request: Request) -> Reading:
     that question, whatever it looks like on its own."""
     if request.picked_order_id:
         return Reading()
-    return read(request.latest, request.skill.topic_words)
+    return read(request.latest, request.skill.topic_words, request.skill.product_words)

@@ -9,7 +9,8 @@ from support_tui.core.shop.offline import Act, Flow, OfflineSkill, OwnTurn, Requ
 from . import flows
 from .choices import choices
 from .facts import RENDERERS
-from .words import STATUS_WORDS, money
+from .words import (DEVICE_WORDS, HELP_AREAS, PRODUCT_WORDS, SPECIALIST_QUESTIONS, SPECIALIST_TOPICS,
+                    STATUS_WORDS, money)
 
 _FLOWS: dict[str, Flow] = {
     "order_tracking": flows.order_tracking,
@@ -78,6 +79,11 @@ class NorthwindSkill:
     status_words: Mapping[str, str] = STATUS_WORDS
     flow_requests: Mapping[str, frozenset[str]] = _FLOW_REQUESTS
     flow_details: Mapping[str, frozenset[str]] = _FLOW_DETAILS
+    product_words: tuple[str, ...] = PRODUCT_WORDS
+    device_words: tuple[str, ...] = DEVICE_WORDS
+    help_areas = HELP_AREAS
+    specialist_questions: Mapping[str, str] = SPECIALIST_QUESTIONS
+    specialist_topics: Mapping[str, str] = SPECIALIST_TOPICS
 
     def money(self, amount: Any, currency: Any = None) -> str:
         return money(amount, currency)
