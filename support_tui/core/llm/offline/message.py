@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .entities import extract
 from .wording import holds, tokens
-from support_tui.core.shop.offline import Request
+from support_tui.core.shop.offline import OfflineSkill, Request
 
 _GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "greetings"})
 _TIMES_OF_DAY = frozenset({"morning", "afternoon", "evening", "day"})
@@ -26,7 +26,7 @@ _SHOP_WORDS = (
     "order", "orders", "ship", "shipping", "shipped", "deliver*", "parcel", "package", "return*", "refund*",
     "exchange*", "warranty", "charge*", "pay*", "card", "invoice", "bill*", "price*", "promo", "code", "coupon", "gift",
     "account", "password", "log in", "login", "sign in", "signin", "app", "website", "checkout", "cart", "product*",
-    "stock", "size", "colour", "color", "plus", "membership", "cancel*", "address", "track*", "store", "shop", "item",
+    "stock", "size", "colour", "color", "membership", "cancel*", "address", "track*", "store", "shop", "item",
     "items", "buy", "bought", "purchase*", "discount", "fee", "fees", "data", "privacy", "email", "phone", "help",
     "agent", "human", "person", "someone", "somebody", "colleague", "support", "problem", "issue", "broken",
     "damaged", "defective", "carrier", "countries", "country",
@@ -109,6 +109,11 @@ def read(text: str, topic_words: frozenset[str] = frozenset(), product_words: tu
     return Reading(general=general, own=own)
 
 
+def read_for(text: str, skill: OfflineSkill) -> Reading:
+    """Classify one customer message with the shop's own words (its skill's topic and product words)."""
+    return read(text, skill.topic_words, skill.product_words)
+
+
 def understood(request: Request) -> bool:
     """The intent layer's reading decides this message: it read it on its own (not a follow-up, not a pick
     among offered orders, not one of several requests, each of which is read on its own). Entities only fill
@@ -136,7 +141,7 @@ def intent_flow(request: Request) -> str | None:
     answers it for them, said beside the article."""
     if request.intent_flow:
         return request.intent_flow
-    own = names_records(request) or bool(request.said.products) or read(request.latest, request.skill.topic_words, request.skill.product_words).own
+    own = names_records(request) or bool(request.said.products) or read_for(request.latest, request.skill).own
     if request.intent_article and request.intent_topic_flow and own:
         return request.intent_topic_flow
     return None
@@ -162,4 +167,4 @@ def read_turn(request: Request) -> Reading:
     that question, whatever it looks like on its own."""
     if request.picked_order_id:
         return Reading()
-    return read(request.latest, request.skill.topic_words, request.skill.product_words)
+    return read_for(request.latest, request.skill)

@@ -8,7 +8,7 @@ from support_tui.core.shop.offline import Act, Request, SeenCall
 from support_tui.core.shop.saying import join
 
 from .knowledge import answers, best_answer, best_section, steps
-from .message import Reading, clauses, intent_flow, read, read_turn, understood, requested
+from .message import Reading, clauses, intent_flow, read_for, read_turn, understood, requested
 from .parts import ACTIONS, HANDOVER_OFFERS, OFFER, PROMISE, Part, promised, readable, side_parts, team_name
 
 _RETRY = f"Could you try again in a moment, or {HANDOVER_OFFERS[1]}"
@@ -24,7 +24,8 @@ def plan_acts(request: Request) -> list[Act]:
     if request.proposal_call and request.said.negative and not request.outcomes:
         return [_declined(request), _anything_else()]
     if reading.greeting and not request.outcomes:
-        return [Act("greet", f"Hi{_name(request)}! How can I help you today? I can help with {request.skill.help_areas}.")]
+        return [Act("greet", f"Hi{_name(request)}! How can I help you today? "
+                             f"I can help with {request.skill.help_areas}.")]
     if reading.thanks and not request.outcomes:
         return [Act("close", f"You're welcome{_vocative(request)} — glad I could help. Have a lovely day!")]
     if understood(request) and not request.outcomes and (request.intent_decision != "answer" or intent_flow(request) is None):
@@ -55,7 +56,8 @@ def plan_acts(request: Request) -> list[Act]:
 
 
 def _decline(request: Request) -> Act:
-    return Act("decline", f"I'm sorry{_vocative(request)}, I can't help with that here — I can help with {request.skill.help_areas}.")
+    return Act("decline", f"I'm sorry{_vocative(request)}, I can't help with that here — "
+                          f"I can help with {request.skill.help_areas}.")
 
 
 def _understood(request: Request) -> list[Act]:
@@ -209,7 +211,7 @@ def _general_clauses(request: Request) -> list[Act]:
     """The general questions in a message that also asks about the customer's own things."""
     out: list[Act] = []
     for question in clauses(request.latest):
-        if read(question, request.skill.topic_words, request.skill.product_words).general:
+        if read_for(question, request.skill).general:
             answer = best_answer(question, request.snippets, minimum=2)
             if answer:
                 out.append(Act("answer", answer.text))

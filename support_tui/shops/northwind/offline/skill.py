@@ -75,7 +75,7 @@ class NorthwindSkill:
     confirm_tools = frozenset({"create_return", "issue_refund", "cancel_order", "change_shipping_address", "update_account"})
     read_tools = frozenset({"lookup_order", "list_orders", "track_shipment", "list_returns", "check_return_eligibility",
                             "search_products", "get_product", "explain_charges", "get_billing_history", "get_account"})
-    topic_words: frozenset[str] = frozenset({"northwind"})
+    topic_words: frozenset[str] = frozenset({"northwind", "plus"})  # Northwind Plus, its membership
     status_words: Mapping[str, str] = STATUS_WORDS
     flow_requests: Mapping[str, frozenset[str]] = _FLOW_REQUESTS
     flow_details: Mapping[str, frozenset[str]] = _FLOW_DETAILS
