@@ -14,6 +14,7 @@ from support_tui.core.events import ReplyCompleted, ToolCallFinished
 from support_tui.core.llm.client import ModelClient
 from support_tui.core.llm.offline import register_offline_provider
 from support_tui.core.settings import Settings
+from support_tui.core.shop.offline import OfflineSkill
 from support_tui.core.store import Database, SQLSupportStore
 from support_tui.shops import OFFLINE_SKILLS, SHOPS, offline_skill
 from support_tui.shops.northwind.tools import TOOLS as NORTHWIND_TOOLS
@@ -69,16 +70,22 @@ def test_the_offline_model_reads_words_without_regexes() -> None:
     assert _regex_calls(sorted(OFFLINE.glob("*.py"))) <= MAX_REGEX_CALLS
 
 
+async def _cafe_engine(tmp_path: Path, shop: CafeShop) -> Engine:
+    """The café's engine on the real offline model (its skill registered by the caller)."""
+    register_offline_provider(offline_skill)
+    db = await Database.open(tmp_path / "cafe.db")
+    stand = Stand()
+    return Engine(settings=Settings(fallback_models=[]), store=SQLSupportStore(db), shop=shop, kb=stand,
+                  embedder=stand, router=stand, models=ModelClient(Settings(fallback_models=[])), on_close=db.close)
+
+
 async def test_a_third_shop_is_its_package_plus_one_registry_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The café's skill, registered by one line, serves its shop through the real offline model: a question
     about the customer's booking runs the café's look-up and is answered in the café's words; a booking is
     proposed, confirmed and made."""
     monkeypatch.setitem(OFFLINE_SKILLS, "cafe", CafeSkill)  # the one registry line
-    register_offline_provider(offline_skill)
-    db = await Database.open(tmp_path / "cafe.db")
-    shop, stand = CafeShop(), Stand()
-    engine = Engine(settings=Settings(fallback_models=[]), store=SQLSupportStore(db), shop=shop, kb=stand,
-                    embedder=stand, router=stand, models=ModelClient(Settings(fallback_models=[])), on_close=db.close)
+    shop = CafeShop()
+    engine = await _cafe_engine(tmp_path, shop)
     try:
         conv = await engine.open_conversation("guest_1", new=True)
         asked = await run(engine, conv.id, "Is my table booked for tonight?")
@@ -94,6 +101,82 @@ async def test_a_third_shop_is_its_package_plus_one_registry_line(tmp_path: Path
         assert "Done — your table is booked, booking B1." in said.text
     finally:
         await engine.close()
+
+
+async def test_the_cafe_greets_and_declines_with_its_own_help_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the agent says it helps with is the shop's: the café's greeting and its decline of an off-topic
+    message name table bookings, not another shop's orders, refunds and products."""
+    monkeypatch.setitem(OFFLINE_SKILLS, "cafe", CafeSkill)
+    engine = await _cafe_engine(tmp_path, CafeShop())
+    try:
+        conv = await engine.open_conversation("guest_1", new=True)
+        greeted = next(e for e in await run(engine, conv.id, "hello") if isinstance(e, ReplyCompleted))
+        declined = next(e for e in await run(engine, conv.id, "Write me a poem about the moon")
+                        if isinstance(e, ReplyCompleted))
+    finally:
+        await engine.close()
+    line = f"I can help with {CafeSkill.help_areas}."
+    assert greeted.text == f"Hi Ada! How can I help you today? {line}"
+    assert declined.text == f"I'm sorry, Ada, I can't help with that here — {line}"
+
+
+def _shop_words_hits(folder: Path, skill: OfflineSkill) -> list[str]:
+    """A shop's product or device noun, help line, clarifying question or topic, as a string of its own."""
+    words = {*skill.product_words, *skill.device_words, skill.help_areas, *skill.specialist_questions.values(),
+             *skill.specialist_topics.values()} - _ORDINARY_SHOP_WORDS
+    hits = []
+    for path in sorted(folder.glob("*.py")):
+        strings = {node.value for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Constant)}
+        hits += [f"{path.name}: {w!r}" for w in sorted(words & strings)]
+    return hits
+
+
+_ORDINARY_SHOP_WORDS = frozenset({"phone"})
+"""Words of any shop the generic model may know: "phone" is also the customer's phone number."""
+
+
+def test_the_generic_offline_model_holds_no_shops_words() -> None:
+    """Northwind's product and device nouns, help line, questions and topics are its skill's, not the
+    generic model's; retail's product nouns are not there either."""
+    northwind = offline_skill("northwind")
+    retail = offline_skill("taubench-retail")
+    assert northwind is not None and retail is not None
+    assert {"phone case", "usb-c", "an order's delivery"} <= {*northwind.product_words, *northwind.device_words,
+                                                             *northwind.specialist_topics.values()}
+    assert _shop_words_hits(OFFLINE, northwind) == [] and _shop_words_hits(OFFLINE, retail) == []
+
+
+def test_the_shop_words_check_finds_a_planted_word(tmp_path: Path) -> None:
+    northwind = offline_skill("northwind")
+    assert northwind is not None
+    (tmp_path / "planted.py").write_text(f'NOUNS = ("phone", "phone case")\nHELP = {northwind.help_areas!r}\n')
+    assert _shop_words_hits(tmp_path, northwind) == ["planted.py: 'phone case'", f"planted.py: {northwind.help_areas!r}"]
+
+
+def test_each_shop_reads_its_own_product_nouns() -> None:
+    """The entity reader knows no product by itself: Northwind's skill reads "phone case", retail's reads its
+    catalogue's names, and a shop that brings no words reads no product (ids and intents still)."""
+    from support_tui.core.llm.offline.entities import extract_for
+    from support_tui.core.llm.offline.generic import NO_SKILL
+
+    northwind, retail = offline_skill("northwind"), offline_skill("taubench-retail")
+    assert northwind is not None and retail is not None
+    text = "Does the phone case for ORD-10412 work with my iPhone, and where is my water bottle?"
+    assert extract_for(text, northwind).products == ("phone case", "water bottle")
+    assert extract_for(text, northwind).devices == ("iphone",)
+    assert extract_for(text, retail).products == ("water bottle",) and extract_for(text, retail).devices == ()
+    generic = extract_for(text, NO_SKILL)
+    assert (generic.products, generic.devices, generic.order_ids) == ((), (), ("ORD-10412",))
+    assert "compatible" in generic.intents and NO_SKILL.help_areas == "questions our help articles answer"
+
+
+def test_retail_product_nouns_come_from_its_catalogue(tmp_path: Path) -> None:
+    """Retail's product nouns are its data's product names, a longer name before the shorter one inside it."""
+    from support_tui.shops.taubench_retail.offline.skill import PRODUCT_NOUNS, product_nouns
+
+    (tmp_path / "products.json").write_text('{"1": {"name": "Gnome"}, "2": {"name": "Garden Gnome"}, "3": {"name": "T-Shirt"}}')
+    assert product_nouns(tmp_path) == ("garden gnome", "t-shirt", "gnome")
+    assert len(PRODUCT_NOUNS) == 50 and {"t-shirt", "laptop", "water bottle", "hiking boots"} <= set(PRODUCT_NOUNS)
 
 
 def test_a_shop_that_brings_its_skill_is_served_with_it_without_the_factorys_lookup() -> None:

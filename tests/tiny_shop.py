@@ -203,6 +203,11 @@ class CafeSkill:
     status_words: Mapping[str, str] = {"booked": "booked"}
     flow_requests: Mapping[str, frozenset[str]] = {}
     flow_details: Mapping[str, frozenset[str]] = {}
+    product_words: tuple[str, ...] = ()
+    device_words: tuple[str, ...] = ()
+    help_areas = "booking a table for tonight, and your booking"
+    specialist_questions: Mapping[str, str] = {}
+    specialist_topics: Mapping[str, str] = {}
 
     def money(self, amount: Any, currency: Any = None) -> str:
         return f"£{float(amount):.2f}"

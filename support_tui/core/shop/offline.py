@@ -246,6 +246,18 @@ class OfflineSkill(Protocol):
     """For each flow the shop's intent layer names, the request words its specialist's flow starts with."""
     flow_details: Mapping[str, frozenset[str]]
     """For each flow, the request words of a message that refine it (a defect as a return's reason)."""
+    product_words: tuple[str, ...]
+    """The nouns for what the shop sells ("water bottle", "laptop"): a message naming one asks about a product.
+    A phrase comes before the words inside it ("phone case" before "phone"), so the phrase is what is read."""
+    device_words: tuple[str, ...]
+    """Devices and standards the shop's customers ask whether a product works with ("iphone", "usb-c")."""
+    help_areas: str
+    """What the agent helps with, as the greeting and a decline list it: "I can help with <help_areas>"."""
+    specialist_questions: Mapping[str, str]
+    """Each specialist's question when a message lacks what its flow needs (which order, which product);
+    a specialist not listed asks the customer to say a little more."""
+    specialist_topics: Mapping[str, str]
+    """Each specialist's subject as a question between two of them names it ("is this about <a> or <b>?")."""
 
     def money(self, amount: Any, currency: Any = None) -> str:
         """An amount as the shop says it to its customers."""
@@ -286,6 +298,11 @@ class KnowledgeOnlySkill:
     status_words: Mapping[str, str] = {}
     flow_requests: Mapping[str, frozenset[str]] = {}
     flow_details: Mapping[str, frozenset[str]] = {}
+    product_words: tuple[str, ...] = ()
+    device_words: tuple[str, ...] = ()
+    help_areas = "questions our help articles answer"
+    specialist_questions: Mapping[str, str] = {}
+    specialist_topics: Mapping[str, str] = {}
 
     def money(self, amount: Any, currency: Any = None) -> str:
         return dollars(amount, currency)

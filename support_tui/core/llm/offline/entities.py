@@ -7,7 +7,7 @@ from functools import lru_cache
 from collections.abc import Iterable
 from typing import TypeVar
 
-from support_tui.core.shop.offline import Address, Entities
+from support_tui.core.shop.offline import Address, Entities, OfflineSkill
 
 from .wording import holds, tokens
 
@@ -33,22 +33,6 @@ _STREET = re.compile(
     re.IGNORECASE,
 )
 _POSTAL = re.compile(r"^(?:([A-Z]{2})\s+)?(\d{4,6}(?:-\d{4})?|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})$")
-
-PRODUCT_WORDS = (
-    "wireless headphones", "noise cancelling headphones", "phone case", "screen protector", "power bank",
-    "charging cable", "water bottle", "yoga mat", "coffee maker", "running shoes", "smart watch",
-    "headphones", "earbuds", "headset", "speaker", "charger", "cable", "adapter", "smartwatch", "watch",
-    "fitness tracker", "laptop", "tablet", "keyboard", "mouse", "monitor", "camera", "router", "case",
-    "jacket", "coat", "shoes", "sneakers", "boots", "shirt", "t-shirt", "jeans", "dress", "hoodie",
-    "sweater", "backpack", "bag", "blender", "kettle", "lamp", "mug", "bottle", "tent", "stand", "phone",
-)
-"""Product nouns the store sells, longest phrases first so 'phone case' wins over 'phone'."""
-
-DEVICE_WORDS = (
-    "iphone", "ios", "android", "samsung", "galaxy", "pixel", "ipad", "macbook", "mac", "windows",
-    "bluetooth", "usb-c", "lightning", "ps5", "xbox", "switch",
-)
-"""Devices and standards customers ask compatibility about."""
 
 _INTENTS: dict[str, tuple[str, ...]] = {
     "human": ("human", "real person", "supervisor", "manager", "speak to someone", "talk to someone"),
@@ -130,11 +114,12 @@ def amounts(text: str) -> tuple[float, ...]:
     return _unique(a for _, a in sorted(found))
 
 
-def product_words(text: str) -> tuple[str, ...]:
-    """Product nouns mentioned, longest phrase first; a phrase hides the words inside it."""
+def product_words(text: str, vocabulary: tuple[str, ...]) -> tuple[str, ...]:
+    """The shop's product nouns (``vocabulary``, its skill's) mentioned, in the order the text names them;
+    a phrase hides the words inside it: the vocabulary lists "phone case" before "phone"."""
     low, words = text.lower(), tokens(text)
     taken: list[str] = []
-    for word in PRODUCT_WORDS:
+    for word in vocabulary:
         phrase = " ".join(tokens(word))
         if holds(words, (phrase, phrase + "s")) and not any(word in t for t in taken):
             taken.append(word)
@@ -188,11 +173,17 @@ def address(text: str) -> Address | None:
     return Address(match.group(1).strip(" ."), city, postal.group(2), country or None, postal.group(1))
 
 
+def extract_for(text: str, skill: OfflineSkill) -> Entities:
+    """Everything ``text`` says, its products and devices read with the words of the shop's skill."""
+    return extract(text, skill.product_words, skill.device_words)
+
+
 @lru_cache(maxsize=512)
-def extract(text: str) -> Entities:
-    """Everything this module can read from ``text``."""
+def extract(text: str, products: tuple[str, ...] = (), devices: tuple[str, ...] = ()) -> Entities:
+    """Everything this module can read from ``text``: ``products`` and ``devices`` are a shop's words for
+    what it sells and what customers use it with (none by default: only ids, amounts, contacts, intents)."""
     words = tokens(text)
-    devices = tuple(d for d in DEVICE_WORDS if holds(words, (" ".join(tokens(d)),)))
+    named_devices = tuple(d for d in devices if holds(words, (" ".join(tokens(d)),)))
     name = _NAME_CHANGE.search(text)
     phone = _PHONE.search(_EMAIL.sub(" ", text))
     phone_text = phone.group(0).strip() if phone and sum(c.isdigit() for c in phone.group(0)) >= 7 else None
@@ -208,8 +199,8 @@ def extract(text: str) -> Entities:
     return Entities(
         order_ids=order_ids(text),
         amounts=amounts(text),
-        products=product_words(text),
-        devices=devices,
+        products=product_words(text, products),
+        devices=named_devices,
         email=email.group(0) if email else None,
         phone=phone_text,
         name=name.group(1).strip() if name else None,

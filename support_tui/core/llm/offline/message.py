@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from .entities import extract
 from .wording import holds, tokens
-from support_tui.core.shop.offline import Request
+from support_tui.core.shop.offline import OfflineSkill, Request
 
 _GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "howdy", "greetings"})
 _TIMES_OF_DAY = frozenset({"morning", "afternoon", "evening", "day"})
@@ -26,7 +26,7 @@ _SHOP_WORDS = (
     "order", "orders", "ship", "shipping", "shipped", "deliver*", "parcel", "package", "return*", "refund*",
     "exchange*", "warranty", "charge*", "pay*", "card", "invoice", "bill*", "price*", "promo", "code", "coupon", "gift",
     "account", "password", "log in", "login", "sign in", "signin", "app", "website", "checkout", "cart", "product*",
-    "stock", "size", "colour", "color", "plus", "membership", "cancel*", "address", "track*", "store", "shop", "item",
+    "stock", "size", "colour", "color", "membership", "cancel*", "address", "track*", "store", "shop", "item",
     "items", "buy", "bought", "purchase*", "discount", "fee", "fees", "data", "privacy", "email", "phone", "help",
     "agent", "human", "person", "someone", "somebody", "colleague", "support", "problem", "issue", "broken",
     "damaged", "defective", "carrier", "countries", "country",
@@ -86,11 +86,11 @@ def clauses(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=512)
-def read(text: str, topic_words: frozenset[str] = frozenset()) -> Reading:
-    """Classify one customer message; ``topic_words`` are the shop's own words (its skill's)."""
+def read(text: str, topic_words: frozenset[str] = frozenset(), product_words: tuple[str, ...] = ()) -> Reading:
+    """Classify one customer message; ``topic_words`` and ``product_words`` are the shop's own (its skill's)."""
     plain = text.strip()
     words = tokens(plain)
-    found = extract(plain)
+    found = extract(plain, product_words)
     if _greeting(words):
         return Reading(greeting=True)
     if "?" not in plain and _thanks(plain, words):
@@ -107,6 +107,11 @@ def read(text: str, topic_words: frozenset[str] = frozenset()) -> Reading:
     question = bool(words) and words[0] in _QUESTION_OPENERS or plain.endswith("?")
     general = question and not own and not about_product and not asking_us and "human" not in found.intents
     return Reading(general=general, own=own)
+
+
+def read_for(text: str, skill: OfflineSkill) -> Reading:
+    """Classify one customer message with the shop's own words (its skill's topic and product words)."""
+    return read(text, skill.topic_words, skill.product_words)
 
 
 def understood(request: Request) -> bool:
@@ -136,7 +141,7 @@ def intent_flow(request: Request) -> str | None:
     answers it for them, said beside the article."""
     if request.intent_flow:
         return request.intent_flow
-    own = names_records(request) or bool(request.said.products) or read(request.latest, request.skill.topic_words).own
+    own = names_records(request) or bool(request.said.products) or read_for(request.latest, request.skill).own
     if request.intent_article and request.intent_topic_flow and own:
         return request.intent_topic_flow
     return None
@@ -162,4 +167,4 @@ def read_turn(request: Request) -> Reading:
     that question, whatever it looks like on its own."""
     if request.picked_order_id:
         return Reading()
-    return read(request.latest, request.skill.topic_words)
+    return read_for(request.latest, request.skill)

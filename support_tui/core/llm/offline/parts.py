@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from dataclasses import dataclass
 
-from .entities import extract
+from .entities import extract, extract_for
 from support_tui.core.shop.offline import Request
 
 DOMAINS: dict[str, frozenset[str]] = {
@@ -55,7 +55,7 @@ def split(text: str) -> tuple[Part, ...]:
     spans = [(a, b) for a, b in zip(starts, ends) if text[a:b].strip(" ,.!?;")]
     merged: list[tuple[int, int, frozenset[str]]] = []
     for a, b in spans:
-        found = extract(text[a:b]).intents - {"human"}
+        found = extract(text[a:b]).intents - {"human"}  # intents name no shop's products
         if merged and (not found or not merged[-1][2]):
             start, _, before = merged.pop()
             merged.append((start, b, before | found))
@@ -148,4 +148,4 @@ def take_up_offer(request: Request) -> None:
     part = earlier_part(request, agent) if agent else None
     if part is not None:
         request.latest = part.text
-        request.said = extract(part.text)
+        request.said = extract_for(part.text, request.skill)

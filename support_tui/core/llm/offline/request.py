@@ -8,7 +8,7 @@ from typing import Any
 
 from support_tui.core.shop.offline import KbSnippet, OfflineSkill, Request, SeenCall
 
-from .entities import extract
+from .entities import extract_for, order_ids
 from .generic import NO_SKILL as _NO_SKILL
 
 _SECTION = re.compile(r"^## +(.+?)\s*$", re.MULTILINE)
@@ -135,8 +135,8 @@ def read_request(messages: list[Any], tools: list[Any] | None, skill: OfflineSki
             request.rounds += 1
             request.outcomes.extend(_outcome_for(c, results) for c in message["tool_calls"])
     request.calls_so_far = sum(len(m.get("tool_calls") or []) for m in plain if m.get("role") == "assistant")
-    request.said = extract(request.latest)
-    request.remembered = extract("\n".join(reversed(request.earlier_user)))
+    request.said = extract_for(request.latest, skill)
+    request.remembered = extract_for("\n".join(reversed(request.earlier_user)), skill)
     request.offered_order_ids = offered_order_ids(request.previous_reply)
     return request
 
@@ -144,4 +144,4 @@ def read_request(messages: list[Any], tools: list[Any] | None, skill: OfflineSki
 def offered_order_ids(reply: str) -> tuple[str, ...]:
     """The orders a reply offered as choices: those in its closing question, else all it named."""
     question = next((s for s in reversed(_SENTENCE_END.split(reply)) if s.rstrip().endswith("?")), "")
-    return extract(question).order_ids or extract(reply).order_ids
+    return order_ids(question) or order_ids(reply)

@@ -8,25 +8,14 @@ from support_tui.core.shop.offline import Act, Request, SeenCall
 from support_tui.core.shop.saying import join
 
 from .knowledge import answers, best_answer, best_section, steps
-from .message import Reading, clauses, intent_flow, read, read_turn, understood, requested
+from .message import Reading, clauses, intent_flow, read_for, read_turn, understood, requested
 from .parts import ACTIONS, HANDOVER_OFFERS, OFFER, PROMISE, Part, promised, readable, side_parts, team_name
 
-HELP_AREAS = "your orders and deliveries, returns and refunds, payments, your account, and our products"
 _RETRY = f"Could you try again in a moment, or {HANDOVER_OFFERS[1]}"
-_ASK = {
-    "order_tracking": "Could you tell me the order number from your confirmation email? Then I'll check where it is.",
-    "returns_refunds": "Which order and item is this about? With the order number I can check whether it can be returned.",
-    "product_info": "Which product do you mean? Its name is on the product page or in your order confirmation.",
-    "billing_payment": "Which charge or order is this about? Then I'll look into it.",
-    "technical_support": "Could you tell me what you see, including any error message, and whether it happens on the "
-                         "website or in the app?",
-    "account_management": "What would you like to change on your account, and what should the new value be?",
-}
-_TOPICS = {
-    "order_tracking": "an order's delivery", "returns_refunds": "a return or refund", "product_info": "one of our products",
-    "billing_payment": "a charge or payment", "technical_support": "a problem with the website or app",
-    "account_management": "a change to your account",
-}
+_ASK_MORE = "Could you tell me a little more about what you need?"
+"""The clarifying question of a specialist whose shop gives it none of its own."""
+
+
 def plan_acts(request: Request) -> list[Act]:
     """Decide what the reply does, from the message and this turn's typed facts."""
     reading = read_turn(request)
@@ -35,7 +24,8 @@ def plan_acts(request: Request) -> list[Act]:
     if request.proposal_call and request.said.negative and not request.outcomes:
         return [_declined(request), _anything_else()]
     if reading.greeting and not request.outcomes:
-        return [Act("greet", f"Hi{_name(request)}! How can I help you today? I can help with {HELP_AREAS}.")]
+        return [Act("greet", f"Hi{_name(request)}! How can I help you today? "
+                             f"I can help with {request.skill.help_areas}.")]
     if reading.thanks and not request.outcomes:
         return [Act("close", f"You're welcome{_vocative(request)} — glad I could help. Have a lovely day!")]
     if understood(request) and not request.outcomes and (request.intent_decision != "answer" or intent_flow(request) is None):
@@ -66,7 +56,8 @@ def plan_acts(request: Request) -> list[Act]:
 
 
 def _decline(request: Request) -> Act:
-    return Act("decline", f"I'm sorry{_vocative(request)}, I can't help with that here — I can help with {HELP_AREAS}.")
+    return Act("decline", f"I'm sorry{_vocative(request)}, I can't help with that here — "
+                          f"I can help with {request.skill.help_areas}.")
 
 
 def _understood(request: Request) -> list[Act]:
@@ -80,7 +71,7 @@ def _understood(request: Request) -> list[Act]:
         return [Act("clarify", f"Just so I help with the right thing{_vocative(request)}: is this about {options[0]} "
                                f"or {options[1]}?")]
     rephrase = Act("clarify", f"Could you tell me a little more about what you need{_vocative(request)}? "
-                              f"I can help with {HELP_AREAS}.")
+                              f"I can help with {request.skill.help_areas}.")
     quoted = _article(request) if decision == "answer" else None
     if quoted is None:
         return [rephrase]
@@ -220,7 +211,7 @@ def _general_clauses(request: Request) -> list[Act]:
     """The general questions in a message that also asks about the customer's own things."""
     out: list[Act] = []
     for question in clauses(request.latest):
-        if read(question, request.skill.topic_words).general:
+        if read_for(question, request.skill).general:
             answer = best_answer(question, request.snippets, minimum=2)
             if answer:
                 out.append(Act("answer", answer.text))
@@ -236,10 +227,11 @@ def _clarify(request: Request) -> Act:
     missing = next((label for intent, label in _NEW_VALUES if intent in request.said.intents), None)
     if missing and request.specialist == "account_management":
         return Act("clarify", f"What should the new {missing} be?")
-    if request.route_clarify and len(request.route_options) >= 2 and all(o in _TOPICS for o in request.route_options[:2]):
+    topics = request.skill.specialist_topics
+    if request.route_clarify and len(request.route_options) >= 2 and all(o in topics for o in request.route_options[:2]):
         first, second = request.route_options[:2]
-        return Act("clarify", f"Just so I help with the right thing: is this about {_TOPICS[first]} or {_TOPICS[second]}?")
-    return Act("clarify", _ASK.get(request.specialist, "Could you tell me a little more about what you need?"))
+        return Act("clarify", f"Just so I help with the right thing: is this about {topics[first]} or {topics[second]}?")
+    return Act("clarify", request.skill.specialist_questions.get(request.specialist, _ASK_MORE))
 
 
 def _with_other_requests(request: Request, acts: list[Act]) -> list[Act]:

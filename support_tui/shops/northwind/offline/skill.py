@@ -9,7 +9,8 @@ from support_tui.core.shop.offline import Act, Flow, OfflineSkill, OwnTurn, Requ
 from . import flows
 from .choices import choices
 from .facts import RENDERERS
-from .words import STATUS_WORDS, money
+from .words import (DEVICE_WORDS, HELP_AREAS, PRODUCT_WORDS, SPECIALIST_QUESTIONS, SPECIALIST_TOPICS,
+                    STATUS_WORDS, money)
 
 _FLOWS: dict[str, Flow] = {
     "order_tracking": flows.order_tracking,
@@ -74,10 +75,15 @@ class NorthwindSkill:
     confirm_tools = frozenset({"create_return", "issue_refund", "cancel_order", "change_shipping_address", "update_account"})
     read_tools = frozenset({"lookup_order", "list_orders", "track_shipment", "list_returns", "check_return_eligibility",
                             "search_products", "get_product", "explain_charges", "get_billing_history", "get_account"})
-    topic_words: frozenset[str] = frozenset({"northwind"})
+    topic_words: frozenset[str] = frozenset({"northwind", "plus"})  # Northwind Plus, its membership
     status_words: Mapping[str, str] = STATUS_WORDS
     flow_requests: Mapping[str, frozenset[str]] = _FLOW_REQUESTS
     flow_details: Mapping[str, frozenset[str]] = _FLOW_DETAILS
+    product_words: tuple[str, ...] = PRODUCT_WORDS
+    device_words: tuple[str, ...] = DEVICE_WORDS
+    help_areas = HELP_AREAS
+    specialist_questions: Mapping[str, str] = SPECIALIST_QUESTIONS
+    specialist_topics: Mapping[str, str] = SPECIALIST_TOPICS
 
     def money(self, amount: Any, currency: Any = None) -> str:
         return money(amount, currency)

@@ -1,4 +1,5 @@
-"""Northwind's words for its records: one status table and one money format."""
+"""Northwind's words: what it sells and what customers use it with, what its agent helps with and asks,
+its statuses and its money."""
 
 from __future__ import annotations
 
@@ -15,6 +16,43 @@ STATUS_WORDS = {
     "authorized": "authorised but not yet charged", "requested": "requested", "rejected": "declined",
 }
 """Order, return, refund and charge statuses as a sentence would say them."""
+
+PRODUCT_WORDS = (
+    "wireless headphones", "noise cancelling headphones", "phone case", "screen protector", "power bank",
+    "charging cable", "water bottle", "yoga mat", "coffee maker", "running shoes", "smart watch",
+    "headphones", "earbuds", "headset", "speaker", "charger", "cable", "adapter", "smartwatch", "watch",
+    "fitness tracker", "laptop", "tablet", "keyboard", "mouse", "monitor", "camera", "router", "case",
+    "jacket", "coat", "shoes", "sneakers", "boots", "shirt", "t-shirt", "jeans", "dress", "hoodie",
+    "sweater", "backpack", "bag", "blender", "kettle", "lamp", "mug", "bottle", "tent", "stand", "phone",
+)
+"""Product nouns the store sells, longest phrases first so 'phone case' wins over 'phone'."""
+
+DEVICE_WORDS = (
+    "iphone", "ios", "android", "samsung", "galaxy", "pixel", "ipad", "macbook", "mac", "windows",
+    "bluetooth", "usb-c", "lightning", "ps5", "xbox", "switch",
+)
+"""Devices and standards customers ask compatibility about."""
+
+HELP_AREAS = "your orders and deliveries, returns and refunds, payments, your account, and our products"
+"""What the agent helps with, as its greeting and its decline say it."""
+
+SPECIALIST_QUESTIONS = {
+    "order_tracking": "Could you tell me the order number from your confirmation email? Then I'll check where it is.",
+    "returns_refunds": "Which order and item is this about? With the order number I can check whether it can be returned.",
+    "product_info": "Which product do you mean? Its name is on the product page or in your order confirmation.",
+    "billing_payment": "Which charge or order is this about? Then I'll look into it.",
+    "technical_support": "Could you tell me what you see, including any error message, and whether it happens on the "
+                         "website or in the app?",
+    "account_management": "What would you like to change on your account, and what should the new value be?",
+}
+"""Each specialist's question when the message lacks what its flow needs."""
+
+SPECIALIST_TOPICS = {
+    "order_tracking": "an order's delivery", "returns_refunds": "a return or refund", "product_info": "one of our products",
+    "billing_payment": "a charge or payment", "technical_support": "a problem with the website or app",
+    "account_management": "a change to your account",
+}
+"""Each specialist's subject, as a question between two of them names it."""
 
 
 def money(amount: Any, currency: Any = None) -> str:
