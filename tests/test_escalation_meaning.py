@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from support_tui.core.events import IntentReading
 from support_tui.cli import main
 from support_tui.core.escalation import EscalationSignals, assess_opening, evaluate
 from support_tui.core.human_request import HumanRequestDetector, rule_says_request
@@ -163,3 +164,14 @@ def test_eval_escalation_for_a_vip_reads_ordinary_requests_with_the_intent_layer
     verdict = assess_opening(rows[0]["text"], human_request=False, tier="vip")
     assert verdict is not None and verdict.rule == "vip_negative"
     assert assess_opening(rows[0]["text"], human_request=False, tier="vip", ordinary_request=True) is None
+
+
+def test_a_request_asked_between_two_shop_topics_is_still_an_ordinary_request() -> None:
+    # "my plus payment failed, what happens now": membership or a declined card, either way a request of the
+    # shop, so its negative words are what it is about; an unclear or off-topic reading is not.
+    def reading(decision: str, kind: str) -> IntentReading:
+        return IntentReading.model_validate({"decision": decision, "kind": kind, "intent": "x"})
+
+    assert reading("ask", "article").shop_request and reading("answer", "flow").shop_request
+    assert not reading("rephrase", "unclear").shop_request and not reading("decline", "decline").shop_request
+    assert not reading("rephrase", "flow").shop_request

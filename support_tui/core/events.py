@@ -93,6 +93,12 @@ class IntentReading(Model):
         """The two intents a clarifying question names."""
         return self.top[:2] if self.decision == "ask" else []
 
+    @property
+    def shop_request(self) -> bool:
+        """The message makes a request of the shop: one its answer acts on, or one of two it asks between.
+        Its negative words are then what it is about ("wrong colour", "payment failed"), not distress."""
+        return self.decision in ("answer", "ask") and self.kind in ("article", "flow")
+
 
 class RouteEvidence(Model):
     """One exemplar message close to the customer's text."""

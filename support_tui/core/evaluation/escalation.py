@@ -128,7 +128,7 @@ def evaluate_openings(
     rules = []
     for text, vector in zip(texts, vectors):
         reading = intents.read(vector) if intents is not None else None
-        ordinary = reading is not None and reading.decision == "answer" and reading.kind != "decline"
+        ordinary = reading is not None and reading.shop_request
         verdict = assess_opening(text, human_request=detector.is_request(text, vector), tier=tier,
                                  ordinary_request=ordinary)
         rules.append(verdict.rule if verdict else None)

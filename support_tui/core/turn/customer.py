@@ -185,7 +185,7 @@ class CustomerTurn:
                 low_confidence_turns=turn.state.low_confidence_turns, failed_tool_calls=turn.state.failed_tool_calls,
                 policy_blocked=turn.state.policy_blocked, sentiment_threshold=parts.settings.escalation_sentiment,
                 human_request=human, trend_messages=trend.count,
-                ordinary_request=turn.intent is not None and turn.intent.decision == "answer" and turn.intent.kind != "decline",
+                ordinary_request=turn.intent is not None and turn.intent.shop_request,
             ))
             if verdict:
                 async for event in handoffs.gather_case_facts(decision.agent, text, writer.runner(text)):
