@@ -608,3 +608,31 @@ def test_a_product_variant_in_brackets_reads_inside_a_replys_brackets():
     assert product("Pulse Earbuds earbuds") == "Pulse Earbuds"
     assert items([{"name": "ArmorFlex Case (Clear)", "quantity": 2}]) == "2 x ArmorFlex Case in Clear"
     assert items(["ArmorFlex Case (Black)", "Cable"]) == "ArmorFlex Case in Black and Cable"  # a list_orders line
+
+
+THREE_ORDERS = {"orders": [
+    {"order_id": "ORD-33333", "status": "shipped", "placed_at": "2026-11-20", "total": 89.0,
+     "items": ["AeroSound Headphones"]},
+    *ORDERS["orders"],
+]}
+
+
+async def test_a_refund_for_an_item_is_asked_as_its_return() -> None:
+    lines = ("intent_decision: answer", "intent: return_item", "intent_flow: return_item")
+    made, reply, _ = await run([system("returns_refunds", *lines), {"role": "user", "content": "Can I get a refund on an item?"}],
+                               tools_for("returns_refunds"), lambda name, arguments: ok(THREE_ORDERS))
+    assert [c["name"] for c in made] == ["list_orders"]
+    assert "hasn't been delivered yet" in reply and "ORD-33333" in reply
+    assert reply.endswith("Would you like me to return order ORD-11111 (Trailblazer Jacket) for a refund?"), reply
+
+
+async def test_a_product_no_order_holds_is_said_to_be_missing_before_the_choices() -> None:
+    lines = ("intent_decision: answer", "intent: exchange_item", "intent_flow: exchange_item")
+    text = "the boots are too tight, I want a bigger size"
+    made, reply, _ = await run([system("returns_refunds", *lines), {"role": "user", "content": text}],
+                               tools_for("returns_refunds"), lambda name, arguments: ok(THREE_ORDERS))
+    assert [c["name"] for c in made] == ["list_orders"]
+    assert "I couldn't find boots in your recent orders." in reply and reply.endswith("Which of these is it about?"), reply
+    made, reply, _ = await run([system("returns_refunds", *lines), {"role": "user", "content": "the jacket is too tight"}],
+                               tools_for("returns_refunds"), lambda name, arguments: ok(THREE_ORDERS))
+    assert made[0]["name"] == "list_orders" and made[1]["arguments"].get("order_id") == "ORD-11111", made

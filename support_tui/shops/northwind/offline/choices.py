@@ -68,6 +68,9 @@ def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
 
 
 def _a(noun: str) -> str:
+    """The noun as a sentence names one of it: "a jacket", "an adapter", "boots"."""
+    if noun.endswith("s") and not noun.endswith("ss"):
+        return noun
     return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
 
 
