@@ -636,3 +636,12 @@ async def test_a_product_no_order_holds_is_said_to_be_missing_before_the_choices
     made, reply, _ = await run([system("returns_refunds", *lines), {"role": "user", "content": "the jacket is too tight"}],
                                tools_for("returns_refunds"), lambda name, arguments: ok(THREE_ORDERS))
     assert made[0]["name"] == "list_orders" and made[1]["arguments"].get("order_id") == "ORD-11111", made
+
+
+async def test_an_exchange_offers_the_orders_still_in_their_window() -> None:
+    lines = ("intent_decision: answer", "intent: exchange_item", "intent_flow: exchange_item")
+    made, reply, _ = await run([system("returns_refunds", *lines), {"role": "user", "content": "I'd like to swap something for another size"}],
+                               tools_for("returns_refunds"), lambda name, arguments: ok(THREE_ORDERS))
+    assert [c["name"] for c in made] == ["list_orders"]
+    assert "outside our window for exchanges" in reply and "nothing in it can be exchanged until it arrives" in reply
+    assert reply.endswith("Would you like me to exchange an item from order ORD-11111 (Trailblazer Jacket)?"), reply

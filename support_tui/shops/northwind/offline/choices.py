@@ -19,6 +19,8 @@ _POSSIBLE = {
                        "was already delivered, so its address can no longer be changed", "change the address of"),
     "return": (("delivered",), "hasn't been delivered yet, so it can't be returned until it arrives",
                "hasn't been delivered yet, so it can't be returned until it arrives", "return"),
+    "exchange": (("delivered",), "hasn't been delivered yet, so nothing in it can be exchanged until it arrives",
+                 "hasn't been delivered yet, so nothing in it can be exchanged until it arrives", "exchange an item from"),
 }
 
 
@@ -37,22 +39,24 @@ def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
         else:
             acts.append(Act("answer", f"I couldn't find {_a(named[0])} in your recent orders."))
     # A refund for an item comes with its return: the same orders can have one.
-    action = next((k for k in ("cancel", "change_address", "return", "refund") if k in wanted), None)
-    if action is None:
+    action = next((k for k in ("cancel", "change_address", "return", "refund", "exchange") if k in wanted), None)
+    if action is None or acts:  # nothing to offer for a product we could not find: which order is it in?
         shown = [Act("answer", f"Your order {x.get('order_id')} ({_items(x)}) {order_state(x, request)}.") for x in orders[:5]]
         return acts + shown + ([Act("propose", "Which of these is it about?")] if len(orders) > 1 else [])
     ok_statuses, shipped_why, delivered_why, verb = _POSSIBLE["return" if action == "refund" else action]
     if action == "refund":
         verb = "return for a refund"
     possible = [x for x in orders if x.get("status") in ok_statuses]
-    if action in ("return", "refund"):
+    returning = action in ("return", "refund", "exchange")
+    if returning:
         possible = [x for x in possible if (_days_since(x, request) or 0) <= RETURN_WINDOW_DAYS]
     others = [x for x in orders if x not in possible]
     for x in others[:2]:
-        returning = action in ("return", "refund")
         why = shipped_why if x.get("status") == "shipped" or returning and x.get("status") != "delivered" else delivered_why
         if returning and x.get("status") == "delivered":
             why = f"was delivered more than {RETURN_WINDOW_DAYS} days ago, so it is outside our return window"
+            if action == "exchange":
+                why = why.replace("return window", "window for exchanges")
         acts.append(Act("answer", f"Order {x.get('order_id')} ({_items(x)}) {why}."))
     if len(others) > 2:
         rest = len(others) - 2
