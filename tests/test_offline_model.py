@@ -645,3 +645,16 @@ async def test_an_exchange_offers_the_orders_still_in_their_window() -> None:
     assert [c["name"] for c in made] == ["list_orders"]
     assert "outside our window for exchanges" in reply and "nothing in it can be exchanged until it arrives" in reply
     assert reply.endswith("Would you like me to exchange an item from order ORD-11111 (Trailblazer Jacket)?"), reply
+
+
+@pytest.mark.parametrize(("text", "tracked"), [
+    ("has my phone case arrived?", "ORD-22222"),                 # the order holding the product named
+    ("it says delivered but it isn't here", "ORD-11111"),        # the newest order in the state named
+    ("my order hasn't been delivered yet", "ORD-33333"),         # a state denied: the order on its way
+    ("where is my order", "ORD-33333"),
+])
+async def test_a_delivery_question_tracks_the_order_it_is_about(text: str, tracked: str) -> None:
+    lines = ("intent_decision: answer", "intent: track_order", "intent_flow: track_order")
+    made, _, _ = await run([system("order_tracking", *lines), {"role": "user", "content": text}],
+                           tools_for("order_tracking"), lambda name, arguments: ok(THREE_ORDERS))
+    assert made[0]["name"] == "list_orders" and made[1]["arguments"] == {"order_id": tracked}, made

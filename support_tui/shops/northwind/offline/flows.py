@@ -111,10 +111,28 @@ def order_tracking(request: Request, found: frozenset[str]) -> list[PlannedCall]
         return [] if request.last("list_orders") else [("list_orders", {"limit": 10})]
     if len(request.said.order_ids) > 1:  # "could you check ORD-1, ORD-2 and ORD-3": each one is answered
         return [("track_shipment", {"order_id": oid}) for oid in request.said.order_ids[:4]]
-    oid, calls = _resolve(request, _most_recent_active)
+    oid, calls = _resolve(request, lambda orders: _tracked(orders, request))
     if calls or not oid:
         return calls
     return [("track_shipment", {"order_id": oid}), ("lookup_order", {"order_id": oid})]
+
+
+def _tracked(orders: list[dict[str, Any]], request: Request) -> dict[str, Any] | None:
+    """The order a delivery question is about: the newest holding the product it names ("has my phone case
+    arrived?"), else the one in the state it names ("it says delivered but it isn't here"), else the most
+    recent one still on its way."""
+    words = products(request)
+    holding = [o for o in orders if words and any(_matches(n, words) for n in _names(o.get("items")))]
+    if holding:
+        return holding[0]
+    words_said = re.findall(r"[a-z]+", request.latest.lower())
+    # A state said as a fact, not denied or expected ("hasn't been delivered", "should have been delivered").
+    said = {w for i, w in enumerate(words_said) if not _NOT_YET & set(words_said[max(0, i - 3):i])}
+    in_state = [o for o in orders if str(o.get("status") or "") in said]
+    return in_state[0] if in_state else _most_recent_active(orders)
+
+
+_NOT_YET = frozenset({"not", "never", "t", "should", "supposed", "meant", "yet", "still"})
 
 
 def return_reason(request: Request) -> str:
