@@ -117,6 +117,11 @@ def test_an_opening_that_names_no_request_asks_what_it_is(tmp_path: Path) -> Non
     assert reading.specialist is None
     classifier.answer = 0.99  # nor is it one of two to choose between
     assert read(classifier, "hi can you help me i have a question").decision == "rephrase"
+    # Less than sure it names no request: the shop topics are weighed alone, without the unclear share.
+    classifier.answer = 0.55
+    mixed = read(classifier, "can you help me, my parcel has not arrived")
+    assert mixed.decision == "answer" and mixed.intent == "track_order", mixed
+    assert "unclear" not in {s.topic for s in mixed.top}
 
 
 def test_two_close_topics_make_a_question(classifier: IntentClassifier) -> None:

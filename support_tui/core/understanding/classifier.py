@@ -15,7 +15,8 @@ the reply does:
 - the best topic has at least ``ANSWER``: answer its best intent (quote the article, run the flow),
   or decline when that intent is the off-topic one;
 - the best two topics together have ``ANSWER`` and the second at least ``SECOND``: ask which is meant;
-- the best is the unclear intent (openings that name no request): ask the customer what they need;
+- the unclear intent (openings that name no request) has at least ``ANSWER``: ask the customer what they
+  need; below that, its share is left out and the shop topics are weighed alone;
 - otherwise, and whenever no exemplar is within ``NEAR`` of the message: ask the customer to say a
   little more, or decline when the nearest intents are the off-topic ones.
 """
@@ -145,27 +146,23 @@ class IntentClassifier(PreparedOffLoop):
         return self.decide(self.probabilities(v, sims), sims)
 
     def decide(self, probs: np.ndarray, sims: np.ndarray) -> IntentReading:
-        topic_probs = np.bincount(self._topic_of, weights=probs, minlength=len(self._topics))
-        top: list[IntentScore] = []
-        for t in np.argsort(-topic_probs)[:3]:
-            members = np.flatnonzero(self._topic_of == t)
-            best_member = int(members[np.argmax(probs[members])])
-            spec = self._specs[self._names[best_member]]
-            top.append(IntentScore(intent=spec.name, score=round(float(topic_probs[t]), 4), topic=spec.topic, label=spec.label))
+        topic_probs = np.bincount(self._topic_of, weights=probs, minlength=len(self._topics)).astype(np.float64)
+        unclear = float(topic_probs[self._unclear]) if self._unclear is not None else 0.0
+        if unclear < self.answer and self._unclear is not None:
+            # The openings that name no request are a class of their own, not a rival reading of a request
+            # that names one: unless the message is surely one of them, the shop topics are weighed alone.
+            topic_probs[self._unclear] = 0.0
+            topic_probs = topic_probs / max(1e-6, float(topic_probs.sum()))
+        top = self._top(probs, topic_probs)
         best = self._specs[top[0].intent]
         p1, p2 = top[0].score, top[1].score if len(top) > 1 else 0.0
-        if best.kind != "unclear" and self._unclear is not None:
-            # The openings that name no request are a class of their own, not a rival reading of a request
-            # that names one: a shop topic's chance is weighed among the requests.
-            rest = max(1e-6, 1.0 - float(topic_probs[self._unclear]))
-            p1, p2 = min(1.0, p1 / rest), min(1.0, p2 / rest) if top[1].topic != "unclear" else 0.0
         nearest = float(sims.max()) if sims.size else 0.0
         evidence = self._evidence(sims, best.name)
         if nearest < self.near:
             decision: Decision = "decline" if best.kind == "decline" else "rephrase"
             return self._reading(decision, best, top, evidence, f"nearest exemplar {nearest:.2f} < near {self.near:.2f}")
         if best.kind == "unclear":
-            # Most like the openings that name no request ("I have a question about my order"): ask what it is.
+            # Surely one of the openings that name no request ("I have a question about my order"): ask what it is.
             return self._reading("rephrase", best, top, evidence, f"{best.topic} {p1:.2f}: the message names no request")
         if p1 >= self.answer:
             decision = "decline" if best.kind == "decline" else "answer"
@@ -178,6 +175,16 @@ class IntentClassifier(PreparedOffLoop):
             return self._reading("decline", best, top, evidence,
                                  f"{best.topic} {p1:.2f} >= decline {self.decline:.2f}, and no shop topic >= answer")
         return self._reading("rephrase", best, top, evidence, f"best {best.topic} {p1:.2f} < answer {self.answer:.2f}")
+
+    def _top(self, probs: np.ndarray, topic_probs: np.ndarray) -> list[IntentScore]:
+        """The likeliest three topics, each with its best intent."""
+        top: list[IntentScore] = []
+        for t in np.argsort(-topic_probs)[:3]:
+            members = np.flatnonzero(self._topic_of == t)
+            best_member = int(members[np.argmax(probs[members])])
+            spec = self._specs[self._names[best_member]]
+            top.append(IntentScore(intent=spec.name, score=round(float(topic_probs[t]), 4), topic=spec.topic, label=spec.label))
+        return top
 
     def _reading(self, decision: Decision, best: IntentSpec, top: Sequence[IntentScore], evidence: tuple[IntentEvidence, ...],
                  rule: str) -> IntentReading:
