@@ -632,7 +632,9 @@ async def test_a_product_no_order_holds_is_said_to_be_missing_before_the_choices
     made, reply, _ = await run([system("returns_refunds", *lines), {"role": "user", "content": text}],
                                tools_for("returns_refunds"), lambda name, arguments: ok(THREE_ORDERS))
     assert [c["name"] for c in made] == ["list_orders"]
-    assert "I couldn't find boots in your recent orders." in reply and reply.endswith("Which of these is it about?"), reply
+    assert "I couldn't find boots in your recent orders." in reply, reply
+    # What could be exchanged is said, but no offer to act on an order that may not be the one meant.
+    assert reply.endswith("Is it in order ORD-11111 (Trailblazer Jacket)?") and "Would you like me" not in reply, reply
     made, reply, _ = await run([system("returns_refunds", *lines), {"role": "user", "content": "the jacket is too tight"}],
                                tools_for("returns_refunds"), lambda name, arguments: ok(THREE_ORDERS))
     assert made[0]["name"] == "list_orders" and made[1]["arguments"].get("order_id") == "ORD-11111", made

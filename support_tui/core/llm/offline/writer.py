@@ -43,6 +43,10 @@ def plan_acts(request: Request) -> list[Act]:
         # their order); other knowledge only when the look-ups said nothing at all.
         article = _article(request)
         acts += [article] if article else [] if acts else _knowledge(request, reading, False)
+    elif request.intent_decision == "answer" and (article := _article(request)) is not None and article not in acts:
+        # The article the intent layer read the message as, beside what the look-ups of the records it names
+        # found ("my invoice for order ORD-67891": that order's charge, and how to get its invoice).
+        acts += [article]
     elif reading.general or not any(a.kind in ("answer", "confirm", "propose") for a in acts):
         acts += _knowledge(request, reading, bool(acts))
     elif request.outcomes:

@@ -38,9 +38,10 @@ def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
             orders = holding
         else:
             acts.append(Act("answer", f"I couldn't find {_a(named[0])} in your recent orders."))
+    missing = bool(acts)
     # A refund for an item comes with its return: the same orders can have one.
     action = next((k for k in ("cancel", "change_address", "return", "refund", "exchange") if k in wanted), None)
-    if action is None or acts:  # nothing to offer for a product we could not find: which order is it in?
+    if action is None:
         shown = [Act("answer", f"Your order {x.get('order_id')} ({_items(x)}) {order_state(x, request)}.") for x in orders[:5]]
         return acts + shown + ([Act("propose", "Which of these is it about?")] if len(orders) > 1 else [])
     ok_statuses, shipped_why, delivered_why, verb = _POSSIBLE["return" if action == "refund" else action]
@@ -65,6 +66,8 @@ def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
     if not possible:
         return acts
     listed = join([f"{x.get('order_id')} ({_items(x)})" for x in possible], "or")
+    if missing and len(possible) == 1:  # no offer to act on an order that may not be the one meant
+        return acts + [Act("propose", f"Is it in order {listed}?")]
     question = (f"Would you like me to {verb.replace(' for a refund', '')} order {listed} for a refund?" if action == "refund"
                 else f"Would you like me to {verb} order {listed}?") if len(possible) == 1 \
         else f"Which order would you like to {verb.split(' of')[0]}: {listed}?"

@@ -185,8 +185,10 @@ def explain_charges(o: SeenCall, request: Request) -> list[str]:
     if asked_twice:
         out.append("I checked your charges and I don't see any order charged twice: each order was charged once.")
     for c in shown[:1 if asked_twice else 3]:
+        # A charge taken needs no word on its state; one only authorised, refunded or declined does.
+        state = "" if c.get("status") in (None, "", "captured") else f" ({status(c.get('status'))})"
         out.append(f"The charge of {money(c.get('amount'))} {on_day(c.get('created_at'), request.today)} is for "
-                   f"order {c.get('order_id')} ({status(c.get('status'))}).")
+                   f"order {c.get('order_id')}{state}.")
     if not charges:
         out.append("I don't see any charges matching that.")
     return out
