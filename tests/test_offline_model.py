@@ -660,3 +660,21 @@ async def test_a_delivery_question_tracks_the_order_it_is_about(text: str, track
     made, _, _ = await run([system("order_tracking", *lines), {"role": "user", "content": text}],
                            tools_for("order_tracking"), lambda name, arguments: ok(THREE_ORDERS))
     assert made[0]["name"] == "list_orders" and made[1]["arguments"] == {"order_id": tracked}, made
+
+
+CHARGES = {"charges": [
+    {"charge_id": "ch_1", "order_id": "ORD-33333", "amount": 89.0, "created_at": "2026-11-20T10:00:00", "status": "captured"},
+    {"charge_id": "ch_2", "order_id": "ORD-33333", "amount": 89.0, "created_at": "2026-11-20T10:01:00", "status": "captured"},
+], "duplicates": [{"order_id": "ORD-33333", "amount": 89.0, "charge_ids": ["ch_1", "ch_2"]}]}
+
+
+@pytest.mark.parametrize(("text", "lead"), [
+    ("I was charged twice for my order", "You're right: order ORD-33333 was charged $89.00 twice"),
+    ("can you explain the charges on my account", "I see that order ORD-33333 was charged $89.00 twice"),
+])
+async def test_a_duplicate_charge_is_agreed_with_only_when_the_customer_said_so(text: str, lead: str) -> None:
+    lines = ("intent_decision: answer", "intent: charges", "intent_flow: charges")
+    made, reply, _ = await run([system("billing_payment", *lines), {"role": "user", "content": text}],
+                               tools_for("billing_payment"), lambda name, arguments: ok(CHARGES))
+    assert made and made[0]["name"] == "explain_charges", made
+    assert lead in reply, reply

@@ -161,6 +161,9 @@ def change_shipping_address(o: SeenCall, request: Request) -> list[str]:
 def explain_charges(o: SeenCall, request: Request) -> list[str]:
     charges = {str(c.get("charge_id")): c for c in o.value("charges") or [] if isinstance(c, dict)}
     duplicates = [d for d in o.value("duplicates") or [] if isinstance(d, dict)]
+    said_twice = "duplicate_charge" in request.said.intents or "duplicate_charge" in request.remembered.intents
+    # "You're right" answers a customer who said so; one who asked for their bill is told what we see.
+    lead = "You're right: order" if said_twice else "I see that order"
     out = []
     for dup in duplicates[:3]:
         ids = [str(i) for i in dup.get("charge_ids") or []]
@@ -174,7 +177,7 @@ def explain_charges(o: SeenCall, request: Request) -> list[str]:
             done = f" {money(part)} of it has already been refunded, so {money(left)} is left to refund."
         else:
             done = ""
-        out.append(f"You're right: order {dup.get('order_id')} was charged {money(dup.get('amount'))} {times}{when}.{done}")
+        out.append(f"{lead} {dup.get('order_id')} was charged {money(dup.get('amount'))} {times}{when}.{done}")
     if duplicates:
         return out
     asked_twice = "duplicate_charge" in request.said.intents
