@@ -617,33 +617,33 @@ THREE_ORDERS = {"orders": [
 ]}
 
 
+async def under_flow(specialist: str, flow: str, text: str, result: Any) -> tuple[list[dict], str]:
+    """One message the intent layer read as ``flow``, every tool answering ``result``: the calls and the reply."""
+    lines = ("intent_decision: answer", f"intent: {flow}", f"intent_flow: {flow}")
+    made, reply, _ = await run([system(specialist, *lines), {"role": "user", "content": text}],
+                               tools_for(specialist), lambda name, arguments: ok(result))
+    return made, reply
+
+
 async def test_a_refund_for_an_item_is_asked_as_its_return() -> None:
-    lines = ("intent_decision: answer", "intent: return_item", "intent_flow: return_item")
-    made, reply, _ = await run([system("returns_refunds", *lines), {"role": "user", "content": "Can I get a refund on an item?"}],
-                               tools_for("returns_refunds"), lambda name, arguments: ok(THREE_ORDERS))
+    made, reply = await under_flow("returns_refunds", "return_item", "Can I get a refund on an item?", THREE_ORDERS)
     assert [c["name"] for c in made] == ["list_orders"]
     assert "hasn't been delivered yet" in reply and "ORD-33333" in reply
     assert reply.endswith("Would you like me to return order ORD-11111 (Trailblazer Jacket) for a refund?"), reply
 
 
 async def test_a_product_no_order_holds_is_said_to_be_missing_before_the_choices() -> None:
-    lines = ("intent_decision: answer", "intent: exchange_item", "intent_flow: exchange_item")
-    text = "the boots are too tight, I want a bigger size"
-    made, reply, _ = await run([system("returns_refunds", *lines), {"role": "user", "content": text}],
-                               tools_for("returns_refunds"), lambda name, arguments: ok(THREE_ORDERS))
+    made, reply = await under_flow("returns_refunds", "exchange_item", "the boots are too tight, I want a bigger size", THREE_ORDERS)
     assert [c["name"] for c in made] == ["list_orders"]
     assert "I couldn't find boots in your recent orders." in reply, reply
     # What could be exchanged is said, but no offer to act on an order that may not be the one meant.
     assert reply.endswith("Is it in order ORD-11111 (Trailblazer Jacket)?") and "Would you like me" not in reply, reply
-    made, reply, _ = await run([system("returns_refunds", *lines), {"role": "user", "content": "the jacket is too tight"}],
-                               tools_for("returns_refunds"), lambda name, arguments: ok(THREE_ORDERS))
+    made, reply = await under_flow("returns_refunds", "exchange_item", "the jacket is too tight", THREE_ORDERS)
     assert made[0]["name"] == "list_orders" and made[1]["arguments"].get("order_id") == "ORD-11111", made
 
 
 async def test_an_exchange_offers_the_orders_still_in_their_window() -> None:
-    lines = ("intent_decision: answer", "intent: exchange_item", "intent_flow: exchange_item")
-    made, reply, _ = await run([system("returns_refunds", *lines), {"role": "user", "content": "I'd like to swap something for another size"}],
-                               tools_for("returns_refunds"), lambda name, arguments: ok(THREE_ORDERS))
+    made, reply = await under_flow("returns_refunds", "exchange_item", "I'd like to swap something for another size", THREE_ORDERS)
     assert [c["name"] for c in made] == ["list_orders"]
     assert "outside our window for exchanges" in reply and "nothing in it can be exchanged until it arrives" in reply
     assert reply.endswith("Would you like me to exchange an item from order ORD-11111 (Trailblazer Jacket)?"), reply
@@ -656,9 +656,7 @@ async def test_an_exchange_offers_the_orders_still_in_their_window() -> None:
     ("where is my order", "ORD-33333"),
 ])
 async def test_a_delivery_question_tracks_the_order_it_is_about(text: str, tracked: str) -> None:
-    lines = ("intent_decision: answer", "intent: track_order", "intent_flow: track_order")
-    made, _, _ = await run([system("order_tracking", *lines), {"role": "user", "content": text}],
-                           tools_for("order_tracking"), lambda name, arguments: ok(THREE_ORDERS))
+    made, _ = await under_flow("order_tracking", "track_order", text, THREE_ORDERS)
     assert made[0]["name"] == "list_orders" and made[1]["arguments"] == {"order_id": tracked}, made
 
 
@@ -673,8 +671,6 @@ CHARGES = {"charges": [
     ("can you explain the charges on my account", "I see that order ORD-33333 was charged $89.00 twice"),
 ])
 async def test_a_duplicate_charge_is_agreed_with_only_when_the_customer_said_so(text: str, lead: str) -> None:
-    lines = ("intent_decision: answer", "intent: charges", "intent_flow: charges")
-    made, reply, _ = await run([system("billing_payment", *lines), {"role": "user", "content": text}],
-                               tools_for("billing_payment"), lambda name, arguments: ok(CHARGES))
+    made, reply = await under_flow("billing_payment", "charges", text, CHARGES)
     assert made and made[0]["name"] == "explain_charges", made
     assert lead in reply, reply
