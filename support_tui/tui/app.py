@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable
@@ -49,6 +51,26 @@ class ModelCommands(Provider):
                 yield Hit(score, matcher.highlight(text), partial(self._run, model), help="Switch the model of this conversation")
 
 
+TERMINAL_CHECK_S = 2.0
+"""How often the console checks that its terminal is still there."""
+
+
+def controlling_terminal() -> int | None:
+    """The file descriptor of the terminal the console draws on, or None when it runs without one."""
+    for stream in (sys.__stdout__, sys.__stdin__):
+        try:
+            if stream is not None and os.isatty(stream.fileno()):
+                return stream.fileno()
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def terminal_alive(fd: int) -> bool:
+    """Whether the terminal on ``fd`` is still open: a hung-up one is no longer a terminal."""
+    return os.isatty(fd)
+
+
 class SupportConsole(App[None]):
     """A console for supervising AI customer support: conversation, routing, sentiment, knowledge, tools."""
 
@@ -72,6 +94,17 @@ class SupportConsole(App[None]):
         self.console_screen = ConsoleScreen(engine, settings, customer_id=customer_id, demo=demo,
                                             person=person, export_dir=export_dir,
                                             open_engine=open_engine)
+
+    def on_mount(self) -> None:
+        # A terminal closed under a parent that does not pass its hang-up on (``make demo``: make waits for
+        # the console) leaves the console reading a dead terminal, which spun a core at 80-100%: it exits.
+        terminal = controlling_terminal()
+        if terminal is not None and not self.is_headless:
+            self.set_interval(TERMINAL_CHECK_S, partial(self._exit_without, terminal))
+
+    def _exit_without(self, terminal: int) -> None:
+        if not terminal_alive(terminal):
+            self.exit()
 
     def get_default_screen(self) -> ConsoleScreen:
         # The layout's breakpoint class from the start (the terminal's size is known by now): added by the
