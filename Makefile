@@ -31,6 +31,7 @@ demo: $(STAMP)
 # A strict type check of the engine, and its import contracts (pyproject.toml says which).
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict tests/tiny_shop.py  # the third-shop double fits Shop and OfflineSkill
 	$(VENV)/bin/lint-imports
 
 # PostgreSQL 15 (the store tests run on both backends) and Chromium (the web chat's browser test)

@@ -6,6 +6,7 @@ It exists to prove the seam: the engine runs on any ``Shop``, knowing none of it
 from __future__ import annotations
 
 import json
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any, AsyncIterator, Mapping
 
@@ -28,7 +29,7 @@ from support_tui.core.shop import (
     ToolCall,
     ToolOutcome,
 )
-from support_tui.core.shop.offline import Act, Flow, OfflineSkill, OwnTurn, PlannedCall, Request, SeenCall
+from support_tui.core.shop.offline import Act, Flow, KnowledgeOnlySkill, OfflineSkill, PlannedCall, Request, SeenCall
 
 
 class FindBooking(BaseModel):
@@ -130,6 +131,15 @@ class CafeShop:
     def action_line(self, tool: str, arguments: Mapping[str, Any], outcome: ToolOutcome) -> str | None:
         return f"{tool} {outcome.status}" if TOOLS[tool].writes else None
 
+    @asynccontextmanager
+    async def sandbox(self, *, fresh: bool = False) -> AsyncIterator["CafeShop"]:
+        """A copy of the table book (``fresh``: an empty one, as the café opens); writes never reach this one."""
+        copy = CafeShop()
+        if not fresh:
+            copy.bookings = {k: dict(v) for k, v in self.bookings.items()}
+            copy.effects = dict(self.effects)
+        yield copy
+
 
 def _shop_is_a_shop(shop: CafeShop) -> Shop:
     return shop  # mypy checks the structural fit
@@ -193,21 +203,16 @@ class ScriptedWaiter:
         yield ReplyDone(ModelReply(model="scripted", text="" if calls else "Hello!", tool_calls=calls, usage=Usage()))
 
 
-class CafeSkill:
-    """Corner Café's part of the offline model: book a table at the hour named, or say what is booked."""
+class CafeSkill(KnowledgeOnlySkill):
+    """Corner Café's part of the offline model: book a table at the hour named, or say what is booked.
+    It names only what it changes of the generic skill."""
 
     name = "cafe"
     confirm_tools = frozenset({"book_table", "cancel_booking"})
     read_tools = frozenset({"find_booking"})
     topic_words: frozenset[str] = frozenset({"table", "tables", "book*", "reservation*", "café", "cafe"})
     status_words: Mapping[str, str] = {"booked": "booked"}
-    flow_requests: Mapping[str, frozenset[str]] = {}
-    flow_details: Mapping[str, frozenset[str]] = {}
-    product_words: tuple[str, ...] = ()
-    device_words: tuple[str, ...] = ()
     help_areas = "booking a table for tonight, and your booking"
-    specialist_questions: Mapping[str, str] = {}
-    specialist_topics: Mapping[str, str] = {}
 
     def money(self, amount: Any, currency: Any = None) -> str:
         return f"£{float(amount):.2f}"
@@ -237,9 +242,6 @@ class CafeSkill:
 
     def blocked(self, outcome: SeenCall) -> str | None:
         return "I'm sorry, we only book tables between 12:00 and 22:00." if outcome.rule == "opening_hours" else None
-
-    def own_turn(self, request: Request) -> OwnTurn | None:
-        return None
 
 
 def _skill_is_a_skill(skill: CafeSkill) -> OfflineSkill:

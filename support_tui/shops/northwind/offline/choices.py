@@ -8,7 +8,7 @@ from support_tui.core.shop.offline import Act, Request, SeenCall
 from support_tui.core.shop.saying import items, join, parse_day
 
 from .facts import order_state
-from .flows import _matches, _names
+from .flows import holding
 
 RETURN_WINDOW_DAYS = 30
 
@@ -33,9 +33,9 @@ def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
     named = request.said.products
     if named:
         # The message names what it is about: only the orders holding it are choices; none holding it is said.
-        holding = [x for x in orders if any(_matches(n, named) for n in _names(x.get("items")))]
-        if holding:
-            orders = holding
+        holding_named = holding(orders, named)
+        if holding_named:
+            orders = holding_named
         else:
             acts.append(Act("answer", f"I couldn't find {_a(named[0])} in your recent orders."))
     missing = bool(acts)
@@ -45,8 +45,7 @@ def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
         shown = [Act("answer", f"Your order {x.get('order_id')} ({_items(x)}) {order_state(x, request)}.") for x in orders[:5]]
         return acts + shown + ([Act("propose", "Which of these is it about?")] if len(orders) > 1 else [])
     ok_statuses, shipped_why, delivered_why, verb = _POSSIBLE["return" if action == "refund" else action]
-    if action == "refund":
-        verb = "return for a refund"
+    purpose = " for a refund" if action == "refund" else ""
     possible = [x for x in orders if x.get("status") in ok_statuses]
     returning = action in ("return", "refund", "exchange")
     if returning:
@@ -68,9 +67,8 @@ def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
     listed = join([f"{x.get('order_id')} ({_items(x)})" for x in possible], "or")
     if missing and len(possible) == 1:  # no offer to act on an order that may not be the one meant
         return acts + [Act("propose", f"Is it in order {listed}?")]
-    question = (f"Would you like me to {verb.replace(' for a refund', '')} order {listed} for a refund?" if action == "refund"
-                else f"Would you like me to {verb} order {listed}?") if len(possible) == 1 \
-        else f"Which order would you like to {verb.split(' of')[0]}: {listed}?"
+    question = f"Would you like me to {verb} order {listed}{purpose}?" if len(possible) == 1 \
+        else f"Which order would you like to {verb.split(' of')[0]}{purpose}: {listed}?"
     return acts + [Act("propose", question)]
 
 

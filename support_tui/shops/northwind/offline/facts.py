@@ -161,9 +161,9 @@ def change_shipping_address(o: SeenCall, request: Request) -> list[str]:
 def explain_charges(o: SeenCall, request: Request) -> list[str]:
     charges = {str(c.get("charge_id")): c for c in o.value("charges") or [] if isinstance(c, dict)}
     duplicates = [d for d in o.value("duplicates") or [] if isinstance(d, dict)]
-    said_twice = "duplicate_charge" in request.said.intents or "duplicate_charge" in request.remembered.intents
+    asked_twice = "duplicate_charge" in request.said.intents or "duplicate_charge" in request.remembered.intents
     # "You're right" answers a customer who said so; one who asked for their bill is told what we see.
-    lead = "You're right: order" if said_twice else "I see that order"
+    lead = "You're right: order" if asked_twice else "I see that order"
     out = []
     for dup in duplicates[:3]:
         ids = [str(i) for i in dup.get("charge_ids") or []]
@@ -180,7 +180,6 @@ def explain_charges(o: SeenCall, request: Request) -> list[str]:
         out.append(f"{lead} {dup.get('order_id')} was charged {money(dup.get('amount'))} {times}{when}.{done}")
     if duplicates:
         return out
-    asked_twice = "duplicate_charge" in request.said.intents
     shown = list(charges.values())
     amounts = request.said.amounts
     if amounts:

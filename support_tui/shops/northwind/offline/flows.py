@@ -78,10 +78,14 @@ def _resolve(request: Request, choose: Chooser) -> tuple[str | None, list[Planne
     return (str(chosen.get("order_id")) if chosen and chosen.get("order_id") else None), []
 
 
+def holding(orders: list[dict[str, Any]], words: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The orders holding one of the named products, in the order given (none when no product is named)."""
+    return [o for o in orders if words and any(_matches(n, words) for n in _names(o.get("items")))]
+
+
 def _order_holding(orders: list[dict[str, Any]], words: tuple[str, ...]) -> str | None:
     """The newest order holding one of the named products."""
-    return next((str(o["order_id"]) for o in _newest(orders)
-                 if o.get("order_id") and any(_matches(n, words) for n in _names(o.get("items")))), None)
+    return next((str(o["order_id"]) for o in holding(_newest(orders), words) if o.get("order_id")), None)
 
 
 def _most_recent_active(orders: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -117,22 +121,22 @@ def order_tracking(request: Request, found: frozenset[str]) -> list[PlannedCall]
     return [("track_shipment", {"order_id": oid}), ("lookup_order", {"order_id": oid})]
 
 
+_NOT_YET = frozenset({"not", "never", "t", "should", "supposed", "meant", "yet", "still"})
+"""Words before a state that deny or expect it rather than say it."""
+
+
 def _tracked(orders: list[dict[str, Any]], request: Request) -> dict[str, Any] | None:
     """The order a delivery question is about: the newest holding the product it names ("has my phone case
     arrived?"), else the one in the state it names ("it says delivered but it isn't here"), else the most
     recent one still on its way."""
-    words = products(request)
-    holding = [o for o in orders if words and any(_matches(n, words) for n in _names(o.get("items")))]
-    if holding:
-        return holding[0]
+    named = holding(orders, products(request))
+    if named:
+        return named[0]
     words_said = re.findall(r"[a-z]+", request.latest.lower())
     # A state said as a fact, not denied or expected ("hasn't been delivered", "should have been delivered").
     said = {w for i, w in enumerate(words_said) if not _NOT_YET & set(words_said[max(0, i - 3):i])}
     in_state = [o for o in orders if str(o.get("status") or "") in said]
     return in_state[0] if in_state else _most_recent_active(orders)
-
-
-_NOT_YET = frozenset({"not", "never", "t", "should", "supposed", "meant", "yet", "still"})
 
 
 def return_reason(request: Request) -> str:
