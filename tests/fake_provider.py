@@ -69,6 +69,11 @@ class FakeProvider:
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     delay_s: float = 0.0
     """Seconds every request waits before it is answered (a slow model)."""
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    """Requests wait while this is clear (a model that answers nobody until the test lets it); set at start."""
+
+    def __post_init__(self) -> None:
+        self.gate.set()
 
     @property
     def openai_base(self) -> str:
@@ -95,6 +100,7 @@ class FakeProvider:
         body = await request.json()
         self.requests.append(Recorded(request.path, dict(request.headers), body))
         wire = "anthropic" if request.path.endswith("/messages") else "openai"
+        await self.gate.wait()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         b = self._next(body.get("model", ""))
@@ -235,4 +241,5 @@ async def fake_provider():
         yield fake
     finally:
         fake.closing.set()
+        fake.gate.set()
         await runner.cleanup()

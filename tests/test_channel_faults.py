@@ -152,29 +152,36 @@ async def test_a_killed_workers_conversations_are_answered_within_five_seconds(p
     fake_provider.delay_s = 1.0  # each model call takes 1 s: the kill lands inside the turns, and an answer
     # within 5 s leaves room for the re-run turn's own calls on a loaded machine
     url = await pg_cluster.new_database("takeover")
+    with (engine_home / "config.toml").open("a") as config:
+        config.write("\nmodel_timeout_s = 600.0\n")  # the doomed worker's calls wait on the closed model, not time out
     async with team(engine_home, url, tmp_path, OPENAI_API_KEY="sk-test",
                     OPENAI_API_BASE=fake_provider.openai_base) as (procs, base):
+        # The doomed worker runs alone while the turns arrive, so it holds them all: with the model closed
+        # (fake_provider.gate) none can finish. Only then does the rescuer start; a rescuer started alongside
+        # could claim every turn first and leave the doomed worker nothing to die holding.
         doomed = procs.start("doomed", "worker", "--concurrency", "8")  # the default 30 s lease
-        procs.start("rescuer", "worker", "--concurrency", "8")
-        for name in ("doomed", "rescuer"):
-            await procs.wait_for_line(name, "claiming turns", timeout=600)
+        await procs.wait_for_line("doomed", "claiming turns", timeout=600)
+        fake_provider.gate.clear()
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             convs = [(r.json()["conversation_id"], r.json()["token"])
                      for r in [await open_conversation(client) for _ in range(6)]]
             for conv, token in convs:
                 assert (await client.post(f"/api/conversations/{conv}/messages", json={"text": "Do you ship to Canada?"},
                                           headers=bearer(token))).status_code == 202
+            held_sql = ("SELECT message_id FROM turn_jobs WHERE status = 'running'"
+                        f" AND worker LIKE '%:{doomed.pid}:%'")
             deadline = time.monotonic() + 60
-            while True:
-                held = await _db_rows(url, "SELECT message_id FROM turn_jobs WHERE status = 'running'"
-                                           f" AND worker LIKE '%:{doomed.pid}:%'")
-                if held or time.monotonic() > deadline:
-                    break
+            while len(held := await _db_rows(url, held_sql)) < len(convs) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
+            assert held, procs.log("doomed")
+            procs.start("rescuer", "worker", "--concurrency", "8")
+            await procs.wait_for_line("rescuer", "claiming turns", timeout=600)
+            held = await _db_rows(url, held_sql)
             assert held, procs.log("doomed")
             doomed.send_signal(signal.SIGKILL)
             killed = time.monotonic()
             doomed.wait(10)
+            fake_provider.gate.set()  # the model answers again, at 1 s a call, for the rescuer's re-run turns
             waiting = {r["message_id"] for r in held}
             answered_in: dict[int, float] = {}
             while waiting - set(answered_in) and time.monotonic() - killed < 30:
