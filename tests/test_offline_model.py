@@ -649,6 +649,14 @@ async def test_an_exchange_offers_the_orders_still_in_their_window() -> None:
     assert reply.endswith("Would you like me to exchange an item from order ORD-11111 (Trailblazer Jacket)?"), reply
 
 
+async def test_order_history_lists_every_order_with_no_question_after_it() -> None:
+    made, reply = await under_flow("order_tracking", "order_history", "what have I ordered from you?", THREE_ORDERS)
+    assert [c["name"] for c in made] == ["list_orders"]
+    for oid in ("ORD-33333", "ORD-11111", "ORD-22222"):
+        assert f"Your order {oid} (" in reply, reply
+    assert "Which of these" not in reply and "Would you like me" not in reply, reply
+
+
 @pytest.mark.parametrize(("text", "tracked"), [
     ("has my phone case arrived?", "ORD-22222"),                 # the order holding the product named
     ("it says delivered but it isn't here", "ORD-11111"),        # the newest order in the state named

@@ -25,7 +25,13 @@ _POSSIBLE = {
 
 
 def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
-    """Orders the requested action is possible for, and plainly why the others are not."""
+    """Orders the requested action is possible for, and plainly why the others are not; for "what have I
+    ordered", every order and where it stands, with no question after it."""
+    if "order_history" in wanted:
+        placed = [x for x in o.value("orders") or [] if isinstance(x, dict)]
+        if not placed:
+            return [Act("answer", "I couldn't find any orders on your account.")]
+        return [Act("answer", f"Your order {x.get('order_id')} ({_items(x)}) {order_state(x, request)}.") for x in placed[:10]]
     orders = [x for x in o.value("orders") or [] if isinstance(x, dict) and x.get("status") != "cancelled"]
     if not orders:
         return [Act("answer", "I couldn't find any open orders on your account.")]

@@ -110,6 +110,8 @@ def order_tracking(request: Request, found: frozenset[str]) -> list[PlannedCall]
         if calls or not oid:
             return calls
         return [("change_shipping_address", {"order_id": oid, **address.as_arguments()})]
+    if "order_history" in found and not order_id(request):  # "show me my past orders": the list is the answer
+        return [] if request.last("list_orders") else [("list_orders", {"limit": 10})]
     if "change_address" in found and not order_id(request):
         # Which orders can still be re-addressed is the answer: the writer says so for each one.
         return [] if request.last("list_orders") else [("list_orders", {"limit": 10})]

@@ -38,7 +38,8 @@ _ANSWERED_BY: dict[str, frozenset[str]] = {
 such a request itself. A technical problem is answered from the knowledge base, or by its specialist."""
 
 _FLOW_REQUESTS: dict[str, frozenset[str]] = {
-    "track_order": frozenset({"track"}), "cancel_order": frozenset({"cancel"}),
+    "track_order": frozenset({"track"}), "order_history": frozenset({"order_history"}),
+    "cancel_order": frozenset({"cancel"}),
     "change_delivery_address": frozenset({"change_address"}), "return_item": frozenset({"return"}),
     "exchange_item": frozenset({"exchange"}), "refund_status": frozenset({"refund_status"}),
     "charges": frozenset({"charge"}), "product_question": frozenset({"product_question"}),
@@ -47,7 +48,8 @@ _FLOW_REQUESTS: dict[str, frozenset[str]] = {
 """The request each flow the intent layer names (``intents.toml``) starts its specialist's flow with."""
 
 _FLOW_DETAILS: dict[str, frozenset[str]] = {
-    "track_order": frozenset({"track"}), "cancel_order": frozenset({"cancel"}),
+    "track_order": frozenset({"track"}), "order_history": frozenset({"order_history"}),
+    "cancel_order": frozenset({"cancel"}),
     "change_delivery_address": frozenset({"change_address"}),
     "return_item": frozenset({"return", "defective", "refund"}), "exchange_item": frozenset({"exchange", "defective"}),
     "refund_status": frozenset({"refund_status"}), "charges": frozenset({"charge", "duplicate_charge", "refund"}),
