@@ -262,6 +262,39 @@ async def test_product_compatibility_answer_comes_from_the_product_record() -> N
     assert "warranty" not in reply and "battery" not in reply
 
 
+CASE = {"product_id": "P-1043", "name": "Shell Case for iPhone 15", "price": 24.0, "compatibility": ["iPhone 15", "MagSafe"]}
+AURORA = {"product_id": "P-1001", "name": "Aurora Wireless Headphones", "price": 249.99,
+          "compatibility": ["iPhone 15", "iOS 16+", "Android 10+"]}
+
+
+async def _ask_about_products(text: str) -> tuple[list[dict], str]:
+    """A product question where the catalogue holds the headphones and an iPhone 15 case (the customer owns neither)."""
+    def answer(name: str, arguments: dict) -> ToolResult:
+        if name == "list_orders":
+            return ok(ORDERS)
+        if name == "search_products":
+            return ok({"products": [AURORA, CASE]})
+        return ok({"product": CASE if arguments.get("product_id") == "P-1043" else AURORA})
+
+    made, reply, _ = await run([system("product_info"), {"role": "user", "content": text}], tools_for("product_info"), answer)
+    return made, reply
+
+
+@pytest.mark.parametrize(("text", "product", "says"), [
+    # A case lists exact models: only the very model fits, and another one is said not to.
+    ("Will the shell case fit my iPhone 15 Pro?", "P-1043", "No — the Shell Case for iPhone 15 is made for the iPhone 15, not the iPhone 15 Pro"),
+    ("Will the shell case fit my iPhone 15?", "P-1043", "Yes — the Shell Case for iPhone 15 works with the iPhone 15"),
+    # Headphones list wider entries too ("iOS 16+"): an older iPhone is not refused. The device model named
+    # does not choose the product: the headphones are asked about, not the iPhone 15 case.
+    ("Do the Aurora headphones work with my iPhone 13?", "P-1001", "Yes — the Aurora Wireless Headphones work with iPhone"),
+    ("does the aurora work with my iphone 15", "P-1001", "Yes — the Aurora Wireless Headphones work with the iPhone 15"),
+])
+async def test_compatibility_is_answered_for_the_exact_device_model(text: str, product: str, says: str) -> None:
+    made, reply = await _ask_about_products(text)
+    assert (made[-1]["name"], made[-1]["arguments"]) == ("get_product", {"product_id": product}), made
+    assert says in reply, reply
+
+
 KB_APP = ("[kb:mobile-app-troubleshooting#0] Mobile app troubleshooting: If the app closes when you log in, first "
           "update it from your app store. Then restart your phone. If it still closes, clear the app's cache.")
 

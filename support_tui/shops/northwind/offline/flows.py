@@ -7,6 +7,8 @@ from typing import Any, Callable
 
 from support_tui.core.shop.offline import PlannedCall, Request, SeenCall
 
+from .words import device_model
+
 _ACTIVE = ("shipped", "processing", "pending")
 _REASONS = (
     ("defective", "defective"), ("broken", "defective"), ("not working", "defective"),
@@ -224,11 +226,13 @@ def _owned(request: Request) -> str | None:
     words = products(request)
     listed = orders_listed(request) or []
     named = [w.lower() for w in re.findall(r"\b[A-Z][a-zA-Z]+(?: \d+)?\b", request.latest) if w.lower() not in _STOP]
+    model = device_model(request.latest)
     for order in _newest(listed):
         for item in order.get("items") or []:
             name = str(item.get("name", "")) if isinstance(item, dict) else str(item or "")
             hits = [n for n in named if n.split()[0] not in _DEVICES]
-            if name and _matches(name, words) and (not hits or any(n in name.lower() for n in hits)):
+            other_model = model is not None and device_model(name) not in (None, model)  # a case for another phone
+            if name and _matches(name, words) and not other_model and (not hits or any(n in name.lower() for n in hits)):
                 return re.sub(r"\s*\([^)]*\)$", "", name)
     return None
 
@@ -251,9 +255,17 @@ def product_info(request: Request, found: frozenset[str]) -> list[PlannedCall]:
         fallback = (products(request) or query.split() or [""])[0].split()[-1:]
         retry = " ".join(fallback)
         return [("search_products", {"query": retry, "limit": 5})] if retry and retry != query else []
-    message = set(re.findall(r"[a-z0-9]+", (owned or request.latest).lower()))
-    best = max(listed, key=lambda p: (len(message & set(re.findall(r"[a-z0-9]+", str(p.get("name", "")).lower()))),
-                                      -listed.index(p)))
+    # The product the message names, by the words of its name; a device model it names ("my iPhone 15") only
+    # breaks a tie: "does the AeroSound work with my iPhone 15" asks about the headphones, not the iPhone 15 case.
+    text = (owned or request.latest).lower()
+    model = set((device_model(text) or "").split())
+    message = set(re.findall(r"[a-z0-9]+", text))
+
+    def overlap(p: dict[str, Any]) -> tuple[int, int, int]:
+        name = set(re.findall(r"[a-z0-9]+", str(p.get("name", "")).lower())) & message
+        return len(name - model), len(name & model), -listed.index(p)
+
+    best = max(listed, key=overlap)
     if best.get("product_id") is None:
         return []
     return [("get_product", {"product_id": best["product_id"]})]

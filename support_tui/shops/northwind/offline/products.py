@@ -7,7 +7,7 @@ from typing import Any
 
 from support_tui.core.shop.saying import join, product
 
-from .words import money
+from .words import device_model, model_name, money
 from support_tui.core.shop.offline import Request, SeenCall
 
 _DEVICE_ALIASES = {"iphone": ("iphone", "ios"), "ipad": ("ipad", "ipados", "ios"), "galaxy": ("galaxy", "samsung", "android"),
@@ -36,10 +36,21 @@ def _device_hits(devices: tuple[str, ...], compatibility: list[str]) -> tuple[st
 
 
 def _compatibility(name: str, compat: list[str], request: Request) -> str:
+    verb = "work" if name.lower().endswith("s") else "works"
+    asked = device_model(request.latest)
+    listed = [(c, m) for c in compat if (m := device_model(c)) is not None]
+    if asked and any(m == asked for _, m in listed):
+        return f"Yes — the {name} {verb} with the {model_name(asked)}: its compatibility list includes {', '.join(compat)}."
+    family = _DEVICE_ALIASES.get(asked.split()[0], ()) if asked else ()
+    generic = [c for c in compat if device_model(c) is None and any(a in c.lower() for a in family)]
+    if asked and listed and not generic:
+        # The list names exact device models and nothing wider ("iOS 16+"): only those very models fit.
+        made_for = join([f"the {model_name(m)}" for _, m in listed], "and")
+        return (f"No — the {name} is made for {made_for}, not the {model_name(asked)}: its compatibility list is "
+                f"{', '.join(compat)}.")
     devices = request.said.devices or request.remembered.devices
     device, hits = _device_hits(devices, compat)
     label = _DEVICE_NAMES.get(device or "", device.title() if device else "your device")
-    verb = "work" if name.lower().endswith("s") else "works"
     if hits:
         return f"Yes — the {name} {verb} with {label}: its compatibility list includes {', '.join(compat)}."
     if compat:

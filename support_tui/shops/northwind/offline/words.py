@@ -3,6 +3,7 @@ its statuses and its money."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from support_tui.core.shop.saying import dollars, status_in
@@ -63,3 +64,20 @@ def money(amount: Any, currency: Any = None) -> str:
 def status(value: Any) -> str:
     """A status in words: ``label_sent`` -> "return label sent"."""
     return status_in(STATUS_WORDS, value)
+
+
+_MODEL = re.compile(r"\b(iphone|ipad|galaxy|pixel)\s*([a-z]?\d{1,2}[a-z]?)\b((?:\s+(?:pro|max|plus|mini|ultra|fe|air|xl))*)",
+                    re.IGNORECASE)
+"""A phone or tablet model as written ("iPhone 15 Pro", "galaxy s24 ultra", "Pixel 9"): an entity, read from the text."""
+_FAMILY_NAMES = {"iphone": "iPhone", "ipad": "iPad", "galaxy": "Galaxy", "pixel": "Pixel"}
+
+
+def device_model(text: str) -> str | None:
+    """The first device model a text names, normalised ("iphone 15 pro"), or None."""
+    m = _MODEL.search(text)
+    return " ".join([m.group(1), m.group(2), *m.group(3).split()]).lower() if m else None
+
+
+def model_name(model: str) -> str:
+    family, number, *rest = model.split()
+    return " ".join([_FAMILY_NAMES[family], number.upper(), *(w.upper() if w in ("fe", "xl") else w.title() for w in rest)])
