@@ -1,7 +1,7 @@
 """Engine overhead per turn with the offline model, by stage, at 10k and 100k KB chunks, against its floor.
 
-Each size gets a data directory (cached under $TMPDIR/support-tui-bench): the fixture store and
-the shipped KB, padded with synthetic chunks (mixtures of real MiniLM vectors, as in
+Each size gets a fresh data directory (under $TMPDIR/support-tui-bench): the fixture store and the
+shipped KB, padded on the open engine with synthetic chunks (mixtures of real MiniLM vectors, as in
 retrieval.py) up to the size. Turns run one at a time in fresh conversations over a fixed set
 of customer messages; the figures come from each turn's own ``TurnCompleted.timings_ms``.
 
@@ -42,32 +42,25 @@ MESSAGES = [
 STAGES = ("sentiment", "embed", "route", "escalate", "retrieve", "model", "tools", "persist", "total")
 
 
-async def _prepare(size: int, embedder: Any) -> Path:
-    """A cached data directory whose KB holds ``size`` chunks."""
+async def _pad(engine: Any, size: int, embedder: Any) -> None:
+    """Fill the open engine's KB up to ``size`` chunks with synthetic ones.
+
+    Done on the engine being measured, after it opened: opening syncs the index with ``kb/`` by content
+    hash and drops every document without a file there, so padding written into a cached data directory
+    is gone by the next open (the figures labelled 10k and 100k were taken on the KB's own chunks).
+    """
     from retrieval import _base, _corpus, _rows
 
-    from support_tui.core.factory import open_engine
-    from support_tui.core.paths import DataPaths
-
-    home = CACHE / f"engine-{size}"
-    if (home / "ready").exists():
-        return home
-    shutil.rmtree(home, ignore_errors=True)
-    engine = await open_engine(DataPaths(home), embedder=embedder)
-    try:
-        have = await engine.parts.kb.count()
-        if size > have:
-            base, texts, _, _ = _base(embedder)
-            vectors, filler = _corpus(base, texts, size - have + len(base))
-            rows = _rows(vectors[len(base):], filler[len(base):])
-            for row in rows:
-                row["doc_id"] = "filler-" + row["doc_id"]
-                row["chunk_id"] = "filler-" + row["chunk_id"]
-            await engine.parts.kb.add_rows(rows)
-    finally:
-        await engine.close()
-    (home / "ready").write_text("ok")
-    return home
+    have = await engine.parts.kb.count()
+    if size <= have:
+        return
+    base, texts, _, _ = _base(embedder)
+    vectors, filler = _corpus(base, texts, size - have + len(base))
+    rows = _rows(vectors[len(base):], filler[len(base):])
+    for row in rows:
+        row["doc_id"] = "filler-" + row["doc_id"]
+        row["chunk_id"] = "filler-" + row["chunk_id"]
+    await engine.parts.kb.add_rows(rows)
 
 
 async def _floor(engine: Any) -> dict[str, float]:
@@ -98,12 +91,11 @@ async def _bench_size(size: int, embedder: Any, turns: int) -> dict[str, float]:
     from support_tui.core.paths import DataPaths
     from support_tui.core.settings import Settings
 
-    template = await _prepare(size, embedder)
     work = CACHE / f"engine-{size}-run"
     shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(template, work)
     engine = await open_engine(DataPaths(work), Settings(), embedder=embedder)
     try:
+        await _pad(engine, size, embedder)
         samples: dict[str, list[float]] = {s: [] for s in STAGES}
         for i in range(turns + 5):
             customer, text = MESSAGES[i % len(MESSAGES)]
