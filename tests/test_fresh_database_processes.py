@@ -8,10 +8,13 @@ recorded once, and the shop's rows and the fixture history are what one process 
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +22,7 @@ import pytest
 
 from support_tui.core.paths import DataPaths
 from support_tui.core.settings import Settings
+from support_tui.core.store.sql.sqlite import Database
 from tests.pg import BACKENDS
 
 OPENERS = 4
@@ -110,3 +114,36 @@ async def test_four_processes_on_one_fresh_database_set_it_up_once(backend, tmp_
     assert together["steps recorded"] == together["distinct steps"] > 0
     assert together["support heads"] == together["northwind heads"] == 1
     assert together["orders"] > 0 and together["fixture conversations"] > 0
+
+
+async def test_opening_a_file_while_another_connection_writes_to_it_waits_for_the_write(tmp_path: Path) -> None:
+    """Switching a file to WAL while another connection holds a write lock is refused at once, with no busy
+    wait ("database is locked" in 0.0 s): the open retries until the writer is done (one of the four
+    processes above failed so, and then hung on its unclosed connection)."""
+    path = tmp_path / "shop.db"
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("CREATE TABLE t (x INTEGER)")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t VALUES (1)")
+        holding.set()
+        release.wait(10)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        asyncio.get_running_loop().call_later(0.3, release.set)
+        db = await Database.open(path)
+        try:
+            assert (await db.fetchall("PRAGMA journal_mode"))[0][0] == "wal"
+            assert (await db.fetchall("SELECT x FROM t"))[0][0] == 1
+        finally:
+            await db.close()
+    finally:
+        release.set()
+        thread.join(10)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Literal
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Iterable, Literal, TypeVar
 
 import aiosqlite
 
@@ -83,6 +85,30 @@ class Transaction(RowReads):
         return getattr(self._conn, name)
 
 
+LOCKED_RETRY_S = 30.0
+"""How long opening a database file keeps retrying a "database is locked" that the busy wait does not cover."""
+
+
+_T = TypeVar("_T")
+
+
+async def _while_locked(step: Callable[[], Awaitable[_T]], within: float = LOCKED_RETRY_S) -> _T:
+    """Run ``step()`` (a coroutine factory), again after a short pause while SQLite says the file is locked.
+
+    Switching a new file to WAL needs the file to itself. When several processes open one fresh file at
+    once, SQLite answers one of two connections upgrading their locks together "database is locked" at
+    once, without the busy wait, to break the deadlock (seen: one of four processes failed so)."""
+    deadline, pause = time.monotonic() + within, 0.02
+    while True:
+        try:
+            return await step()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
 class Database(RowReads):
     """One aiosqlite connection with WAL and a write lock.
 
@@ -122,13 +148,17 @@ class Database(RowReads):
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, timeout=30)
-        conn.row_factory = aiosqlite.Row
-        # WAL survives a killed process with every committed transaction; NORMAL sync is
-        # durable against process crashes (not power loss) and much faster than FULL.
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=30000")
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA busy_timeout=30000")
+            # WAL survives a killed process with every committed transaction; NORMAL sync is
+            # durable against process crashes (not power loss) and much faster than FULL.
+            await _while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+        except BaseException:
+            await conn.close()  # its thread would otherwise keep the process alive after the error
+            raise
         return cls(conn, path)
 
     @property
