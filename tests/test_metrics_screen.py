@@ -75,8 +75,15 @@ async def loaded(pilot) -> MetricsScreen:
     # The panels lay out again once the figures land; on a loaded run one more refresh came after a bare
     # pause (the wide snapshot failed once in a full run, never alone): let the screen settle first.
     await pilot.wait_for_scheduled_animations()
-    await pilot.pause(0.1)
-    await pilot.pause()
+    # Then until two frames 0.1 s apart are the same: a table's column widths follow its rows a refresh
+    # later, and a loaded CI run once caught the headers at their bare width ("name" unpadded).
+    shot = ""
+    for _ in range(100):
+        await pilot.pause(0.1)
+        now = pilot.app.export_screenshot()
+        if now == shot:
+            break
+        shot = now
     return pilot.app.screen
 
 
