@@ -7,7 +7,7 @@ from typing import Any
 from support_tui.core.shop.offline import Act, Request, SeenCall
 from support_tui.core.shop.saying import items, join, parse_day
 
-from .facts import order_state
+from .facts import list_orders, order_line
 from .flows import holding
 
 RETURN_WINDOW_DAYS = 30
@@ -28,10 +28,7 @@ def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
     """Orders the requested action is possible for, and plainly why the others are not; for "what have I
     ordered", every order and where it stands, with no question after it."""
     if "order_history" in wanted:
-        placed = [x for x in o.value("orders") or [] if isinstance(x, dict)]
-        if not placed:
-            return [Act("answer", "I couldn't find any orders on your account.")]
-        return [Act("answer", f"Your order {x.get('order_id')} ({_items(x)}) {order_state(x, request)}.") for x in placed[:10]]
+        return [Act("answer", line) for line in list_orders(o, request)]
     orders = [x for x in o.value("orders") or [] if isinstance(x, dict) and x.get("status") != "cancelled"]
     if not orders:
         return [Act("answer", "I couldn't find any open orders on your account.")]
@@ -48,7 +45,7 @@ def choices(request: Request, o: SeenCall, wanted: frozenset[str]) -> list[Act]:
     # A refund for an item comes with its return: the same orders can have one.
     action = next((k for k in ("cancel", "change_address", "return", "refund", "exchange") if k in wanted), None)
     if action is None:
-        shown = [Act("answer", f"Your order {x.get('order_id')} ({_items(x)}) {order_state(x, request)}.") for x in orders[:5]]
+        shown = [Act("answer", order_line(x, request)) for x in orders[:5]]
         return acts + shown + ([Act("propose", "Which of these is it about?")] if len(orders) > 1 else [])
     ok_statuses, shipped_why, delivered_why, verb = _POSSIBLE["return" if action == "refund" else action]
     purpose = " for a refund" if action == "refund" else ""

@@ -56,11 +56,17 @@ def track_shipment(o: SeenCall, request: Request) -> list[str]:
     return out
 
 
+def order_line(order: dict[str, Any], request: Request) -> str:
+    """One order and where it stands: "Your order ORD-1 (Trailblazer Jacket) was delivered on ..."."""
+    return f"Your order {order.get('order_id')} ({items(order.get('items')) or 'no items listed'}) {order_state(order, request)}."
+
+
 def list_orders(o: SeenCall, request: Request) -> list[str]:
+    """Every order the look-up returned (the answer to "what have I ordered?")."""
     orders = [x for x in o.value("orders") or [] if isinstance(x, dict)]
     if not orders:
         return ["I couldn't find any orders on your account."]
-    return [f"Your order {x.get('order_id')} ({items(x.get('items'))}) {order_state(x, request)}." for x in orders[:5]]
+    return [order_line(x, request) for x in orders[:10]]
 
 
 def _returns_for(request: Request, oid: Any) -> list[dict[str, Any]]:
@@ -238,4 +244,4 @@ RENDERERS = {
 }
 """One renderer per tool name."""
 
-__all__ = ["RENDERERS", "order_state", "product"]
+__all__ = ["RENDERERS", "list_orders", "order_line", "order_state", "product"]

@@ -112,10 +112,8 @@ def order_tracking(request: Request, found: frozenset[str]) -> list[PlannedCall]
         if calls or not oid:
             return calls
         return [("change_shipping_address", {"order_id": oid, **address.as_arguments()})]
-    if "order_history" in found and not order_id(request):  # "show me my past orders": the list is the answer
-        return [] if request.last("list_orders") else [("list_orders", {"limit": 10})]
-    if "change_address" in found and not order_id(request):
-        # Which orders can still be re-addressed is the answer: the writer says so for each one.
+    if found & {"order_history", "change_address"} and not order_id(request):
+        # The list is the answer: every order ("show me my past orders"), or which can still be re-addressed.
         return [] if request.last("list_orders") else [("list_orders", {"limit": 10})]
     if len(request.said.order_ids) > 1:  # "could you check ORD-1, ORD-2 and ORD-3": each one is answered
         return [("track_shipment", {"order_id": oid}) for oid in request.said.order_ids[:4]]
